@@ -1,0 +1,108 @@
+"""Reading the data contract: columns whose cells hold per-utterance arrays.
+
+A *cell* is what one utterance has for one modality: a ``(T, d)`` float array of
+frames, a ``(d,)`` vector (one frame), or ``None`` / an empty array when the
+modality is missing. These helpers are shared by every step that reads cells.
+"""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+
+def is_missing(cell):
+    """Return True when ``cell`` stands for a missing modality."""
+    if cell is None:
+        return True
+    if isinstance(cell, numbers.Real) and not isinstance(cell, bool):
+        # pandas turns None into NaN in some constructors
+        return bool(np.isnan(cell))
+    return np.size(cell) == 0
+
+
+def is_cell_input(X):
+    """Tell whether ``X`` holds cells (arrays per utterance) or is a plain 2-D array.
+
+    A DataFrame with an object column, a Series, a 1-D object array or a list whose
+    items are not all equal-length vectors hold cells; everything else is read as an
+    ordinary numeric 2-D array.
+    """
+    if isinstance(X, pd.Series):
+        return True
+    if isinstance(X, pd.DataFrame):
+        return any(dtype == object for dtype in X.dtypes)
+    if isinstance(X, np.ndarray):
+        return X.dtype == object and X.ndim == 1
+    if isinstance(X, (list, tuple)):
+        if len(X) == 0:
+            return False
+        if any(is_missing(c) for c in X):
+            return True
+        try:
+            arr = np.asarray(X, dtype=float)
+        except (ValueError, TypeError):
+            return True
+        return arr.ndim != 2
+    return False
+
+
+def as_cell_columns(X, default_name="x0"):
+    """Split cell input into ``(names, columns)``, each column a list of cells."""
+    if isinstance(X, pd.DataFrame):
+        names = [str(c) for c in X.columns]
+        return names, [list(X[c]) for c in X.columns]
+    if isinstance(X, pd.Series):
+        name = default_name if X.name is None else str(X.name)
+        return [name], [list(X)]
+    return [default_name], [list(X)]
+
+
+def cell_as_frames(cell, *, column, row):
+    """Return ``cell`` as a 2-D ``(T, d)`` float array, or None when missing."""
+    if is_missing(cell):
+        return None
+    arr = np.asarray(cell)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
+        raise ValueError(
+            f"column {column!r}, row {row}: cells must hold numeric arrays, "
+            f"got dtype {arr.dtype}"
+        )
+    if arr.ndim == 1:
+        arr = arr[np.newaxis, :]
+    elif arr.ndim != 2:
+        raise ValueError(
+            f"column {column!r}, row {row}: cells must be (T, d) frame sequences "
+            f"or (d,) vectors, got an array of shape {arr.shape}"
+        )
+    return arr
+
+
+def cells_width(cells, *, column):
+    """Return the common feature width ``d`` of a column of cells.
+
+    Raises a ValueError naming the first row whose width differs, or when every
+    cell is missing (the width cannot be learned then).
+    """
+    width = None
+    first_row = None
+    for row, cell in enumerate(cells):
+        frames = cell_as_frames(cell, column=column, row=row)
+        if frames is None:
+            continue
+        if width is None:
+            width, first_row = frames.shape[1], row
+        elif frames.shape[1] != width:
+            raise ValueError(
+                f"column {column!r}: row {row} has feature width {frames.shape[1]} "
+                f"but row {first_row} has {width}; every cell of a modality must "
+                "have the same width d"
+            )
+    if width is None:
+        raise ValueError(
+            f"column {column!r}: every cell is missing, so its feature width "
+            "cannot be learned"
+        )
+    return width

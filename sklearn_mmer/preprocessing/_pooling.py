@@ -1,0 +1,250 @@
+"""Temporal pooling: frame sequences of varying length to one vector each."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._cells import as_cell_columns, cell_as_frames, cells_width, is_cell_input
+
+_REDUCTIONS = {
+    "mean": lambda frames, out: np.mean(frames, axis=0, out=out),
+    "max": lambda frames, out: np.max(frames, axis=0, out=out),
+    "min": lambda frames, out: np.min(frames, axis=0, out=out),
+    "std": lambda frames, out: np.std(frames, axis=0, out=out),
+    "first": lambda frames, out: np.copyto(out, frames[0]),
+    "last": lambda frames, out: np.copyto(out, frames[-1]),
+}
+
+# what each method outputs, in order: "stats" is the usual statistics pooling
+_STATISTICS = {method: (method,) for method in _REDUCTIONS}
+_STATISTICS["stats"] = ("mean", "std")
+
+
+def _pool_cells(cells, *, width, method, column):
+    """Pool one column of cells into an ``(n, k * width)`` array, NaN where missing.
+
+    Each sequence is reduced on its own into a preallocated output row, so no
+    padded ``(n, T_max, d)`` tensor is ever built.
+    """
+    statistics = _STATISTICS[method]
+    dtype = np.float64
+    for cell in cells:
+        frames = cell_as_frames(cell, column=column, row=0)
+        if frames is not None:
+            dtype = np.float32 if frames.dtype == np.float32 else np.float64
+            break
+    out = np.full((len(cells), len(statistics) * width), np.nan, dtype=dtype)
+    for row, cell in enumerate(cells):
+        frames = cell_as_frames(cell, column=column, row=row)
+        if frames is None:
+            continue
+        if frames.shape[1] != width:
+            raise ValueError(
+                f"column {column!r}, row {row}: feature width {frames.shape[1]} "
+                f"differs from the width {width} seen in fit"
+            )
+        for k, statistic in enumerate(statistics):
+            _REDUCTIONS[statistic](frames, out[row, k * width : (k + 1) * width])
+        if not np.isfinite(out[row]).all():
+            raise ValueError(
+                f"column {column!r}, row {row}: the frames contain NaN or inf; "
+                "drop or repair this utterance (use None for a missing modality)"
+            )
+    return out
+
+
+def _pool_vectors(X, method):
+    """Pool a plain 2-D array whose rows are single-frame vectors."""
+    pooled = []
+    for statistic in _STATISTICS[method]:
+        if statistic == "std":
+            # one frame has no spread; keep NaN rows (missing values) as NaN
+            pooled.append(np.where(np.isnan(X), np.nan, 0.0).astype(X.dtype))
+        else:
+            pooled.append(X.copy())
+    return np.hstack(pooled) if len(pooled) > 1 else pooled[0]
+
+
+class TemporalPooling(TransformerMixin, BaseEstimator):
+    """Pool frame sequences of varying length over time into fixed-width vectors.
+
+    Each cell of the input holds one utterance of one modality: a ``(T, d)``
+    sequence of frames (``T`` varying between utterances), a ``(d,)`` vector
+    (treated as a single frame) or ``None`` / an empty array when the modality is
+    missing. Each sequence is reduced over its frames on its own, so pooling a
+    corpus never builds a padded 3-D tensor. Missing cells become rows of NaN, so
+    that a :class:`~sklearn.impute.SimpleImputer` can follow.
+
+    A DataFrame with several columns of cells is pooled column by column and the
+    results are concatenated. A plain 2-D numeric array is read as one vector per
+    row and passes through (``std`` of a single frame is 0).
+
+    Parameters
+    ----------
+    method : {"mean", "max", "min", "std", "first", "last", "stats"}, \
+            default="mean"
+        The reduction over time. ``"stats"`` concatenates the mean and the
+        standard deviation (statistics pooling) and doubles the output width.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of input columns (cell columns, or features of a 2-D array).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the input columns. Defined only when X has column names (a
+        DataFrame, or a named Series).
+    frame_widths_ : list of int or None
+        Feature width ``d`` of each cell column seen in fit; None when fit on a
+        plain 2-D array.
+
+    See Also
+    --------
+    sklearn_mmer.preprocessing.SequencePadder : Keeps the frames, padded, for
+        sequence models.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.preprocessing import TemporalPooling
+    >>> TemporalPooling("max").fit_transform([np.array([[0., 1.], [2., -1.]])])
+    array([[2., 1.]])
+    >>> TemporalPooling("stats").fit_transform(
+    ...     [np.array([[0., 1.], [2., 1.]]), np.array([4., 4.])])
+    array([[1., 1., 1., 0.],
+           [4., 4., 0., 0.]])
+    """
+
+    _parameter_constraints = {
+        "method": [StrOptions(set(_STATISTICS))],
+    }
+
+    def __init__(self, method="mean"):
+        self.method = method
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the number of columns and each column's feature width.
+
+        Parameters
+        ----------
+        X : DataFrame, Series, list of arrays or array-like of shape (n, d)
+            The cells to pool (see the class docstring).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TemporalPooling
+            The fitted transformer.
+        """
+        if is_cell_input(X):
+            names, columns = as_cell_columns(X)
+            self.frame_widths_ = [
+                cells_width(cells, column=name) for name, cells in zip(names, columns)
+            ]
+            self.n_features_in_ = len(names)
+            if hasattr(X, "columns") or getattr(X, "name", None) is not None:
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            validate_data(
+                self,
+                X,
+                dtype=[np.float64, np.float32],
+                ensure_all_finite="allow-nan",
+            )
+            self.frame_widths_ = None
+        return self
+
+    def transform(self, X):
+        """Pool every cell over time.
+
+        Parameters
+        ----------
+        X : DataFrame, Series, list of arrays or array-like of shape (n, d)
+            The cells to pool, with the columns and widths seen in fit.
+
+        Returns
+        -------
+        X_pooled : ndarray of shape (n_samples, n_features_out)
+            Pooled features; rows of NaN where a cell was missing.
+        """
+        check_is_fitted(self)
+        if self.frame_widths_ is None:
+            if is_cell_input(X):
+                raise ValueError(
+                    "TemporalPooling was fit on a plain 2-D array but transform got "
+                    "cells holding arrays; fit and transform the same kind of input"
+                )
+            X = validate_data(
+                self,
+                X,
+                dtype=[np.float64, np.float32],
+                ensure_all_finite="allow-nan",
+                reset=False,
+            )
+            return _pool_vectors(X, self.method)
+        if not is_cell_input(X):
+            raise ValueError(
+                "TemporalPooling was fit on cells holding frame arrays but transform "
+                "got a plain 2-D array; fit and transform the same kind of input"
+            )
+        names, columns = as_cell_columns(X)
+        if len(columns) != self.n_features_in_:
+            raise ValueError(
+                f"X has {len(columns)} columns of cells, but TemporalPooling was "
+                f"fit on {self.n_features_in_}"
+            )
+        fitted_names = getattr(self, "feature_names_in_", None)
+        if fitted_names is not None and hasattr(X, "columns"):
+            if list(fitted_names) != names:
+                raise ValueError(
+                    f"X has columns {names}, but TemporalPooling was fit on "
+                    f"columns {list(fitted_names)}"
+                )
+        pooled = [
+            _pool_cells(cells, width=width, method=self.method, column=name)
+            for name, cells, width in zip(names, columns, self.frame_widths_)
+        ]
+        return np.hstack(pooled) if len(pooled) > 1 else pooled[0]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the pooled features, such as ``visual_mean_0``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input column names; defaults to ``feature_names_in_`` (or ``x0``,
+            ``x1``, ... when there are none).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per output feature.
+        """
+        check_is_fitted(self)
+        input_features = _check_feature_names_in(self, input_features)
+        statistics = _STATISTICS[self.method]
+        if self.frame_widths_ is None:
+            names = [f"{f}_{s}" for s in statistics for f in input_features]
+        else:
+            names = [
+                f"{column}_{s}_{j}"
+                for column, width in zip(input_features, self.frame_widths_)
+                for s in statistics
+                for j in range(width)
+            ]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN rows of a 2-D input mean "missing" and pass through to an imputer
+        tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
