@@ -118,12 +118,8 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         callbacks = []
         train_split = None
         if self.early_stopping:
-            train, valid = validation_split(
-                y, groups, self.validation_fraction, seed
-            )
-            train_split = predefined_split(
-                Dataset(_take(X, valid), y[valid])
-            )
+            train, valid = validation_split(y, groups, self.validation_fraction, seed)
+            train_split = predefined_split(Dataset(_take(X, valid), y[valid]))
             X, y = _take(X, train), y[train]
             callbacks.append(
                 (

@@ -1,0 +1,84 @@
+"""scikit-learn's estimator checks over every public estimator of the toolkit.
+
+Estimators are discovered from the public ``__all__`` of each subpackage, so a new
+estimator cannot be left out: it fails ``test_every_estimator_has_a_check_instance``
+until it is given a (small, fast) instance below.
+"""
+
+import importlib
+import inspect
+
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+SUBPACKAGES = [
+    "datasets",
+    "preprocessing",
+    "neural",
+    "fusion",
+    "model_selection",
+    "evaluation",
+]
+
+
+def public_estimator_classes():
+    classes = {}
+    for name in SUBPACKAGES:
+        module = importlib.import_module(f"sklearn_mmer.{name}")
+        for public in getattr(module, "__all__", []):
+            obj = getattr(module, public)
+            if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+                classes[obj.__name__] = obj
+    return classes
+
+
+def _check_instances():
+    """Small, fast instances of every public estimator, keyed by class name."""
+    from sklearn_mmer.fusion import LateFusionClassifier
+    from sklearn_mmer.neural import MLPClassifier
+    from sklearn_mmer.preprocessing import TemporalPooling
+
+    instances = {
+        "TemporalPooling": [TemporalPooling(), TemporalPooling("stats")],
+        "MLPClassifier": [
+            MLPClassifier(hidden_dims=(16,), max_epochs=40),
+            MLPClassifier(
+                hidden_dims=(16,), max_epochs=40, early_stopping=True, dropout=0.1
+            ),
+        ],
+        "LateFusionClassifier": [
+            LateFusionClassifier(
+                [("lr", LogisticRegression()), ("nb", GaussianNB())], voting=voting
+            )
+            for voting in ("hard", "soft")
+        ],
+    }
+    return instances
+
+
+CLASSES = public_estimator_classes()
+INSTANCES = _check_instances()
+
+
+def test_every_estimator_has_a_check_instance():
+    missing = sorted(set(CLASSES) - set(INSTANCES))
+    assert not missing, f"give these public estimators check instances: {missing}"
+
+
+@parametrize_with_checks(
+    [est for name in sorted(INSTANCES) if name in CLASSES for est in INSTANCES[name]]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("name", sorted(CLASSES))
+def test_estimator_init_only_stores_params(name):
+    """``__init__`` keeps every parameter as given, under its own name."""
+    for estimator in INSTANCES.get(name, []):
+        params = estimator.get_params(deep=False)
+        signature = inspect.signature(type(estimator).__init__)
+        assert set(params) == set(signature.parameters) - {"self"}
