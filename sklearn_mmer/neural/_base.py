@@ -121,6 +121,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             train, valid = validation_split(y, groups, self.validation_fraction, seed)
             train_split = predefined_split(Dataset(_take(X, valid), y[valid]))
             X, y = _take(X, train), y[train]
+            self.validation_indices_ = valid
             callbacks.append(
                 (
                     "early_stopping",
@@ -167,6 +168,8 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
+        if not self.early_stopping:
+            self.validation_indices_ = None
         if self.early_stopping:
             valid_losses = net.history[:, "valid_loss"]
             self.best_epoch_ = int(np.argmin(valid_losses)) + 1

@@ -85,6 +85,9 @@ class MLPClassifier(BaseNeuralClassifier):
         Number of epochs trained.
     best_epoch_ : int
         The epoch (1-based) whose weights are kept.
+    validation_indices_ : ndarray of int or None
+        Rows of the training X held out for early stopping (None without it),
+        so that the split can be audited.
 
     See Also
     --------
