@@ -135,3 +135,15 @@ def test_pooling_never_builds_a_padded_tensor():
     tracemalloc.stop()
     assert_allclose(pooled[:, :256], [c.mean(axis=0) for c in cells], rtol=1e-4)
     assert peak < frame_bytes / 10, (peak, frame_bytes)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_pooling_std_is_accurate_in_float32_even_far_from_zero(offset):
+    rng = np.random.RandomState(0)
+    cells = [
+        (offset + rng.normal(scale=0.5, size=(t, 64))).astype(np.float32)
+        for t in (2, 30, 400)
+    ]
+    pooled = TemporalPooling("std").fit_transform(cells)
+    expected = [c.astype(np.float64).std(axis=0) for c in cells]
+    assert_allclose(pooled, expected, rtol=2e-3)

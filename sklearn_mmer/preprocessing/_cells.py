@@ -37,6 +37,9 @@ def is_cell_input(X):
     if isinstance(X, (list, tuple)):
         if len(X) == 0:
             return False
+        first = X[0]
+        if isinstance(first, np.ndarray) and first.ndim != 1:
+            return True
         if any(is_missing(c) for c in X):
             return True
         try:
