@@ -2,5 +2,6 @@
 
 from ._padding import SequencePadder
 from ._pooling import TemporalPooling
+from ._speaker import SpeakerNormalizer
 
-__all__ = ["SequencePadder", "TemporalPooling"]
+__all__ = ["SequencePadder", "SpeakerNormalizer", "TemporalPooling"]
