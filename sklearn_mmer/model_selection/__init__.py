@@ -1,5 +1,5 @@
 """Speaker-independent cross-validation."""
 
-from ._split import SpeakerKFold
+from ._split import LeaveOneSessionOut, SpeakerKFold
 
-__all__ = ["SpeakerKFold"]
+__all__ = ["LeaveOneSessionOut", "SpeakerKFold"]

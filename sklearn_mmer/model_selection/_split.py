@@ -1,8 +1,10 @@
 """Speaker-independent cross-validation splitters."""
 
+import re
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.model_selection._split import GroupsConsumerMixin
 from sklearn.utils._param_validation import Interval, validate_params
@@ -82,3 +84,125 @@ class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):
 
 def _n_samples(X):
     return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+_IEMOCAP_SPEAKER = re.compile(r"^Ses(\d+)")
+
+
+def _sessions_of(speakers, X, session_column):
+    """Map each unique speaker to its session (see LeaveOneSessionOut)."""
+    if hasattr(X, "columns") and session_column in X.columns:
+        pairs = pd.DataFrame(
+            {"speaker": speakers, "session": np.asarray(X[session_column])}
+        ).drop_duplicates()
+        shared = pairs["speaker"][pairs["speaker"].duplicated()]
+        if len(shared):
+            speaker = shared.iloc[0]
+            found = sorted(pairs["session"][pairs["speaker"] == speaker].tolist())
+            raise ValueError(
+                f"speaker {speaker!r} is in sessions {found} of X's "
+                f"{session_column!r} column; each speaker must belong to one session"
+            )
+        return dict(zip(pairs["speaker"], pairs["session"]))
+    unique = sorted(set(speakers.tolist()), key=str)
+    matches = [_IEMOCAP_SPEAKER.match(str(s)) for s in unique]
+    if all(matches):
+        return {s: int(m.group(1)) for s, m in zip(unique, matches)}
+    return {s: k // 2 for k, s in enumerate(unique)}
+
+
+class LeaveOneSessionOut(GroupsConsumerMixin, BaseCrossValidator):
+    """Leave out one recording session (both its speakers) per fold.
+
+    The usual IEMOCAP protocol. IEMOCAP's five sessions are each a dyad of two
+    actors talking to each other, and partners mirror each other's emotions, so
+    holding out a speaker while training on the partner leaks some of the test
+    dialogue. Each fold here holds out every speaker of one session together.
+
+    Groups are speakers. Each speaker's session is taken, in order:
+
+    1. from X's ``session_column`` when X is a DataFrame that has it (the data
+       contract's ``session`` column);
+    2. else parsed from IEMOCAP-style speaker ids (``"Ses01F"`` and
+       ``"Ses01M"`` are session 1) when every id has that form;
+    3. else the sorted unique speakers are paired two by two (the first and
+       second are one session, the third and fourth the next, an odd last
+       speaker alone): a guess that fits corpora of dyads whose ids sort by
+       session; give X a session column when yours do not.
+
+    Parameters
+    ----------
+    session_column : str, default="session"
+        The column of X holding each row's session.
+
+    See Also
+    --------
+    SpeakerKFold : Folds of whole speakers, ignoring sessions.
+    sklearn.model_selection.LeaveOneGroupOut : The same with sessions passed
+        directly as groups.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.model_selection import LeaveOneSessionOut
+    >>> speakers = np.array(["Ses01F", "Ses01M", "Ses02F", "Ses02M", "Ses02M"])
+    >>> for train, test in LeaveOneSessionOut().split(speakers, groups=speakers):
+    ...     print(np.unique(speakers[test]).tolist(), "out;", len(train), "in")
+    ['Ses01F', 'Ses01M'] out; 3 in
+    ['Ses02F', 'Ses02M'] out; 2 in
+    """
+
+    @validate_params(
+        {"session_column": [str]},
+        prefer_skip_nested_validation=True,
+    )
+    def __init__(self, session_column="session"):
+        self.session_column = session_column
+
+    def _sessions(self, X, groups):
+        """The session of each sample, from X, the speaker ids, or pairing."""
+        if groups is None:
+            raise ValueError(
+                "LeaveOneSessionOut needs the speaker of each sample: pass "
+                "groups=speakers"
+            )
+        groups = np.asarray(groups)
+        if groups.ndim != 1 or groups.shape[0] != _n_samples(X):
+            raise ValueError(
+                f"groups must be 1-D with one speaker per sample; got shape "
+                f"{groups.shape} for {_n_samples(X)} samples"
+            )
+        session_of = _sessions_of(groups, X, self.session_column)
+        sessions = np.array([session_of[s] for s in groups.tolist()], dtype=object)
+        if len(set(session_of.values())) < 2:
+            raise ValueError(
+                "LeaveOneSessionOut needs at least 2 sessions; all speakers are "
+                f"in session {next(iter(session_of.values()))!r}"
+            )
+        return sessions
+
+    def _iter_test_masks(self, X, y=None, groups=None):
+        sessions = self._sessions(X, groups)
+        for session in sorted(set(sessions.tolist()), key=str):
+            yield sessions == session
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of folds: the number of sessions.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like or None, default=None
+            The samples; its ``session_column`` is read when it has one.
+        y : object
+            Ignored.
+        groups : array-like of shape (n_samples,)
+            Speaker ids; required.
+
+        Returns
+        -------
+        n_splits : int
+            Number of sessions.
+        """
+        if X is None and groups is not None:
+            X = groups
+        return len(set(self._sessions(X, groups).tolist()))
