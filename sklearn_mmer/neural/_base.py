@@ -99,6 +99,9 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     n_classes)``, returning an ``nn.Module`` that maps it to class logits.
     """
 
+    #: rows per forward pass at prediction (and validation) time
+    _predict_batch_size = 1024
+
     def _encode_targets(self, y):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -165,6 +168,11 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 callbacks=callbacks,
                 iterator_train=TensorBatchIterator,
                 iterator_valid=TensorBatchIterator,
+                # prediction has no gradient to average: larger batches mean
+                # fewer parallel regions, which matters on small, busy machines
+                iterator_valid__batch_size=max(
+                    self.batch_size, self._predict_batch_size
+                ),
                 iterator_train__shuffle=True,
                 classes=np.arange(n_classes),
                 device=self.device,
