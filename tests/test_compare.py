@@ -1,0 +1,256 @@
+"""compare_methods: the scores of cross-validation, with shared work done once."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import cross_validate
+
+from sklearn_mmer.evaluation import (
+    SCORING,
+    compare_methods,
+    make_methods,
+    set_every,
+    summarize,
+)
+from sklearn_mmer.evaluation._sharing import assemble_vote, plan_work
+from sklearn_mmer.fusion import make_late_fusion, make_modality_pipeline
+from sklearn_mmer.model_selection import SpeakerKFold
+from sklearn_mmer.neural import MLPClassifier
+
+MODALITIES = ["visual", "acoustic", "lexical"]
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny networks train fastest on one thread (and alike in every process)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def corpus():
+    from conftest import make_tiny_corpus
+
+    return make_tiny_corpus(
+        n_utterances=120, informative=("acoustic", "lexical"), signal=1.0
+    )
+
+
+def quick_methods(names=None, seed=0):
+    methods = make_methods(MODALITIES, names, random_state=seed)
+    for method in methods.values():
+        set_every(method, "max_epochs", 3)
+        set_every(method, "hidden_dims", (16,))
+    return methods
+
+
+class CountingLogisticRegression(LogisticRegression):
+    """Counts fits across clones, to see which fits are shared."""
+
+    fits = []
+
+    def fit(self, X, y, sample_weight=None):
+        CountingLogisticRegression.fits.append(X.shape[1])
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_compare_methods_scores_equal_cross_validate(corpus):
+    X, y, speakers = corpus
+    methods = quick_methods()
+    # "stats" pooling cannot be shared, so this one reads the frames themselves
+    methods["acoustic_stats"] = make_modality_pipeline(
+        "acoustic",
+        pooling="stats",
+        classifier=MLPClassifier((16,), max_epochs=3, random_state=0),
+    )
+    comparison = compare_methods(methods, X, y, speakers, cv=SpeakerKFold(3))
+    for name, method in methods.items():
+        expected = cross_validate(
+            method, X, y, groups=speakers, cv=SpeakerKFold(3), scoring=SCORING
+        )
+        got = comparison.results[comparison.results.method == name]
+        assert got.fold.tolist() == [1, 2, 3]
+        for metric in SCORING:
+            np.testing.assert_allclose(got[metric], expected[f"test_{metric}"])
+
+
+def test_shared_late_fusion_predicts_as_fit_from_scratch(corpus):
+    X, y, speakers = corpus
+    methods = quick_methods()
+    comparison = compare_methods(methods, X, y, speakers, cv=3)
+    for fold, (train, test) in enumerate(comparison.splits):
+        late = clone(methods["late_fusion"]).fit(X.iloc[train], y[train])
+        expected = confusion_matrix(
+            y[test], late.predict(X.iloc[test]), labels=comparison.labels
+        )
+        np.testing.assert_array_equal(
+            comparison.confusion_matrices["late_fusion"][fold], expected
+        )
+
+
+def test_assembled_vote_equals_fitted_vote(corpus):
+    X, y, _ = corpus
+    late = quick_methods(["late_fusion"])["late_fusion"]
+    fitted = clone(late).fit(X, y)
+    codes = fitted.le_.transform(y)
+    members = [
+        (clone(member).fit(X, codes), fitted.le_, 0.0) for _, member in late.estimators
+    ]
+    assembled = assemble_vote(late, members)
+    np.testing.assert_array_equal(assembled.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(assembled.classes_, fitted.classes_)
+    assert list(assembled.named_estimators_) == MODALITIES
+
+
+def test_late_fusion_members_are_fit_once_per_fold(corpus):
+    X, y, speakers = corpus
+    CountingLogisticRegression.fits.clear()
+    classifier = CountingLogisticRegression()
+    methods = {
+        m: make_modality_pipeline(m, classifier=classifier)
+        for m in ("visual", "lexical")
+    }
+    methods["late_fusion"] = make_late_fusion(
+        ["visual", "lexical"], classifier=classifier
+    )
+    comparison = compare_methods(methods, X, y, speakers, cv=3)
+    # two unimodal fits per fold serve both the unimodal methods and the vote
+    assert len(CountingLogisticRegression.fits) == 3 * 2
+    assert comparison.results.groupby("method").size().to_dict() == {
+        "late_fusion": 3,
+        "lexical": 3,
+        "visual": 3,
+    }
+
+
+def test_late_fusion_time_is_its_members_time(corpus):
+    X, y, speakers = corpus
+    comparison = compare_methods(quick_methods(), X, y, speakers, cv=3)
+    seconds = comparison.results.pivot(
+        index="fold", columns="method", values="fit_seconds"
+    )
+    np.testing.assert_allclose(seconds["late_fusion"], seconds[MODALITIES].sum(axis=1))
+
+
+def test_pooling_is_computed_once_per_modality(corpus):
+    X, _, _ = corpus
+    plan = plan_work(quick_methods(), X, MODALITIES)
+    assert len(plan.units) == 4  # three unimodal pipelines and early fusion
+    views = {plan.units[u].view for u in range(4)}
+    views |= {a.view for a in plan.assemblies.values()}
+    pooled = {column for view in views for column, _ in view}
+    assert pooled == set(MODALITIES)
+    assert all(dict(view).get(m, "mean") == "mean" for view in views for m in pooled)
+
+
+def test_label_keyed_parameters_are_not_shared(corpus):
+    X, y, speakers = corpus
+    methods = quick_methods(["lexical", "late_fusion"])
+    weights = {"anger": 3.0, "sadness": 1.0, "happiness": 1.0, "neutral": 1.0}
+    methods["lexical"].set_params(mlpclassifier__class_weight=weights)
+    methods["late_fusion"].set_params(lexical__mlpclassifier__class_weight=weights)
+    plan = plan_work(methods, X, MODALITIES)
+    assert len(plan.units) == 4  # lexical on labels, and the vote's three members
+    comparison = compare_methods(methods, X, y, speakers, cv=3)
+    expected = cross_validate(
+        methods["lexical"],
+        X,
+        y,
+        groups=speakers,
+        cv=SpeakerKFold(3),
+        scoring="f1_micro",
+    )
+    got = comparison.results.query("method == 'lexical'").f1_micro
+    np.testing.assert_allclose(got, expected["test_score"])
+
+
+def test_parallel_folds_give_the_same_results(corpus):
+    X, y, speakers = corpus
+    methods = quick_methods(["lexical", "early_fusion", "late_fusion"])
+    serial = compare_methods(methods, X, y, speakers, cv=3)
+    parallel = compare_methods(methods, X, y, speakers, cv=3, n_jobs=2)
+    columns = ["method", "fold", *SCORING]
+    pd.testing.assert_frame_equal(serial.results[columns], parallel.results[columns])
+    for name in methods:
+        np.testing.assert_array_equal(
+            serial.confusion_matrices[name], parallel.confusion_matrices[name]
+        )
+
+
+def test_progress_reports_every_method_and_fold(corpus):
+    X, y, speakers = corpus
+    records = []
+    compare_methods(
+        quick_methods(["lexical", "late_fusion"]),
+        X,
+        y,
+        speakers,
+        cv=2,
+        progress=records.append,
+    )
+    assert sorted((r["method"], r["fold"]) for r in records) == [
+        ("late_fusion", 1),
+        ("late_fusion", 2),
+        ("lexical", 1),
+        ("lexical", 2),
+    ]
+    assert all(r["n_folds"] == 2 and 0 <= r["f1_micro"] <= 1 for r in records)
+
+
+def test_test_speakers_are_never_trained_on(corpus):
+    X, y, speakers = corpus
+    comparison = compare_methods(quick_methods(["lexical"]), X, y, speakers, cv=3)
+    for train, test in comparison.splits:
+        assert not set(speakers[train]) & set(speakers[test])
+    tested = np.concatenate([test for _, test in comparison.splits])
+    assert sorted(tested) == list(range(len(y)))
+
+
+def test_methods_by_name_use_the_modality_columns(corpus):
+    X, y, _ = corpus
+    comparison = compare_methods(["lexical", "early_fusion"], X.iloc[:, :], y, cv=2)
+    assert comparison.results.method.unique().tolist() == ["lexical", "early_fusion"]
+    counts = comparison.confusion_matrices["lexical"].sum(axis=(1, 2))
+    assert counts.sum() == len(y)
+    assert comparison.labels.tolist() == sorted(set(y))
+
+
+def test_summary_is_mean_and_std_best_first():
+    results = pd.DataFrame(
+        {
+            "method": ["a", "a", "b", "b"],
+            "fold": [1, 2, 1, 2],
+            "f1_micro": [0.2, 0.4, 0.5, 0.9],
+            "fit_seconds": [1.0, 3.0, 2.0, 2.0],
+        }
+    )
+    summary = summarize(results)
+    assert summary.method.tolist() == ["b", "a"]
+    np.testing.assert_allclose(summary.f1_micro_mean, [0.7, 0.3])
+    np.testing.assert_allclose(summary.f1_micro_std, [0.2, 0.1])
+    np.testing.assert_allclose(summary.fit_seconds_mean, [2.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"X": np.zeros((4, 2))}, "X must be a pandas DataFrame"),
+        ({"y": ["anger"] * 3}, "y must be 1-D with one label per row"),
+        ({"cv": 7}, "greater than the number of speakers"),
+        ({"methods": ["lexical", "audio"]}, "unknown method 'audio'; choose among"),
+        ({"labels": ["anger", "sadness"]}, "labels must include every label of y"),
+        ({"scoring": {"fold": "accuracy"}}, "scoring may not name a metric 'fold'"),
+    ],
+)
+def test_compare_methods_rejects_bad_input(corpus, kwargs, message):
+    X, y, speakers = corpus
+    arguments = {"methods": ["lexical"], "X": X, "y": y, "groups": speakers, "cv": 2}
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        compare_methods(**arguments)
