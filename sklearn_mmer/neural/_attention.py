@@ -1,0 +1,411 @@
+"""AttentionFusionClassifier: fusion with learned, per-utterance modality weights."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import _fit_context
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+
+from ..preprocessing import TemporalPooling
+from ..preprocessing._cells import is_cell_input, is_missing
+from ..preprocessing._pooling import _STATISTICS
+from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
+from ._modules_fusion import AttentionFusionModule
+
+#: name of the single modality a plain 2-D array stands for
+ARRAY_MODALITY = "x0"
+
+
+def _holds_arrays(column):
+    present = [cell for cell in column if not is_missing(cell)]
+    return bool(present) and all(
+        isinstance(cell, (np.ndarray, list, tuple)) for cell in present
+    )
+
+
+def _listing(X):
+    return ", ".join(repr(c) for c in X.columns)
+
+
+def uses_cells(X, modalities, *, owner, parameter):
+    """Tell whether ``X`` is a DataFrame of cells (True) or a plain array (False).
+
+    Raises a ValueError for cells that are not in a DataFrame, and for a plain
+    array when ``modalities`` names columns.
+    """
+    if isinstance(X, pd.DataFrame) and (modalities is not None or is_cell_input(X)):
+        return True
+    if is_cell_input(X):
+        raise ValueError(
+            f"{owner} reads a DataFrame with one column per modality, but X is a "
+            f"{type(X).__name__} of cells; put the cells in a DataFrame column"
+        )
+    if modalities is not None:
+        raise ValueError(
+            f"{parameter}={modalities!r} names columns of a DataFrame, but X is a "
+            f"plain {type(X).__name__} of numbers; pass the DataFrame, or "
+            f"{parameter}=None to read X as a single modality"
+        )
+    return False
+
+
+def check_modality_columns(X, names, *, parameter):
+    """Raise a ValueError unless every name is a column of X holding arrays."""
+    for name in names:
+        if name not in X.columns:
+            raise ValueError(
+                f"column {name!r} not in X; X has {_listing(X)}. Name columns of "
+                f"X in {parameter}"
+            )
+        if not _holds_arrays(X[name]):
+            kinds = sorted({type(c).__name__ for c in X[name] if not is_missing(c)})
+            raise ValueError(
+                f"column {name!r} does not hold frame arrays (its cells are "
+                f"{', '.join(kinds) or 'all missing'}); {parameter} must name "
+                "columns whose cells are numpy arrays"
+            )
+
+
+def resolve_modalities(X, modalities, *, parameter):
+    """The columns of the DataFrame X to read, in order, checked."""
+    if modalities is None:
+        names = [c for c in X.columns if X[c].dtype == object and _holds_arrays(X[c])]
+        if not names:
+            raise ValueError(
+                f"{parameter}=None reads every column of X holding arrays, but "
+                f"none does; X has {_listing(X)}"
+            )
+        return names
+    names = [modalities] if isinstance(modalities, str) else list(modalities)
+    if not names:
+        raise ValueError(f"{parameter} must name at least one column of X; got none")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{parameter} must be distinct; got {names}")
+    check_modality_columns(X, names, parameter=parameter)
+    return names
+
+
+def check_predict_input(estimator, X, *, on_cells, parameter):
+    """At predict: X must be of the kind seen in fit, with the fitted modalities."""
+    name = type(estimator).__name__
+    if not on_cells:
+        if is_cell_input(X):
+            raise ValueError(
+                f"{name} was fit on a plain numeric array but got cells holding "
+                "arrays; fit and predict the same kind of input"
+            )
+        return
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            f"{name} was fit on a DataFrame of modalities {estimator.modalities_} "
+            f"but got a {type(X).__name__}; pass a DataFrame with those columns"
+        )
+    check_modality_columns(X, estimator.modalities_, parameter=parameter)
+
+
+class AttentionFusionClassifier(BaseNeuralClassifier):
+    """Fuse modalities with learned, per-utterance weights (attention fusion).
+
+    Each modality column of X is pooled over time
+    (:class:`~sklearn_mmer.preprocessing.TemporalPooling`) and standardised
+    inside the estimator, then a torch network encodes each modality to a
+    shared width ``hidden_dim`` (``Linear -> ReLU``), scores each encoded
+    modality, turns the scores into weights with a softmax over the modalities
+    (one set of weights per utterance: *dynamic modality weighting*) and
+    classifies the weighted sum of the encodings. Where early fusion gives every
+    modality a fixed share of one input vector, this model can lean on
+    whichever modality is informative for each utterance, and the weights say
+    which one it used: :meth:`predict_modality_weights`.
+
+    A missing modality (a ``None`` cell) is masked: its weight is exactly 0 and
+    the other modalities share the weight. An utterance with every modality
+    missing gets weights all 0 and a fused vector of zeros, so it is classified
+    from the classifier's bias alone (the training data's most likely class,
+    roughly).
+
+    X is a DataFrame with one column per modality (cells as described in the
+    data contract); other columns, such as ``speaker``, are ignored. A plain
+    2-D numeric array is read as a single modality ``"x0"`` of one vector per
+    row (its weight is then always 1).
+
+    Training is that of :class:`~sklearn_mmer.neural.MLPClassifier`: Adam,
+    cross-entropy, mini-batches, optional early stopping on a (speaker-disjoint
+    with ``groups``) validation split of the training data, best epoch
+    restored, seeded by ``random_state``.
+
+    Parameters
+    ----------
+    modalities : str, list of str or None, default=None
+        Columns of X to fuse, such as ``["visual", "acoustic", "lexical"]``.
+        None reads every column of X whose cells are arrays.
+    pooling : str or dict, default="mean"
+        :class:`~sklearn_mmer.preprocessing.TemporalPooling` method for every
+        modality, or a dict mapping modalities to methods (``"mean"`` for the
+        others).
+    hidden_dim : int, default=128
+        Shared width of the modality encodings.
+    dropout : float, default=0.0
+        Dropout on the encodings and on the fused vector.
+    lr : float, default=1e-3
+        Adam's learning rate.
+    weight_decay : float, default=1e-5
+        Adam's L2 penalty.
+    batch_size : int, default=32
+        Mini-batch size.
+    max_epochs : int, default=50
+        Number of epochs (the most, with early stopping).
+    early_stopping : bool, default=False
+        Whether to stop on a validation split of the training data and restore
+        the best epoch.
+    validation_fraction : float, default=0.1
+        Fraction of the training samples (or speakers, with groups) held out
+        for early stopping.
+    patience : int, default=5
+        Epochs without improvement of the validation loss before stopping.
+    class_weight : {"balanced"}, dict or None, default=None
+        Per-class weights of the loss, as in ``MLPClassifier``.
+    device : str, default="cpu"
+        Torch device, such as ``"cpu"`` or ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+    verbose : int, default=0
+        Print skorch's per-epoch table when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of columns of X seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of X, when X has them.
+    modalities_ : list
+        The modalities fused, in order (``["x0"]`` for a plain array).
+    poolers_ : dict of TemporalPooling
+        Fitted pooling step of each modality (absent for a plain array).
+    scalers_ : dict of StandardScaler
+        Fitted standardisation of each modality's pooled vectors.
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net; ``net_.module_`` is an
+        :class:`~sklearn_mmer.neural.AttentionFusionModule`.
+    history_ : skorch.History
+        Per-epoch training history.
+    n_iter_ : int
+        Number of epochs trained.
+    best_epoch_ : int
+        The epoch (1-based) whose weights are kept.
+    validation_indices_ : ndarray of int or None
+        Rows of the training X held out for early stopping (None without it).
+
+    See Also
+    --------
+    sklearn_mmer.fusion.make_early_fusion : Concatenation of the pooled
+        modalities, one classifier.
+    sklearn_mmer.fusion.make_late_fusion : One classifier per modality, votes
+        combined.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mmer.neural import AttentionFusionClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.array(["sad", "happy"] * 20)
+    >>> X = pd.DataFrame({
+    ...     "acoustic": [rng.normal(size=(5, 3)) for _ in y],
+    ...     "lexical": [rng.normal(size=4) + 2 * (label == "happy") for label in y],
+    ... })
+    >>> X.loc[0, "acoustic"] = None
+    >>> clf = AttentionFusionClassifier(hidden_dim=8, lr=0.01, max_epochs=30,
+    ...                                 random_state=0)
+    >>> clf.fit(X, y).score(X, y)
+    1.0
+    >>> clf.predict_modality_weights(X).loc[0].tolist()
+    [0.0, 1.0]
+    """
+
+    _parameter_constraints = {
+        "modalities": [str, "array-like", None],
+        "pooling": [StrOptions(set(_STATISTICS)), dict],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        **TRAINING_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        modalities=None,
+        *,
+        pooling="mean",
+        hidden_dim=128,
+        dropout=0.0,
+        lr=1e-3,
+        weight_decay=1e-5,
+        batch_size=32,
+        max_epochs=50,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        class_weight=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.modalities = modalities
+        self.pooling = pooling
+        self.hidden_dim = hidden_dim
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.class_weight = class_weight
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, groups=None):
+        """Pool and scale each modality, then train the network.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            One column per modality (see the class docstring), or a plain
+            numeric array read as one modality.
+        y : array-like of shape (n_samples,)
+            Class labels (strings or ints).
+        groups : array-like of shape (n_samples,), default=None
+            Speaker ids; with ``early_stopping`` they make the validation split
+            speaker-disjoint. Routed here by metadata routing when requested with
+            ``set_fit_request(groups=True)``.
+
+        Returns
+        -------
+        self : AttentionFusionClassifier
+            The fitted classifier.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None"
+            )
+        inputs = self._prepare(X, reset=True)
+        check_consistent_length(inputs["mask"], y)
+        y = self._encode_targets(y)
+        return self._fit_net(inputs, y, groups)
+
+    def _pooling_methods(self, modalities):
+        if not isinstance(self.pooling, dict):
+            return dict.fromkeys(modalities, self.pooling)
+        unknown = sorted(set(self.pooling) - set(modalities), key=str)
+        if unknown:
+            raise ValueError(
+                f"pooling names modalities {unknown} that are not among the "
+                f"modalities read, {modalities}"
+            )
+        return {m: self.pooling.get(m, "mean") for m in modalities}
+
+    def _prepare(self, X, reset):
+        """Pooled, scaled modality vectors side by side, and the presence mask."""
+        if reset:
+            on_cells = uses_cells(
+                X, self.modalities, owner=type(self).__name__, parameter="modalities"
+            )
+        else:
+            on_cells = hasattr(self, "poolers_")
+            check_predict_input(self, X, on_cells=on_cells, parameter="modalities")
+        if not on_cells:
+            X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+            if reset:
+                self.modalities_ = [ARRAY_MODALITY]
+                self.scalers_ = {ARRAY_MODALITY: StandardScaler().fit(X)}
+                if hasattr(self, "poolers_"):
+                    del self.poolers_
+            pooled = [X]
+        elif reset:
+            validate_data(self, X, skip_check_array=True)
+            self.modalities_ = resolve_modalities(
+                X, self.modalities, parameter="modalities"
+            )
+            methods = self._pooling_methods(self.modalities_)
+            self.poolers_ = {
+                m: TemporalPooling(methods[m]).fit(X[[m]]) for m in self.modalities_
+            }
+            pooled = [self.poolers_[m].transform(X[[m]]) for m in self.modalities_]
+            self.scalers_ = {
+                m: StandardScaler().fit(p) for m, p in zip(self.modalities_, pooled)
+            }
+        else:
+            pooled = [self.poolers_[m].transform(X[[m]]) for m in self.modalities_]
+        mask = np.column_stack([~np.isnan(p).any(axis=1) for p in pooled])
+        scaled = [
+            self.scalers_[m].transform(p) for m, p in zip(self.modalities_, pooled)
+        ]
+        # a missing modality's zeros are never seen: its weight is 0
+        features = np.nan_to_num(np.hstack(scaled), nan=0.0).astype(np.float32)
+        return {"features": features, "mask": mask}
+
+    def _build_module(self, inputs, n_classes):
+        widths = [self.scalers_[m].n_features_in_ for m in self.modalities_]
+        return AttentionFusionModule(
+            widths, n_classes, hidden_dim=self.hidden_dim, dropout=self.dropout
+        )
+
+    def predict_modality_weights(self, X):
+        """The weight each modality gets for each utterance.
+
+        These are the weights behind :meth:`predict` on the same X. predict
+        itself leaves the estimator unchanged, as scikit-learn requires, so the
+        weights are asked for with this method.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Input in the form ``fit`` took.
+
+        Returns
+        -------
+        weights : DataFrame of shape (n_samples, n_modalities)
+            One column per modality (``modalities_``), indexed like X; each row
+            sums to 1 over the modalities present, and is exactly 0 for a
+            missing modality (all 0 when every modality is missing).
+        """
+        check_is_fitted(self)
+        inputs = self._prepare(X, reset=False)
+        module = self.net_.module_
+        was_training = module.training
+        module.eval()
+        batches = []
+        try:
+            with torch.no_grad():
+                for start in range(0, inputs["mask"].shape[0], 4096):
+                    part = {
+                        key: torch.as_tensor(value[start : start + 4096]).to(
+                            self.device
+                        )
+                        for key, value in inputs.items()
+                    }
+                    batches.append(module.fuse(**part)[1].cpu().numpy())
+        finally:
+            module.train(was_training)
+        weights = (
+            np.concatenate(batches)
+            if batches
+            else np.zeros((0, len(self.modalities_)), dtype=np.float32)
+        )
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(
+            weights.astype(np.float64), index=index, columns=list(self.modalities_)
+        )

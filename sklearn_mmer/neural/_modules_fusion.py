@@ -1,0 +1,235 @@
+"""Plain torch modules for attention fusion and sequence models.
+
+The scikit-learn faces live in ``_attention.py`` and ``_sequence.py``.
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+def masked_softmax(scores, mask):
+    """Softmax over the last axis where ``mask`` is True; exactly 0 elsewhere.
+
+    A row whose mask is all False gets weights all 0 (not NaN).
+    """
+    any_present = mask.any(dim=-1, keepdim=True)
+    scores = scores.masked_fill(~mask, float("-inf"))
+    # an all -inf row would give NaN: score it flat, then zero it with the mask
+    scores = torch.where(any_present, scores, torch.zeros_like(scores))
+    return torch.softmax(scores, dim=-1) * mask
+
+
+class AttentionFusionModule(nn.Module):
+    """Per-modality encoders fused by learned, per-utterance modality weights.
+
+    Each modality's vector goes through its own ``Linear -> ReLU`` encoder to a
+    shared width ``hidden_dim``; a scoring network (``Linear -> tanh ->
+    Linear``, shared by the modalities) gives each encoded modality one score,
+    the scores are soft-maxed over the modalities present, and the weighted sum
+    of the encodings feeds a linear classifier.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Width of each modality's input vector, in the order of ``features``.
+    n_outputs : int
+        Number of classes; the module returns one logit per class.
+    hidden_dim : int, default=128
+        Shared width of the modality encodings.
+    dropout : float, default=0.0
+        Dropout on the encodings and on the fused vector (0 disables it).
+    """
+
+    def __init__(self, widths, n_outputs, hidden_dim=128, dropout=0.0):
+        super().__init__()
+        self.widths = [int(w) for w in widths]
+        self.encoders = nn.ModuleList(
+            nn.Sequential(nn.Linear(width, hidden_dim), nn.ReLU(), nn.Dropout(dropout))
+            for width in self.widths
+        )
+        self.scorer = nn.Sequential(
+            nn.Linear(hidden_dim, hidden_dim), nn.Tanh(), nn.Linear(hidden_dim, 1)
+        )
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden_dim, n_outputs))
+
+    def fuse(self, features, mask):
+        """Return the fused vectors ``(n, hidden_dim)`` and weights ``(n, M)``.
+
+        Parameters
+        ----------
+        features : Tensor of shape (n, sum(widths))
+            The modality vectors side by side (any value where missing).
+        mask : bool Tensor of shape (n, M)
+            True where the modality is present.
+        """
+        parts = torch.split(features, self.widths, dim=1)
+        encoded = torch.stack(
+            [encoder(part) for encoder, part in zip(self.encoders, parts)], dim=1
+        )
+        weights = masked_softmax(self.scorer(encoded).squeeze(-1), mask)
+        return (weights.unsqueeze(-1) * encoded).sum(dim=1), weights
+
+    def forward(self, features, mask):
+        fused, _ = self.fuse(features, mask)
+        return self.head(fused)
+
+
+def sinusoidal_positions(length, width, device=None):
+    """The Transformer's fixed sine/cosine position codes, ``(length, width)``."""
+    position = torch.arange(length, device=device, dtype=torch.float32)[:, None]
+    rate = torch.exp(
+        torch.arange(0, width, 2, device=device, dtype=torch.float32)
+        * (-math.log(10000.0) / width)
+    )
+    codes = torch.zeros(length, width, device=device)
+    codes[:, 0::2] = torch.sin(position * rate)
+    codes[:, 1::2] = torch.cos(position * rate[: width // 2])
+    return codes
+
+
+class SequenceEncoder(nn.Module):
+    """Encode padded frame sequences and mean-pool over their valid frames.
+
+    Padding never reaches the result: the GRU runs on packed sequences (each
+    stops at its own length), the Transformer masks padded frames out of
+    attention (``src_key_padding_mask``), and the pooling averages valid frames
+    only. Each batch is cut to its longest sequence first, so the work follows
+    the batch's lengths, not the padded length. A sequence of length 0 (a
+    missing modality) encodes to a vector of zeros.
+
+    Parameters
+    ----------
+    input_dim : int
+        Width ``d`` of the frames.
+    hidden_dim : int, default=64
+        Width of the hidden states (the Transformer's model width).
+    architecture : {"gru", "transformer"}, default="gru"
+        The sequence model.
+    n_layers : int, default=1
+        Number of stacked GRU or Transformer encoder layers.
+    n_heads : int, default=4
+        Attention heads of the Transformer; must divide ``hidden_dim``.
+    dropout : float, default=0.0
+        Dropout between GRU layers, or inside the Transformer layers.
+    """
+
+    def __init__(
+        self,
+        input_dim,
+        hidden_dim=64,
+        architecture="gru",
+        n_layers=1,
+        n_heads=4,
+        dropout=0.0,
+    ):
+        super().__init__()
+        self.architecture = architecture
+        if architecture == "gru":
+            self.gru = nn.GRU(
+                input_dim,
+                hidden_dim,
+                num_layers=n_layers,
+                batch_first=True,
+                # torch warns about dropout on a single layer, where it is a no-op
+                dropout=dropout if n_layers > 1 else 0.0,
+            )
+        elif architecture == "transformer":
+            self.project = nn.Linear(input_dim, hidden_dim)
+            layer = nn.TransformerEncoderLayer(
+                hidden_dim,
+                n_heads,
+                dim_feedforward=2 * hidden_dim,
+                dropout=dropout,
+                batch_first=True,
+            )
+            # nested tensors would change results' numerics with the padding
+            self.transformer = nn.TransformerEncoder(
+                layer, n_layers, enable_nested_tensor=False
+            )
+        else:
+            raise ValueError(
+                f"architecture must be 'gru' or 'transformer'; got {architecture!r}"
+            )
+
+    def forward(self, frames, lengths):
+        length = max(int(lengths.max()), 1)
+        frames = frames[:, :length]
+        steps = torch.arange(length, device=frames.device)
+        valid = steps[None, :] < lengths[:, None]
+        if self.architecture == "gru":
+            packed = pack_padded_sequence(
+                frames,
+                lengths.clamp(min=1).cpu(),
+                batch_first=True,
+                enforce_sorted=False,
+            )
+            states, _ = self.gru(packed)
+            states, _ = pad_packed_sequence(
+                states, batch_first=True, total_length=length
+            )
+        else:
+            hidden = self.project(frames) + sinusoidal_positions(
+                length, self.project.out_features, frames.device
+            )
+            ignored = ~valid
+            # a missing sequence masks every frame, which makes attention NaN:
+            # let it attend to its first (zero) frame; its pooled vector is 0
+            ignored[:, 0] &= lengths > 0
+            states = self.transformer(hidden, src_key_padding_mask=ignored)
+        weights = valid.to(states.dtype).unsqueeze(-1)
+        return (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+
+
+class SequenceModule(nn.Module):
+    """One sequence encoder per modality, pooled, concatenated and classified.
+
+    ``forward`` reads keyword arguments ``frames_0, lengths_0, frames_1,
+    lengths_1, ...``: padded ``(n, T_i, d_i)`` frames and ``(n,)`` lengths of
+    each modality.
+
+    Parameters
+    ----------
+    input_dims : sequence of int
+        Frame width of each modality.
+    n_outputs : int
+        Number of classes; the module returns one logit per class.
+    hidden_dim, architecture, n_layers, n_heads, dropout
+        As for :class:`SequenceEncoder`; ``dropout`` also applies to the
+        concatenated encodings before the linear classifier.
+    """
+
+    def __init__(
+        self,
+        input_dims,
+        n_outputs,
+        hidden_dim=64,
+        architecture="gru",
+        n_layers=1,
+        n_heads=4,
+        dropout=0.0,
+    ):
+        super().__init__()
+        self.encoders = nn.ModuleList(
+            SequenceEncoder(
+                width,
+                hidden_dim,
+                architecture=architecture,
+                n_layers=n_layers,
+                n_heads=n_heads,
+                dropout=dropout,
+            )
+            for width in input_dims
+        )
+        self.head = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(hidden_dim * len(input_dims), n_outputs)
+        )
+
+    def forward(self, **inputs):
+        pooled = [
+            encoder(inputs[f"frames_{i}"], inputs[f"lengths_{i}"])
+            for i, encoder in enumerate(self.encoders)
+        ]
+        return self.head(torch.cat(pooled, dim=1))
