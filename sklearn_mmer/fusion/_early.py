@@ -2,11 +2,12 @@
 
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..neural import MLPClassifier
-from ..preprocessing import TemporalPooling
+from ..preprocessing import SpeakerNormalizer, TemporalPooling
 
 
 def clone_or_default(classifier):
@@ -26,10 +27,19 @@ def _check_modalities(modalities):
 
 
 def _modality_branch(pooling):
-    return make_pipeline(TemporalPooling(pooling), StandardScaler())
+    # Pooling turns a missing modality (a None cell) into a row of NaN, which
+    # the scaler passes through; imputing 0 after scaling puts it at the
+    # training mean, so that every utterance can still be classified.
+    return make_pipeline(
+        TemporalPooling(pooling),
+        StandardScaler(),
+        SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True),
+    )
 
 
-def make_modality_pipeline(modality, *, pooling="mean", classifier=None):
+def make_modality_pipeline(
+    modality, *, pooling="mean", classifier=None, speaker_normalization=False
+):
     """Build the unimodal pipeline: pool one column over time, scale, classify.
 
     Parameters
@@ -42,13 +52,20 @@ def make_modality_pipeline(modality, *, pooling="mean", classifier=None):
     classifier : estimator or None, default=None
         Classifier to clone at the end; a default
         :class:`~sklearn_mmer.neural.MLPClassifier` when None.
+    speaker_normalization : bool, default=False
+        Whether to standardise the modality per speaker first, with a
+        :class:`~sklearn_mmer.preprocessing.SpeakerNormalizer` step (which
+        reads X's ``speaker`` column, and an unseen speaker's own unlabelled
+        rows at predict time).
 
     Returns
     -------
     pipeline : sklearn.pipeline.Pipeline
-        ``ColumnTransformer([(modality, [TemporalPooling, StandardScaler],
-        modality)])`` followed by the classifier, with step names
-        ``columntransformer`` and the classifier's lower-cased class name.
+        ``ColumnTransformer([(modality, [TemporalPooling, StandardScaler,
+        SimpleImputer], modality)])`` followed by the classifier, with step
+        names ``columntransformer`` and the classifier's lower-cased class
+        name (and ``speakernormalizer`` first with speaker normalisation). A
+        missing cell (None) is imputed with the training mean.
 
     See Also
     --------
@@ -64,17 +81,25 @@ def make_modality_pipeline(modality, *, pooling="mean", classifier=None):
     ['columntransformer', 'logisticregression']
     """
     (modality,) = _check_modalities([modality])
-    return make_early_fusion([modality], pooling=pooling, classifier=classifier)
+    return make_early_fusion(
+        [modality],
+        pooling=pooling,
+        classifier=classifier,
+        speaker_normalization=speaker_normalization,
+    )
 
 
-def make_early_fusion(modalities, *, pooling="mean", classifier=None):
+def make_early_fusion(
+    modalities, *, pooling="mean", classifier=None, speaker_normalization=False
+):
     """Build early (feature-level) fusion: pool and scale each modality, concatenate.
 
     Each modality gets its own :class:`~sklearn_mmer.preprocessing.TemporalPooling`
     and :class:`~sklearn.preprocessing.StandardScaler` (scaled separately, as in
     the study), inside one :class:`~sklearn.compose.ColumnTransformer` whose
     branches are named by modality; the concatenated features feed one
-    classifier.
+    classifier. A missing modality (a None cell) is imputed with its training
+    mean, so an utterance is classified from the modalities it has.
 
     Parameters
     ----------
@@ -86,6 +111,11 @@ def make_early_fusion(modalities, *, pooling="mean", classifier=None):
     classifier : estimator or None, default=None
         Classifier to clone at the end; a default
         :class:`~sklearn_mmer.neural.MLPClassifier` when None.
+    speaker_normalization : bool, default=False
+        Whether to standardise the modalities per speaker first, with a
+        :class:`~sklearn_mmer.preprocessing.SpeakerNormalizer` step named
+        ``speakernormalizer`` (which reads X's ``speaker`` column, and an unseen
+        speaker's own unlabelled rows at predict time).
 
     Returns
     -------
@@ -120,4 +150,7 @@ def make_early_fusion(modalities, *, pooling="mean", classifier=None):
         [(m, _modality_branch(methods[m]), m) for m in modalities],
         remainder="drop",
     )
-    return make_pipeline(columns, clone_or_default(classifier))
+    steps = [columns, clone_or_default(classifier)]
+    if speaker_normalization:
+        steps.insert(0, SpeakerNormalizer(columns=modalities))
+    return make_pipeline(*steps)

@@ -1,10 +1,22 @@
 """Late (decision-level) fusion: a vote over per-modality classifiers."""
 
 import numpy as np
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import VotingClassifier
-from sklearn.utils.validation import check_is_fitted
+from sklearn.pipeline import Pipeline
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from ..preprocessing._cells import is_missing
 from ._early import _check_modalities, clone_or_default, make_modality_pipeline
+
+
+def _voting_is_soft(estimator):
+    if estimator.voting != "soft":
+        raise AttributeError(
+            f"predict_proba is not available when voting={estimator.voting!r}"
+        )
+    return True
 
 
 class LateFusionClassifier(VotingClassifier):
@@ -15,6 +27,17 @@ class LateFusionClassifier(VotingClassifier):
     label: with three modalities and four emotions, three-way disagreements are
     common and the lowest-label rule would bias every one of them towards the
     first class.
+
+    Missing modalities: when X is a DataFrame, a member that reads its columns
+    through a :class:`~sklearn.compose.ColumnTransformer` (as every
+    :func:`make_modality_pipeline` does) votes only for the rows where at least
+    one of its columns holds a value (not None); the others vote (or average
+    their probabilities) without it. A row that no member can see gets the
+    class prior of the training labels (the most frequent class from
+    ``predict``). Members are fit on every training row, so a member must
+    accept rows missing its modality in fit (the imputer of
+    :func:`make_modality_pipeline` does). ``transform`` returns every member's
+    output on every row.
 
     Parameters
     ----------
@@ -45,6 +68,9 @@ class LateFusionClassifier(VotingClassifier):
         Encodes labels for the members, which are fit on ``0..n_classes - 1``.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
+    class_prior_ : ndarray of shape (n_classes,)
+        Frequency of each class in the training labels (weighted by
+        ``sample_weight``); the prediction for a row with every modality missing.
     n_features_in_ : int
         Number of input columns (from the first member).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -88,6 +114,51 @@ class LateFusionClassifier(VotingClassifier):
             verbose=verbose,
         )
 
+    def fit(self, X, y, **fit_params):
+        """Fit every member on the whole training data.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Input the members read.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        **fit_params : dict
+            ``sample_weight``, or (with metadata routing) parameters routed to
+            the members, as in :class:`~sklearn.ensemble.VotingClassifier`.
+
+        Returns
+        -------
+        self : LateFusionClassifier
+            The fitted ensemble.
+        """
+        super().fit(X, y, **fit_params)
+        counts = np.bincount(
+            self.le_.transform(np.asarray(y).ravel()),
+            weights=fit_params.get("sample_weight"),
+            minlength=self.classes_.shape[0],
+        )
+        self.class_prior_ = counts / counts.sum()
+        return self
+
+    @available_if(_voting_is_soft)
+    def predict_proba(self, X):
+        """Weighted mean of the class probabilities of the members that see a row.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Input the members read.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, columns ordered as ``classes_``.
+        """
+        check_is_fitted(self)
+        probas, present = self._member_outputs(X, "predict_proba")
+        return self._average(probas, present)
+
     def predict(self, X):
         """Predict class labels by vote.
 
@@ -103,36 +174,138 @@ class LateFusionClassifier(VotingClassifier):
         """
         check_is_fitted(self)
         if self.voting == "soft":
-            return super().predict(X)
-        predictions = self._predict(X)
-        votes = self._count_votes(predictions)
+            return self.le_.inverse_transform(np.argmax(self.predict_proba(X), axis=1))
+        predictions, present = self._member_outputs(X, "predict")
+        votes = self._count_votes(predictions, present)
         tied = np.isclose(votes, votes.max(axis=1, keepdims=True))
         winner = np.argmax(votes, axis=1)
-        has_tie = tied.sum(axis=1) > 1
+        has_tie = (tied.sum(axis=1) > 1) & present.any(axis=0)
         if has_tie.any() and all(
             hasattr(est, "predict_proba") for est in self.estimators_
         ):
             rows = np.flatnonzero(has_tie)
-            summed = self._summed_probas(_rows(X, rows))
+            probas, seen = self._member_outputs(_rows(X, rows), "predict_proba")
+            summed = np.einsum(
+                "mn,mnc->nc", self._member_weights()[:, None] * seen, probas
+            )
             winner[rows] = np.argmax(np.where(tied[rows], summed, -np.inf), axis=1)
+        winner[~present.any(axis=0)] = np.argmax(self.class_prior_)
         return self.le_.inverse_transform(winner)
 
-    def _count_votes(self, predictions):
-        n_samples, n_members = predictions.shape
+    def _member_weights(self):
         weights = self._weights_not_none
-        weights = np.ones(n_members) if weights is None else np.asarray(weights)
+        if weights is None:
+            return np.ones(len(self.estimators_))
+        return np.asarray(weights, dtype=float)
+
+    def _member_outputs(self, X, method):
+        """Each member's ``method`` on the rows it can see, and those rows.
+
+        Returns ``(outputs, present)``: ``outputs[m]`` holds member ``m``'s
+        output on every row (zeros where it cannot see the row) and
+        ``present[m]`` marks the rows it can see.
+        """
+        n_samples = _num_samples(X)
+        outputs, present = [], []
+        for est in self.estimators_:
+            rows = present_rows(est, X)
+            if rows is None:
+                outputs.append(getattr(est, method)(X))
+                present.append(np.ones(n_samples, dtype=bool))
+                continue
+            width = (self.classes_.shape[0],) if method == "predict_proba" else ()
+            full = np.zeros((n_samples, *width))
+            if rows.any():
+                full[rows] = getattr(est, method)(_rows(X, np.flatnonzero(rows)))
+            outputs.append(full)
+            present.append(rows)
+        outputs = np.asarray(outputs)
+        if method == "predict":
+            outputs = outputs.astype(np.intp)
+        return outputs, np.asarray(present)
+
+    def _average(self, probas, present):
+        """Weighted mean over the members present in each row; the prior elsewhere."""
+        weights = self._member_weights()[:, None] * present
+        total = weights.sum(axis=0)
+        summed = np.einsum("mn,mnc->nc", weights, probas)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = summed / total[:, None]
+        return np.where(total[:, None] > 0, mean, self.class_prior_)
+
+    def _count_votes(self, predictions, present):
+        n_members, n_samples = predictions.shape
+        weights = self._member_weights()
         votes = np.zeros((n_samples, self.classes_.shape[0]))
         for member in range(n_members):
-            np.add.at(votes, (np.arange(n_samples), predictions[:, member]),
-                      weights[member])
+            rows = np.flatnonzero(present[member])
+            np.add.at(votes, (rows, predictions[member, rows]), weights[member])
         return votes
 
-    def _summed_probas(self, X):
-        weights = self._weights_not_none
-        probas = self._collect_probas(X)
-        if weights is None:
-            return probas.sum(axis=0)
-        return np.tensordot(np.asarray(weights, dtype=float), probas, axes=1)
+
+def _read_columns(estimator):
+    """The columns a member reads through its first ColumnTransformer, or None.
+
+    Steps in front of that ColumnTransformer (such as a speaker normaliser) are
+    taken to keep X's columns. None when the member has no ColumnTransformer or
+    also reads a remainder, so that its missing rows cannot be told.
+    """
+    steps = (
+        [s for _, s in estimator.steps]
+        if isinstance(estimator, Pipeline)
+        else [estimator]
+    )
+    for step in steps:
+        if not isinstance(step, ColumnTransformer):
+            continue
+        transformers = getattr(step, "transformers_", None)
+        if transformers is None:
+            transformers = list(step.transformers) + [
+                ("remainder", step.remainder, None)
+            ]
+        columns = []
+        for name, transformer, selected in transformers:
+            if isinstance(transformer, str) and transformer == "drop":
+                continue
+            if name == "remainder":
+                if selected is None or len(selected):
+                    return None
+                continue
+            if isinstance(selected, (str, int, np.integer)):
+                selected = [selected]
+            if not isinstance(selected, (list, tuple, np.ndarray)):
+                return None
+            columns.extend(selected)
+        return columns
+    return None
+
+
+def present_rows(estimator, X):
+    """Mask of the rows of X where a member sees at least one of its columns.
+
+    None when every row is seen, or when that cannot be told (X is not a
+    DataFrame, or the member's columns are unknown).
+    """
+    if not hasattr(X, "columns"):
+        return None
+    columns = _read_columns(estimator)
+    if not columns:
+        return None
+    names = []
+    for column in columns:
+        if isinstance(column, (bool, np.bool_)):
+            return None
+        if isinstance(column, (int, np.integer)) and column not in X.columns:
+            if not 0 <= column < X.shape[1]:
+                return None
+            column = X.columns[column]
+        if column not in X.columns:
+            return None
+        names.append(column)
+    present = np.zeros(X.shape[0], dtype=bool)
+    for name in names:
+        present |= [not is_missing(cell) for cell in X[name].to_numpy()]
+    return None if present.all() else present
 
 
 def _rows(X, rows):
@@ -144,7 +317,36 @@ def _rows(X, rows):
     return np.asarray(X)[rows]
 
 
-def make_late_fusion(modalities, *, voting="hard", pooling="mean", classifier=None):
+def _modality_weights(weights, modalities):
+    """``weights`` (a sequence, or a dict by modality) as a list, or None."""
+    if weights is None:
+        return None
+    if isinstance(weights, dict):
+        unknown = sorted(set(weights) - set(modalities))
+        if unknown:
+            raise ValueError(
+                f"weights names modalities {unknown} that are not in "
+                f"modalities={modalities}"
+            )
+        return [float(weights.get(m, 1.0)) for m in modalities]
+    weights = [float(w) for w in weights]
+    if len(weights) != len(modalities):
+        raise ValueError(
+            f"weights has {len(weights)} entries but there are {len(modalities)} "
+            f"modalities {modalities}; give one weight per modality, or a dict"
+        )
+    return weights
+
+
+def make_late_fusion(
+    modalities,
+    *,
+    voting="hard",
+    pooling="mean",
+    classifier=None,
+    weights=None,
+    speaker_normalization=False,
+):
     """Build late fusion: one unimodal pipeline per modality, combined by vote.
 
     Parameters
@@ -159,6 +361,14 @@ def make_late_fusion(modalities, *, voting="hard", pooling="mean", classifier=No
     classifier : estimator or None, default=None
         Classifier cloned into each member; a default
         :class:`~sklearn_mmer.neural.MLPClassifier` when None.
+    weights : sequence of float, dict or None, default=None
+        Weight of each modality's vote (hard) or probabilities (soft): one per
+        modality in order, or a dict ``{modality: weight}`` (1 for those it
+        leaves out). Equal when None. To learn the weighting from data
+        instead, see :func:`make_stacking_fusion`.
+    speaker_normalization : bool, default=False
+        Whether each member first standardises its modality per speaker (see
+        :func:`make_modality_pipeline`).
 
     Returns
     -------
@@ -169,22 +379,29 @@ def make_late_fusion(modalities, *, voting="hard", pooling="mean", classifier=No
     See Also
     --------
     make_early_fusion : Feature-level fusion in one classifier.
+    make_stacking_fusion : A meta-classifier learns how to combine the members.
 
     Examples
     --------
     >>> from sklearn_mmer.fusion import make_late_fusion
-    >>> late = make_late_fusion(["acoustic", "lexical"], voting="soft")
-    >>> sorted(late.named_estimators)
-    ['acoustic', 'lexical']
+    >>> late = make_late_fusion(["acoustic", "lexical"], voting="soft",
+    ...                         weights={"lexical": 2.0})
+    >>> sorted(late.named_estimators), late.weights
+    (['acoustic', 'lexical'], [1.0, 2.0])
     """
     modalities = _check_modalities(modalities)
     members = [
         (
             m,
             make_modality_pipeline(
-                m, pooling=pooling, classifier=clone_or_default(classifier)
+                m,
+                pooling=pooling,
+                classifier=clone_or_default(classifier),
+                speaker_normalization=speaker_normalization,
             ),
         )
         for m in modalities
     ]
-    return LateFusionClassifier(members, voting=voting)
+    return LateFusionClassifier(
+        members, voting=voting, weights=_modality_weights(weights, modalities)
+    )
