@@ -81,6 +81,16 @@ def test_attention_row_with_every_modality_missing_is_still_classified(tiny_corp
     assert_allclose(proba[0], bias, rtol=1e-5)
 
 
+def test_attention_predicts_a_batch_that_lacks_a_modality(tiny_corpus):
+    X, y, _ = tiny_corpus
+    clf = fast(max_epochs=2).fit(X, y)
+    one = X.iloc[[3]].copy()
+    one["visual"] = np.nan  # pandas stores a column of only NaN as floats
+    weights = clf.predict_modality_weights(one)
+    assert weights.loc[3, "visual"] == 0.0
+    assert clf.predict(one).shape == (1,)
+
+
 def test_attention_predict_reads_only_the_named_columns(tiny_corpus):
     X, y, _ = tiny_corpus
     clf = fast().fit(X, y)

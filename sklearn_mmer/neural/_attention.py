@@ -57,14 +57,20 @@ def uses_cells(X, modalities, *, owner, parameter):
     return False
 
 
-def check_modality_columns(X, names, *, parameter):
-    """Raise a ValueError unless every name is a column of X holding arrays."""
+def check_modality_columns(X, names, *, parameter, fitted=False):
+    """Raise a ValueError unless every name is a column of X holding arrays.
+
+    After fit (``fitted=True``) a column may be all missing: a batch of
+    utterances that all lack that modality.
+    """
     for name in names:
         if name not in X.columns:
             raise ValueError(
                 f"column {name!r} not in X; X has {_listing(X)}. Name columns of "
                 f"X in {parameter}"
             )
+        if fitted and all(is_missing(cell) for cell in X[name]):
+            continue
         if not _holds_arrays(X[name]):
             kinds = sorted({type(c).__name__ for c in X[name] if not is_missing(c)})
             raise ValueError(
@@ -108,7 +114,18 @@ def check_predict_input(estimator, X, *, on_cells, parameter):
             f"{name} was fit on a DataFrame of modalities {estimator.modalities_} "
             f"but got a {type(X).__name__}; pass a DataFrame with those columns"
         )
-    check_modality_columns(X, estimator.modalities_, parameter=parameter)
+    check_modality_columns(X, estimator.modalities_, parameter=parameter, fitted=True)
+
+
+def modality_cells(X, modality):
+    """The one-column DataFrame of a modality's cells, as objects.
+
+    pandas stores a column of only None/NaN as floats, which would read as a
+    plain numeric array; as objects it reads as cells, all missing.
+    """
+    column = X[[modality]]
+    is_object = column.dtypes.iloc[0] == np.dtype(object)
+    return column if is_object else column.astype(object)
 
 
 class AttentionFusionClassifier(BaseNeuralClassifier):
@@ -341,14 +358,21 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
             )
             methods = self._pooling_methods(self.modalities_)
             self.poolers_ = {
-                m: TemporalPooling(methods[m]).fit(X[[m]]) for m in self.modalities_
+                m: TemporalPooling(methods[m]).fit(modality_cells(X, m))
+                for m in self.modalities_
             }
-            pooled = [self.poolers_[m].transform(X[[m]]) for m in self.modalities_]
+            pooled = [
+                self.poolers_[m].transform(modality_cells(X, m))
+                for m in self.modalities_
+            ]
             self.scalers_ = {
                 m: StandardScaler().fit(p) for m, p in zip(self.modalities_, pooled)
             }
         else:
-            pooled = [self.poolers_[m].transform(X[[m]]) for m in self.modalities_]
+            pooled = [
+                self.poolers_[m].transform(modality_cells(X, m))
+                for m in self.modalities_
+            ]
         mask = np.column_stack([~np.isnan(p).any(axis=1) for p in pooled])
         scaled = [
             self.scalers_[m].transform(p) for m, p in zip(self.modalities_, pooled)

@@ -11,6 +11,7 @@ from ..preprocessing import SequencePadder
 from ._attention import (
     ARRAY_MODALITY,
     check_predict_input,
+    modality_cells,
     resolve_modalities,
     uses_cells,
 )
@@ -288,11 +289,14 @@ class SequenceClassifier(BaseNeuralClassifier):
                 X, self.modality, parameter="modality"
             )
             self.padders_ = {
-                m: SequencePadder(self.max_length, dtype="float32").fit(X[[m]])
+                m: SequencePadder(self.max_length, dtype="float32").fit(
+                    modality_cells(X, m)
+                )
                 for m in self.modalities_
             }
         return [
-            self.padders_[m].transform_sequences(X[[m]])[0] for m in self.modalities_
+            self.padders_[m].transform_sequences(modality_cells(X, m))[0]
+            for m in self.modalities_
         ]
 
     def _prepare(self, X, reset):
