@@ -1,3 +1,20 @@
-"""Corpora: the course-feature layout loader and a synthetic IEMOCAP-shaped corpus."""
+"""Corpora: the course-feature layout loader and a synthetic IEMOCAP-shaped corpus.
 
-__all__ = []
+:func:`load_feature_table` reads the layout users bring (``dataset.csv`` plus
+``.npy`` feature files, in a folder or a ``.zip``); :func:`make_multimodal_emotion`
+generates a synthetic corpus of the same shape that needs no files;
+:func:`write_feature_table` writes a corpus in the layout.
+"""
+
+from ._base import ISSUE_COLUMNS, CorpusIssuesWarning
+from ._loader import load_feature_table
+from ._synthetic import make_multimodal_emotion
+from ._writer import write_feature_table
+
+__all__ = [
+    "ISSUE_COLUMNS",
+    "CorpusIssuesWarning",
+    "load_feature_table",
+    "make_multimodal_emotion",
+    "write_feature_table",
+]
