@@ -99,13 +99,15 @@ def test_assembled_vote_equals_fitted_vote(corpus):
     late = quick_methods(["late_fusion"])["late_fusion"]
     fitted = clone(late).fit(X, y)
     codes = fitted.le_.transform(y)
-    members = [
-        (clone(member).fit(X, codes), fitted.le_, 0.0) for _, member in late.estimators
-    ]
-    assembled = assemble_vote(late, members)
+    members = [clone(member).fit(X, codes) for _, member in late.estimators]
+    assembled = assemble_vote(late, members, X, y)
     np.testing.assert_array_equal(assembled.predict(X), fitted.predict(X))
     np.testing.assert_array_equal(assembled.classes_, fitted.classes_)
+    np.testing.assert_allclose(assembled.class_prior_, fitted.class_prior_)
     assert list(assembled.named_estimators_) == MODALITIES
+    assert assembled.estimators_[0] is members[0]
+    # the parameters stay those of the unfitted vote
+    assert assembled.get_params()["visual"] is not members[0]
 
 
 def test_late_fusion_members_are_fit_once_per_fold(corpus):
@@ -254,3 +256,17 @@ def test_compare_methods_rejects_bad_input(corpus, kwargs, message):
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
         compare_methods(**arguments)
+
+
+def test_missing_cells_give_the_scores_of_cross_validate(corpus):
+    X, y, speakers = corpus
+    X = X.copy()
+    X.loc[X.index[::4], "acoustic"] = None
+    methods = quick_methods(["acoustic", "early_fusion", "late_fusion"])
+    comparison = compare_methods(methods, X, y, speakers, cv=SpeakerKFold(3))
+    for name, method in methods.items():
+        expected = cross_validate(
+            method, X, y, groups=speakers, cv=SpeakerKFold(3), scoring="f1_macro"
+        )
+        got = comparison.results.query("method == @name").f1_macro
+        np.testing.assert_allclose(got, expected["test_score"])

@@ -13,6 +13,12 @@ from ._methods import (
     unregister_method,
 )
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
+from ._plots import (
+    plot_confusion_matrices,
+    plot_method_comparison,
+    plot_modality_contribution,
+    save_figures,
+)
 
 __all__ = [
     "METHOD_KINDS",
@@ -23,8 +29,12 @@ __all__ = [
     "method_kind",
     "method_names",
     "modality_columns",
+    "plot_confusion_matrices",
+    "plot_method_comparison",
+    "plot_modality_contribution",
     "register_method",
     "registered_methods",
+    "save_figures",
     "set_every",
     "summarize",
     "unregister_method",

@@ -21,6 +21,7 @@ Work that several methods share is done once, without changing any score:
   its share of the CPU cores so that parallel fits do not oversubscribe them.
 """
 
+import sys
 import time
 
 import numpy as np
@@ -186,29 +187,31 @@ def compare_methods(
         if progress is not None:
             progress({**row, "n_folds": n_folds})
 
-    for fold, u, estimator, encoder, seconds, evaluation in Parallel(
+    for fold, u, estimator, seconds, evaluation in Parallel(
         n_jobs=n_jobs, return_as="generator_unordered"
     )(tasks):
         unit = plan.units[u]
         for name in unit.scored:
             record(name, fold, *evaluation, seconds)
         if unit.keep:
-            fitted[fold, u] = (estimator, encoder, seconds)
+            fitted[fold, u] = (estimator, seconds)
         for name, assembly in plan.assemblies.items():
             if u not in assembly.units or (name, fold) in records:
                 continue
             if all((fold, m) in fitted for m in assembly.units):
                 members = [fitted[fold, m] for m in assembly.units]
-                vote = assemble_vote(methods[name], members)
-                test = splits[fold][1]
-                scores, matrix = _evaluate(
-                    vote,
-                    plan.views[assembly.view].take(test),
-                    y[test],
-                    scoring,
-                    labels,
+                train, test = splits[fold]
+                view = plan.views[assembly.view]
+                vote = assemble_vote(
+                    methods[name],
+                    [member for member, _ in members],
+                    view.take(train),
+                    y[train],
                 )
-                record(name, fold, scores, matrix, sum(m[2] for m in members))
+                scores, matrix = _evaluate(
+                    vote, view.take(test), y[test], scoring, labels
+                )
+                record(name, fold, scores, matrix, sum(m[1] for m in members))
         _release(fitted, fold, plan, records)
 
     rows = [records[name, fold] for name in methods for fold in range(n_folds)]
@@ -393,6 +396,7 @@ def _fit_unit(
         import torch
 
         torch.set_num_threads(threads)
+    _warm_up_torch()
     y_train = y[train]
     encoder = LabelEncoder().fit(y_train) if encode else None
     estimator = clone(estimator)
@@ -403,7 +407,28 @@ def _fit_unit(
     if score:
         scored = _Decoded(estimator, encoder) if encode else estimator
         evaluation = _evaluate(scored, view.take(test), y[test], scoring, labels)
-    return fold, u, estimator if keep else None, encoder, seconds, evaluation
+    return fold, u, estimator if keep else None, seconds, evaluation
+
+
+_WARM = []
+
+
+def _warm_up_torch():
+    """Take one optimiser step on a dummy parameter, once per process.
+
+    A process's first step imports much of torch lazily (seconds); done here,
+    outside the timed fit, that cost is not charged to whichever method
+    happens to be fit first.
+    """
+    if _WARM or "torch" not in sys.modules:
+        return
+    import torch
+
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.Adam([parameter], foreach=True)
+    parameter.sum().backward()
+    optimizer.step()
+    _WARM.append(True)
 
 
 def _evaluate(estimator, X_test, y_test, scoring, labels):

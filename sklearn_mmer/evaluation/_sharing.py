@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import VotingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 
@@ -25,8 +26,9 @@ from ..preprocessing._cells import is_missing
 # already pooled vector again changes nothing
 _IDEMPOTENT_POOLING = frozenset({"mean", "max", "min", "first", "last"})
 
-# VotingClassifier.fit does nothing more than fit each member on encoded labels:
-# a subclass might, so only these are assembled from shared fits
+# these fit each member on all the training rows (with encoded labels) and
+# nothing else from the members; a subclass might (learning weights from
+# held-out predictions, say), so others are fit from scratch
 _ASSEMBLABLE = (VotingClassifier, LateFusionClassifier)
 
 
@@ -237,16 +239,25 @@ def _label_invariant(estimator):
     )
 
 
-def assemble_vote(vote, members):
-    """The fitted vote that ``vote.fit`` would give, from its fitted members."""
+def assemble_vote(vote, members, X, y):
+    """The fitted vote that ``vote.fit(X, y)`` gives, with its members already fit.
+
+    The vote's own ``fit`` runs (so that whatever it computes besides fitting
+    its members, such as a label encoder or class priors, is computed by its
+    own code), with each member frozen so that fitting it does nothing; the
+    frozen wrappers are then taken off. ``members`` must have been fit on
+    ``X, y`` with labels encoded as the vote encodes them.
+    """
+    estimators = vote.estimators
     vote = clone(vote)
-    encoder = members[0][1]
-    vote.le_ = encoder
-    vote.classes_ = encoder.classes_
-    vote.estimators_ = [member for member, _, _ in members]
-    vote.named_estimators_ = Bunch()
-    for (name, _), member in zip(vote.estimators, vote.estimators_):
-        vote.named_estimators_[name] = member
-        if hasattr(member, "feature_names_in_"):
-            vote.feature_names_in_ = member.feature_names_in_
+    vote.estimators = [
+        (name, FrozenEstimator(member))
+        for (name, _), member in zip(estimators, members)
+    ]
+    vote.fit(X, y)
+    vote.estimators = clone(estimators, safe=False)
+    vote.estimators_ = [frozen.estimator for frozen in vote.estimators_]
+    vote.named_estimators_ = Bunch(
+        **{name: frozen.estimator for name, frozen in vote.named_estimators_.items()}
+    )
     return vote

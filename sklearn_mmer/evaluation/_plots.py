@@ -1,0 +1,328 @@
+"""Figures of a comparison: methods side by side, modality contribution, confusions.
+
+Figures are built on :class:`matplotlib.figure.Figure` directly, never through
+``pyplot``: nothing opens a window, no global figure state is kept, and the
+functions work the same on a headless server.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ._compare import summarize
+
+_KIND_COLOURS = {
+    "unimodal": "#7f9fbf",
+    "early_fusion": "#d9822b",
+    "late_fusion": "#5b9e5b",
+    "other": "#9c6bb3",
+}
+_DEFAULT_COLOUR = "#4c72b0"
+
+#: File names :func:`save_figures` writes.
+FIGURE_FILES = {
+    "method_comparison": "method_comparison.png",
+    "modality_contribution": "modality_contribution.png",
+    "confusion_matrices": "confusion_matrices.png",
+}
+
+
+def _label(metric):
+    return {
+        "f1_micro": "F1-micro",
+        "f1_macro": "F1-macro",
+        "unweighted_accuracy": "unweighted accuracy",
+    }.get(metric, metric.replace("_", " "))
+
+
+def _check_metric(results, metric):
+    if metric not in results.columns or metric in ("method", "fold"):
+        metrics = [c for c in results.columns if c not in ("method", "fold")]
+        raise ValueError(
+            f"metric {metric!r} is not a column of results; choose among {metrics}"
+        )
+
+
+def plot_method_comparison(results, *, metric="f1_micro", kinds=None):
+    """Bar chart of each method's mean score over folds, with the std as error bar.
+
+    Parameters
+    ----------
+    results : DataFrame
+        One row per method and fold, as ``compare_methods(...).results``.
+    metric : str, default="f1_micro"
+        The metric to plot.
+    kinds : dict of str to str or None, default=None
+        Kind of each method (``"unimodal"``, ``"early_fusion"``,
+        ``"late_fusion"``, ``"other"``), to colour the bars by it.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        Methods best first, from the top.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mmer.evaluation import plot_method_comparison
+    >>> results = pd.DataFrame({"method": ["a", "a", "b", "b"], "fold": [1, 2] * 2,
+    ...                         "f1_micro": [0.5, 0.7, 0.8, 0.8]})
+    >>> plot_method_comparison(results).axes[0].get_xlabel()
+    'F1-micro (mean ± std over 2 folds)'
+    """
+    _check_metric(results, metric)
+    summary = summarize(results[["method", "fold", metric]])
+    means = summary[f"{metric}_mean"].to_numpy()
+    stds = summary[f"{metric}_std"].to_numpy()
+    methods = summary["method"].tolist()
+    figure = Figure(figsize=(7, 1.2 + 0.5 * len(methods)), layout="constrained")
+    ax = figure.add_subplot()
+    positions = np.arange(len(methods))[::-1]
+    colours = [
+        _KIND_COLOURS.get((kinds or {}).get(m), _DEFAULT_COLOUR) for m in methods
+    ]
+    ax.barh(positions, means, xerr=stds, color=colours, capsize=4, height=0.6)
+    for y, mean, std in zip(positions, means, stds):
+        ax.text(
+            mean + std + 0.01, y, f"{mean:.3f} ± {std:.3f}", va="center", fontsize=9
+        )
+    ax.set_yticks(positions, methods)
+    upper = float(np.nanmax(means + stds)) if len(means) else 1.0
+    ax.set_xlim(0, max(1.0, upper + 0.2))
+    n_folds = int(summary["n_folds"].max()) if len(summary) else 0
+    ax.set_xlabel(f"{_label(metric)} (mean ± std over {n_folds} folds)")
+    ax.set_title("Methods compared, speaker-independent cross-validation")
+    shown = [k for k in dict.fromkeys((kinds or {}).get(m) for m in methods) if k]
+    if shown:
+        ax.legend(
+            handles=[
+                Patch(color=_KIND_COLOURS.get(k, _DEFAULT_COLOUR), label=k)
+                for k in shown
+            ],
+            loc="lower right",
+            fontsize=8,
+        )
+    ax.grid(axis="x", alpha=0.3)
+    return figure
+
+
+def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None):
+    """Each modality alone, on every metric, against the fusion methods.
+
+    Parameters
+    ----------
+    results : DataFrame
+        One row per method and fold, as ``compare_methods(...).results``; the
+        unimodal methods are named by their modality.
+    modalities : list of str
+        The modalities (unimodal methods) to show.
+    metrics : list of str or None, default=None
+        Metrics to show side by side; every metric column when None.
+    fusion : list of str or None, default=None
+        Methods drawn as dashed reference lines at their mean first metric;
+        none when None.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        Grouped bars (one group per modality, best first, one bar per metric)
+        with the std over folds as error bars.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mmer.evaluation import plot_modality_contribution
+    >>> results = pd.DataFrame({
+    ...     "method": ["audio", "text", "fused"], "fold": [1, 1, 1],
+    ...     "f1_micro": [0.4, 0.6, 0.7], "f1_macro": [0.3, 0.5, 0.6]})
+    >>> figure = plot_modality_contribution(results, ["audio", "text"],
+    ...                                     fusion=["fused"])
+    >>> [t.get_text() for t in figure.axes[0].get_xticklabels()]
+    ['text', 'audio']
+    """
+    if metrics is None:
+        metrics = [c for c in results.columns if c not in ("method", "fold")]
+        metrics = [m for m in metrics if m != "fit_seconds"]
+    for metric in metrics:
+        _check_metric(results, metric)
+    missing = sorted(set(modalities) - set(results["method"]))
+    if missing or not modalities:
+        raise ValueError(
+            f"modalities {missing or modalities} have no results; the unimodal "
+            "methods are named by their modality"
+        )
+    grouped = results.groupby("method")
+    means = grouped[metrics].mean()
+    stds = grouped[metrics].std(ddof=0)
+    order = means.loc[list(modalities), metrics[0]].sort_values(ascending=False)
+    order = order.index.tolist()
+    figure = Figure(
+        figsize=(max(5.5, 1.6 * len(order) + 2.5), 4.2), layout="constrained"
+    )
+    ax = figure.add_subplot()
+    width = 0.8 / len(metrics)
+    x = np.arange(len(order))
+    for k, metric in enumerate(metrics):
+        ax.bar(
+            x + (k - (len(metrics) - 1) / 2) * width,
+            means.loc[order, metric],
+            width,
+            yerr=stds.loc[order, metric],
+            capsize=3,
+            label=_label(metric),
+        )
+    for k, name in enumerate(fusion or []):
+        if name in means.index:
+            level = means.loc[name, metrics[0]]
+            ax.axhline(
+                level,
+                ls="--",
+                lw=1.2,
+                color=f"C{len(metrics) + k}",
+                label=f"{name} ({_label(metrics[0])} {level:.3f})",
+            )
+    ax.set_xticks(x, order)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score (mean ± std over folds)")
+    ax.set_title("Modality contribution: each modality alone")
+    ax.legend(fontsize=8, loc="upper right")
+    ax.grid(axis="y", alpha=0.3)
+    return figure
+
+
+def plot_confusion_matrices(confusion_matrices, labels, *, methods=None):
+    """Row-normalised confusion matrices, summed over folds, one panel per method.
+
+    Parameters
+    ----------
+    confusion_matrices : dict of str to ndarray
+        Per method, counts of shape ``(n_folds, n_classes, n_classes)`` (or
+        ``(n_classes, n_classes)``), rows true, columns predicted, as
+        ``compare_methods(...).confusion_matrices``.
+    labels : array-like of shape (n_classes,)
+        Class names, in the matrices' order.
+    methods : list of str or None, default=None
+        Methods to show, in order; all when None.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        Each cell shows the fraction of a true class predicted as each class
+        (rows sum to 1; empty rows stay 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.evaluation import plot_confusion_matrices
+    >>> figure = plot_confusion_matrices({"a": np.array([[3, 1], [0, 4]])},
+    ...                                  ["calm", "angry"])
+    >>> figure.axes[0].get_title()
+    'a'
+    """
+    methods = list(confusion_matrices) if methods is None else list(methods)
+    unknown = sorted(set(methods) - set(confusion_matrices))
+    if unknown or not methods:
+        raise ValueError(
+            f"methods {unknown or methods} have no confusion matrix; choose among "
+            f"{list(confusion_matrices)}"
+        )
+    labels = [str(label) for label in labels]
+    n_cols = min(3, len(methods))
+    n_rows = -(-len(methods) // n_cols)
+    size = 1.1 + 0.75 * len(labels)
+    figure = Figure(
+        figsize=(size * n_cols + 1.2, size * n_rows + 0.6), layout="constrained"
+    )
+    axes = figure.subplots(n_rows, n_cols, squeeze=False).ravel()
+    image = None
+    for ax, name in zip(axes, methods):
+        counts = np.asarray(confusion_matrices[name])
+        counts = counts.sum(axis=0) if counts.ndim == 3 else counts
+        if counts.shape != (len(labels), len(labels)):
+            raise ValueError(
+                f"confusion matrix of {name!r} has shape {counts.shape}, not "
+                f"({len(labels)}, {len(labels)}) for labels {labels}"
+            )
+        totals = counts.sum(axis=1, keepdims=True)
+        rates = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+        image = ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                ax.text(
+                    j,
+                    i,
+                    f"{rates[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if rates[i, j] > 0.6 else "black",
+                )
+        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_title(name)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+    for ax in axes[len(methods) :]:
+        ax.set_axis_off()
+    figure.suptitle("Confusion matrices: rows normalised, summed over folds")
+    figure.colorbar(image, ax=axes.tolist(), shrink=0.8, label="fraction of true class")
+    return figure
+
+
+def save_figures(
+    comparison, out_dir, *, modalities=None, kinds=None, metric="f1_micro", dpi=120
+):
+    """Write a comparison's figures as PNG files.
+
+    Parameters
+    ----------
+    comparison : Bunch
+        The result of :func:`compare_methods`.
+    out_dir : str or path-like
+        Folder to write to; created when missing.
+    modalities : list of str or None, default=None
+        Unimodal methods for the modality-contribution figure, which is
+        skipped when None or when none of them was run.
+    kinds : dict of str to str or None, default=None
+        Kind of each method, to colour the method comparison and to pick the
+        fusion methods drawn as references in the modality contribution.
+    metric : str, default="f1_micro"
+        Metric of the method comparison.
+    dpi : int, default=120
+        Resolution.
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        The files written: ``method_comparison.png``,
+        ``modality_contribution.png`` (when drawn) and
+        ``confusion_matrices.png``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = comparison.results
+    figures = {
+        "method_comparison": plot_method_comparison(results, metric=metric, kinds=kinds)
+    }
+    ran = [m for m in (modalities or []) if m in set(results["method"])]
+    if ran:
+        fusion = [
+            name
+            for name, kind in (kinds or {}).items()
+            if kind in ("early_fusion", "late_fusion")
+            and name in set(results["method"])
+        ]
+        figures["modality_contribution"] = plot_modality_contribution(
+            results, ran, fusion=fusion
+        )
+    figures["confusion_matrices"] = plot_confusion_matrices(
+        comparison.confusion_matrices, comparison.labels
+    )
+    paths = []
+    for name, figure in figures.items():
+        path = out_dir / FIGURE_FILES[name]
+        figure.savefig(path, dpi=dpi)
+        paths.append(path)
+    return paths

@@ -1,0 +1,165 @@
+"""Figures of a comparison: content, order, and valid PNG files."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils import Bunch
+
+from sklearn_mmer.evaluation import (
+    plot_confusion_matrices,
+    plot_method_comparison,
+    plot_modality_contribution,
+    save_figures,
+    summarize,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LABELS = np.array(["anger", "sadness", "happiness", "neutral"])
+MEANS = {
+    "visual": 0.4,
+    "acoustic": 0.5,
+    "lexical": 0.6,
+    "early_fusion": 0.65,
+    "late_fusion": 0.62,
+}
+
+
+@pytest.fixture
+def comparison():
+    """A made-up comparison of the default methods over three folds."""
+    rng = np.random.RandomState(0)
+    rows = [
+        {
+            "method": name,
+            "fold": fold,
+            "f1_micro": mean + 0.02 * (fold - 2),
+            "f1_macro": mean - 0.05,
+            "unweighted_accuracy": mean - 0.03,
+            "fit_seconds": 1.0 + fold,
+        }
+        for name, mean in MEANS.items()
+        for fold in (1, 2, 3)
+    ]
+    results = pd.DataFrame(rows)
+    matrices = {name: rng.randint(0, 20, size=(3, 4, 4)) for name in MEANS}
+    return Bunch(
+        results=results,
+        summary=summarize(results),
+        confusion_matrices=matrices,
+        labels=LABELS,
+    )
+
+
+def test_save_figures_writes_valid_pngs(comparison, tmp_path):
+    kinds = {
+        "visual": "unimodal",
+        "acoustic": "unimodal",
+        "lexical": "unimodal",
+        "early_fusion": "early_fusion",
+        "late_fusion": "late_fusion",
+    }
+    paths = save_figures(
+        comparison,
+        tmp_path / "out",
+        modalities=["visual", "acoustic", "lexical"],
+        kinds=kinds,
+    )
+    assert [p.name for p in paths] == [
+        "method_comparison.png",
+        "modality_contribution.png",
+        "confusion_matrices.png",
+    ]
+    for path in paths:
+        data = path.read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000
+
+
+def test_modality_contribution_is_skipped_without_unimodal_methods(
+    comparison, tmp_path
+):
+    paths = save_figures(comparison, tmp_path)
+    assert [p.name for p in paths] == [
+        "method_comparison.png",
+        "confusion_matrices.png",
+    ]
+
+
+def test_method_comparison_lists_best_first_with_std_error_bars(comparison):
+    ax = plot_method_comparison(comparison.results).axes[0]
+    ticks = zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()])
+    top_down = [label for _, label in sorted(ticks, reverse=True)]
+    assert top_down == [
+        "early_fusion",
+        "late_fusion",
+        "lexical",
+        "acoustic",
+        "visual",
+    ]
+    widths = sorted(round(p.get_width(), 6) for p in ax.patches)
+    assert widths == sorted(round(m, 6) for m in MEANS.values())
+    texts = {t.get_text() for t in ax.texts}
+    assert "0.650 ± 0.016" in texts  # std over folds with ddof=0
+
+
+def test_modality_contribution_shows_each_modality_and_fusion_levels(comparison):
+    figure = plot_modality_contribution(
+        comparison.results,
+        ["visual", "acoustic", "lexical"],
+        fusion=["early_fusion"],
+    )
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "lexical",
+        "acoustic",
+        "visual",
+    ]
+    assert len(ax.patches) == 3 * 3  # three metrics per modality
+    (line,) = ax.get_lines()[-1:]
+    assert line.get_ydata()[0] == pytest.approx(0.65)
+
+
+def test_confusion_matrices_are_row_normalised_sums_over_folds(comparison):
+    figure = plot_confusion_matrices(
+        comparison.confusion_matrices, LABELS, methods=["lexical", "late_fusion"]
+    )
+    panels = [ax for ax in figure.axes if ax.images]
+    assert [ax.get_title() for ax in panels] == ["lexical", "late_fusion"]
+    shown = panels[0].images[0].get_array()
+    counts = comparison.confusion_matrices["lexical"].sum(axis=0)
+    np.testing.assert_allclose(shown, counts / counts.sum(axis=1, keepdims=True))
+
+
+def test_empty_confusion_rows_stay_zero():
+    counts = np.array([[2, 2], [0, 0]])
+    figure = plot_confusion_matrices({"m": counts}, ["a", "b"])
+    np.testing.assert_allclose(
+        figure.axes[0].images[0].get_array(), [[0.5, 0.5], [0, 0]]
+    )
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda c: plot_method_comparison(c.results, metric="accuracy"),
+            "metric 'accuracy' is not a column of results",
+        ),
+        (
+            lambda c: plot_modality_contribution(c.results, ["audio"]),
+            r"modalities \['audio'\] have no results",
+        ),
+        (
+            lambda c: plot_confusion_matrices(c.confusion_matrices, ["a", "b"]),
+            r"has shape \(4, 4\), not \(2, 2\)",
+        ),
+        (
+            lambda c: plot_confusion_matrices(
+                c.confusion_matrices, LABELS, methods=["svm"]
+            ),
+            r"methods \['svm'\] have no confusion matrix",
+        ),
+    ],
+)
+def test_plots_reject_bad_input(comparison, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(comparison)
