@@ -320,7 +320,8 @@ def _load(source, path, modalities, target_names, errors, return_X_y):
         warnings.warn(
             _summary(len(kept), n_rows, faults, errors),
             CorpusIssuesWarning,
-            stacklevel=3,
+            # the caller's line: past _load, load_feature_table, validate_params
+            stacklevel=4,
         )
     if return_X_y:
         return X, y, groups

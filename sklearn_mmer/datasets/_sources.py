@@ -3,12 +3,14 @@
 import os
 import posixpath
 import zipfile
+import zlib
 from pathlib import Path, PureWindowsPath
 
 import numpy as np
 import pandas as pd
 
 CSV_NAME = "dataset.csv"
+UNPICKLING = "needs unpickling (refused: allow_pickle=False)"
 
 
 class Fault(Exception):
@@ -38,11 +40,11 @@ def _relative_path(cell):
     return relative
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+
+
 def _as_frames(array, where):
     """Check a loaded array and return it as float32 ``(T, d)`` or ``(d,)``."""
-    if not isinstance(array, np.ndarray):
-        array.close()  # an NpzFile holds its file open
-        raise Fault("not a .npy array (an .npz archive)", where)
     if array.dtype == bool or not (
         np.issubdtype(array.dtype, np.floating)
         or np.issubdtype(array.dtype, np.integer)
@@ -59,18 +61,48 @@ def _as_frames(array, where):
     return array
 
 
-def _load_npy(opener, where):
+def _read_npy(handle, where):
+    """Read one ``.npy`` array from an open binary file, never unpickling."""
+    magic = handle.read(len(_NPY_MAGIC))
+    handle.seek(0)
+    if magic != _NPY_MAGIC:
+        if not magic:
+            raise Fault("unreadable .npy", f"empty file: {where}")
+        if magic.startswith(b"\x80"):
+            raise Fault(UNPICKLING, f"a pickle, not a .npy file: {where}")
+        if magic.startswith(b"PK"):
+            raise Fault("not a .npy file", f"a zip or .npz archive: {where}")
+        raise Fault("not a .npy file", f"no NumPy header: {where}")
     try:
-        with opener() as handle:
-            return _as_frames(np.load(handle, allow_pickle=False), where)
-    except Fault:
-        raise
+        array = np.lib.format.read_array(handle, allow_pickle=False)
     except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise Fault("needs unpickling (refused: allow_pickle=False)", where)
+        if "allow_pickle" in str(exc):
+            raise Fault(UNPICKLING, f"an object array: {where}") from None
         raise Fault("unreadable .npy", f"{exc}: {where}") from None
     except (OSError, EOFError, MemoryError) as exc:
-        raise Fault("unreadable .npy", f"{type(exc).__name__}: {exc}: {where}")
+        raise Fault(
+            "unreadable .npy", f"{type(exc).__name__}: {exc}: {where}"
+        ) from None
+    return _as_frames(array, where)
+
+
+def _read_file(opener, where):
+    """Open a file (or archive member) and read it; I/O errors become faults."""
+    try:
+        with opener() as handle:
+            return _read_npy(handle, where)
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
+        # unreadable bytes, a bad CRC, an encrypted or unsupported zip member
+        raise Fault(
+            "unreadable .npy", f"{type(exc).__name__}: {exc}: {where}"
+        ) from None
 
 
 class FolderSource:
@@ -97,10 +129,12 @@ class FolderSource:
                     raise Fault("path escapes the corpus root", cell.strip())
                 candidate = absolute
         if not self._inside(candidate):
-            raise Fault("path escapes the corpus root (through a link)", cell.strip())
+            raise Fault(
+                "path escapes the corpus root", f"{cell.strip()} (through a link)"
+            )
         if not os.path.isfile(candidate):
             raise Fault("file not found", os.path.join(self.root, relative))
-        return _load_npy(lambda: open(candidate, "rb"), candidate)
+        return _read_file(lambda: open(candidate, "rb"), candidate)
 
     def close(self):
         pass
@@ -143,7 +177,7 @@ class ZipSource:
             info = self.archive.getinfo(member)
         except KeyError:
             raise Fault("file not found", where) from None
-        return _load_npy(lambda: self.archive.open(info), where)
+        return _read_file(lambda: self.archive.open(info), where)
 
     def close(self):
         self.archive.close()

@@ -1,0 +1,143 @@
+"""A tiny corpus in the course-feature layout, with one of every fault on request.
+
+``write_course_corpus`` writes a clean corpus from ``make_multimodal_emotion``
+with ``write_feature_table`` and then breaks it, one fault per row, so that each
+fault's row, modality and expected reason are known (``FAULTS``).
+"""
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
+
+WIDTHS = {"visual": 6, "acoustic": 4, "lexical": 5}
+N_UTTERANCES = 30
+
+# name: (row, modality or None for a row fault, reason kind in a folder,
+#        reason kind in a .zip), rows 1..19; rows 0 and 20..29 stay clean
+FAULTS = {
+    "missing_file": (1, "visual", "file not found", "file not found"),
+    "truncated": (2, "acoustic", "unreadable .npy", "unreadable .npy"),
+    "not_npy": (3, "lexical", "not a .npy file", "not a .npy file"),
+    "object_array": (4, "visual", "needs unpickling", "needs unpickling"),
+    "pickle_file": (5, "acoustic", "needs unpickling", "needs unpickling"),
+    "nan": (6, "lexical", "NaN or inf values", "NaN or inf values"),
+    "inf": (7, "acoustic", "NaN or inf values", "NaN or inf values"),
+    "wrong_width": (8, "visual", "wrong feature width", "wrong feature width"),
+    "empty_sequence": (9, "acoustic", "empty sequence", "empty sequence"),
+    "duplicate_id": (10, None, "duplicate id", "duplicate id"),
+    "unknown_label": (11, None, "unknown label", "unknown label"),
+    "label_out_of_range": (12, None, "unknown label", "unknown label"),
+    "dotdot_path": (13, "visual", "path escapes", "path escapes"),
+    "rooted_dotdot_path": (14, "acoustic", "path escapes", "path escapes"),
+    # a host path outside the root: refused in a folder; in a zip every path
+    # is root-relative, so it is simply not there
+    "absolute_outside": (15, "lexical", "path escapes", "file not found"),
+    # zipping follows no links, so in a zip the file is absent
+    "symlink_outside": (16, "visual", "path escapes", "file not found"),
+    "npz_archive": (17, "acoustic", "not a .npy file", "not a .npy file"),
+    "no_path": (18, "lexical", "no file named", "no file named"),
+    "bad_shape": (19, "visual", "bad shape", "bad shape"),
+    "non_numeric": (20, "lexical", "non-numeric dtype", "non-numeric dtype"),
+}
+
+
+def make_clean_corpus(n_utterances=N_UTTERANCES, seed=0):
+    """``(X, y, speakers)`` from the synthetic generator, tiny widths, few frames."""
+    return make_multimodal_emotion(
+        n_utterances,
+        n_speakers=4,
+        n_sessions=2,
+        modalities=dict(WIDTHS),
+        n_frames=(2, 5),
+        random_state=seed,
+        return_X_y=True,
+    )
+
+
+def _file(root, table, row, modality):
+    return Path(root) / table.loc[row, f"{modality}_features"].lstrip("/")
+
+
+def _inject(root, table, name, outside):
+    row, modality, _, _ = FAULTS[name]
+    column = f"{modality}_features"
+    path = _file(root, table, row, modality) if modality else None
+    width = WIDTHS.get(modality)
+    if name == "missing_file":
+        path.unlink()
+    elif name == "truncated":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) - 10])
+    elif name == "not_npy":
+        path.write_bytes(b"this is not an array\n")
+    elif name == "object_array":
+        np.save(path, np.array([{"frames": 1}], dtype=object), allow_pickle=True)
+    elif name == "pickle_file":
+        path.write_bytes(pickle.dumps(np.ones((3, width)), protocol=4))
+    elif name in ("nan", "inf"):
+        array = np.load(path)
+        array.flat[0] = np.nan if name == "nan" else np.inf
+        np.save(path, array)
+    elif name == "wrong_width":
+        np.save(path, np.ones((3, width + 1), dtype=np.float32))
+    elif name == "empty_sequence":
+        np.save(path, np.ones((0, width), dtype=np.float32))
+    elif name == "duplicate_id":
+        table.loc[row, "file_name_list"] = table.loc[0, "file_name_list"]
+    elif name == "unknown_label":
+        table.loc[row, "emotion_labels"] = "frustration"
+    elif name == "label_out_of_range":
+        table.loc[row, "emotion_labels"] = "7"
+    elif name == "dotdot_path":
+        table.loc[row, column] = "../outside.npy"
+    elif name == "rooted_dotdot_path":
+        table.loc[row, column] = "/features/../../outside.npy"
+    elif name == "absolute_outside":
+        table.loc[row, column] = str(outside)
+    elif name == "symlink_outside":
+        path.unlink()
+        os.symlink(outside, path)
+    elif name == "npz_archive":
+        with open(path, "wb") as handle:
+            np.savez(handle, frames=np.ones((3, width)))
+    elif name == "no_path":
+        table.loc[row, column] = ""
+    elif name == "bad_shape":
+        np.save(path, np.ones((2, 3, width), dtype=np.float32))
+    elif name == "non_numeric":
+        np.save(path, np.array(["a", "b", "c", "d", "e"]))
+
+
+def write_course_corpus(folder, faults=(), *, seed=0):
+    """Write the tiny corpus into ``folder`` (a subfolder ``corpus`` of it).
+
+    The ``faults`` named (keys of ``FAULTS``) are injected; a valid ``.npy``
+    is left beside the corpus root, as ``folder/outside.npy``, for the paths
+    that try to escape. Returns ``(root, X, y, speakers)`` of the clean corpus.
+    """
+    X, y, speakers = make_clean_corpus(seed=seed)
+    root = Path(folder) / "corpus"
+    csv_path = write_feature_table(X, y, root)
+    outside = Path(folder) / "outside.npy"
+    np.save(outside, np.ones((3, WIDTHS["visual"]), dtype=np.float32))
+    table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    for name in faults:
+        _inject(root, table, name, outside)
+    table.to_csv(csv_path, index=False)
+    return root, X, y, speakers
+
+
+def zip_corpus(root, zip_path, *, top=None):
+    """Zip the corpus folder, under ``top/`` when given; links are left out."""
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(Path(root).rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                name = path.relative_to(root).as_posix()
+                archive.write(path, f"{top}/{name}" if top else name)
+    return zip_path
