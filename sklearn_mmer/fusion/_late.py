@@ -1,9 +1,11 @@
 """Late (decision-level) fusion: a vote over per-modality classifiers."""
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
@@ -309,11 +311,12 @@ def present_rows(estimator, X):
 
 
 def _rows(X, rows):
-    """Rows of a DataFrame or array, keeping its type."""
-    if hasattr(X, "iloc"):
-        return X.iloc[rows]
-    if isinstance(X, list):
-        return [X[i] for i in rows]
+    """Rows of a DataFrame, array, sparse matrix or list, keeping its type."""
+    if issparse(X):
+        # COO and DIA formats cannot be indexed by row
+        X = X.tocsr()
+    if hasattr(X, "iloc") or hasattr(X, "shape") or isinstance(X, list):
+        return _safe_indexing(X, rows)
     return np.asarray(X)[rows]
 
 
