@@ -235,6 +235,8 @@ def load_corpus(args, say):
     if args.data is None:
         corpus = _bundled_corpus(args)
     else:
+        if not Path(args.data).exists():
+            raise UsageError(f"--data {args.data}: no such file or folder")
         if args.n_utterances is not None:
             raise UsageError("--n-utterances sizes the bundled corpus; not with --data")
         corpus = _user_corpus(args, say)
@@ -267,15 +269,8 @@ def _user_corpus(args, say):
     from .evaluation import modality_columns
 
     path = Path(args.data)
-    if not path.exists():
-        raise UsageError(f"--data {args.data}: no such file or folder")
-    try:
-        from .datasets import load_feature_table
-    except ImportError:
-        raise UsageError(
-            "--data needs sklearn_mmer.datasets.load_feature_table, which this "
-            "installation lacks; update sklearn-mmer"
-        ) from None
+    from .datasets import load_feature_table
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -284,10 +279,9 @@ def _user_corpus(args, say):
             raise UsageError(f"--data {args.data}: {_first_line(error)}") from None
     for warning in caught:
         say(f"mmer: warning: {_first_line(warning.message)}")
-    available = modality_columns(corpus.data)
-    if args.modalities:
-        _check_known_modalities(args.modalities, available)
-    corpus.modalities = list(args.modalities or available)
+    corpus.modalities = list(
+        getattr(corpus, "modalities", None) or modality_columns(corpus.data)
+    )
     if not corpus.modalities:
         raise UsageError(f"--data {args.data}: the corpus has no modality column")
     corpus.source = f"{path}"

@@ -1,0 +1,253 @@
+"""The mmer command end to end, on tiny corpora: files, contents, errors."""
+
+import contextlib
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from sklearn_mmer.cli import main
+from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DEFAULT_METHODS = ["visual", "acoustic", "lexical", "early_fusion", "late_fusion"]
+METRICS = ["f1_micro", "f1_macro", "unweighted_accuracy"]
+QUICK = ["--epochs", "2", "--n-jobs", "1"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def run(*args):
+    """``(status, stdout, stderr)`` of ``mmer args``, run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """One default comparison on a 60-utterance bundled corpus, two folds."""
+    out_dir = tmp_path_factory.mktemp("bundled")
+    status, out, err = run(
+        "compare", "--n-utterances", 60, "--folds", 2, "--out", out_dir, *QUICK
+    )
+    return status, out, err, out_dir
+
+
+@pytest.fixture(scope="module")
+def course_corpus(tmp_path_factory):
+    """A small corpus written in the course-feature layout."""
+    X, y, _ = make_multimodal_emotion(
+        48,
+        n_speakers=4,
+        n_sessions=2,
+        random_state=0,
+        return_X_y=True,
+        modalities={"visual": 10, "acoustic": 6, "lexical": 8},
+    )
+    folder = tmp_path_factory.mktemp("course")
+    write_feature_table(X, y, folder)
+    return folder
+
+
+def test_compare_writes_results_with_the_documented_schema(bundled):
+    status, _, _, out_dir = bundled
+    assert status == 0
+    results = pd.read_csv(out_dir / "results.csv")
+    assert results.columns.tolist() == ["method", "fold", *METRICS, "fit_seconds"]
+    assert results.method.unique().tolist() == DEFAULT_METHODS
+    assert results.groupby("method").fold.apply(list).map(tuple).unique().tolist() == [
+        (1, 2)
+    ]
+    assert results[METRICS].stack().between(0, 1).all()
+    assert (results.fit_seconds > 0).all()
+
+
+def test_summary_is_the_mean_and_std_of_results_best_first(bundled):
+    out_dir = bundled[3]
+    results = pd.read_csv(out_dir / "results.csv")
+    summary = pd.read_csv(out_dir / "summary.csv")
+    assert summary.columns.tolist() == ["method", "n_folds"] + [
+        f"{m}_{s}" for m in [*METRICS, "fit_seconds"] for s in ("mean", "std")
+    ]
+    assert summary.f1_micro_mean.is_monotonic_decreasing
+    by_method = results.groupby("method")
+    for metric in METRICS:
+        expected = by_method[metric].mean()[summary.method]
+        np.testing.assert_allclose(summary[f"{metric}_mean"], expected)
+        expected = by_method[metric].std(ddof=0)[summary.method]
+        np.testing.assert_allclose(summary[f"{metric}_std"], expected)
+
+
+def test_printed_table_matches_the_summary(bundled):
+    _, out, _, out_dir = bundled
+    summary = pd.read_csv(out_dir / "summary.csv")
+    header, *rows = out.strip().splitlines()
+    assert header.split() == ["method", *METRICS, "fit_seconds"]
+    assert [row.split()[0] for row in rows] == summary.method.tolist()
+    first = summary.iloc[0]
+    assert f"{first.f1_micro_mean:.3f} ± {first.f1_micro_std:.3f}" in rows[0]
+
+
+def test_progress_has_one_line_per_method_and_fold(bundled):
+    err = bundled[2]
+    pattern = re.compile(
+        r"^\[(\w+)\] fold ([12])/2  f1_micro=[01]\.\d{3}  \(\d+\.\d s\)$"
+    )
+    progress = [m.groups() for m in map(pattern.match, err.splitlines()) if m]
+    assert sorted(progress) == sorted((m, f) for m in DEFAULT_METHODS for f in "12")
+    assert "synthetic data" in err.splitlines()[0]
+
+
+def test_figures_and_confusion_counts_are_written(bundled):
+    out_dir = bundled[3]
+    for name in ["method_comparison", "modality_contribution", "confusion_matrices"]:
+        data = (out_dir / f"{name}.png").read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000
+    counts = pd.read_csv(out_dir / "confusion_matrices.csv")
+    # every utterance is tested once per method
+    assert counts.groupby("method")["count"].sum().tolist() == [60] * 5
+
+
+def test_quiet_prints_only_the_table(tmp_path):
+    status, out, err = run(
+        "compare",
+        "--n-utterances",
+        40,
+        "--folds",
+        2,
+        "--methods",
+        "lexical",
+        "--quiet",
+        "--out",
+        tmp_path,
+        *QUICK,
+    )
+    assert status == 0 and err == ""
+    assert out.splitlines()[1].startswith("lexical ")
+
+
+def test_compare_on_a_corpus_in_the_course_layout(course_corpus, tmp_path):
+    status, _, err = run(
+        "compare",
+        "--data",
+        course_corpus,
+        "--modalities",
+        "acoustic",
+        "lexical",
+        "--methods",
+        "acoustic",
+        "late_fusion",
+        "--folds",
+        2,
+        "--out",
+        tmp_path,
+        *QUICK,
+    )
+    assert status == 0, err
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results.method.unique().tolist() == ["acoustic", "late_fusion"]
+    assert "modalities acoustic, lexical" in err
+
+
+def test_leave_one_session_out(course_corpus, tmp_path):
+    status, _, err = run(
+        "compare",
+        "--data",
+        course_corpus,
+        "--cv",
+        "session",
+        "--methods",
+        "lexical",
+        "--out",
+        tmp_path,
+        *QUICK,
+    )
+    assert status == 0, err
+    assert pd.read_csv(tmp_path / "results.csv").fold.tolist() == [1, 2]
+
+
+@pytest.fixture
+def bad_csv(tmp_path):
+    path = tmp_path / "dataset.csv"
+    path.write_text("name,label\nSes01F_a,0\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--data", "no/such/corpus"], "--data no/such/corpus: no such file"),
+        (["--data", "BAD_CSV"], "lacks the column"),
+        (
+            ["--modalities", "audio"],
+            "unknown modality 'audio'; the corpus has visual, acoustic, lexical",
+        ),
+        (["--methods", "svm"], "unknown method 'svm'; choose among visual,"),
+        (["--methods", "all", "lexical"], "'all' cannot be combined"),
+        (["--folds", "11"], "--folds 11 is more than the 10 speakers"),
+        (["--folds", "1"], "argument --folds: must be at least 2"),
+        (["--cv", "session", "--folds", "3"], "--folds sets speaker folds"),
+        (["--n-jobs", "0"], "argument --n-jobs: must be a positive number or -1"),
+        (["--cv", "loso"], "argument --cv: invalid choice"),
+    ],
+)
+def test_user_errors_get_one_line_and_status_2(args, message, bad_csv, tmp_path):
+    args = [str(bad_csv) if a == "BAD_CSV" else a for a in args]
+    if "--data" not in args:
+        args += ["--n-utterances", "40"]
+    status, out, err = run("compare", "--out", tmp_path / "out", *args, *QUICK)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("mmer: error: ")
+    assert message in err
+
+
+def test_n_utterances_is_for_the_bundled_corpus_only(course_corpus, tmp_path):
+    status, _, err = run("compare", "--data", course_corpus, "--n-utterances", 50)
+    assert status == 2 and "not with --data" in err
+
+
+def test_methods_lists_every_registered_method():
+    status, out, _ = run("methods")
+    assert status == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names[:3] == ["<modality>", "early_fusion", "late_fusion"]
+
+
+def test_python_m_sklearn_mmer_runs_the_command():
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "sklearn_mmer", "compare", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=False,
+        env={"PYTHONPATH": str(root), "PATH": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    for option in [
+        "--data",
+        "--modalities",
+        "--methods",
+        "--folds",
+        "--out",
+        "--n-jobs",
+        "--seed",
+        "--quiet",
+        "--cv",
+        "--epochs",
+    ]:
+        assert option in done.stdout
