@@ -67,6 +67,10 @@ def choose_columns(frame, speaker_column, columns):
             floats.append(c)
         elif _is_cell_column(values.to_numpy()):
             cells.append(c)
+        elif columns is not None and all(is_missing(v) for v in values):
+            raise ValueError(
+                f"column {c!r} has no value in X, so its statistics cannot be learned"
+            )
         elif columns is not None:
             raise ValueError(
                 f"column {c!r} holds neither float features nor arrays of frames "
