@@ -9,7 +9,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_mmer.fusion import make_early_fusion
-from sklearn_mmer.neural import MLPClassifier
 from sklearn_mmer.preprocessing import SpeakerNormalizer
 
 MODALITIES = ["visual", "acoustic", "lexical"]
@@ -116,7 +115,7 @@ def test_speaker_normalisation_helps_speaker_independent_scores():
     """Each speaker shifts and scales the features: standardising per speaker
     (the test speaker's from its own unlabelled rows) recovers the clean score."""
     gains = []
-    for seed in range(2):
+    for seed in range(3):
         X, y, speakers = make_tiny_corpus(
             informative=("lexical", "acoustic"), signal=1.0, seed=seed
         )
@@ -125,9 +124,7 @@ def test_speaker_normalisation_helps_speaker_independent_scores():
             cross_val_score(
                 make_early_fusion(
                     MODALITIES,
-                    classifier=MLPClassifier(
-                        hidden_dims=(32,), max_epochs=15, random_state=0
-                    ),
+                    classifier=LogisticRegression(),
                     speaker_normalization=normalise,
                 ),
                 X,
@@ -139,7 +136,7 @@ def test_speaker_normalisation_helps_speaker_independent_scores():
         ]
         gains.append(scores[1] - scores[0])
         assert scores[1] > 0.8, scores
-    # measured (accuracy): 0.48 -> 0.99 and 0.54 -> 0.85
+    # measured (accuracy): 0.66 -> 0.99, 0.49 -> 0.98, 0.67 -> 0.97
     assert min(gains) > 0.25, gains
 
 
