@@ -238,10 +238,10 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
     >>> y = np.array(["sad", "happy"] * 20)
     >>> X = pd.DataFrame({
     ...     "acoustic": [rng.normal(size=(5, 3)) for _ in y],
-    ...     "lexical": [rng.normal(size=4) + 2 * (label == "happy") for label in y],
+    ...     "lexical": [rng.normal(size=4) + 3 * (label == "happy") for label in y],
     ... })
     >>> X.loc[0, "acoustic"] = None
-    >>> clf = AttentionFusionClassifier(hidden_dim=8, lr=0.01, max_epochs=30,
+    >>> clf = AttentionFusionClassifier(hidden_dim=8, lr=0.01, max_epochs=20,
     ...                                 random_state=0)
     >>> clf.fit(X, y).score(X, y)
     1.0

@@ -169,9 +169,9 @@ class SequenceClassifier(BaseNeuralClassifier):
     >>> rng = np.random.RandomState(0)
     >>> y = np.array(["sad", "happy"] * 20)
     >>> X = pd.DataFrame({"acoustic": [
-    ...     rng.normal(size=(rng.randint(3, 8), 2)) + 2 * (label == "happy")
+    ...     rng.normal(size=(rng.randint(3, 8), 2)) + 3 * (label == "happy")
     ...     for label in y]})
-    >>> clf = SequenceClassifier("acoustic", hidden_dim=8, lr=0.01, max_epochs=30,
+    >>> clf = SequenceClassifier("acoustic", hidden_dim=8, lr=0.02, max_epochs=10,
     ...                          random_state=0)
     >>> clf.fit(X, y).score(X, y)
     1.0
