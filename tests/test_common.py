@@ -38,8 +38,12 @@ def public_estimator_classes():
 def _check_instances():
     """Small, fast instances of every public estimator, keyed by class name."""
     from sklearn_mmer.fusion import LateFusionClassifier
-    from sklearn_mmer.neural import MLPClassifier
-    from sklearn_mmer.preprocessing import TemporalPooling
+    from sklearn_mmer.neural import (
+        AttentionFusionClassifier,
+        MLPClassifier,
+        SequenceClassifier,
+    )
+    from sklearn_mmer.preprocessing import SequencePadder, TemporalPooling
 
     instances = {
         "TemporalPooling": [TemporalPooling(), TemporalPooling("stats")],
@@ -47,6 +51,19 @@ def _check_instances():
             MLPClassifier(hidden_dims=(16,), max_epochs=40),
             MLPClassifier(
                 hidden_dims=(16,), max_epochs=40, early_stopping=True, dropout=0.1
+            ),
+        ],
+        "SequencePadder": [SequencePadder(), SequencePadder(3, dtype=None)],
+        "AttentionFusionClassifier": [
+            AttentionFusionClassifier(hidden_dim=16, max_epochs=40),
+            AttentionFusionClassifier(
+                hidden_dim=16, max_epochs=40, early_stopping=True, dropout=0.1
+            ),
+        ],
+        "SequenceClassifier": [
+            SequenceClassifier(hidden_dim=16, max_epochs=40),
+            SequenceClassifier(
+                architecture="transformer", hidden_dim=16, n_heads=2, max_epochs=40
             ),
         ],
         "LateFusionClassifier": [
