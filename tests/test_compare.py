@@ -20,6 +20,7 @@ from sklearn_mmer.evaluation._sharing import assemble_vote, plan_work
 from sklearn_mmer.fusion import make_late_fusion, make_modality_pipeline
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import MLPClassifier
+from sklearn_mmer.preprocessing import TemporalPooling
 
 MODALITIES = ["visual", "acoustic", "lexical"]
 
@@ -144,11 +145,17 @@ def test_pooling_is_computed_once_per_modality(corpus):
     X, _, _ = corpus
     plan = plan_work(quick_methods(), X, MODALITIES)
     assert len(plan.units) == 4  # three unimodal pipelines and early fusion
-    views = {plan.units[u].view for u in range(4)}
-    views |= {a.view for a in plan.assemblies.values()}
-    pooled = {column for view in views for column, _ in view}
-    assert pooled == set(MODALITIES)
-    assert all(dict(view).get(m, "mean") == "mean" for view in views for m in pooled)
+    views = [plan.views[unit.view] for unit in plan.units]
+    views += [plan.views[a.view] for a in plan.assemblies.values()]
+    for modality in MODALITIES:
+        arrays = {id(v.pooled[modality][0]) for v in views if modality in v.pooled}
+        assert len(arrays) == 1  # one pooled array, shared by every view
+    visual = views[0]
+    np.testing.assert_array_equal(
+        visual.pooled["visual"][0], TemporalPooling().fit_transform(X["visual"])
+    )
+    # a unimodal view carries its own modality only, besides the speakers
+    assert sorted(visual.take(np.arange(3)).columns) == ["speaker", "visual"]
 
 
 def test_label_keyed_parameters_are_not_shared(corpus):

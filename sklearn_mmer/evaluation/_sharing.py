@@ -73,10 +73,14 @@ def plan_work(methods, X, modalities):
                 pooled_cache[column, method] = _pool_column(X[column], method)
             if pooled_cache[column, method] is not None:
                 pooled[column] = method
-        key = frozenset(pooled.items())
+        # modalities the estimator never reads are left out, so that workers
+        # are not sent frames nobody looks at
+        unread = set() if reads is None else modalities - set(reads[0]) - reads[1]
+        key = (frozenset(pooled.items()), frozenset(unread))
         if key not in views:
             views[key] = _CorpusView(
-                X, {c: pooled_cache[c, p] for c, p in pooled.items()}
+                X.drop(columns=sorted(unread)),
+                {c: pooled_cache[c, p] for c, p in pooled.items()},
             )
         return key
 
@@ -181,7 +185,7 @@ def _pool_column(cells, method):
 
 class _CorpusView:
     """X with some modality columns held as pooled vectors (dense, cheap to ship
-    to workers) instead of frame sequences."""
+    to workers, memory-mapped by joblib) instead of frame sequences."""
 
     def __init__(self, X, pooled):
         self.columns = list(X.columns)
