@@ -13,11 +13,19 @@ from sklearn_mmer.evaluation import (
     SCORING,
     compare_methods,
     make_methods,
+    method_names,
+    register_method,
+    registered_methods,
     set_every,
     summarize,
+    unregister_method,
 )
 from sklearn_mmer.evaluation._sharing import assemble_vote, plan_work
-from sklearn_mmer.fusion import make_late_fusion, make_modality_pipeline
+from sklearn_mmer.fusion import (
+    make_early_fusion,
+    make_late_fusion,
+    make_modality_pipeline,
+)
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import MLPClassifier
 from sklearn_mmer.preprocessing import TemporalPooling
@@ -277,3 +285,46 @@ def test_missing_cells_give_the_scores_of_cross_validate(corpus):
         )
         got = comparison.results.query("method == @name").f1_macro
         np.testing.assert_allclose(got, expected["test_score"])
+
+
+def test_method_names_resolve_defaults_all_and_mistakes():
+    assert method_names(["acoustic", "lexical"]) == [
+        "acoustic",
+        "lexical",
+        "early_fusion",
+        "late_fusion",
+    ]
+    everything = method_names(["lexical"], ["all"])
+    assert everything[:3] == ["lexical", "early_fusion", "late_fusion"]
+    with pytest.raises(ValueError, match="unknown method 'visual'; choose among"):
+        method_names(["lexical"], ["visual"])
+    with pytest.raises(ValueError, match="modality 'early_fusion' has the name"):
+        method_names(["early_fusion"])
+
+
+def test_registered_methods_are_offered_by_name_and_with_all(corpus):
+    X, y, speakers = corpus
+
+    def factory(modalities, random_state):
+        return make_early_fusion(
+            modalities, classifier=LogisticRegression(random_state=random_state)
+        )
+
+    register_method("linear_early_fusion", factory, description="logistic regression")
+    try:
+        assert "linear_early_fusion" in method_names(MODALITIES, ["all"])
+        assert "linear_early_fusion" not in method_names(MODALITIES)
+        comparison = compare_methods(["linear_early_fusion"], X, y, speakers, cv=2)
+        assert comparison.results.method.tolist() == ["linear_early_fusion"] * 2
+        with pytest.raises(ValueError, match="already registered"):
+            register_method("linear_early_fusion", factory, description="again")
+    finally:
+        unregister_method("linear_early_fusion")
+    assert "linear_early_fusion" not in registered_methods()
+
+
+def test_set_every_sets_a_parameter_at_every_depth():
+    late = make_methods(MODALITIES, ["late_fusion"])["late_fusion"]
+    assert set_every(late, "max_epochs", 4) == 3
+    params = late.get_params()
+    assert [params[f"{m}__mlpclassifier__max_epochs"] for m in MODALITIES] == [4] * 3
