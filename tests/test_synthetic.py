@@ -194,3 +194,25 @@ def test_speaker_effects_make_speaker_cv_harder(variation, gap):
     with threadpool_limits(1):
         difference = _random_cv(model, X, y) - _speaker_cv(model, X, y, groups)
     assert gap[0] < difference < gap[1]
+
+
+@pytest.mark.parametrize(
+    "pooling, low, high", [("mean", 0.15, 0.35), ("std", 0.5, 1.0)]
+)
+def test_frame_spread_carries_arousal(pooling, low, high):
+    # with no class signal in the means, only the frames' spread tells classes apart
+    X, y, groups = make_multimodal_emotion(
+        400,
+        modalities={"acoustic": 16},
+        signal=0.0,
+        n_frames=(20, 40),
+        random_state=0,
+        return_X_y=True,
+    )
+    model = make_modality_pipeline(
+        "acoustic", pooling=pooling, classifier=LogisticRegression()
+    )
+    scores = cross_val_score(
+        model, X, y, groups=groups, cv=SpeakerKFold(5), scoring="balanced_accuracy"
+    )
+    assert low < scores.mean() < high

@@ -110,16 +110,16 @@ def load_feature_table(
     ``.npy`` file holding ``(T, d)`` frames or a ``(d,)`` vector.
 
     **Paths** are resolved against the corpus root: the folder holding
-    ``dataset.csv``, or the folder of the ``.zip`` that holds it.
+    ``dataset.csv``, or, in a ``.zip``, the folder of the archive that holds it.
     ``/features/visual_features/Session1/Ses01F_impro01_F001.npy`` thus reads
     ``<root>/features/...``; a leading ``/`` means the root, and ``\\`` is read
     as ``/``. A path that leaves the root once ``..`` are resolved
     (``../x.npy``, ``/../../etc/passwd``), that carries a drive letter, or that
     reaches outside the root through a symbolic link is a fault and is never
-    read. For folder corpora only, an absolute path of this machine that does
-    not exist under the root is also accepted when it lies inside the root
-    (a CSV written with absolute paths); an existing one outside the root is a
-    fault.
+    read. For folder corpora only, a path starting with ``/`` that names no
+    file under the root is also tried as an absolute path of this machine: it
+    is read if it lies inside the root (a CSV written with absolute paths) and
+    is a fault if it lies outside.
 
     **Safety and memory**: files are read with ``allow_pickle=False`` (always),
     archives are read in place and never extracted, and each file is read once
@@ -128,12 +128,15 @@ def load_feature_table(
 
     **Faults** are never crashed on and never lost silently. Per file: no path
     given, a missing file, an unreadable or truncated ``.npy``, a file that
-    would need unpickling, an ``.npz`` archive, a non-numeric dtype, a shape
+    would need unpickling (an object array or a pickle), another format (such
+    as ``.npz``), a non-numeric dtype, a shape
     other than ``(T, d)`` or ``(d,)``, an empty sequence, NaN or inf values, a
     path escaping the root, and a feature width other than the modality's most
     common one (the expected width; ties go to the earliest file). Per row: an
     empty id or speaker, an id seen before (the first occurrence is kept), and
-    an unknown label.
+    an unknown label. Each fault's ``reason`` in ``issues`` starts with its
+    kind (``"file not found"``, ``"NaN or inf values"``, ...) and names the
+    file or the CSV line.
 
     Parameters
     ----------
