@@ -1,14 +1,16 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_tiny_corpus
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_mmer.fusion import make_early_fusion
+from conftest import make_tiny_corpus
+from sklearn_mmer.fusion import LateFusionClassifier, make_early_fusion
 from sklearn_mmer.preprocessing import SpeakerNormalizer
 
 MODALITIES = ["visual", "acoustic", "lexical"]
@@ -169,5 +171,40 @@ def test_normaliser_errors_name_the_column():
         SpeakerNormalizer(columns=["speaker"]).fit(X)
     with pytest.raises(ValueError, match="column 'lexical' has no value"):
         SpeakerNormalizer(columns=["lexical"]).fit(X.assign(lexical=None))
+    with pytest.raises(ValueError, match="'speaker' of X has no speaker in row 2"):
+        SpeakerNormalizer().fit(X.assign(speaker=X["speaker"].where(X.index != 2)))
     with pytest.raises(ValueError, match="feature names should match"):
         SpeakerNormalizer().fit(X).transform(X.drop(columns="visual"))
+
+
+class BatchVoter(ClassifierMixin, BaseEstimator):
+    """Its probabilities for a row depend on the other rows of the batch, as a
+    speaker-normalised member's do: ``[0.3, 0.7]`` for x=1 rows when the batch
+    also holds x=0 rows, ``[0.55, 0.45]`` otherwise; ``[0.9, 0.1]`` for x=0."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        x = np.asarray(X)[:, 0]
+        one = [0.3, 0.7] if (x == 0).any() else [0.55, 0.45]
+        return np.where((x == 0)[:, None], [0.9, 0.1], one)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def test_late_fusion_breaks_ties_with_probabilities_of_the_whole_batch():
+    X = np.array([[0.0], [0.0], [1.0], [1.0]])
+    y = np.array(["calm", "calm", "angry", "angry"])  # encoded: angry 0, calm 1
+    members = [("fixed", DummyClassifier(strategy="prior")), ("batch", BatchVoter())]
+    vote = LateFusionClassifier(members, voting="hard").fit(X, y)
+    # x=1 rows are ties (the prior votes angry at 0.5/0.5, BatchVoter calm):
+    # summed over the whole batch calm wins, 0.5 + 0.7 against 0.5 + 0.3; the
+    # tied rows alone would give BatchVoter's 0.55/0.45 and angry
+    assert_array_equal(vote.predict(X[2:]), ["angry", "angry"])
+    soft = vote.set_params(voting="soft").predict(X)
+    hard = vote.set_params(voting="hard").predict(X)
+    assert_array_equal(hard, soft)
+    assert_array_equal(hard, ["angry", "angry", "calm", "calm"])

@@ -185,12 +185,16 @@ class LateFusionClassifier(VotingClassifier):
         if has_tie.any() and all(
             hasattr(est, "predict_proba") for est in self.estimators_
         ):
-            rows = np.flatnonzero(has_tie)
-            probas, seen = self._member_outputs(_rows(X, rows), "predict_proba")
+            # probabilities of all the rows, not only the tied ones: a member may
+            # read a test speaker's other rows (speaker normalisation)
+            probas, seen = self._member_outputs(X, "predict_proba")
             summed = np.einsum(
                 "mn,mnc->nc", self._member_weights()[:, None] * seen, probas
             )
-            winner[rows] = np.argmax(np.where(tied[rows], summed, -np.inf), axis=1)
+            rows = np.flatnonzero(has_tie)
+            winner[rows] = np.argmax(
+                np.where(tied[rows], summed[rows], -np.inf), axis=1
+            )
         winner[~present.any(axis=0)] = np.argmax(self.class_prior_)
         return self.le_.inverse_transform(winner)
 

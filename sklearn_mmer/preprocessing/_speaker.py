@@ -250,9 +250,16 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         return pd.DataFrame(X, copy=False)
 
     def _speakers(self, frame):
-        if self.speaker_column in frame.columns:
-            return frame[self.speaker_column].to_numpy()
-        return np.full(frame.shape[0], None, dtype=object)
+        if self.speaker_column not in frame.columns:
+            return np.full(frame.shape[0], None, dtype=object)
+        speakers = frame[self.speaker_column]
+        unknown = np.flatnonzero(speakers.isna().to_numpy())
+        if unknown.size:
+            raise ValueError(
+                f"column {self.speaker_column!r} of X has no speaker in row "
+                f"{unknown[0]} ({unknown.size} rows in all); every row needs one"
+            )
+        return speakers.to_numpy()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
