@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import make_tiny_corpus
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LogisticRegression
 
+from conftest import make_tiny_corpus
 from sklearn_mmer.fusion import (
     LateFusionClassifier,
     make_early_fusion,
