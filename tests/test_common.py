@@ -37,13 +37,17 @@ def public_estimator_classes():
 
 def _check_instances():
     """Small, fast instances of every public estimator, keyed by class name."""
-    from sklearn_mmer.fusion import LateFusionClassifier
+    from sklearn_mmer.fusion import LateFusionClassifier, StackingFusionClassifier
     from sklearn_mmer.neural import (
         AttentionFusionClassifier,
         MLPClassifier,
         SequenceClassifier,
     )
-    from sklearn_mmer.preprocessing import SequencePadder, TemporalPooling
+    from sklearn_mmer.preprocessing import (
+        SequencePadder,
+        SpeakerNormalizer,
+        TemporalPooling,
+    )
 
     instances = {
         "TemporalPooling": [TemporalPooling(), TemporalPooling("stats")],
@@ -64,6 +68,16 @@ def _check_instances():
             SequenceClassifier(hidden_dim=16, max_epochs=40),
             SequenceClassifier(
                 architecture="transformer", hidden_dim=16, n_heads=2, max_epochs=40
+            ),
+        ],
+        "SpeakerNormalizer": [SpeakerNormalizer(), SpeakerNormalizer(min_utterances=1)],
+        "StackingFusionClassifier": [
+            StackingFusionClassifier(
+                [("lr", LogisticRegression()), ("nb", GaussianNB())], cv=3
+            ),
+            StackingFusionClassifier(
+                [("lr", LogisticRegression()), ("nb", GaussianNB())],
+                final_estimator=GaussianNB(),
             ),
         ],
         "LateFusionClassifier": [
