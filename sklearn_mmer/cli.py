@@ -410,13 +410,15 @@ def run_methods(args):
     """``mmer methods``: the methods and what they are."""
     from .evaluation import registered_methods
 
+    methods = registered_methods().values()
+    width = max(len("<modality>"), *(len(method.name) for method in methods))
     print(
-        "<modality>      each modality alone (visual, acoustic, lexical, ...): "
-        "pooled, scaled, one MLP  [default]"
+        f"{'<modality>':<{width}}  each modality alone (visual, acoustic, "
+        "lexical, ...): pooled, scaled, one MLP  [default]"
     )
-    for method in registered_methods().values():
+    for method in methods:
         flag = "  [default]" if method.default else ""
-        print(f"{method.name:<15} {method.description}{flag}")
+        print(f"{method.name:<{width}}  {method.description}{flag}")
     return 0
 
 

@@ -251,3 +251,27 @@ def test_python_m_sklearn_mmer_runs_the_command():
         "--epochs",
     ]:
         assert option in done.stdout
+
+
+def test_methods_all_runs_every_registered_method(tmp_path):
+    from sklearn_mmer.evaluation import registered_methods
+
+    status, out, err = run(
+        "compare",
+        "--methods",
+        "all",
+        "--n-utterances",
+        60,
+        "--folds",
+        2,
+        "--out",
+        tmp_path,
+        "--quiet",
+        *QUICK,
+    )
+    assert status == 0, err
+    results = pd.read_csv(tmp_path / "results.csv")
+    expected = set(DEFAULT_METHODS) | set(registered_methods())
+    assert set(results.method) == expected
+    assert len(results) == 2 * len(expected)
+    assert results[METRICS].notna().all().all()

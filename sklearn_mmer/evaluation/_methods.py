@@ -10,8 +10,13 @@ method registered here is offered everywhere at once.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..fusion import make_early_fusion, make_late_fusion, make_modality_pipeline
-from ..neural import MLPClassifier
+from ..fusion import (
+    make_early_fusion,
+    make_late_fusion,
+    make_modality_pipeline,
+    make_stacking_fusion,
+)
+from ..neural import AttentionFusionClassifier, MLPClassifier, SequenceClassifier
 
 #: What a method is; the plots use it to tell unimodal from fusion methods.
 METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "other")
@@ -284,6 +289,133 @@ register_method(
     kind="late_fusion",
     default=True,
 )
+
+
+# Beyond the study: named functions rather than lambdas, so that methods pickle
+# into parallel workers.
+
+
+def _late_fusion_soft(modalities, random_state):
+    return make_late_fusion(
+        modalities, voting="soft", classifier=MLPClassifier(random_state=random_state)
+    )
+
+
+def _late_fusion_weighted(modalities, random_state):
+    weights = {"lexical": 2.0} if "lexical" in modalities else None
+    return make_late_fusion(
+        modalities,
+        voting="soft",
+        weights=weights,
+        classifier=MLPClassifier(random_state=random_state),
+    )
+
+
+def _stacking(modalities, random_state):
+    return make_stacking_fusion(
+        modalities, classifier=MLPClassifier(random_state=random_state), cv=5
+    )
+
+
+def _early_fusion_speaker_norm(modalities, random_state):
+    return make_early_fusion(
+        modalities,
+        speaker_normalization=True,
+        classifier=MLPClassifier(random_state=random_state),
+    )
+
+
+def _late_fusion_speaker_norm(modalities, random_state):
+    return make_late_fusion(
+        modalities,
+        voting="soft",
+        speaker_normalization=True,
+        classifier=MLPClassifier(random_state=random_state),
+    )
+
+
+def _early_fusion_balanced(modalities, random_state):
+    return make_early_fusion(
+        modalities,
+        classifier=MLPClassifier(class_weight="balanced", random_state=random_state),
+    )
+
+
+def _attention_fusion(modalities, random_state):
+    return AttentionFusionClassifier(list(modalities), random_state=random_state)
+
+
+def _gru(modalities, random_state):
+    return SequenceClassifier(
+        list(modalities), architecture="gru", random_state=random_state
+    )
+
+
+def _transformer(modalities, random_state):
+    return SequenceClassifier(
+        list(modalities), architecture="transformer", random_state=random_state
+    )
+
+
+for _name, _factory, _kind, _description in [
+    (
+        "late_fusion_soft",
+        _late_fusion_soft,
+        "late_fusion",
+        "one MLP per modality, mean probability (soft vote)",
+    ),
+    (
+        "late_fusion_weighted",
+        _late_fusion_weighted,
+        "late_fusion",
+        "soft vote with the lexical modality counting double (equal otherwise)",
+    ),
+    (
+        "stacking",
+        _stacking,
+        "late_fusion",
+        "a meta-classifier on out-of-fold, speaker-grouped member probabilities",
+    ),
+    (
+        "early_fusion_speaker_norm",
+        _early_fusion_speaker_norm,
+        "early_fusion",
+        "early fusion after per-speaker standardisation (uses the test "
+        "speaker's unlabelled features)",
+    ),
+    (
+        "late_fusion_speaker_norm",
+        _late_fusion_speaker_norm,
+        "late_fusion",
+        "soft vote after per-speaker standardisation (uses the test speaker's "
+        "unlabelled features)",
+    ),
+    (
+        "early_fusion_balanced",
+        _early_fusion_balanced,
+        "early_fusion",
+        'early fusion with class_weight="balanced" (for unweighted accuracy)',
+    ),
+    (
+        "attention_fusion",
+        _attention_fusion,
+        "other",
+        "pooled modalities weighted per utterance by learned attention",
+    ),
+    (
+        "gru",
+        _gru,
+        "other",
+        "a GRU per modality over the frame sequences, fused",
+    ),
+    (
+        "transformer",
+        _transformer,
+        "other",
+        "a Transformer encoder per modality over the frame sequences, fused",
+    ),
+]:
+    register_method(_name, _factory, description=_description, kind=_kind)
 
 
 def set_every(estimator, param, value):
