@@ -18,7 +18,12 @@ from pathlib import Path
 import torch
 
 from sklearn_mmer.datasets import make_multimodal_emotion
-from sklearn_mmer.evaluation import compare_methods, make_methods, method_kind
+from sklearn_mmer.evaluation import (
+    compare_methods,
+    make_methods,
+    method_kind,
+    registered_methods,
+)
 from sklearn_mmer.model_selection import SpeakerKFold
 
 STUDY = {  # the study's published F1-micro on IEMOCAP, for reference only
@@ -68,7 +73,11 @@ def main():
         "figures compare methods on it and say nothing about real speech.",
         "",
         "The study's baselines are marked *baseline*; its published F1-micro on "
-        "the real IEMOCAP features is shown beside them for reference only.",
+        "the real IEMOCAP features is shown beside them for reference only. "
+        "Methods marked *transductive* standardise each unseen test speaker "
+        "with statistics of that speaker's own (unlabelled) test features, "
+        "which the others never see: a legitimate protocol when a speaker's "
+        "recordings are all available at once, but not comparable one to one.",
         "",
         "| method | kind | F1-micro | macro F1 | unweighted accuracy "
         "| study (IEMOCAP) |",
@@ -78,6 +87,9 @@ def main():
         kind = method_kind(method, corpus.modalities)
         if method in BASELINES:
             kind += ", *baseline*"
+        entry = registered_methods().get(method)
+        if entry is not None and entry.transductive:
+            kind += ", *transductive*"
         lines.append(
             f"| {method} | {kind} | {cell(summary, method, 'f1_micro')} "
             f"| {cell(summary, method, 'f1_macro')} "

@@ -39,6 +39,10 @@ class Method:
         One of ``METHOD_KINDS``.
     default : bool
         Whether ``mmer compare`` runs it when ``--methods`` is not given.
+    transductive : bool
+        Whether it reads the test fold's unlabelled features at predict time
+        (per-speaker statistics of unseen speakers): its scores are then not
+        comparable one to one with purely inductive methods.
     """
 
     name: str
@@ -46,13 +50,21 @@ class Method:
     description: str
     kind: str = "other"
     default: bool = False
+    transductive: bool = False
 
 
 _REGISTRY = {}
 
 
 def register_method(
-    name, factory, *, description, kind="other", default=False, replace=False
+    name,
+    factory,
+    *,
+    description,
+    kind="other",
+    default=False,
+    transductive=False,
+    replace=False,
 ):
     """Register a named method for :func:`compare_methods` and ``mmer compare``.
 
@@ -70,6 +82,8 @@ def register_method(
         What the method is.
     default : bool, default=False
         Whether it runs when no methods are named.
+    transductive : bool, default=False
+        Whether it reads the test fold's unlabelled features at predict time.
     replace : bool, default=False
         Allow replacing a method registered under the same name.
 
@@ -108,7 +122,7 @@ def register_method(
             f"a method named {name!r} is already registered; pass replace=True "
             "to replace it"
         )
-    method = Method(name, factory, description, kind, bool(default))
+    method = Method(name, factory, description, kind, bool(default), bool(transductive))
     _REGISTRY[name] = method
     return method
 
@@ -415,7 +429,13 @@ for _name, _factory, _kind, _description in [
         "a Transformer encoder per modality over the frame sequences, fused",
     ),
 ]:
-    register_method(_name, _factory, description=_description, kind=_kind)
+    register_method(
+        _name,
+        _factory,
+        description=_description,
+        kind=_kind,
+        transductive="speaker_norm" in _name,
+    )
 
 
 def set_every(estimator, param, value):
