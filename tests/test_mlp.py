@@ -99,7 +99,7 @@ def test_mlp_early_stopping_restores_the_best_epoch(blobs):
         logits = clf.net_.infer(torch.as_tensor(X[valid], dtype=torch.float32))
         codes = torch.as_tensor(np.searchsorted(clf.classes_, y[valid]))
         loss = torch.nn.functional.cross_entropy(logits, codes).item()
-    assert loss == pytest.approx(losses.min(), rel=1e-4)
+    assert loss == pytest.approx(losses.min(), rel=1e-5)
 
 
 def test_mlp_validation_split_is_stratified_without_groups(blobs):
@@ -159,6 +159,8 @@ def test_mlp_balanced_class_weight_sets_the_loss_weights(blobs):
         ({"hidden_dims": "wide"}, "'hidden_dims' parameter of MLPClassifier"),
         ({"lr": -1.0}, "'lr' parameter of MLPClassifier must be a float in the range"),
         ({"class_weight": "even"}, "'class_weight' parameter"),
+        ({"class_weight": {"joy": 2.0}}, r"class_weight names labels \['joy'\]"),
+        ({"device": "gpu"}, "device='gpu' is not a torch device"),
     ],
 )
 def test_mlp_rejects_bad_parameters(blobs, params, match):

@@ -415,10 +415,11 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         try:
             with torch.no_grad():
                 for start in range(0, inputs["mask"].shape[0], 4096):
+                    # the device the weights live on, which set_params or
+                    # unpickling elsewhere may have made differ from self.device
+                    device = next(module.parameters()).device
                     part = {
-                        key: torch.as_tensor(value[start : start + 4096]).to(
-                            self.device
-                        )
+                        key: torch.as_tensor(value[start : start + 4096]).to(device)
                         for key, value in inputs.items()
                     }
                     batches.append(module.fuse(**part)[1].cpu().numpy())

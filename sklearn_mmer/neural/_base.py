@@ -48,12 +48,26 @@ def _silent(*args, **kwargs):
 
 
 def check_device(device):
-    """Fail early, in the user's terms, when a CUDA device is asked for but absent."""
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
+    """Fail early, in the user's terms, on a device torch cannot train on here."""
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as error:
         raise ValueError(
-            f"device={device!r} but torch finds no CUDA GPU here; "
-            "use device='cpu' or install a CUDA build of torch"
-        )
+            f"device={device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'"
+        ) from error
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} but torch finds no CUDA GPU here; "
+                "use device='cpu' or install a CUDA build of torch"
+            )
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} but torch sees only "
+                f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0"
+            )
+    elif parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} but MPS is not available here")
 
 
 def validation_split(y, groups, fraction, seed):
@@ -134,6 +148,9 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                         monitor="valid_loss",
                         patience=self.patience,
                         load_best=True,
+                        # any decrease counts, so the restored epoch is the
+                        # argmin of the validation loss reported as best_epoch_
+                        threshold=0.0,
                         sink=print if self.verbose else _silent,
                     ),
                 )
@@ -144,6 +161,12 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 _balanced_weights(y, n_classes), dtype=torch.float32
             )
         elif isinstance(self.class_weight, dict):
+            unknown = sorted(set(self.class_weight) - set(self.classes_), key=str)
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels {unknown} that are not in y; "
+                    f"the classes are {list(self.classes_)}"
+                )
             criterion_weight = torch.as_tensor(
                 [self.class_weight.get(label, 1.0) for label in self.classes_],
                 dtype=torch.float32,
