@@ -180,3 +180,12 @@ def test_soft_vote_averages_probabilities():
     vote = LateFusionClassifier(members, voting="soft").fit(X, y)
     np.testing.assert_allclose(vote.predict_proba(X[:1]), [[0.35, 0.4, 0.25, 0.0]])
     assert_array_equal(vote.predict(X[:1]), ["happiness"])
+
+
+def test_hard_vote_needs_members_with_probabilities():
+    from sklearn.svm import SVC
+
+    X, y = np.zeros((4, 1)), np.array(["anger", "happiness", "neutral", "sadness"])
+    vote = LateFusionClassifier([("a", SVC()), ("b", SVC(probability=True))])
+    with pytest.raises(ValueError, match=r"members \['a'\] have no predict_proba"):
+        vote.fit(X, y)

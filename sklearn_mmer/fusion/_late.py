@@ -48,8 +48,8 @@ class LateFusionClassifier(VotingClassifier):
         (see :func:`make_late_fusion`). Each is cloned and fit on the whole X.
     voting : {"hard", "soft"}, default="hard"
         ``"hard"``: majority vote of predicted labels, ties broken by summed
-        probability (when every member has ``predict_proba``; otherwise by the
-        first tied class). ``"soft"``: argmax of the (weighted) mean probability.
+        probability (so every member needs ``predict_proba``). ``"soft"``:
+        argmax of the (weighted) mean probability.
     weights : array-like of shape (n_estimators,) or None, default=None
         Weight of each member's vote or probabilities; equal when None.
     n_jobs : int or None, default=None
@@ -134,6 +134,18 @@ class LateFusionClassifier(VotingClassifier):
         self : LateFusionClassifier
             The fitted ensemble.
         """
+        if self.voting == "hard":
+            blind = [
+                name
+                for name, est in self.estimators
+                if est != "drop" and not hasattr(est, "predict_proba")
+            ]
+            if blind:
+                raise ValueError(
+                    f"members {blind} have no predict_proba, which hard voting "
+                    "needs to break ties by summed probability; give them one "
+                    "(e.g. SVC(probability=True)) or drop them"
+                )
         super().fit(X, y, **fit_params)
         counts = np.bincount(
             self.le_.transform(np.asarray(y).ravel()),
@@ -182,9 +194,7 @@ class LateFusionClassifier(VotingClassifier):
         tied = np.isclose(votes, votes.max(axis=1, keepdims=True))
         winner = np.argmax(votes, axis=1)
         has_tie = (tied.sum(axis=1) > 1) & present.any(axis=0)
-        if has_tie.any() and all(
-            hasattr(est, "predict_proba") for est in self.estimators_
-        ):
+        if has_tie.any():
             # probabilities of all the rows, not only the tied ones: a member may
             # read a test speaker's other rows (speaker normalisation)
             probas, seen = self._member_outputs(X, "predict_proba")
