@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import validate_params
 
+from ..preprocessing._cells import is_missing
 from ._loader import (
     CSV_NAME,
     FEATURE_SUFFIX,
@@ -46,8 +47,11 @@ def write_feature_table(
     Each cell of each modality is saved (``allow_pickle=False``) as
     ``<path>/features/<modality>_features/Session<k>/<id>.npy``, named in the
     CSV as ``/features/<modality>_features/Session<k>/<id>.npy`` (the folder
-    ``Session<k>`` is left out when sessions are unknown); a None cell leaves
-    its CSV cell empty. :func:`load_feature_table` reads the result back.
+    ``Session<k>`` is left out when sessions are unknown); a missing cell
+    (None, NaN or an empty array) leaves its CSV cell empty.
+    :func:`load_feature_table` reads the result back; it reports an empty cell
+    as a fault ("no file named"), so load with ``errors="keep"`` to keep such
+    utterances with that modality missing (None) rather than skip them.
 
     Parameters
     ----------
@@ -136,7 +140,7 @@ def write_feature_table(
         folder = f"features/{modality}{FEATURE_SUFFIX}"
         names = []
         for uid, session, cell in zip(ids, sessions, X[modality]):
-            if cell is None:
+            if is_missing(cell):
                 names.append("")
                 continue
             subfolder = folder if session is None else f"{folder}/Session{session}"
