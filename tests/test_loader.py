@@ -272,3 +272,22 @@ def test_load_missing_column_raises(clean_corpus, tmp_path):
 def test_load_rejects_bad_errors(clean_corpus, errors):
     with pytest.raises(ValueError, match="'errors' parameter"):
         load_feature_table(clean_corpus[0], errors=errors)
+
+
+def test_missing_cells_round_trip_with_errors_keep(tmp_path):
+    X, y, _ = make_clean_corpus()
+    X = X.copy()
+    visual, acoustic = list(X["visual"]), list(X["acoustic"])
+    visual[0] = None
+    acoustic[1] = np.zeros((0, WIDTHS["acoustic"]), np.float32)
+    X["visual"], X["acoustic"] = (
+        pd.Series(visual, dtype=object, index=X.index),
+        (pd.Series(acoustic, dtype=object, index=X.index)),
+    )
+    write_feature_table(X, y, tmp_path)
+    with pytest.warns(CorpusIssuesWarning):
+        kept = load_feature_table(tmp_path, errors="keep")
+    assert len(kept.data) == len(X)
+    assert kept.data["visual"].iloc[0] is None
+    assert kept.data["acoustic"].iloc[1] is None
+    assert set(kept.issues["reason"].str.split(":").str[0]) == {"no file named"}
