@@ -249,15 +249,18 @@ def _bundled_corpus(args):
     from .datasets import make_multimodal_emotion
     from .datasets._synthetic import DEFAULT_MODALITIES
 
-    widths = dict(DEFAULT_MODALITIES)
+    modalities = list(DEFAULT_MODALITIES)
     if args.modalities:
-        _check_known_modalities(args.modalities, list(widths))
-        widths = {m: widths[m] for m in args.modalities}
+        _check_known_modalities(args.modalities, modalities)
+        modalities = list(args.modalities)
     n_utterances = args.n_utterances or DEFAULT_UTTERANCES
-    corpus = make_multimodal_emotion(
-        n_utterances, modalities=widths, random_state=args.seed
-    )
-    corpus.modalities = list(widths)
+    # every modality is generated, then the ones asked for kept: each draws
+    # from the same random stream, so a seed gives the same features whichever
+    # modalities a run compares
+    corpus = make_multimodal_emotion(n_utterances, random_state=args.seed)
+    others = [m for m in DEFAULT_MODALITIES if m not in modalities]
+    corpus.data = corpus.data.drop(columns=others)
+    corpus.modalities = modalities
     corpus.source = (
         f"bundled synthetic corpus, make_multimodal_emotion seed {args.seed}: "
         "synthetic data, not real speech"
@@ -418,6 +421,7 @@ def run_methods(args):
     )
     for method in methods:
         flag = "  [default]" if method.default else ""
+        flag += "  [transductive]" if method.transductive else ""
         print(f"{method.name:<{width}}  {method.description}{flag}")
     return 0
 

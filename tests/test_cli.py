@@ -275,3 +275,19 @@ def test_methods_all_runs_every_registered_method(tmp_path):
     assert set(results.method) == expected
     assert len(results) == 2 * len(expected)
     assert results[METRICS].notna().all().all()
+
+
+def test_bundled_corpus_features_do_not_depend_on_the_modalities_chosen():
+    from argparse import Namespace
+
+    from sklearn_mmer.cli import _bundled_corpus
+
+    def corpus(modalities):
+        args = Namespace(modalities=modalities, n_utterances=30, seed=3)
+        return _bundled_corpus(args)
+
+    full, lexical = corpus(None), corpus(["lexical"])
+    assert lexical.modalities == ["lexical"]
+    assert "visual" not in lexical.data and "visual" in full.data
+    for a, b in zip(full.data["lexical"], lexical.data["lexical"]):
+        np.testing.assert_array_equal(a, b)
