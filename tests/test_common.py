@@ -104,12 +104,3 @@ def test_every_estimator_has_a_check_instance():
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
-
-
-@pytest.mark.parametrize("name", sorted(CLASSES))
-def test_estimator_init_only_stores_params(name):
-    """``__init__`` keeps every parameter as given, under its own name."""
-    for estimator in INSTANCES.get(name, []):
-        params = estimator.get_params(deep=False)
-        signature = inspect.signature(type(estimator).__init__)
-        assert set(params) == set(signature.parameters) - {"self"}
