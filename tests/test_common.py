@@ -8,7 +8,6 @@ until it is given a (small, fast) instance below.
 import importlib
 import inspect
 
-import pytest
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
