@@ -171,7 +171,10 @@ def test_label_keyed_parameters_are_not_shared(corpus):
     methods = quick_methods(["lexical", "late_fusion"])
     weights = {"anger": 3.0, "sadness": 1.0, "happiness": 1.0, "neutral": 1.0}
     methods["lexical"].set_params(mlpclassifier__class_weight=weights)
-    methods["late_fusion"].set_params(lexical__mlpclassifier__class_weight=weights)
+    # the vote's members are fit on encoded labels (0 is "anger"), as in
+    # VotingClassifier; string keys there are an error, not silently ignored
+    encoded = {0: 3.0, 1: 1.0, 2: 1.0, 3: 1.0}
+    methods["late_fusion"].set_params(lexical__mlpclassifier__class_weight=encoded)
     plan = plan_work(methods, X, MODALITIES)
     assert len(plan.units) == 4  # lexical on labels, and the vote's three members
     comparison = compare_methods(methods, X, y, speakers, cv=3)
@@ -263,12 +266,15 @@ def test_summary_is_mean_and_std_best_first():
         ({"methods": ["lexical", "audio"]}, "unknown method 'audio'; choose among"),
         ({"labels": ["anger", "sadness"]}, "labels must include every label of y"),
         ({"scoring": {"fold": "accuracy"}}, "scoring may not name a metric 'fold'"),
+        ({"groups": "shuffled"}, r"groups and X\['speaker'\] disagree on"),
     ],
 )
 def test_compare_methods_rejects_bad_input(corpus, kwargs, message):
     X, y, speakers = corpus
     arguments = {"methods": ["lexical"], "X": X, "y": y, "groups": speakers, "cv": 2}
     arguments.update(kwargs)
+    if kwargs.get("groups") == "shuffled":
+        arguments["groups"] = np.random.RandomState(0).permutation(speakers)
     with pytest.raises(ValueError, match=message):
         compare_methods(**arguments)
 

@@ -319,6 +319,19 @@ def _check_data(X, y, groups):
                 f"groups must give one speaker per row of X ({X.shape[0]}); got "
                 f"shape {groups.shape}"
             )
+        # folds follow groups, while speaker normalisation and stacking read
+        # X's speaker column: the two must name the same speakers
+        if "speaker" in X.columns:
+            differ = np.flatnonzero(
+                X["speaker"].astype(str).to_numpy() != groups.astype(str)
+            )
+            if differ.size:
+                raise ValueError(
+                    f"groups and X['speaker'] disagree on {differ.size} rows "
+                    f"(first: row {differ[0]}, {groups[differ[0]]!r} vs "
+                    f"{X['speaker'].iloc[differ[0]]!r}); pass the speaker column "
+                    "as groups"
+                )
     return X, y, groups
 
 

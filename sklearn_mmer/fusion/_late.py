@@ -45,7 +45,10 @@ class LateFusionClassifier(VotingClassifier):
     ----------
     estimators : list of (str, estimator) tuples
         The members, usually one pipeline per modality named by the modality
-        (see :func:`make_late_fusion`). Each is cloned and fit on the whole X.
+        (see :func:`make_late_fusion`). Each is cloned and fit on the whole X,
+        with the labels encoded as ``0..n_classes - 1`` (in the order of
+        ``classes_``), as VotingClassifier does: a label-keyed member parameter
+        such as a ``class_weight`` dict uses those codes.
     voting : {"hard", "soft"}, default="hard"
         ``"hard"``: majority vote of predicted labels, ties broken by summed
         probability (so every member needs ``predict_proba``). ``"soft"``:
