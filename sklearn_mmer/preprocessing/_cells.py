@@ -109,3 +109,32 @@ def cells_width(cells, *, column):
             "cannot be learned"
         )
     return width
+
+
+def check_fitted_cells(estimator, X):
+    """Check cell input against what ``estimator`` was fit on.
+
+    ``estimator`` was fit on cells (its ``frame_widths_`` is not None) and must
+    get cells again, with as many columns and, when both have names, the same
+    column names. Returns ``(names, columns)`` as :func:`as_cell_columns` does.
+    """
+    name = type(estimator).__name__
+    if not is_cell_input(X):
+        raise ValueError(
+            f"{name} was fit on cells holding frame arrays but got a plain 2-D "
+            "array; fit and transform the same kind of input"
+        )
+    names, columns = as_cell_columns(X)
+    if len(columns) != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {len(columns)} columns of cells, but {name} was fit on "
+            f"{estimator.n_features_in_}"
+        )
+    fitted_names = getattr(estimator, "feature_names_in_", None)
+    if fitted_names is not None and hasattr(X, "columns"):
+        if list(fitted_names) != names:
+            raise ValueError(
+                f"X has columns {names}, but {name} was fit on columns "
+                f"{list(fitted_names)}"
+            )
+    return names, columns

@@ -11,7 +11,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._cells import as_cell_columns, cell_as_frames, cells_width, is_cell_input
+from ._cells import (
+    as_cell_columns,
+    cell_as_frames,
+    cells_width,
+    check_fitted_cells,
+    is_cell_input,
+)
 
 
 def longest_sequence(cells, *, column):
@@ -185,25 +191,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
                 "SequencePadder was fit on a plain 2-D array but got cells holding "
                 "arrays; fit and transform the same kind of input"
             )
-        if not is_cell_input(X):
-            raise ValueError(
-                "SequencePadder was fit on cells holding frame arrays but got a "
-                "plain 2-D array; fit and transform the same kind of input"
-            )
-        names, columns = as_cell_columns(X)
-        if len(columns) != self.n_features_in_:
-            raise ValueError(
-                f"X has {len(columns)} columns of cells, but SequencePadder was "
-                f"fit on {self.n_features_in_}"
-            )
-        fitted_names = getattr(self, "feature_names_in_", None)
-        if fitted_names is not None and hasattr(X, "columns"):
-            if list(fitted_names) != names:
-                raise ValueError(
-                    f"X has columns {names}, but SequencePadder was fit on "
-                    f"columns {list(fitted_names)}"
-                )
-        return names, columns
+        return check_fitted_cells(self, X)
 
     def _cells_dtype(self, columns):
         for cells in columns:

@@ -9,7 +9,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._cells import as_cell_columns, cell_as_frames, cells_width, is_cell_input
+from ._cells import (
+    as_cell_columns,
+    cell_as_frames,
+    cells_width,
+    check_fitted_cells,
+    is_cell_input,
+)
 
 # what each method outputs, in order: "stats" is the usual statistics pooling
 _STATISTICS = {
@@ -259,24 +265,7 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
                 reset=False,
             )
             return _pool_vectors(X, self.method)
-        if not is_cell_input(X):
-            raise ValueError(
-                "TemporalPooling was fit on cells holding frame arrays but transform "
-                "got a plain 2-D array; fit and transform the same kind of input"
-            )
-        names, columns = as_cell_columns(X)
-        if len(columns) != self.n_features_in_:
-            raise ValueError(
-                f"X has {len(columns)} columns of cells, but TemporalPooling was "
-                f"fit on {self.n_features_in_}"
-            )
-        fitted_names = getattr(self, "feature_names_in_", None)
-        if fitted_names is not None and hasattr(X, "columns"):
-            if list(fitted_names) != names:
-                raise ValueError(
-                    f"X has columns {names}, but TemporalPooling was fit on "
-                    f"columns {list(fitted_names)}"
-                )
+        names, columns = check_fitted_cells(self, X)
         pooled = [
             _pool_cells(cells, width=width, method=self.method, column=name)
             for name, cells, width in zip(names, columns, self.frame_widths_)
