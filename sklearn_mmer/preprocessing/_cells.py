@@ -138,3 +138,23 @@ def check_fitted_cells(estimator, X):
                 f"{list(fitted_names)}"
             )
     return names, columns
+
+
+def fit_cell_columns(estimator, X):
+    """Record on ``estimator`` what fit learns of cell input; return the columns.
+
+    Sets ``n_features_in_`` (the number of cell columns), ``feature_names_in_``
+    (when X names its columns: a DataFrame or a named Series) and
+    ``frame_widths_`` (each column's feature width), and returns ``(names,
+    columns)`` as :func:`as_cell_columns` does.
+    """
+    names, columns = as_cell_columns(X)
+    estimator.frame_widths_ = [
+        cells_width(cells, column=name) for name, cells in zip(names, columns)
+    ]
+    estimator.n_features_in_ = len(names)
+    if hasattr(X, "columns") or getattr(X, "name", None) is not None:
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    return names, columns

@@ -12,10 +12,9 @@ from sklearn.utils.validation import (
 )
 
 from ._cells import (
-    as_cell_columns,
     cell_as_frames,
-    cells_width,
     check_fitted_cells,
+    fit_cell_columns,
     is_cell_input,
 )
 
@@ -162,21 +161,13 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             self.frame_widths_ = None
             self.max_lengths_ = None
             return self
-        names, columns = as_cell_columns(X)
-        self.frame_widths_ = [
-            cells_width(cells, column=name) for name, cells in zip(names, columns)
-        ]
+        names, columns = fit_cell_columns(self, X)
         self.max_lengths_ = []
         for name, cells in zip(names, columns):
             longest = longest_sequence(cells, column=name)
             if self.max_length is not None:
                 longest = min(longest, self.max_length)
             self.max_lengths_.append(longest)
-        self.n_features_in_ = len(names)
-        if hasattr(X, "columns") or getattr(X, "name", None) is not None:
-            self.feature_names_in_ = np.asarray(names, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
         return self
 
     def _output_dtype(self, input_dtype=None):

@@ -10,10 +10,9 @@ from sklearn.utils.validation import (
 )
 
 from ._cells import (
-    as_cell_columns,
     cell_as_frames,
-    cells_width,
     check_fitted_cells,
+    fit_cell_columns,
     is_cell_input,
 )
 
@@ -218,15 +217,7 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         if is_cell_input(X):
-            names, columns = as_cell_columns(X)
-            self.frame_widths_ = [
-                cells_width(cells, column=name) for name, cells in zip(names, columns)
-            ]
-            self.n_features_in_ = len(names)
-            if hasattr(X, "columns") or getattr(X, "name", None) is not None:
-                self.feature_names_in_ = np.asarray(names, dtype=object)
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+            fit_cell_columns(self, X)
         else:
             validate_data(
                 self,
