@@ -8,6 +8,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..neural import MLPClassifier
 from ..preprocessing import SpeakerNormalizer, TemporalPooling
+from ..preprocessing._pooling import pooling_methods
 
 
 def clone_or_default(classifier):
@@ -136,16 +137,7 @@ def make_early_fusion(
     'stats'
     """
     modalities = _check_modalities(modalities)
-    if isinstance(pooling, dict):
-        unknown = sorted(set(pooling) - set(modalities))
-        if unknown:
-            raise ValueError(
-                f"pooling names modalities {unknown} that are not in "
-                f"modalities={modalities}"
-            )
-        methods = {m: pooling.get(m, "mean") for m in modalities}
-    else:
-        methods = dict.fromkeys(modalities, pooling)
+    methods = pooling_methods(pooling, modalities)
     columns = ColumnTransformer(
         [(m, _modality_branch(methods[m]), m) for m in modalities],
         remainder="drop",

@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
 
 from ..preprocessing import TemporalPooling
 from ..preprocessing._cells import is_cell_input, is_missing
-from ..preprocessing._pooling import _STATISTICS
+from ..preprocessing._pooling import _STATISTICS, pooling_methods
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._modules_fusion import AttentionFusionModule
 
@@ -323,17 +323,6 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         y = self._encode_targets(y)
         return self._fit_net(inputs, y, groups)
 
-    def _pooling_methods(self, modalities):
-        if not isinstance(self.pooling, dict):
-            return dict.fromkeys(modalities, self.pooling)
-        unknown = sorted(set(self.pooling) - set(modalities), key=str)
-        if unknown:
-            raise ValueError(
-                f"pooling names modalities {unknown} that are not among the "
-                f"modalities read, {modalities}"
-            )
-        return {m: self.pooling.get(m, "mean") for m in modalities}
-
     def _prepare(self, X, reset):
         """Pooled, scaled modality vectors side by side, and the presence mask."""
         if reset:
@@ -356,7 +345,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
             self.modalities_ = resolve_modalities(
                 X, self.modalities, parameter="modalities"
             )
-            methods = self._pooling_methods(self.modalities_)
+            methods = pooling_methods(self.pooling, self.modalities_)
             self.poolers_ = {
                 m: TemporalPooling(methods[m]).fit(modality_cells(X, m))
                 for m in self.modalities_

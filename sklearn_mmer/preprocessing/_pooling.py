@@ -144,6 +144,23 @@ def _pool_vectors(X, method):
     return np.hstack(pooled) if len(pooled) > 1 else pooled[0]
 
 
+def pooling_methods(pooling, modalities):
+    """The pooling method of each modality, from one method or a dict of them.
+
+    A dict may leave modalities out (they get ``"mean"``) but may not name a
+    modality that is not among ``modalities``.
+    """
+    if not isinstance(pooling, dict):
+        return dict.fromkeys(modalities, pooling)
+    unknown = sorted(set(pooling) - set(modalities), key=str)
+    if unknown:
+        raise ValueError(
+            f"pooling names modalities {unknown} that are not among the "
+            f"modalities read, {list(modalities)}"
+        )
+    return {m: pooling.get(m, "mean") for m in modalities}
+
+
 class TemporalPooling(TransformerMixin, BaseEstimator):
     """Pool frame sequences of varying length over time into fixed-width vectors.
 
