@@ -90,6 +90,28 @@ def make_modality_pipeline(
     )
 
 
+def modality_members(
+    modalities, *, pooling="mean", classifier=None, speaker_normalization=False
+):
+    """``[(modality, make_modality_pipeline(modality, ...)), ...]``, one per modality.
+
+    The members of late fusion and stacking: named by modality, each with its
+    own clone of ``classifier``.
+    """
+    return [
+        (
+            m,
+            make_modality_pipeline(
+                m,
+                pooling=pooling,
+                classifier=clone_or_default(classifier),
+                speaker_normalization=speaker_normalization,
+            ),
+        )
+        for m in _check_modalities(modalities)
+    ]
+
+
 def make_early_fusion(
     modalities, *, pooling="mean", classifier=None, speaker_normalization=False
 ):

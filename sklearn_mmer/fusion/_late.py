@@ -10,7 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..preprocessing._cells import is_missing
-from ._early import _check_modalities, clone_or_default, make_modality_pipeline
+from ._early import _check_modalities, modality_members
 
 
 def _voting_is_soft(estimator):
@@ -410,18 +410,12 @@ def make_late_fusion(
     (['acoustic', 'lexical'], [1.0, 2.0])
     """
     modalities = _check_modalities(modalities)
-    members = [
-        (
-            m,
-            make_modality_pipeline(
-                m,
-                pooling=pooling,
-                classifier=clone_or_default(classifier),
-                speaker_normalization=speaker_normalization,
-            ),
-        )
-        for m in modalities
-    ]
+    members = modality_members(
+        modalities,
+        pooling=pooling,
+        classifier=classifier,
+        speaker_normalization=speaker_normalization,
+    )
     return LateFusionClassifier(
         members, voting=voting, weights=_modality_weights(weights, modalities)
     )

@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._early import _check_modalities, clone_or_default, make_modality_pipeline
+from ._early import modality_members
 from ._late import _rows, present_rows
 
 
@@ -374,19 +374,12 @@ def make_stacking_fusion(
     >>> sorted(stack.named_estimators), type(stack).__name__
     (['acoustic', 'lexical'], 'StackingFusionClassifier')
     """
-    modalities = _check_modalities(modalities)
-    members = [
-        (
-            m,
-            make_modality_pipeline(
-                m,
-                pooling=pooling,
-                classifier=clone_or_default(classifier),
-                speaker_normalization=speaker_normalization,
-            ),
-        )
-        for m in modalities
-    ]
+    members = modality_members(
+        modalities,
+        pooling=pooling,
+        classifier=classifier,
+        speaker_normalization=speaker_normalization,
+    )
     return StackingFusionClassifier(
         members,
         final_estimator=None if final_estimator is None else clone(final_estimator),
