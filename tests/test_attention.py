@@ -13,15 +13,6 @@ from sklearn_mmer.neural import AttentionFusionClassifier, AttentionFusionModule
 MODALITIES = ["visual", "acoustic", "lexical"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny networks run fastest on one thread, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def fast(**params):
     params = {
         "hidden_dim": 16,

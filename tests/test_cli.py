@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from sklearn_mmer.cli import main
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
@@ -19,14 +18,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_METHODS = ["visual", "acoustic", "lexical", "early_fusion", "late_fusion"]
 METRICS = ["f1_micro", "f1_macro", "unweighted_accuracy"]
 QUICK = ["--epochs", "2", "--n-jobs", "1"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def run(*args):

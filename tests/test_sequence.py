@@ -3,24 +3,15 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from conftest import make_tiny_corpus
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, cross_val_score
 
+from conftest import make_tiny_corpus
 from sklearn_mmer.neural import SequenceClassifier, SequenceModule
 from sklearn_mmer.neural._modules_fusion import SequenceEncoder
 
 ARCHITECTURES = ["gru", "transformer"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny networks run fastest on one thread, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
