@@ -92,6 +92,44 @@ def test_pooling_rejects_non_finite_frames(bad):
         TemporalPooling().fit_transform([frames])
 
 
+REDUCTIONS = {
+    "mean": lambda f: f.mean(axis=0),
+    "max": lambda f: f.max(axis=0),
+    "min": lambda f: f.min(axis=0),
+    "std": lambda f: f.std(axis=0),
+    "first": lambda f: f[0],
+    "last": lambda f: f[-1],
+    "stats": lambda f: np.r_[f.mean(axis=0), f.std(axis=0)],
+}
+
+
+@pytest.mark.parametrize("method", sorted(REDUCTIONS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_pooling_matches_numpy_for_every_length_dtype_and_layout(method, dtype, layout):
+    rng = np.random.RandomState(0)
+    # 1 to 9 frames: every remainder of the kernels' four-frame steps
+    cells = [(rng.normal(size=(t, 7)) * 10).astype(dtype) for t in range(1, 10)]
+    if layout == "F":
+        cells = [np.asfortranarray(c) for c in cells]
+    elif layout == "strided":
+        cells = [np.repeat(c, 2, axis=1)[:, ::2] for c in cells]
+    pooled = TemporalPooling(method).fit_transform(cells)
+    assert pooled.dtype == (np.float32 if dtype == np.float32 else np.float64)
+    expected = [REDUCTIONS[method](c.astype(np.float64)) for c in cells]
+    assert_allclose(pooled, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["mean", "max", "min", "std", "stats"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("row", [0, 4, 8])
+def test_pooling_reports_non_finite_frames_for_methods_reading_all(method, bad, row):
+    frames = np.random.RandomState(0).normal(size=(9, 3))
+    frames[row, 1] = bad
+    with pytest.raises(ValueError, match="row 1: the frames contain NaN or inf"):
+        TemporalPooling(method).fit_transform([FRAMES[:, :1].repeat(3, 1), frames])
+
+
 def test_pooling_rejects_cells_of_three_dimensions():
     with pytest.raises(ValueError, match=r"got an array of shape \(1, 2, 2\)"):
         TemporalPooling().fit_transform([np.ones((1, 2, 2))])
@@ -133,7 +171,9 @@ def test_pooling_never_builds_a_padded_tensor():
     pooled = TemporalPooling("stats").fit_transform(cells)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert_allclose(pooled[:, :256], [c.mean(axis=0) for c in cells], rtol=1e-4)
+    # against float64 means: float32 results agree to float32 precision
+    expected = [c.astype(np.float64).mean(axis=0) for c in cells]
+    assert_allclose(pooled[:, :256], expected, rtol=1e-5, atol=1e-6)
     assert peak < frame_bytes / 10, (peak, frame_bytes)
 
 
@@ -147,3 +187,19 @@ def test_pooling_std_is_accurate_in_float32_even_far_from_zero(offset):
     pooled = TemporalPooling("std").fit_transform(cells)
     expected = [c.astype(np.float64).std(axis=0) for c in cells]
     assert_allclose(pooled, expected, rtol=2e-3)
+
+
+@pytest.mark.parametrize("n_frames", [9, 400])
+def test_pooling_std_is_accurate_when_the_first_frame_is_an_outlier(n_frames):
+    """The one-pass moments shift by the first frame; far from the rest, the
+    shift would cancel digits, and the row is redone in two passes."""
+    rng = np.random.RandomState(0)
+    frames = rng.normal(scale=1e-2, size=(n_frames, 64))
+    frames[0] += 50.0
+    frames = frames.astype(np.float32)
+    pooled = TemporalPooling("stats").fit_transform([frames, frames[::-1]])
+    expected = [
+        np.r_[f.astype(np.float64).mean(axis=0), f.astype(np.float64).std(axis=0)]
+        for f in (frames, frames[::-1])
+    ]
+    assert_allclose(pooled, expected, rtol=1e-5)

@@ -15,6 +15,7 @@ from ._cells import (
     fit_cell_columns,
     is_cell_input,
 )
+from ._kernels import METHOD_CODES, pool_sequence
 
 # what each method outputs, in order: "stats" is the usual statistics pooling
 _STATISTICS = {
@@ -40,96 +41,41 @@ def _frames(cell, *, column, row):
     return cell_as_frames(cell, column=column, row=row)
 
 
-# above this ratio of mean^2 to variance, E[x^2] - mean^2 loses too many digits
-# in float32 and the variance is recomputed from the deviations (two passes)
-_CANCELLATION_RATIO = 100.0
-
-
 def _pool_cells(cells, *, width, method, column):
     """Pool one column of cells into an ``(n, k * width)`` array, NaN where missing.
 
-    Each sequence is reduced on its own into a preallocated output row, so no
-    padded ``(n, T_max, d)`` tensor is ever built. The loop over sequences only
-    runs whole-sequence ufunc reductions (sums, sums of squares, max, min); the
-    cheap per-row arithmetic on their results is done once for all rows after.
+    Each sequence is reduced on its own, by one call of the compiled
+    ``pool_sequence``, straight into its output row: no padded
+    ``(n, T_max, d)`` tensor and no per-sequence temporary is ever built.
     """
-    statistics = _STATISTICS[method]
+    codes = np.array(METHOD_CODES[method])
     dtype = np.float64
     for row, cell in enumerate(cells):
         frames = _frames(cell, column=column, row=row)
         if frames is not None:
             dtype = np.float32 if frames.dtype == np.float32 else np.float64
             break
-    out = np.full((len(cells), len(statistics) * width), np.nan, dtype=dtype)
-    blocks = dict(
-        zip(statistics, [slice(k * width, (k + 1) * width) for k in range(3)])
-    )
-    # sums go where the mean will be; for "std" alone they need a buffer
-    sums = out[:, blocks["mean"]] if "mean" in blocks else None
-    if "std" in blocks and sums is None:
-        sums = np.full((len(cells), width), np.nan, dtype=dtype)
-    lengths = np.zeros(len(cells), dtype=dtype)
+    n_blocks = len(_STATISTICS[method])
+    out = np.empty((len(cells), n_blocks, width), dtype=dtype)
+    scratch = np.empty((2, width), dtype=dtype)
     for row, cell in enumerate(cells):
         frames = _frames(cell, column=column, row=row)
         if frames is None:
+            out[row] = np.nan
             continue
         if frames.shape[1] != width:
             raise ValueError(
                 f"column {column!r}, row {row}: feature width {frames.shape[1]} "
                 f"differs from the width {width} seen in fit"
             )
-        lengths[row] = frames.shape[0]
-        if sums is not None:
-            np.add.reduce(frames, axis=0, dtype=dtype, out=sums[row])
-        if "std" in blocks:
-            np.einsum(
-                "ij,ij->j", frames, frames, dtype=dtype, out=out[row, blocks["std"]]
+        if frames.dtype != dtype or not frames.flags.c_contiguous:
+            frames = np.ascontiguousarray(frames, dtype=dtype)
+        if not pool_sequence(frames, out, row, codes, scratch):
+            raise ValueError(
+                f"column {column!r}, row {row}: the frames contain NaN or inf; "
+                "drop or repair this utterance (use None for a missing modality)"
             )
-        if "max" in blocks:
-            np.maximum.reduce(frames, axis=0, out=out[row, blocks["max"]])
-        if "min" in blocks:
-            np.minimum.reduce(frames, axis=0, out=out[row, blocks["min"]])
-        if "first" in blocks:
-            out[row, blocks["first"]] = frames[0]
-        if "last" in blocks:
-            out[row, blocks["last"]] = frames[-1]
-    present = lengths > 0
-    # missing rows have length 0 and stay NaN: NaN / 0 is NaN
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if sums is not None:
-            sums /= lengths[:, np.newaxis]
-        if "std" in blocks:
-            _finish_std(cells, sums, out[:, blocks["std"]], lengths, column)
-    # a row sum is finite unless the row holds NaN/inf (or overflows: re-checked)
-    suspects = np.flatnonzero(present & ~np.isfinite(out.sum(axis=1)))
-    bad = [row for row in suspects if not np.isfinite(out[row]).all()]
-    if bad:
-        raise ValueError(
-            f"column {column!r}, row {bad[0]}: the frames contain NaN or inf; "
-            "drop or repair this utterance (use None for a missing modality)"
-        )
-    return out
-
-
-def _finish_std(cells, means, squares, lengths, column):
-    """Turn per-row sums of squares into standard deviations, in place.
-
-    ``E[x^2] - mean^2`` needs one pass over the frames; rows where it would
-    cancel catastrophically are recomputed from the deviations.
-    """
-    squares /= lengths[:, np.newaxis]
-    mean_squares = np.square(means)
-    squares -= mean_squares
-    mean_squares /= _CANCELLATION_RATIO
-    unstable = np.flatnonzero(
-        (lengths > 0) & np.any(mean_squares > np.abs(squares), axis=1)
-    )
-    for row in unstable:
-        frames = _frames(cells[row], column=column, row=row)
-        deviations = np.subtract(frames, means[row], dtype=squares.dtype)
-        squares[row] = np.einsum("ij,ij->j", deviations, deviations) / lengths[row]
-    np.maximum(squares, 0, out=squares, where=lengths[:, np.newaxis] > 0)
-    np.sqrt(squares, out=squares)
+    return out.reshape(len(cells), n_blocks * width)
 
 
 def _pool_vectors(X, method):
