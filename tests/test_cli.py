@@ -206,6 +206,52 @@ def test_user_errors_get_one_line_and_status_2(args, message, bad_csv, tmp_path)
     assert message in err
 
 
+@pytest.fixture(scope="module")
+def one_emotion_per_session(tmp_path_factory):
+    """A corpus whose two sessions hold one emotion each: it loads cleanly, but
+    leaving a session out trains on a single class, which fitting rejects."""
+    X, _, _ = make_multimodal_emotion(
+        48,
+        n_speakers=4,
+        n_sessions=2,
+        random_state=0,
+        return_X_y=True,
+        modalities={"visual": 10, "acoustic": 6, "lexical": 8},
+    )
+    y = np.where(X["session"] == X["session"].iloc[0], "anger", "sadness")
+    folder = tmp_path_factory.mktemp("one_emotion_per_session")
+    write_feature_table(X, y, folder)
+    return folder
+
+
+def test_data_failing_during_the_run_gets_one_line(one_emotion_per_session, tmp_path):
+    args = ["compare", "--data", one_emotion_per_session, "--cv", "session"]
+    args += ["--methods", "lexical"]
+    status, out, err = run(*args, "--out", tmp_path, "--quiet", *QUICK)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("mmer: error: --data ")
+    assert "needs samples of at least 2 classes" in err
+    assert err.rstrip().endswith("(--traceback shows where)")
+
+
+def test_traceback_shows_where_the_data_failed(one_emotion_per_session, tmp_path):
+    args = ["compare", "--data", one_emotion_per_session, "--cv", "session"]
+    with pytest.raises(ValueError, match="needs samples of at least 2 classes"):
+        run(*args, "--methods", "lexical", "--out", tmp_path, "--traceback", *QUICK)
+
+
+def test_an_error_on_the_bundled_corpus_keeps_its_traceback(monkeypatch, tmp_path):
+    """There the data is ours: a ValueError is a defect, not a user's mistake."""
+    import sklearn_mmer.evaluation
+
+    def broken(*args, **kwargs):
+        raise ValueError("a defect deep in a fit")
+
+    monkeypatch.setattr(sklearn_mmer.evaluation, "compare_methods", broken)
+    with pytest.raises(ValueError, match="a defect deep in a fit"):
+        run("compare", "--n-utterances", 40, "--out", tmp_path, *QUICK)
+
+
 def test_n_utterances_is_for_the_bundled_corpus_only(course_corpus, tmp_path):
     status, _, err = run("compare", "--data", course_corpus, "--n-utterances", 50)
     assert status == 2 and "not with --data" in err
