@@ -8,14 +8,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, validate_data
 
 from ..preprocessing import SequencePadder
-from ._attention import (
+from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
+from ._inputs import (
     ARRAY_MODALITY,
     check_predict_input,
     modality_cells,
     resolve_modalities,
     uses_cells,
 )
-from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._modules_fusion import SequenceModule
 
 
