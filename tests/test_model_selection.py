@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -75,3 +77,41 @@ def test_unweighted_accuracy_scorer_works_in_cross_validation():
         LogisticRegression(), X, y, cv=3, scoring=unweighted_accuracy_scorer
     )
     assert np.all((scores >= 0) & (scores <= 1))
+
+
+def _wrong_groups_consumers():
+    import pandas as pd
+
+    from sklearn_mmer.evaluation import compare_methods
+    from sklearn_mmer.fusion import StackingFusionClassifier
+    from sklearn_mmer.model_selection import LeaveOneSessionOut
+    from sklearn_mmer.neural import MLPClassifier
+
+    stacking = StackingFusionClassifier([("lr", LogisticRegression())], cv=2)
+    mlp = MLPClassifier(early_stopping=True, max_epochs=1)
+    return {
+        "SpeakerKFold": lambda X, y, g: list(SpeakerKFold(2).split(X, y, g)),
+        "LeaveOneSessionOut": lambda X, y, g: list(LeaveOneSessionOut().split(X, y, g)),
+        "StackingFusionClassifier": lambda X, y, g: stacking.fit(X, y, groups=g),
+        "MLPClassifier": lambda X, y, g: mlp.fit(X, y, groups=g),
+        "compare_methods": lambda X, y, g: compare_methods(
+            {"lr": LogisticRegression()}, pd.DataFrame(X), y, g, cv=SpeakerKFold(2)
+        ),
+    }
+
+
+@pytest.mark.parametrize("consumer", sorted(_wrong_groups_consumers()))
+@pytest.mark.parametrize(
+    "groups", [np.arange(3), np.zeros((10, 2))], ids=["too-short", "2-D"]
+)
+def test_every_reader_of_groups_names_a_wrong_shape(consumer, groups):
+    X = np.random.RandomState(0).normal(size=(10, 3)).astype(np.float32)
+    y = np.tile([0, 1], 5)
+    ours = (
+        "groups must be 1-D with one speaker per sample; got shape "
+        f"{re.escape(str(groups.shape))} for 10 samples"
+    )
+    # a splitter's split() first runs scikit-learn's own length check
+    theirs = r"inconsistent numbers of samples: \[10, 10, 3\]"
+    with pytest.raises(ValueError, match=f"{ours}|{theirs}"):
+        _wrong_groups_consumers()[consumer](X, y, groups)

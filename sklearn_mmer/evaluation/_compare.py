@@ -33,6 +33,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
 
 from ..model_selection import SpeakerKFold
+from ..model_selection._split import check_groups
 from ..preprocessing._cells import is_missing
 from ._methods import make_methods
 from ._metrics import SCORING
@@ -313,12 +314,7 @@ def _check_data(X, y, groups):
     if groups is None and "speaker" in X.columns:
         groups = X["speaker"].to_numpy()
     if groups is not None:
-        groups = np.asarray(groups)
-        if groups.shape != y.shape:
-            raise ValueError(
-                f"groups must give one speaker per row of X ({X.shape[0]}); got "
-                f"shape {groups.shape}"
-            )
+        groups = check_groups(groups, X.shape[0])
         # folds follow groups, while speaker normalisation and stacking read
         # X's speaker column: the two must name the same speakers
         if "speaker" in X.columns:

@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
+from ..model_selection._split import check_groups
 from ._early import modality_members
 from ._late import _rows, present_rows
 
@@ -177,13 +178,7 @@ class StackingFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         if hasattr(X, "columns") and self.speaker_column in X.columns:
             return np.asarray(X[self.speaker_column])
         if groups is not None:
-            groups = np.asarray(groups)
-            if groups.ndim != 1 or groups.shape[0] != _num_samples(X):
-                raise ValueError(
-                    f"groups must be 1-D with one speaker per sample; got shape "
-                    f"{groups.shape} for {_num_samples(X)} samples"
-                )
-            return groups
+            return check_groups(groups, _num_samples(X))
         return None
 
     def _inner_cv(self, y, speakers):

@@ -51,12 +51,7 @@ class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):
             raise ValueError(
                 "SpeakerKFold needs the speaker of each sample: pass groups=speakers"
             )
-        groups = np.asarray(groups)
-        if groups.ndim != 1 or groups.shape[0] != _n_samples(X):
-            raise ValueError(
-                f"groups must be 1-D with one speaker per sample; got shape "
-                f"{groups.shape} for {_n_samples(X)} samples"
-            )
+        groups = check_groups(groups, _n_samples(X))
         speakers = np.unique(groups)
         if self.n_splits > speakers.shape[0]:
             raise ValueError(
@@ -84,6 +79,20 @@ class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):
 
 def _n_samples(X):
     return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def check_groups(groups, n_samples):
+    """Return ``groups`` as a 1-D array of one speaker per sample.
+
+    Raises a ValueError naming the shape when it is not one.
+    """
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or groups.shape[0] != n_samples:
+        raise ValueError(
+            f"groups must be 1-D with one speaker per sample; got shape "
+            f"{groups.shape} for {n_samples} samples"
+        )
+    return groups
 
 
 _IEMOCAP_SPEAKER = re.compile(r"^Ses(\d+)")
@@ -166,12 +175,7 @@ class LeaveOneSessionOut(GroupsConsumerMixin, BaseCrossValidator):
                 "LeaveOneSessionOut needs the speaker of each sample: pass "
                 "groups=speakers"
             )
-        groups = np.asarray(groups)
-        if groups.ndim != 1 or groups.shape[0] != _n_samples(X):
-            raise ValueError(
-                f"groups must be 1-D with one speaker per sample; got shape "
-                f"{groups.shape} for {_n_samples(X)} samples"
-            )
+        groups = check_groups(groups, _n_samples(X))
         session_of = _sessions_of(groups, X, self.session_column)
         sessions = np.array([session_of[s] for s in groups.tolist()], dtype=object)
         if len(set(session_of.values())) < 2:

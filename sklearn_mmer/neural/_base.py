@@ -26,6 +26,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from ..model_selection._split import check_groups
 from ._loader import TensorBatchIterator
 
 TRAINING_CONSTRAINTS = {
@@ -80,11 +81,7 @@ def validation_split(y, groups, fraction, seed):
     n_samples = len(y)
     placeholder = np.zeros(n_samples)
     if groups is not None:
-        groups = np.asarray(groups)
-        if groups.shape[0] != n_samples:
-            raise ValueError(
-                f"groups has {groups.shape[0]} entries but X has {n_samples} rows"
-            )
+        groups = check_groups(groups, n_samples)
         if np.unique(groups).size < 2:
             raise ValueError(
                 "early_stopping with groups needs at least 2 distinct speakers in "
