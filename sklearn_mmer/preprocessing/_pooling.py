@@ -15,7 +15,6 @@ from ._cells import (
     fit_cell_columns,
     is_cell_input,
 )
-from ._kernels import METHOD_CODES, pool_sequence
 
 # what each method outputs, in order: "stats" is the usual statistics pooling
 _STATISTICS = {
@@ -48,6 +47,9 @@ def _pool_cells(cells, *, width, method, column):
     ``pool_sequence``, straight into its output row: no padded
     ``(n, T_max, d)`` tensor and no per-sequence temporary is ever built.
     """
+    # numba is imported on first use: importing the package stays quick
+    from ._kernels import METHOD_CODES, pool_sequence
+
     codes = np.array(METHOD_CODES[method])
     dtype = np.float64
     for row, cell in enumerate(cells):
