@@ -4,8 +4,9 @@ Pooling a corpus calls these once per utterance. Each reads the frames row by
 row (four rows per step, so the ``d`` accumulators are loaded and stored once
 per four frames) and writes its result straight into the caller's output row.
 NumPy would need one call per statistic and, for the standard deviation, a
-temporary array of squares; here the mean and the standard deviation take two
-passes over frames that are still in cache after the first.
+temporary array of squares; here the mean and the standard deviation take one
+pass (two for the rare sequence whose one-pass variance could cancel digits,
+the second over frames still in cache from the first).
 
 Every kernel expects a C-contiguous ``(T, d)`` float32 or float64 array with
 ``T >= 1`` and output rows of the same dtype; the callers in ``_pooling.py``
@@ -139,12 +140,13 @@ def mean_std_rows(x, mean, std, shifted):
 
 
 @_jit
-def max_rows(x, out, scratch):
-    """Set ``out`` to the elementwise maximum of the rows of ``x``.
+def extreme_rows(x, out, scratch, largest):
+    """Set ``out`` to the elementwise maximum (``largest``) or minimum of the
+    rows of ``x``.
 
     A column whose frames hold NaN or +-inf comes out NaN (``scratch``, of the
     width of ``x``, collects ``x - x``, which is NaN exactly there), so that
-    bad frames are reported even where the maximum itself is finite.
+    bad frames are reported even where the extreme itself is finite.
     """
     n_rows, width = x.shape
     out[:] = x[0]
@@ -152,25 +154,10 @@ def max_rows(x, out, scratch):
     for i in range(n_rows):
         a = x[i]
         for j in range(width):
-            out[j] = np.maximum(out[j], a[j])
-            scratch[j] += a[j] - a[j]
-    for j in range(width):
-        out[j] += scratch[j]
-
-
-@_jit
-def min_rows(x, out, scratch):
-    """Set ``out`` to the elementwise minimum of the rows of ``x``.
-
-    Non-finite frames make their column NaN, as in :func:`max_rows`.
-    """
-    n_rows, width = x.shape
-    out[:] = x[0]
-    scratch[:] = 0.0
-    for i in range(n_rows):
-        a = x[i]
-        for j in range(width):
-            out[j] = np.minimum(out[j], a[j])
+            if largest:
+                out[j] = np.maximum(out[j], a[j])
+            else:
+                out[j] = np.minimum(out[j], a[j])
             scratch[j] += a[j] - a[j]
     for j in range(width):
         out[j] += scratch[j]
@@ -211,9 +198,9 @@ def pool_sequence(x, out, row, codes, scratch):
             mean_std_rows(x, dest[k], dest[k + 1], scratch[0])
             k += 1
         elif code == MAX:
-            max_rows(x, dest[k], scratch[0])
+            extreme_rows(x, dest[k], scratch[0], True)
         elif code == MIN:
-            min_rows(x, dest[k], scratch[0])
+            extreme_rows(x, dest[k], scratch[0], False)
         elif code == FIRST:
             dest[k, :] = x[0]
         else:
