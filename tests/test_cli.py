@@ -38,9 +38,8 @@ def bundled(tmp_path_factory):
     return status, out, err, out_dir
 
 
-@pytest.fixture(scope="module")
-def course_corpus(tmp_path_factory):
-    """A small corpus written in the course-feature layout."""
+def small_corpus():
+    """``(X, y)`` of 48 utterances, 4 speakers in 2 sessions, small widths."""
     X, y, _ = make_multimodal_emotion(
         48,
         n_speakers=4,
@@ -49,6 +48,13 @@ def course_corpus(tmp_path_factory):
         return_X_y=True,
         modalities={"visual": 10, "acoustic": 6, "lexical": 8},
     )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def course_corpus(tmp_path_factory):
+    """A small corpus written in the course-feature layout."""
+    X, y = small_corpus()
     folder = tmp_path_factory.mktemp("course")
     write_feature_table(X, y, folder)
     return folder
@@ -210,14 +216,7 @@ def test_user_errors_get_one_line_and_status_2(args, message, bad_csv, tmp_path)
 def one_emotion_per_session(tmp_path_factory):
     """A corpus whose two sessions hold one emotion each: it loads cleanly, but
     leaving a session out trains on a single class, which fitting rejects."""
-    X, _, _ = make_multimodal_emotion(
-        48,
-        n_speakers=4,
-        n_sessions=2,
-        random_state=0,
-        return_X_y=True,
-        modalities={"visual": 10, "acoustic": 6, "lexical": 8},
-    )
+    X, _ = small_corpus()
     y = np.where(X["session"] == X["session"].iloc[0], "anger", "sadness")
     folder = tmp_path_factory.mktemp("one_emotion_per_session")
     write_feature_table(X, y, folder)
