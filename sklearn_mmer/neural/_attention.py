@@ -5,14 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import _fit_context
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..preprocessing import TemporalPooling
 from ..preprocessing._pooling import _STATISTICS, pooling_methods
@@ -88,6 +83,10 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         Epochs without improvement of the validation loss before stopping.
     class_weight : {"balanced"}, dict or None, default=None
         Per-class weights of the loss, as in ``MLPClassifier``.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks of the skorch net (``LRScheduler``, ``ProgressBar``,
+        ``Checkpoint``, ...), copied afresh at every fit, as in
+        ``MLPClassifier``.
     device : str, default="cpu"
         Torch device, such as ``"cpu"`` or ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
@@ -171,6 +170,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         validation_fraction=0.1,
         patience=5,
         class_weight=None,
+        callbacks=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -187,40 +187,10 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.class_weight = class_weight
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
-        """Pool and scale each modality, then train the network.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            One column per modality (see the class docstring), or a plain
-            numeric array read as one modality.
-        y : array-like of shape (n_samples,)
-            Class labels (strings or ints).
-        groups : array-like of shape (n_samples,), default=None
-            Speaker ids; with ``early_stopping`` they make the validation split
-            speaker-disjoint. Routed here by metadata routing when requested with
-            ``set_fit_request(groups=True)``.
-
-        Returns
-        -------
-        self : AttentionFusionClassifier
-            The fitted classifier.
-        """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None"
-            )
-        inputs = self._prepare(X, reset=True)
-        check_consistent_length(inputs["mask"], y)
-        y = self._encode_targets(y)
-        return self._fit_net(inputs, y, groups)
 
     def _prepare(self, X, reset):
         """Pooled, scaled modality vectors side by side, and the presence mask."""
@@ -269,10 +239,13 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         features = np.nan_to_num(np.hstack(scaled), nan=0.0).astype(np.float32)
         return {"features": features, "mask": mask}
 
-    def _build_module(self, inputs, n_classes):
+    def _build_module(self):
         widths = [self.scalers_[m].n_features_in_ for m in self.modalities_]
         return AttentionFusionModule(
-            widths, n_classes, hidden_dim=self.hidden_dim, dropout=self.dropout
+            widths,
+            self.classes_.shape[0],
+            hidden_dim=self.hidden_dim,
+            dropout=self.dropout,
         )
 
     def predict_modality_weights(self, X):
