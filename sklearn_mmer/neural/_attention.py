@@ -192,7 +192,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _prepare(self, X, reset):
+    def _prepare(self, X, reset, sample_weight=None):
         """Pooled, scaled modality vectors side by side, and the presence mask."""
         if reset:
             on_cells = uses_cells(
@@ -205,7 +205,9 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
             if reset:
                 self.modalities_ = [ARRAY_MODALITY]
-                self.scalers_ = {ARRAY_MODALITY: StandardScaler().fit(X)}
+                self.scalers_ = {
+                    ARRAY_MODALITY: StandardScaler().fit(X, sample_weight=sample_weight)
+                }
                 if hasattr(self, "poolers_"):
                     del self.poolers_
             pooled = [X]
@@ -224,7 +226,8 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
                 for m in self.modalities_
             ]
             self.scalers_ = {
-                m: StandardScaler().fit(p) for m, p in zip(self.modalities_, pooled)
+                m: StandardScaler().fit(p, sample_weight=sample_weight)
+                for m, p in zip(self.modalities_, pooled)
             }
         else:
             pooled = [

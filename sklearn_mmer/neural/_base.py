@@ -5,8 +5,9 @@ once, here: check the parameters, prepare the input, encode the labels, carve
 the validation split for early stopping out of the *training* data, build the
 torch module and its skorch net, train. A subclass writes only
 
-- ``_prepare(X, reset)``: what its torch module reads (an array, or a dict of
-  arrays), fitting its own preprocessing when ``reset`` is True;
+- ``_prepare(X, reset, sample_weight=None)``: what its torch module reads (an
+  array, or a dict of arrays), fitting its own preprocessing (weighted by
+  ``sample_weight``) when ``reset`` is True;
 - ``_build_module()``: the ``nn.Module`` mapping that input to class logits,
   built from parameters and fitted attributes alone;
 - optionally ``_check_params()``: checks that the declared constraints cannot
@@ -45,6 +46,8 @@ from ..model_selection._split import check_groups
 from ._loader import TensorBatchIterator
 from ._net import (
     WeightedNeuralNetClassifier,
+    check_sample_weight,
+    check_weighted_classes,
     first_array,
     pack_weights,
     user_callbacks,
@@ -130,8 +133,10 @@ def validation_split(y, groups, fraction, seed):
 class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     """Label handling, seeding, early stopping and prediction for neural classifiers.
 
-    Subclasses implement ``_prepare(X, reset)``, returning what the torch module
-    reads (an array or a dict of arrays), and ``_build_module()``, returning an
+    Subclasses implement ``_prepare(X, reset, sample_weight=None)``, returning
+    what the torch module reads (an array or a dict of arrays) and, with
+    ``reset=True``, fitting their preprocessing (weighted by ``sample_weight``
+    when given), and ``_build_module()``, returning an
     ``nn.Module`` that maps it to class logits; it reads only parameters and
     fitted attributes (``classes_`` and what ``_prepare`` set with
     ``reset=True``).
@@ -144,7 +149,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         """Checks the declared ``_parameter_constraints`` cannot express."""
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, sample_weight=None):
         """Prepare the input, then train the network.
 
         Parameters
@@ -158,6 +163,12 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             Speaker ids; with ``early_stopping`` they make the validation split
             speaker-disjoint. Routed here by metadata routing when requested with
             ``set_fit_request(groups=True)``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample: in the loss, for training and for early
+            stopping's validation loss alike, and in the statistics the
+            classifier standardises its input with. An integer weight counts a
+            sample that many times; a zero weight ignores it. Equal weights
+            when None. Class weights (``class_weight``) multiply them.
 
         Returns
         -------
@@ -170,10 +181,15 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None"
             )
-        inputs = self._prepare(X, reset=True)
+        if sample_weight is not None:
+            # weights are matched to rows before any statistic reads them
+            check_consistent_length(X, y)
+            sample_weight = check_sample_weight(sample_weight, len(np.asarray(y)))
+        inputs = self._prepare(X, reset=True, sample_weight=sample_weight)
         check_consistent_length(first_array(inputs), y)
         y = self._encode_targets(y)
-        return self._fit_net(inputs, y, groups, sample_weight=None)
+        check_weighted_classes(sample_weight, y, self.classes_)
+        return self._fit_net(inputs, y, groups, sample_weight)
 
     def _encode_targets(self, y):
         y = column_or_1d(y, warn=True)

@@ -153,7 +153,8 @@ class MLPClassifier(BaseNeuralClassifier):
     def _check_params(self):
         check_hidden_dims(self.hidden_dims)
 
-    def _prepare(self, X, reset):
+    def _prepare(self, X, reset, sample_weight=None):
+        # the network reads X as it is: no statistic to weight
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=reset)
         return X.astype(np.float32, copy=False)
 

@@ -72,42 +72,47 @@ def first_array(inputs):
     return next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
 
 
-def check_sample_weight(sample_weight, y, classes):
-    """``sample_weight`` as a float array of shape ``(n_samples,)``, or None.
+def check_sample_weight(sample_weight, n_samples):
+    """``sample_weight`` as a new float array of shape ``(n_samples,)``.
 
-    ``y`` holds the encoded labels. A scalar weighs every sample alike.
-    Raises a ValueError for a wrong shape, a weight that is negative or not
-    finite, all weights zero, and positive weight on fewer than 2 classes.
+    A scalar weighs every sample alike. Raises a ValueError for a wrong
+    shape, a weight that is negative or not finite, and all weights zero.
     """
-    if sample_weight is None:
-        return None
-    n_samples = len(y)
     if isinstance(sample_weight, Real):
         return np.full(n_samples, float(sample_weight))
-    weight = np.asarray(sample_weight, dtype=np.float64)
+    weight = np.array(sample_weight, dtype=np.float64)
     if weight.ndim != 1 or weight.shape[0] != n_samples:
         raise ValueError(
             f"sample_weight must have shape ({n_samples},), one weight per "
             f"sample of X; got shape {weight.shape}"
         )
-    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if bad.any():
         raise ValueError(
             "sample_weight must be finite and non-negative; got "
-            f"min={np.nanmin(weight)}, max={np.nanmax(weight)}"
+            f"{weight[bad][0]} for sample {np.flatnonzero(bad)[0]}"
         )
     if not weight.any():
         raise ValueError(
             "sample_weight is zero for every sample; at least one weight must "
             "be positive"
         )
-    weighted = np.unique(y[weight > 0])
+    return weight
+
+
+def check_weighted_classes(sample_weight, y, classes):
+    """Raise a ValueError unless 2 classes or more have positive weight.
+
+    ``y`` holds the encoded labels of ``classes``.
+    """
+    if sample_weight is None:
+        return
+    weighted = np.unique(y[sample_weight > 0])
     if weighted.shape[0] < 2:
         raise ValueError(
             "sample_weight must be positive on samples of at least 2 classes; "
-            f"only class {classes[weighted[0]]!r} has positive weight"
+            f"only class {classes[weighted[0]].item()!r} has positive weight"
         )
-    # a private copy: the caller's array is never modified
-    return weight.copy()
 
 
 def user_callbacks(callbacks, *, reserved):

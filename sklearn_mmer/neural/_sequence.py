@@ -19,22 +19,38 @@ from ._inputs import (
 from ._modules_fusion import SequenceModule
 
 
-def _frame_statistics(frames, lengths, chunk=1024):
+def _valid_frames(frames, lengths, weights, start, chunk):
+    """The valid frames of rows ``start:start + chunk``, and each frame's weight."""
+    valid = np.arange(frames.shape[1])[None, :] < lengths[start : start + chunk, None]
+    picked = frames[start : start + chunk][valid]
+    if weights is None:
+        return picked, None
+    rows = np.broadcast_to(weights[start : start + chunk, None], valid.shape)
+    return picked, rows[valid]
+
+
+def _frame_statistics(frames, lengths, weights=None, chunk=1024):
     """Per-feature mean and std over the valid frames of a padded block.
 
-    Rows are read in chunks so that no float64 copy of the whole block is made.
+    With ``weights`` (one per row), each frame counts as much as its row's
+    weight. Rows are read in chunks so that no float64 copy of the whole block
+    is made.
     """
-    count = max(int(lengths.sum()), 1)
-    steps = np.arange(frames.shape[1])
+    count = lengths.sum() if weights is None else np.dot(weights, lengths)
+    count = count if count > 0 else 1
     total = np.zeros(frames.shape[2])
     for start in range(0, len(frames), chunk):
-        valid = steps[None, :] < lengths[start : start + chunk, None]
-        total += frames[start : start + chunk][valid].sum(axis=0, dtype=np.float64)
+        picked, weight = _valid_frames(frames, lengths, weights, start, chunk)
+        if weight is None:
+            total += picked.sum(axis=0, dtype=np.float64)
+        else:
+            total += weight @ picked.astype(np.float64)
     mean = total / count
     squares = np.zeros(frames.shape[2])
     for start in range(0, len(frames), chunk):
-        valid = steps[None, :] < lengths[start : start + chunk, None]
-        squares += ((frames[start : start + chunk][valid] - mean) ** 2).sum(axis=0)
+        picked, weight = _valid_frames(frames, lengths, weights, start, chunk)
+        deviations = (picked - mean) ** 2
+        squares += deviations.sum(axis=0) if weight is None else weight @ deviations
     scale = np.sqrt(squares / count)
     # constant features stay as they are, as in StandardScaler
     scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
@@ -304,10 +320,10 @@ class SequenceClassifier(BaseNeuralClassifier):
             for m in self.modalities_
         ]
 
-    def _prepare(self, X, reset):
+    def _prepare(self, X, reset, sample_weight=None):
         sequences = self._sequences(X, reset)
         if reset:
-            statistics = [_frame_statistics(f, n) for f, n in sequences]
+            statistics = [_frame_statistics(f, n, sample_weight) for f, n in sequences]
             self.frame_means_ = {m: s[0] for m, s in zip(self.modalities_, statistics)}
             self.frame_scales_ = {m: s[1] for m, s in zip(self.modalities_, statistics)}
         inputs = {}
