@@ -4,7 +4,17 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier as KNN
 
+from sklearn_mmer.fusion import (
+    LateFusionClassifier,
+    make_late_fusion,
+    make_modality_pipeline,
+)
 from sklearn_mmer.neural import (
     AttentionFusionClassifier,
     MLPClassifier,
@@ -125,3 +135,76 @@ def test_zero_weight_on_every_validation_sample_is_rejected(tiny_corpus):
     weight = np.where(np.isin(speakers, held_out), 0.0, 1.0)
     with pytest.raises(ValueError, match="zero for every sample of early stopping"):
         clf.fit(X, y, groups=speakers, sample_weight=weight)
+
+
+def _late_fusion_corpus(tiny_corpus):
+    X, y, _ = tiny_corpus
+    weight = np.random.RandomState(0).randint(0, 4, size=len(y)).astype(float)
+    return X, y, weight
+
+
+@pytest.mark.parametrize("voting", ["hard", "soft"])
+def test_late_fusion_weights_each_pipelines_final_step(tiny_corpus, voting):
+    X, y, weight = _late_fusion_corpus(tiny_corpus)
+    late = make_late_fusion(
+        ["acoustic", "lexical"], voting=voting, classifier=LogisticRegression()
+    )
+    late.fit(X, y, sample_weight=weight)
+    for name, member in late.estimators:
+        by_hand = clone(member).fit(
+            X, late.le_.transform(y), logisticregression__sample_weight=weight
+        )
+        assert_allclose(
+            late.named_estimators_[name].predict_proba(X), by_hand.predict_proba(X)
+        )
+    unweighted = clone(late).fit(X, y)
+    assert not np.allclose(
+        unweighted.named_estimators_["lexical"].predict_proba(X),
+        late.named_estimators_["lexical"].predict_proba(X),
+    )
+    counts = np.array([weight[y == label].sum() for label in late.classes_])
+    assert_allclose(late.class_prior_, counts / counts.sum())
+
+
+def test_late_fusion_gives_neural_members_their_weights(tiny_corpus):
+    X, y, weight = _late_fusion_corpus(tiny_corpus)
+    mlp = MLPClassifier(hidden_dims=(8,), max_epochs=2, random_state=0)
+    late = make_late_fusion(["lexical"], classifier=mlp).fit(X, y, sample_weight=weight)
+    by_hand = clone(late.estimators[0][1]).fit(
+        X, late.le_.transform(y), mlpclassifier__sample_weight=weight
+    )
+    assert_allclose(late.estimators_[0].predict_proba(X), by_hand.predict_proba(X))
+
+
+def test_late_fusion_member_without_sample_weight_is_named(tiny_corpus):
+    X, y, weight = _late_fusion_corpus(tiny_corpus)
+    late = LateFusionClassifier(
+        [
+            ("lexical", make_modality_pipeline("lexical", classifier=GaussianNB())),
+            ("visual", make_modality_pipeline("visual", classifier=KNN())),
+        ],
+        voting="soft",
+    )
+    with pytest.raises(TypeError, match="member 'visual' \\(KNeighborsClassifier\\)"):
+        late.fit(X, y, sample_weight=weight)
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(160,\)"):
+        late.fit(X, y, sample_weight=weight[:-1])
+    # without weights, the same members are fine
+    assert late.fit(X, y).score(X, y) > 0.5
+
+
+def test_late_fusion_routes_sample_weight_to_members_that_request_it(tiny_corpus):
+    X, y, weight = _late_fusion_corpus(tiny_corpus)
+    lexical = np.vstack(X["lexical"].to_numpy())
+    with config_context(enable_metadata_routing=True):
+        late = LateFusionClassifier(
+            [
+                ("lr", LogisticRegression().set_fit_request(sample_weight=True)),
+                ("nb", GaussianNB().set_fit_request(sample_weight=False)),
+            ],
+            voting="soft",
+        ).fit(lexical, y, sample_weight=weight)
+        by_hand = LogisticRegression().fit(lexical, late.le_.transform(y), weight)
+        unweighted = GaussianNB().fit(lexical, late.le_.transform(y))
+    assert_allclose(late.named_estimators_["lr"].coef_, by_hand.coef_)
+    assert_allclose(late.named_estimators_["nb"].theta_, unweighted.theta_)

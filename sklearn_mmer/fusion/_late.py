@@ -1,16 +1,32 @@
 """Late (decision-level) fusion: a vote over per-modality classifiers."""
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy.sparse import issparse
+from sklearn import get_config
+from sklearn.base import _fit_context, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import Bunch, _safe_indexing
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _num_samples,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 
 from ..preprocessing._cells import is_missing
 from ._early import _check_modalities, modality_members
+from ._weights import (
+    check_member_sample_weight,
+    fit_member,
+    sample_weight_params,
+)
 
 
 def _voting_is_soft(estimator):
@@ -119,7 +135,11 @@ class LateFusionClassifier(VotingClassifier):
             verbose=verbose,
         )
 
-    def fit(self, X, y, **fit_params):
+    @_fit_context(
+        # the members are validated when they are fit
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, *, sample_weight=None, **fit_params):
         """Fit every member on the whole training data.
 
         Parameters
@@ -128,19 +148,70 @@ class LateFusionClassifier(VotingClassifier):
             Input the members read.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample. Without metadata routing, every member gets
+            it: in its ``fit`` as ``sample_weight``, or, for a pipeline, as
+            ``<final step>__sample_weight`` (so the final classifier is
+            weighted; its preprocessing is not). A member that cannot take it
+            raises a TypeError. With routing, it goes to the members that
+            requested it, as in :class:`~sklearn.ensemble.VotingClassifier`.
+            It also weights ``class_prior_``.
         **fit_params : dict
-            ``sample_weight``, or (with metadata routing) parameters routed to
-            the members, as in :class:`~sklearn.ensemble.VotingClassifier`.
+            With metadata routing, parameters routed to the members (such as
+            ``groups``).
 
         Returns
         -------
         self : LateFusionClassifier
             The fitted ensemble.
         """
+        names, members = self._validate_estimators()
+        self._check_members(names, members)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        check_consistent_length(X, y)
+        if sample_weight is not None:
+            sample_weight = check_member_sample_weight(sample_weight, len(y))
+        params = self._member_params(names, members, sample_weight, fit_params)
+        self.le_ = LabelEncoder().fit(y)
+        self.classes_ = self.le_.classes_
+        encoded = self.le_.transform(y)
+        fitted = [(n, est) for n, est in zip(names, members) if est != "drop"]
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(fit_member)(
+                clone(est),
+                X,
+                encoded,
+                params[name],
+                self._log_message(name, i + 1, len(fitted)),
+            )
+            for i, (name, est) in enumerate(fitted)
+        )
+        members_fitted = iter(self.estimators_)
+        self.named_estimators_ = Bunch(
+            **{
+                n: est if est == "drop" else next(members_fitted)
+                for n, est in self.estimators
+            }
+        )
+        if hasattr(self.estimators_[0], "feature_names_in_"):
+            self.feature_names_in_ = self.estimators_[0].feature_names_in_
+        counts = np.bincount(
+            encoded, weights=sample_weight, minlength=self.classes_.shape[0]
+        )
+        self.class_prior_ = counts / counts.sum()
+        return self
+
+    def _check_members(self, names, members):
+        if self.weights is not None and len(self.weights) != len(members):
+            raise ValueError(
+                f"weights has {len(self.weights)} entries but there are "
+                f"{len(members)} estimators; give one weight per estimator"
+            )
         if self.voting == "hard":
             blind = [
                 name
-                for name, est in self.estimators
+                for name, est in zip(names, members)
                 if est != "drop" and not hasattr(est, "predict_proba")
             ]
             if blind:
@@ -149,14 +220,26 @@ class LateFusionClassifier(VotingClassifier):
                     "needs to break ties by summed probability; give them one "
                     "(e.g. SVC(probability=True)) or drop them"
                 )
-        super().fit(X, y, **fit_params)
-        counts = np.bincount(
-            self.le_.transform(np.asarray(y).ravel()),
-            weights=fit_params.get("sample_weight"),
-            minlength=self.classes_.shape[0],
-        )
-        self.class_prior_ = counts / counts.sum()
-        return self
+
+    def _member_params(self, names, members, sample_weight, fit_params):
+        """Each member's fit parameters, by name."""
+        if get_config()["enable_metadata_routing"]:
+            if sample_weight is not None:
+                fit_params = {**fit_params, "sample_weight": sample_weight}
+            routed = process_routing(self, "fit", **fit_params)
+            return {name: routed[name].fit for name in names}
+        if fit_params:
+            raise ValueError(
+                f"fit got {sorted(fit_params)}, which reach the members only with "
+                "metadata routing: enable it with "
+                "sklearn.set_config(enable_metadata_routing=True)"
+            )
+        return {
+            name: {}
+            if sample_weight is None or est == "drop"
+            else sample_weight_params(name, est, sample_weight)
+            for name, est in zip(names, members)
+        }
 
     @available_if(_voting_is_soft)
     def predict_proba(self, X):
