@@ -3,14 +3,12 @@
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.sparse import issparse
-from sklearn import get_config
 from sklearn.base import _fit_context, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, _safe_indexing
-from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -22,11 +20,7 @@ from sklearn.utils.validation import (
 
 from ..preprocessing._cells import is_missing
 from ._early import _check_modalities, modality_members
-from ._weights import (
-    check_member_sample_weight,
-    fit_member,
-    sample_weight_params,
-)
+from ._weights import check_member_sample_weight, fit_member, member_fit_params
 
 
 def _voting_is_soft(estimator):
@@ -172,7 +166,8 @@ class LateFusionClassifier(VotingClassifier):
         check_consistent_length(X, y)
         if sample_weight is not None:
             sample_weight = check_member_sample_weight(sample_weight, len(y))
-        params = self._member_params(names, members, sample_weight, fit_params)
+        pairs = list(zip(names, members))
+        params = member_fit_params(self, pairs, sample_weight, fit_params)
         self.le_ = LabelEncoder().fit(y)
         self.classes_ = self.le_.classes_
         encoded = self.le_.transform(y)
@@ -220,26 +215,6 @@ class LateFusionClassifier(VotingClassifier):
                     "needs to break ties by summed probability; give them one "
                     "(e.g. SVC(probability=True)) or drop them"
                 )
-
-    def _member_params(self, names, members, sample_weight, fit_params):
-        """Each member's fit parameters, by name."""
-        if get_config()["enable_metadata_routing"]:
-            if sample_weight is not None:
-                fit_params = {**fit_params, "sample_weight": sample_weight}
-            routed = process_routing(self, "fit", **fit_params)
-            return {name: routed[name].fit for name in names}
-        if fit_params:
-            raise ValueError(
-                f"fit got {sorted(fit_params)}, which reach the members only with "
-                "metadata routing: enable it with "
-                "sklearn.set_config(enable_metadata_routing=True)"
-            )
-        return {
-            name: {}
-            if sample_weight is None or est == "drop"
-            else sample_weight_params(name, est, sample_weight)
-            for name, est in zip(names, members)
-        }
 
     @available_if(_voting_is_soft)
     def predict_proba(self, X):

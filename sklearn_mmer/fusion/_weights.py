@@ -9,7 +9,9 @@ member :func:`make_modality_pipeline` builds) refuses. A pipeline takes it as
 import time
 
 import numpy as np
+from sklearn import get_config
 from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.validation import has_fit_parameter
 
 
@@ -47,6 +49,34 @@ def sample_weight_params(name, estimator, sample_weight):
         "weights: its fit takes no sample_weight. Give it a classifier whose fit "
         "does, drop it, or fit without sample_weight"
     )
+
+
+def member_fit_params(ensemble, members, sample_weight, fit_params):
+    """Each member's fit parameters, by name, for an ensemble's ``fit``.
+
+    ``members`` are the ``(name, estimator)`` pairs of the ensemble. With
+    metadata routing, ``sample_weight`` and ``fit_params`` go where the members
+    requested them; without, every member gets ``sample_weight`` (see
+    :func:`sample_weight_params`) and nothing else.
+    """
+    names = [name for name, _ in members]
+    if get_config()["enable_metadata_routing"]:
+        if sample_weight is not None:
+            fit_params = {**fit_params, "sample_weight": sample_weight}
+        routed = process_routing(ensemble, "fit", **fit_params)
+        return {name: routed[name].fit for name in names}
+    if fit_params:
+        raise ValueError(
+            f"fit got {sorted(fit_params)}, which reach the members only with "
+            "metadata routing: enable it with "
+            "sklearn.set_config(enable_metadata_routing=True)"
+        )
+    return {
+        name: {}
+        if sample_weight is None or est == "drop"
+        else sample_weight_params(name, est, sample_weight)
+        for name, est in members
+    }
 
 
 def fit_member(estimator, X, y, params, message=None):
