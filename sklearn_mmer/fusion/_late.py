@@ -1,7 +1,6 @@
 """Late (decision-level) fusion: a vote over per-modality classifiers."""
 
 import numpy as np
-from joblib import Parallel, delayed
 from scipy.sparse import issparse
 from sklearn.base import _fit_context, clone
 from sklearn.compose import ColumnTransformer
@@ -11,6 +10,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, _safe_indexing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _num_samples,
     check_consistent_length,
@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
 
 from ..preprocessing._cells import is_missing
 from ._early import _check_modalities, modality_members
+from ._routing import request_groups as _request_groups
 from ._weights import check_member_sample_weight, fit_member, member_fit_params
 
 
@@ -424,6 +425,7 @@ def make_late_fusion(
     classifier=None,
     weights=None,
     speaker_normalization=False,
+    request_groups=False,
 ):
     """Build late fusion: one unimodal pipeline per modality, combined by vote.
 
@@ -447,6 +449,13 @@ def make_late_fusion(
     speaker_normalization : bool, default=False
         Whether each member first standardises its modality per speaker (see
         :func:`make_modality_pipeline`).
+    request_groups : bool, default=False
+        Whether to request routed ``groups`` (speakers) for every estimator
+        inside whose ``fit`` takes them (each network, for a speaker-disjoint
+        early-stopping split), as ``set_fit_request(groups=True)`` on each
+        would. Needs scikit-learn's metadata routing enabled, then pass
+        ``params={"groups": speakers}`` to ``cross_validate`` or
+        ``GridSearchCV.fit(..., groups=speakers)``.
 
     Returns
     -------
@@ -474,6 +483,7 @@ def make_late_fusion(
         classifier=classifier,
         speaker_normalization=speaker_normalization,
     )
-    return LateFusionClassifier(
+    late_fusion = LateFusionClassifier(
         members, voting=voting, weights=_modality_weights(weights, modalities)
     )
+    return _request_groups(late_fusion) if request_groups else late_fusion
