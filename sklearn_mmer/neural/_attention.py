@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..preprocessing import TemporalPooling
-from ..preprocessing._pooling import _STATISTICS, pooling_methods
+from ..utils._pooling import POOLING_STATISTICS, pooling_methods
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._inputs import (
     ARRAY_MODALITY,
@@ -149,7 +149,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
 
     _parameter_constraints = {
         "modalities": [str, "array-like", None],
-        "pooling": [StrOptions(set(_STATISTICS)), dict],
+        "pooling": [StrOptions(set(POOLING_STATISTICS)), dict],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         **TRAINING_CONSTRAINTS,

@@ -23,7 +23,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import (
     GroupShuffleSplit,
     ShuffleSplit,
@@ -31,7 +31,6 @@ from sklearn.model_selection import (
 )
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -42,7 +41,8 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from ..model_selection._split import check_groups
+from ..utils._groups import check_groups
+from ..utils._sklearn_compat import Interval, StrOptions, fit_context
 from ._loader import TensorBatchIterator
 from ._net import (
     WeightedNeuralNetClassifier,
@@ -148,7 +148,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         """Checks the declared ``_parameter_constraints`` cannot express."""
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None, sample_weight=None):
         """Prepare the input, then train the network.
 

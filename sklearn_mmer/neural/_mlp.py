@@ -3,9 +3,9 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 
+from ..utils._sklearn_compat import Interval
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._modules import MLPModule
 
