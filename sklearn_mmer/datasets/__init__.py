@@ -3,10 +3,11 @@
 :func:`load_feature_table` reads the layout users bring (``dataset.csv`` plus
 ``.npy`` feature files, in a folder or a ``.zip``); :func:`make_multimodal_emotion`
 generates a synthetic corpus of the same shape that needs no files;
-:func:`write_feature_table` writes a corpus in the layout.
+:func:`write_feature_table` writes a corpus in the layout; :func:`save_issues`
+writes what loading one skipped to ``issues.csv``.
 """
 
-from ._base import ISSUE_COLUMNS, CorpusIssuesWarning
+from ._base import ISSUE_COLUMNS, CorpusIssuesWarning, save_issues
 from ._loader import load_feature_table
 from ._synthetic import make_multimodal_emotion
 from ._writer import write_feature_table
@@ -16,5 +17,6 @@ __all__ = [
     "CorpusIssuesWarning",
     "load_feature_table",
     "make_multimodal_emotion",
+    "save_issues",
     "write_feature_table",
 ]
