@@ -314,7 +314,9 @@ def _load(source, path, modalities, target_names, errors, return_X_y):
     if sessions is not None:
         X["session"] = sessions
     if content is not None:
-        X[CONTENT_COLUMN] = np.asarray([content[r] for r in kept], dtype=object)
+        # object dtype: an empty cell stays None rather than becoming NaN
+        values = [content[r] for r in kept]
+        X[CONTENT_COLUMN] = pd.Series(values, index=index, dtype=object)
     y = np.asarray([rows.names[r] for r in kept], dtype=object)
     issues = rows.issues(len(kept))
     if return_X_y:

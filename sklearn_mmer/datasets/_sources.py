@@ -114,13 +114,13 @@ def _read_npy(handle, where, size, budget):
         raise Fault(UNPICKLING, f"an object array: {where}")
     count = math.prod(shape)
     nbytes = count * dtype.itemsize
-    budget.check(nbytes, where)
     if size is not None and handle.count + nbytes > size:
         raise Fault(
             "unreadable .npy",
             f"truncated: its header declares {nbytes} bytes of frames, the file "
             f"holds {max(size - handle.count, 0)}: {where}",
         )
+    budget.check(nbytes, where)
     array = np.empty(count, dtype=dtype)
     buffer = memoryview(array.view(np.uint8))
     got = 0
