@@ -292,7 +292,7 @@ def _load(source, path, modalities, target_names, errors, return_X_y):
     rows = _Rows(table, modalities, errors)
     content = _read_content(table)
     del table
-    _check_declared_sizes(source, rows)
+    source.check_declared([c for column in rows.paths.values() for c in column])
     rows.read(source, target_names)
     for modality in modalities:
         rows.check_widths(modality)
@@ -352,18 +352,6 @@ def _read_content(table):
     else:
         return None
     return [v or None for v in values]
-
-
-def _check_declared_sizes(source, rows):
-    """Refuse a zip whose declared sizes pass a limit before reading any file."""
-    located = []
-    for modality, column in rows.paths.items():
-        for cell in column:
-            try:
-                located.append(source.locate(cell))
-            except Fault:
-                pass  # reported, with its row, when the file is read
-    source.check_declared(located)
 
 
 class _Rows:

@@ -241,8 +241,8 @@ class FolderSource:
             self.budget,
         )
 
-    def check_declared(self, locations):
-        pass
+    def check_declared(self, cells):
+        pass  # files in a folder are not decompressed: no limit applies
 
     def close(self):
         pass
@@ -307,11 +307,16 @@ class ZipSource:
             self.budget,
         )
 
-    def check_declared(self, locations):
-        """Check the sizes the zip declares for these members, before reading."""
-        self.budget.check_declared(
-            [(info.file_size, f"{self.zip_path}:{info.filename}") for info in locations]
-        )
+    def check_declared(self, cells):
+        """Check the sizes the zip declares for the members cells name, unread."""
+        sizes = []
+        for cell in cells:
+            try:
+                info = self.locate(cell)
+            except Fault:
+                continue  # reported, with its row, when the file is read
+            sizes.append((info.file_size, f"{self.zip_path}:{info.filename}"))
+        self.budget.check_declared(sizes)
 
     def close(self):
         self.archive.close()
