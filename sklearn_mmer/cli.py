@@ -24,6 +24,7 @@ EXIT_USAGE = 2
 DEFAULT_OUT = "mmer-results"
 DEFAULT_FOLDS = 5
 DEFAULT_UTTERANCES = 1336
+ISSUES_CSV = "issues.csv"  # the name datasets.save_issues writes
 
 
 class UsageError(Exception):
@@ -292,12 +293,12 @@ def _user_corpus(args, say):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            corpus = load_feature_table(
-                path,
-                modalities=args.modalities,
-                max_member_bytes=args.max_member_bytes,
-                max_total_bytes=args.max_total_bytes,
-            )
+            limits = {
+                name: getattr(args, name)
+                for name in ("max_member_bytes", "max_total_bytes")
+                if getattr(args, name) is not None
+            }
+            corpus = load_feature_table(path, modalities=args.modalities, **limits)
         except (ValueError, OSError, KeyError) as error:
             raise UsageError(f"--data {args.data}: {_first_line(error)}") from None
     for warning in caught:
@@ -369,19 +370,17 @@ def _out_dir(out):
 
 
 def _add_size_limits(compare):
-    from .datasets._limits import DEFAULT_MAX_MEMBER_BYTES, DEFAULT_MAX_TOTAL_BYTES
-
-    for name, default, what in [
-        ("--max-member-bytes", DEFAULT_MAX_MEMBER_BYTES, "one file of a .zip"),
-        ("--max-total-bytes", DEFAULT_MAX_TOTAL_BYTES, "a .zip corpus in all"),
+    # the defaults are load_feature_table's (not imported here: --help stays quick)
+    for name, what, default in [
+        ("--max-member-bytes", "one file of a .zip", "1G"),
+        ("--max-total-bytes", "a .zip corpus in all", "16G"),
     ]:
         compare.add_argument(
             name,
             type=_byte_count,
-            default=default,
             metavar="SIZE",
             help=f"the most {what} may expand to when read, in bytes or with a "
-            f"K, M, G or T suffix (default {default // 2**30}G)",
+            f"K, M, G or T suffix (default {default})",
         )
 
 
@@ -392,7 +391,7 @@ def _byte_count(text):
         number, scale = number[:-1], units[number[-1].upper()]
     try:
         value = int(float(number) * scale)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a size; give bytes or e.g. 512M, 2G"
         ) from None
@@ -404,21 +403,19 @@ def _byte_count(text):
 def _issues_pointer(message, args):
     """A loader warning, pointing a CorpusIssuesWarning at --out's issues.csv."""
     from .datasets import CorpusIssuesWarning
-    from .datasets._base import ISSUES_FILE
 
     if isinstance(message, CorpusIssuesWarning):
-        return CorpusIssuesWarning(message.summary, Path(args.out) / ISSUES_FILE)
+        return CorpusIssuesWarning(message.summary, Path(args.out) / ISSUES_CSV)
     return message
 
 
 def _write_issues(corpus, out):
     """Write issues.csv to --out, or remove one an earlier run left there."""
     from .datasets import save_issues
-    from .datasets._base import ISSUES_FILE
 
     issues = getattr(corpus, "issues", None)
     if issues is None or save_issues(issues, out) is None:
-        (out / ISSUES_FILE).unlink(missing_ok=True)
+        (out / ISSUES_CSV).unlink(missing_ok=True)
 
 
 def format_table(summary):
