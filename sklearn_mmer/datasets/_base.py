@@ -5,7 +5,8 @@ import os
 from pathlib import Path
 
 import pandas as pd
-from sklearn.utils._param_validation import validate_params
+
+from ..utils._sklearn_compat import validate_params
 
 #: Columns of a Bunch's ``issues`` table: the utterance id, its line in
 #: ``dataset.csv``, the modality (None for a fault of the whole row), the

@@ -1,7 +1,6 @@
 """Loading a corpus in the course-feature layout: dataset.csv and .npy files."""
 
 import os
-import re
 import unicodedata
 from collections import Counter
 from numbers import Integral
@@ -9,8 +8,11 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ..utils._columns import CONTENT, SESSION, SPEAKER
+from ..utils._modalities import check_modalities
+from ..utils._sessions import parse_sessions
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._limits import DEFAULT_MAX_MEMBER_BYTES, DEFAULT_MAX_TOTAL_BYTES
 from ._rows import (
     FEATURE_SUFFIX,
@@ -21,11 +23,9 @@ from ._rows import (
 )
 from ._sources import CSV_NAME, open_source
 
-#: X's column of content ids (a script line id or a normalised transcript),
-#: read from dataset.csv's ``content`` column, else from its ``transcript``.
-CONTENT_COLUMN = "content"
-TRANSCRIPT_COLUMN = "transcript"
-_SESSION = re.compile(r"^Ses(\d+)")
+# dataset.csv's optional columns of content ids: ``content`` (kept as
+# written), else ``transcript`` (normalised); either becomes X's CONTENT
+CONTENT_COLUMN, TRANSCRIPT_COLUMN = "content", "transcript"
 
 
 def _select_modalities(columns, modalities):
@@ -39,28 +39,18 @@ def _select_modalities(columns, modalities):
         )
     if modalities is None:
         return available
-    if isinstance(modalities, str):
-        modalities = [modalities]
+    modalities = check_modalities(modalities)
     chosen = [
         m[: -len(FEATURE_SUFFIX)] if m.endswith(FEATURE_SUFFIX) else m
         for m in modalities
     ]
     unknown = [m for m in chosen if m not in available]
-    if unknown or not chosen or len(set(chosen)) != len(chosen):
+    if unknown or len(set(chosen)) != len(chosen):
         raise ValueError(
             f"modalities={list(modalities)!r} must name distinct modalities of the "
             f"corpus; {CSV_NAME} has {available}"
         )
     return chosen
-
-
-def parse_sessions(*candidates):
-    """Session numbers parsed from ids (``Ses01F_...`` -> 1) or speakers, or None."""
-    for values in candidates:
-        matches = [_SESSION.match(v) for v in values]
-        if matches and all(matches):
-            return np.asarray([int(m.group(1)) for m in matches])
-    return None
 
 
 @validate_params(
@@ -171,7 +161,8 @@ def load_feature_table(
         faults, naming the first few, whenever there are any;
         :func:`save_issues` writes them all to ``issues.csv``.
     return_X_y : bool, default=False
-        Return ``(X, y, groups)`` instead of a Bunch.
+        Return ``(X, y)`` instead of a Bunch, as scikit-learn's dataset
+        functions do; the speakers are ``X["speaker"]``.
     max_member_bytes : int or None, default=2**30 (1 GiB)
         The most one file of a ``.zip`` corpus may expand to; None for no
         limit. Ignored for folders.
@@ -191,7 +182,7 @@ def load_feature_table(
         else None), ``modalities``, ``issues`` (DataFrame with columns ``id``,
         ``line`` (in ``dataset.csv``), ``modality`` and ``file`` (both None
         for row faults) and ``reason``) and ``DESCR``.
-    (X, y, groups) : tuple
+    (X, y) : tuple
         When ``return_X_y`` is True.
 
     Raises
@@ -215,7 +206,7 @@ def load_feature_table(
     >>> import tempfile
     >>> from sklearn_mmer.datasets import (
     ...     load_feature_table, make_multimodal_emotion, write_feature_table)
-    >>> X, y, _ = make_multimodal_emotion(
+    >>> X, y = make_multimodal_emotion(
     ...     20, n_speakers=2, n_sessions=1,
     ...     modalities={"acoustic": 4, "lexical": 3}, random_state=0,
     ...     return_X_y=True)
@@ -274,18 +265,18 @@ def _load(source, path, modalities, target_names, errors, return_X_y):
     index = pd.Index([rows.ids[r] for r in kept], name="id")
     X = pd.DataFrame(data, index=index)
     groups = np.asarray([rows.speakers[r] for r in kept], dtype=object)
-    X["speaker"] = groups
+    X[SPEAKER] = groups
     sessions = parse_sessions(list(index), list(groups))
     if sessions is not None:
-        X["session"] = sessions
+        X[SESSION] = sessions
     if content is not None:
         # object dtype: an empty cell stays None rather than becoming NaN
         values = [content[r] for r in kept]
-        X[CONTENT_COLUMN] = pd.Series(values, index=index, dtype=object)
+        X[CONTENT] = pd.Series(values, index=index, dtype=object)
     y = np.asarray([rows.names[r] for r in kept], dtype=object)
     issues = rows.issues(len(kept))
     if return_X_y:
-        return X, y, groups
+        return X, y
     return Bunch(
         data=X,
         target=y,
