@@ -35,6 +35,7 @@ from sklearn.utils import Bunch
 from ..model_selection import SpeakerKFold
 from ..model_selection._split import check_groups
 from ..preprocessing._cells import is_missing
+from ._cluster import on_dask, to_workers
 from ._methods import make_methods
 from ._metrics import SCORING
 from ._sharing import assemble_vote, plan_work
@@ -156,17 +157,20 @@ def compare_methods(
     plan = plan_work(methods, X, modality_columns(X))
     n_workers = effective_n_jobs(n_jobs)
     # each parallel worker gets its share of the cores; in-process fits keep
-    # the caller's torch settings
+    # the caller's torch settings, and a Dask cluster's workers their own
     threads = max(1, cpu_count() // n_workers) if n_workers > 1 else None
+    threads = None if on_dask() else threads
+    # on a cluster, the corpus goes to the workers once, not with every task
+    share = to_workers([*plan.views.values(), y, *(a for s in splits for a in s)])
     tasks = [
         delayed(_fit_unit)(
             fold,
             u,
             unit.estimator,
-            plan.views[unit.view],
-            train,
-            test,
-            y,
+            share(plan.views[unit.view]),
+            share(train),
+            share(test),
+            share(y),
             unit.encode,
             bool(unit.scored),
             scoring,
