@@ -11,13 +11,15 @@ folds) on the bundled corpus three ways, in this order:
   task instead (what joblib's dask backend does with an object it cannot size),
   for reference.
 
-For each it prints the wall time and the bytes this process sent per fit task:
-what it wrote (``/proc/self/io`` ``wchar``: pipes, sockets and the memory-mapped
-files joblib writes for large arrays) during the run, over the number of fit
-tasks. On the cluster the scheduler runs in this process, so everything that
-reaches the workers from here is counted; copies between workers are not (the
-corpus is copied to each worker once). Scores are checked identical across the
-runs (every column but fit_seconds). Linux only (``/proc``).
+For each it prints the wall time and the bytes sent per fit task. Locally:
+what this process wrote (``/proc/self/io`` ``wchar``: the pipes to the worker
+processes and the memory-mapped files joblib writes for large arrays). On the
+cluster: the bytes written by this process's TCP connections (the client to the
+scheduler, and the scheduler, which runs in this process, to the workers), plus
+the bytes the workers sent one another (copies of the corpus). Both sides are
+warmed up first (a tiny comparison), so that no run pays for starting workers
+or importing torch. Scores are checked identical across the runs (every column
+but fit_seconds). Linux only (``/proc``).
 
     python benchmarks/bench_dask.py [--n-utterances 1336] [--epochs 5]
 """
@@ -36,12 +38,57 @@ def written_bytes():
     raise RuntimeError("no wchar line in /proc/self/io")
 
 
-def run(methods, X, y, groups, **kwargs):
+class TCPBytes:
+    """Bytes written by this process's Dask TCP connections, while patched."""
+
+    def __init__(self):
+        from distributed.comm.tcp import TCP
+
+        self.total, self.tcp, self.write = 0, TCP, TCP.write
+
+        async def write(comm, *args, **kwargs):
+            n = await self.write(comm, *args, **kwargs)
+            self.total += n
+            return n
+
+        TCP.write = write
+
+    def __call__(self):
+        return self.total
+
+
+def between_workers(client):
+    """Bytes the workers have sent one another so far."""
+
+    def sent(dask_worker):
+        return dask_worker.transfer_outgoing_bytes_total
+
+    return sum(client.run(sent).values())
+
+
+def run(methods, X, y, groups, sent=written_bytes, **kwargs):
     from sklearn_mmer.evaluation import compare_methods
 
-    before, start = written_bytes(), time.perf_counter()
+    before, start = sent(), time.perf_counter()
     comparison = compare_methods(methods, X, y, groups, cv=5, **kwargs)
-    return comparison, time.perf_counter() - start, written_bytes() - before
+    return comparison, time.perf_counter() - start, sent() - before
+
+
+def warm_up(**kwargs):
+    from sklearn_mmer.datasets import make_multimodal_emotion
+    from sklearn_mmer.evaluation import compare_methods, make_methods, set_every
+
+    corpus = make_multimodal_emotion(40, random_state=1)
+    methods = make_methods(corpus.modalities, random_state=0)
+    set_every(methods["early_fusion"], "max_epochs", 1)
+    compare_methods(
+        {"early_fusion": methods["early_fusion"]},
+        corpus.data,
+        corpus.target,
+        corpus.groups,
+        cv=2,
+        **kwargs,
+    )
 
 
 def main():
@@ -60,21 +107,29 @@ def main():
     methods = make_methods(corpus.modalities, random_state=0)
     for method in methods.values():
         set_every(method, "max_epochs", args.epochs)
-    n_tasks = 5 * len(plan_work(methods, X, corpus.modalities).units)
+    plan = plan_work(methods, X, corpus.modalities)
+    n_tasks, views = 5 * len(plan.units), plan.views
     print(
         f"{args.n_utterances} utterances, {len(methods)} methods, 5 folds: "
         f"{n_tasks} fit tasks; the corpus pickles to "
         f"{len(pickle.dumps(X)) / 2**20:.1f} MiB ({args.epochs} epochs)"
     )
 
+    warm_up(n_jobs=2)
     runs = {"n_jobs=2": run(methods, X, y, groups, n_jobs=2)}
     start = time.perf_counter()
-    with dask_cluster("local:2"):
+    with dask_cluster("local:2") as client:
         started = time.perf_counter() - start
-        runs["local:2"] = run(methods, X, y, groups, n_jobs=-1)
+        warm_up(n_jobs=-1)
+        tcp = TCPBytes()
+
+        def sent():
+            return tcp() + between_workers(client)
+
+        runs["local:2"] = run(methods, X, y, groups, sent=sent, n_jobs=-1)
         # for reference: the corpus sent with every task
         with mock.patch.object(_compare, "to_workers", lambda objects: lambda o: o):
-            runs["local:2, per task"] = run(methods, X, y, groups, n_jobs=-1)
+            runs["local:2, per task"] = run(methods, X, y, groups, sent=sent, n_jobs=-1)
 
     columns = ["method", "fold", *SCORING]
     reference = runs["n_jobs=2"][0].results[columns]
@@ -86,6 +141,10 @@ def main():
             f"{sent / n_tasks / 2**10:9.1f}  {same}"
         )
     print(f"(starting the local cluster took {started:.1f} s, not counted above)")
+    print(
+        f"the corpus as the fits read it (pooled where they pool): "
+        f"{sum(len(pickle.dumps(v)) for v in views.values()) / 2**20:.1f} MiB"
+    )
     wall = {name: seconds for name, (_, seconds, _) in runs.items()}
     print(
         f"wall-time ratio local:2 / n_jobs=2: {wall['local:2'] / wall['n_jobs=2']:.2f}"

@@ -237,6 +237,21 @@ def test_an_unreachable_scheduler_fails_within_the_timeout(monkeypatch, capsys):
     )
 
 
+@pytest.mark.filterwarnings("ignore:Port .* is already in use")
+def test_a_scheduler_without_workers_is_reported(monkeypatch, capsys):
+    monkeypatch.setattr(_cluster, "CONNECT_TIMEOUT", 1)
+    with distributed.LocalCluster(
+        n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as empty:
+        address = empty.scheduler_address
+        status = main(["compare", "--n-utterances", "40", "--scheduler", address])
+    assert status == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"mmer: error: --scheduler {address}: the Dask scheduler at {address} has "
+        f"no worker after 1 s; start some with 'dask worker {address}'"
+    )
+
+
 def test_without_distributed_the_error_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)
     assert main(["compare", "--n-utterances", "40", "--scheduler", "local:2"]) == 2

@@ -20,6 +20,7 @@ and imported only when a cluster is asked for.
 import asyncio
 import logging
 import sys
+import warnings
 from contextlib import contextmanager, nullcontext
 
 from joblib import cpu_count, parallel_config
@@ -75,8 +76,8 @@ def dask_client(scheduler, *, torch_threads=None, timeout=None):
         Torch threads of each fit on the workers; None gives every fit on a
         machine an equal share of its cores (see :class:`TorchThreads`).
     timeout : float or None, default=None
-        Seconds to wait for the scheduler to answer, or the cluster to start;
-        ``CONNECT_TIMEOUT`` when None.
+        Seconds to wait for a running scheduler to answer and to have a
+        worker; ``CONNECT_TIMEOUT`` when None.
 
     Raises
     ------
@@ -85,22 +86,15 @@ def dask_client(scheduler, *, torch_threads=None, timeout=None):
     ValueError
         A malformed ``scheduler``.
     OSError
-        The scheduler did not answer within ``timeout`` seconds.
+        The scheduler did not answer, or had no worker, within ``timeout``
+        seconds.
     """
     address, n_workers = parse_scheduler(scheduler)
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
     distributed = _import_distributed()
     with _quiet_shutdown():
         if address is None:
-            cluster = distributed.LocalCluster(
-                n_workers=n_workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-                timeout=timeout,
-            )
+            cluster = _local_cluster(distributed, n_workers)
             client_context = distributed.Client(cluster, timeout=timeout)
         else:
             cluster = nullcontext()
@@ -113,6 +107,8 @@ def dask_client(scheduler, *, torch_threads=None, timeout=None):
                     "or use local:N for a cluster on this machine"
                 ) from None
         with cluster, client_context as client:
+            if address is not None:
+                _wait_for_a_worker(client, address, timeout)
             from ._torch_threads import TorchThreads
 
             client.register_plugin(
@@ -191,11 +187,39 @@ def _identity(obj):
     return obj
 
 
+def _local_cluster(distributed, n_workers):
+    with warnings.catch_warnings():
+        # the scheduler's HTTP endpoint moves to a free port when 8787 is
+        # taken (by another cluster): nothing a user needs to hear about
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        return distributed.LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+
+
+def _wait_for_a_worker(client, address, timeout):
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError, asyncio.TimeoutError):
+        raise OSError(
+            f"the Dask scheduler at {address} has no worker after {timeout:g} s; "
+            f"start some with 'dask worker {address}'"
+        ) from None
+
+
 def _slots_per_host(client):
     """Threads of all the workers of each machine (by host), as now known."""
+    from distributed.comm import get_address_host
+
     slots = {}
-    for worker in client.scheduler_info(n_workers=-1)["workers"].values():
-        slots[worker["host"]] = slots.get(worker["host"], 0) + worker["nthreads"]
+    for address, nthreads in client.ncores().items():
+        host = get_address_host(address)
+        slots[host] = slots.get(host, 0) + nthreads
     return slots
 
 

@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, cpu_count, delayed, effective_n_jobs
+from joblib import Parallel, cpu_count, delayed, effective_n_jobs, parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import check_scoring, confusion_matrix
 from sklearn.preprocessing import LabelEncoder
@@ -445,8 +445,11 @@ def _warm_up_torch():
 
 
 def _evaluate(estimator, X_test, y_test, scoring, labels):
-    scores = check_scoring(None, scoring=scoring)(estimator, X_test, y_test)
-    matrix = confusion_matrix(y_test, estimator.predict(X_test), labels=labels)
+    # scored where it stands: on a cluster, an ensemble's own Parallel would
+    # otherwise send its fitted members out again to predict
+    with parallel_config(backend="sequential"):
+        scores = check_scoring(None, scoring=scoring)(estimator, X_test, y_test)
+        matrix = confusion_matrix(y_test, estimator.predict(X_test), labels=labels)
     return {k: float(v) for k, v in scores.items()}, matrix
 
 
