@@ -259,7 +259,7 @@ def _scheduler(scheduler, say):
     if scheduler is None:
         yield
         return
-    from .evaluation._cluster import dask_cluster
+    from .utils._dask import dask_cluster
 
     with ExitStack() as stack:
         try:
@@ -290,8 +290,7 @@ def load_corpus(args, say):
 
 
 def _bundled_corpus(args):
-    from .datasets import make_multimodal_emotion
-    from .datasets._synthetic import DEFAULT_MODALITIES
+    from .datasets import DEFAULT_MODALITIES, make_multimodal_emotion
 
     modalities = list(DEFAULT_MODALITIES)
     if args.modalities:
@@ -508,7 +507,7 @@ def _n_jobs(text):
 
 
 def _scheduler_value(text):
-    from .evaluation._cluster import parse_scheduler
+    from .utils._dask import parse_scheduler
 
     try:
         parse_scheduler(text)

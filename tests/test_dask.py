@@ -23,15 +23,15 @@ from sklearn.model_selection import GridSearchCV
 from sklearn_mmer.cli import main
 from sklearn_mmer.evaluation import (
     SCORING,
-    _cluster,
     compare_methods,
     make_methods,
     set_every,
 )
 from sklearn_mmer.evaluation._sharing import _CorpusView, plan_work
-from sklearn_mmer.evaluation._torch_threads import TorchThreads
 from sklearn_mmer.model_selection import SpeakerKFold
-from sklearn_mmer.preprocessing._cells import is_cell_input
+from sklearn_mmer.utils import _dask
+from sklearn_mmer.utils._cells import is_cell_input
+from sklearn_mmer.utils._dask_plugin import TorchThreads
 
 MODALITIES = ["visual", "acoustic", "lexical"]
 SCORES = ["method", "fold", *SCORING]
@@ -43,7 +43,7 @@ RUN_SECONDS = 180
 def client():
     """2 worker processes of one thread on 127.0.0.1, one torch thread per fit
     (as in this process, so that the float arithmetic is the same)."""
-    with _cluster.dask_client("local:2", torch_threads=1, timeout=60) as client:
+    with _dask.dask_client("local:2", torch_threads=1, timeout=60) as client:
         yield client
 
 
@@ -224,7 +224,7 @@ def test_a_malformed_scheduler_is_a_usage_error(value, message, capsys):
 
 
 def test_an_unreachable_scheduler_fails_within_the_timeout(monkeypatch, capsys):
-    monkeypatch.setattr(_cluster, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 1)
     status = main(
         ["compare", "--n-utterances", "40", "--scheduler", "tcp://127.0.0.1:9"]
     )
@@ -239,7 +239,7 @@ def test_an_unreachable_scheduler_fails_within_the_timeout(monkeypatch, capsys):
 
 @pytest.mark.filterwarnings("ignore:Port .* is already in use")
 def test_a_scheduler_without_workers_is_reported(monkeypatch, capsys):
-    monkeypatch.setattr(_cluster, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 1)
     with distributed.LocalCluster(
         n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None
     ) as empty:

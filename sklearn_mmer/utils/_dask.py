@@ -109,7 +109,7 @@ def dask_client(scheduler, *, torch_threads=None, timeout=None):
         with cluster, client_context as client:
             if address is not None:
                 _wait_for_a_worker(client, address, timeout)
-            from ._torch_threads import TorchThreads
+            from ._dask_plugin import TorchThreads
 
             client.register_plugin(
                 TorchThreads(torch_threads, _slots_per_host(client)),
