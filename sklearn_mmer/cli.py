@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 DEFAULT_OUT = "mmer-results"
 DEFAULT_FOLDS = 5
@@ -105,6 +106,21 @@ def build_parser():
         help="fits run in parallel; -1 uses every CPU core (default -1)",
     )
     compare.add_argument(
+        "--threads",
+        type=_int_at_least(1),
+        metavar="N",
+        help="threads each fit may use (torch and BLAS); default: the CPU cores "
+        "shared out among the --n-jobs workers",
+    )
+    compare.add_argument(
+        "--repeats",
+        type=_int_at_least(1),
+        default=1,
+        metavar="R",
+        help="run every method on every fold R times, repeat r with network "
+        "seed --seed + r - 1, on the same folds (default 1)",
+    )
+    compare.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -131,8 +147,9 @@ def build_parser():
     compare.add_argument(
         "--traceback",
         action="store_true",
-        help="when the data of --data fails a check during the run, show the "
-        "full traceback instead of one line",
+        help="stop at the first fit that fails and show its full traceback "
+        "(by default a failed fit is recorded with its error and the run goes "
+        "on)",
     )
     compare.set_defaults(run=run_compare)
 
@@ -156,7 +173,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 after a usage or input error.
+        0 on success, 1 when a fit failed (the others' results are written),
+        2 after a usage or input error, 130 when interrupted.
     """
     try:
         args = build_parser().parse_args(argv)
@@ -174,11 +192,15 @@ def main(argv=None):
 
 def run_compare(args):
     """``mmer compare``: load, cross-validate, print and write the results."""
+    from sklearn.exceptions import FitFailedWarning
+
     from .evaluation import (
         compare_methods,
+        format_table,
         make_methods,
         method_kind,
         method_names,
+        save_comparison,
         set_every,
     )
 
@@ -190,37 +212,53 @@ def run_compare(args):
         names = method_names(modalities, args.methods)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    methods = make_methods(modalities, names, random_state=args.seed)
-    if args.epochs is not None:
-        for method in methods.values():
+
+    def methods(seed):
+        built = make_methods(modalities, names, random_state=seed)
+        for method in built.values() if args.epochs is not None else ():
             set_every(method, "max_epochs", args.epochs)
+        return built
+
     cv, cv_text = _splitter(args, X, groups)
     out = _out_dir(args.out)
 
     say(
         f"mmer compare: {len(y)} utterances, {len(np.unique(groups))} speakers, "
         f"{len(np.unique(y))} emotions ({corpus.source}); modalities "
-        f"{', '.join(modalities)}; {cv_text}; methods {', '.join(methods)}"
+        f"{', '.join(modalities)}; {cv_text}; methods {', '.join(names)}"
     )
 
     def progress(record):
-        say(
-            f"[{record['method']}] fold {record['fold']}/{record['n_folds']}  "
-            f"f1_micro={record['f1_micro']:.3f}  ({record['fit_seconds']:.1f} s)"
+        where = f"fold {record['fold']}/{record['n_folds']}"
+        if record["n_repeats"] > 1:
+            where = f"repeat {record['repeat']}/{record['n_repeats']} {where}"
+        outcome = (
+            f"failed: {record['error']}"
+            if record["error"]
+            else f"f1_micro={record['f1_micro']:.3f}"
         )
+        say(f"[{record['method']}] {where}  {outcome}  ({record['fit_seconds']:.1f} s)")
 
     start = time.perf_counter()
     try:
-        comparison = compare_methods(
-            methods,
-            X,
-            y,
-            groups,
-            cv=cv,
-            labels=_label_order(corpus, y),
-            n_jobs=args.n_jobs,
-            progress=progress,
-        )
+        with warnings.catch_warnings():
+            # the failures are summed up at the end; fold warnings said now
+            warnings.simplefilter("ignore", FitFailedWarning)
+            warnings.showwarning = _warning_printer(say)
+            comparison = compare_methods(
+                methods,
+                X,
+                y,
+                groups,
+                cv=cv,
+                labels=_label_order(corpus, y),
+                n_repeats=args.repeats,
+                n_jobs=args.n_jobs,
+                n_threads=args.threads,
+                random_state=args.seed,
+                error_score="raise" if args.traceback else np.nan,
+                progress=progress,
+            )
     except ValueError as error:
         # data a user brings can fail checks deep in a fit (NaN frames,
         # widths): one line, as any input error. On the bundled corpus such a
@@ -233,13 +271,30 @@ def run_compare(args):
     seconds = time.perf_counter() - start
 
     print(format_table(comparison.summary))
-    kinds = {name: method_kind(name, modalities) for name in methods}
-    written = write_outputs(comparison, out, modalities=modalities, kinds=kinds)
+    kinds = {name: method_kind(name, modalities) for name in names}
+    written = save_comparison(comparison, out, modalities=modalities, kinds=kinds)
     say(
-        f"{len(methods)} methods x {len(comparison.splits)} folds in "
+        f"{len(names)} methods x {len(comparison.splits)} folds"
+        f"{f' x {args.repeats} repeats' if args.repeats > 1 else ''} in "
         f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to {out}"
     )
-    return 0
+    return _report_failures(comparison.results)
+
+
+def _report_failures(results):
+    """Exit status 1, after a summary on stderr, when any fit failed."""
+    failed = results[results["error"] != ""]
+    if failed.empty:
+        return 0
+    print(
+        f"mmer: {len(failed)} of {len(results)} fits failed (their scores are "
+        "NaN in results.csv, with the error in its 'error' column):",
+        file=sys.stderr,
+    )
+    for (method, error), rows in failed.groupby(["method", "error"], sort=False):
+        folds = ", ".join(f"{r}/{f}" for r, f in zip(rows["repeat"], rows["fold"]))
+        print(f"  {method} (repeat/fold {folds}): {error}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def load_corpus(args, say):
@@ -357,67 +412,6 @@ def _out_dir(out):
     return path
 
 
-def format_table(summary):
-    """The summary as a text table: mean ± std per metric, best method first.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        ``compare_methods(...).summary``.
-
-    Returns
-    -------
-    table : str
-        Aligned columns, one line per method.
-    """
-    metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
-    header = ["method", *metrics]
-    rows = []
-    for _, row in summary.iterrows():
-        cells = [str(row["method"])]
-        for metric in metrics:
-            mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
-            digits = 1 if metric == "fit_seconds" else 3
-            cells.append(f"{mean:.{digits}f} ± {std:.{digits}f}")
-        rows.append(cells)
-    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
-    lines = [
-        "  ".join(
-            cell.ljust(w) if k == 0 else cell.rjust(w)
-            for k, (cell, w) in enumerate(zip(cells, widths))
-        ).rstrip()
-        for cells in [header, *rows]
-    ]
-    return "\n".join(lines)
-
-
-def write_outputs(comparison, out, *, modalities, kinds):
-    """Write results.csv, summary.csv, confusion_matrices.csv and the figures."""
-    from .evaluation import save_figures
-
-    out = Path(out)
-    written = [out / "results.csv", out / "summary.csv", out / "confusion_matrices.csv"]
-    comparison.results.to_csv(written[0], index=False)
-    comparison.summary.to_csv(written[1], index=False)
-    _confusion_table(comparison).to_csv(written[2], index=False)
-    written += save_figures(comparison, out, modalities=modalities, kinds=kinds)
-    return written
-
-
-def _confusion_table(comparison):
-    import pandas as pd
-
-    labels = [str(label) for label in comparison.labels]
-    rows = [
-        (method, fold + 1, labels[i], labels[j], int(matrices[fold, i, j]))
-        for method, matrices in comparison.confusion_matrices.items()
-        for fold in range(matrices.shape[0])
-        for i in range(len(labels))
-        for j in range(len(labels))
-    ]
-    return pd.DataFrame(rows, columns=["method", "fold", "true", "predicted", "count"])
-
-
 # --- mmer methods -----------------------------------------------------------
 
 
@@ -450,6 +444,15 @@ class _Reporter:
     def __call__(self, line):
         if not self.quiet:
             print(line, file=sys.stderr, flush=True)
+
+
+def _warning_printer(say):
+    """A ``warnings.showwarning`` that says warnings as ``mmer: warning:`` lines."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        say(f"mmer: warning: {_first_line(message)}")
+
+    return show
 
 
 def _int_at_least(low):
