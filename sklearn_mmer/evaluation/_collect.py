@@ -26,24 +26,33 @@ class OutcomeCollector:
         splits,
         y,
         *,
-        methods,
+        methods_by_repeat,
         seeds,
         notes,
         scoring,
         labels,
         error_score,
         progress,
-        methods_by_repeat,
         return_estimator,
+        checkpoint,
     ):
         self.plan, self.splits, self.y = plan, splits, y
-        self.methods, self.seeds, self.notes = methods, seeds, notes
+        self.methods_by_repeat = methods_by_repeat
+        self.methods = list(methods_by_repeat[0])
+        self.seeds, self.notes = seeds, notes
         self.scoring, self.labels = scoring, labels
         self.error_score, self.progress = error_score, progress
-        self.methods_by_repeat = methods_by_repeat
-        self.rows, self.matrices, self.predictions = {}, {}, {}
         self.return_estimator, self.estimators = return_estimator, {}
+        self.checkpoint = checkpoint
+        self.rows, self.matrices, self.predictions = {}, {}, {}
         self.members = {}  # (fold, fit index) -> outcome, until its votes are done
+        self.n_total = len(self.methods) * len(seeds) * len(splits)
+        for key, (row, test, y_pred, matrix) in (
+            checkpoint.finished.items() if checkpoint is not None else ()
+        ):
+            self.rows[key], self.matrices[key] = row, matrix
+            if y_pred is not None:
+                self.predictions[key] = (test, y_pred)
 
     def add(self, outcome):
         """Record the methods scored from ``outcome``, and the votes it completes."""
@@ -119,6 +128,8 @@ class OutcomeCollector:
             "error": outcome.error,
         }
         key = (name, repeat, fold)
+        if key in self.rows:
+            return  # finished in the run being resumed
         self.rows[key] = row
         n_labels = len(self.labels)
         self.matrices[key] = (
@@ -130,9 +141,18 @@ class OutcomeCollector:
             self.predictions[key] = (test, outcome.y_pred)
         if self.return_estimator:
             self.estimators[key] = outcome.estimator
+        if self.checkpoint is not None:
+            self.checkpoint.add(key, row, test, outcome.y_pred, self.matrices[key])
         if self.progress is not None:
-            n_folds, n_repeats = len(self.splits), len(self.seeds)
-            self.progress({**row, "n_folds": n_folds, "n_repeats": n_repeats})
+            self.progress(
+                {
+                    **row,
+                    "n_folds": len(self.splits),
+                    "n_repeats": len(self.seeds),
+                    "n_finished": len(self.rows),
+                    "n_total": self.n_total,
+                }
+            )
 
     def warn_failures(self):
         failed = [row for row in self.rows.values() if row["error"]]
@@ -171,7 +191,7 @@ class OutcomeCollector:
         )
         if self.return_estimator:
             comparison.estimators = {
-                (name, repeat + 1, fold + 1): self.estimators[name, repeat, fold]
+                (name, repeat + 1, fold + 1): self.estimators.get((name, repeat, fold))
                 for name, repeat, fold in keys
             }
         return comparison

@@ -26,6 +26,7 @@ several methods share is done once, without changing any score:
 """
 
 import numbers
+import os
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ from sklearn.base import clone
 
 from ..model_selection._split import check_groups
 from ..preprocessing._cells import is_missing
+from ._checkpoint import Checkpoint, describe_run
 from ._collect import RESULT_KEYS, RESULT_NOTES, OutcomeCollector
 from ._folds import check_splits, fold_warnings
 from ._methods import make_methods, set_every
@@ -60,6 +62,8 @@ def compare_methods(
     random_state=None,
     error_score=np.nan,
     return_estimator=False,
+    checkpoint=None,
+    resume=False,
     progress=None,
 ):
     """Cross-validate several methods on the same speaker-independent folds.
@@ -126,10 +130,23 @@ def compare_methods(
         Whether to return every fitted estimator, in ``estimators``. Each
         method is then fit as ``cross_validate`` fits it (a unimodal method
         no longer shares a fit on label codes with late fusion's member).
+    checkpoint : str, path-like or None, default=None
+        A folder where each (method, repeat, fold) is kept as soon as it
+        finishes, with a ``manifest.json`` of the run's configuration, and
+        ``results.csv`` holds every row finished so far; each file is written
+        whole or not at all, so a run killed at any moment can be resumed.
+        An earlier run's checkpoint there is replaced unless ``resume``.
+    resume : bool, default=False
+        Finish the run kept in ``checkpoint``: the folds it finished are read
+        back instead of being fit again, giving the results an uninterrupted
+        run gives. Raises ``ValueError`` when its configuration (data, folds,
+        methods and their parameters, seeds, metrics, library versions)
+        differs from this one.
     progress : callable or None, default=None
         Called as ``progress(record)`` each time a method finishes a fold,
-        with a dict holding the fold's row of ``results`` plus ``n_folds`` and
-        ``n_repeats``.
+        with a dict holding the fold's row of ``results`` plus ``n_folds``,
+        ``n_repeats``, ``n_finished`` (rows finished so far, those resumed
+        included) and ``n_total``.
 
     Returns
     -------
@@ -161,7 +178,7 @@ def compare_methods(
         - ``splits``: list of ``(train, test)`` index arrays, one per fold.
         - ``estimators``: only with ``return_estimator=True``, a dict mapping
           ``(method, repeat, fold)`` (1-based) to the fitted estimator, None
-          for a failed fit.
+          for a failed fit or one read back from a checkpoint.
 
     See Also
     --------
@@ -207,6 +224,21 @@ def compare_methods(
     ]
     notes = fold_warnings(splits, y, groups)
 
+    checkpoint = _open_checkpoint(
+        checkpoint,
+        resume,
+        X=X,
+        y=y,
+        groups=groups,
+        splits=splits,
+        methods_by_repeat=methods_by_repeat,
+        seeds=seeds,
+        scoring=scoring,
+        labels=labels,
+        error_score=error_score,
+    )
+    finished = checkpoint.finished if checkpoint is not None else {}
+
     plan = plan_work(
         methods_by_repeat,
         X,
@@ -229,21 +261,21 @@ def compare_methods(
         for repeat in range(len(seeds))
         for fold, (train, test) in enumerate(splits)
         for index, fit in enumerate(plan.fits)
-        if fit.repeat == repeat
+        if fit.repeat == repeat and _still_needed(plan, index, fold, finished)
     ]
     collected = OutcomeCollector(
         plan,
         splits,
         y,
-        methods=list(methods_by_repeat[0]),
+        methods_by_repeat=methods_by_repeat,
         seeds=seeds,
         notes=notes,
         scoring=scoring,
         labels=labels,
         error_score=error_score,
         progress=progress,
-        methods_by_repeat=methods_by_repeat,
         return_estimator=return_estimator,
+        checkpoint=checkpoint,
     )
     outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(fit_and_score)(
@@ -253,15 +285,48 @@ def compare_methods(
             labels=labels,
             threads=_threads_per_fit(n_jobs, n_threads),
             error_score=error_score,
+            caller_pid=os.getpid(),
         )
         for task in tasks
     )
-    for outcome in outcomes:
-        collected.add(outcome)
+    try:
+        for outcome in outcomes:
+            collected.add(outcome)
+    except BaseException:
+        # Ctrl-C, or an error with error_score="raise": end the workers now
+        # rather than after the fits already sent to them
+        outcomes.close()
+        raise
     collected.warn_failures()
     comparison = collected.comparison()
     comparison.summary = summarize(comparison.results)
     return comparison
+
+
+def _open_checkpoint(folder, resume, **run):
+    if folder is None:
+        if resume:
+            raise ValueError("resume=True needs the checkpoint folder of the run")
+        return None
+    columns = [*RESULT_KEYS, *run["scoring"], "fit_seconds", *RESULT_NOTES]
+    return Checkpoint(
+        folder,
+        describe_run(**run),
+        resume=resume,
+        columns={"methods": list(run["methods_by_repeat"][0]), "all": columns},
+    )
+
+
+def _still_needed(plan, index, fold, finished):
+    """Whether a shared fit serves a method or vote not finished on ``fold``."""
+    fit = plan.fits[index]
+    return any(
+        (name, fit.repeat, fold) not in finished for name in fit.scored_as
+    ) or any(
+        (vote.method, vote.repeat, fold) not in finished
+        for vote in plan.votes
+        if vote.repeat == fit.repeat and index in vote.members
+    )
 
 
 def summarize(results):

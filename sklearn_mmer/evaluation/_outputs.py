@@ -5,13 +5,13 @@ renamed over the final name (:func:`os.replace`, atomic on POSIX and Windows),
 so that a crash, a kill or a full disk never leaves a half-written file.
 """
 
-import contextlib
 import os
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from ._files import write_atomically
 from ._plots import save_figures
 
 #: CSV files :func:`save_comparison` writes.
@@ -170,27 +170,6 @@ def save_comparison(
                 os.replace(path, out / path.name)
                 paths.append(out / path.name)
     return paths
-
-
-def write_atomically(path, write):
-    """Call ``write(temporary_path)``, then rename the file to ``path``.
-
-    The temporary file lies in the same folder (a rename never crosses file
-    systems) and is removed when ``write`` fails.
-    """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return path
 
 
 def _csv_writer(table):

@@ -8,7 +8,10 @@ What it needs travels in a :class:`FitTask`; what it returns is a
 """
 
 import json
+import os
+import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,12 +55,13 @@ class FitOutcome:
     error: str = ""
 
 
-def fit_and_score(task, *, y, scoring, labels, threads, error_score):
+def fit_and_score(task, *, y, scoring, labels, threads, error_score, caller_pid):
     """Fit ``task.estimator`` on the fold's training rows; score its test rows.
 
     With ``error_score="raise"`` an exception propagates; otherwise the
     outcome carries ``error_score`` for every metric and the error's type and
-    message.
+    message. An interrupt (Ctrl-C) always propagates, and a fit it cut short
+    is never scored (see :func:`_interruptible`).
     """
     outcome = FitOutcome(task.repeat, task.fold, task.fit_index, 0.0)
     start = time.perf_counter()
@@ -68,10 +72,11 @@ def fit_and_score(task, *, y, scoring, labels, threads, error_score):
             y_train = y[task.train]
             encoder = LabelEncoder().fit(y_train) if task.encode_labels else None
             start = time.perf_counter()
-            estimator.fit(
-                task.corpus.take(task.train),
-                encoder.transform(y_train) if encoder else y_train,
-            )
+            with _interruptible(caller_pid):
+                estimator.fit(
+                    task.corpus.take(task.train),
+                    encoder.transform(y_train) if encoder else y_train,
+                )
             outcome.fit_seconds = time.perf_counter() - start
             if task.score:
                 scored = _Decoded(estimator, encoder) if encoder else estimator
@@ -125,6 +130,38 @@ def best_params_json(estimator):
     if params is None:
         return ""
     return json.dumps(params, sort_keys=True, default=repr)
+
+
+@contextmanager
+def _interruptible(caller_pid):
+    """Make Ctrl-C stop the run, even inside a fit that catches it.
+
+    skorch catches ``KeyboardInterrupt`` in ``fit`` and returns a network
+    trained for fewer epochs, which must never be scored. In the caller's
+    process, a SIGINT during the fit is remembered and raised again once
+    ``fit`` returns. A worker process ignores SIGINT: the caller stops the
+    run and ends its workers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if os.getpid() != caller_pid:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        yield
+        return
+    interrupted = []
+
+    def handler(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 @contextmanager
