@@ -12,7 +12,6 @@ stderr, ``mmer: error: ...``, and exit status 2.
 """
 
 import argparse
-import os
 import sys
 import time
 import warnings
@@ -22,6 +21,7 @@ import numpy as np
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 DEFAULT_OUT = "mmer-results"
 DEFAULT_FOLDS = 5
 DEFAULT_UTTERANCES = 1336
@@ -29,6 +29,11 @@ DEFAULT_UTTERANCES = 1336
 
 class UsageError(Exception):
     """A mistake of the user's, reported as one line and exit status 2."""
+
+
+class _OutputError(Exception):
+    """Results that could not be written (disk full, permissions): one line,
+    exit status 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -142,6 +147,13 @@ def build_parser():
         "with --data",
     )
     compare.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish the run kept in --out (killed or interrupted): the folds "
+        "it finished are kept, the others run; refused when the options or "
+        "data differ from that run's",
+    )
+    compare.add_argument(
         "--quiet", action="store_true", help="print only the results table"
     )
     compare.add_argument(
@@ -176,15 +188,20 @@ def main(argv=None):
         0 on success, 1 when a fit failed (the others' results are written),
         2 after a usage or input error, 130 when interrupted.
     """
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     try:
         args = build_parser().parse_args(argv)
+        args.argv = argv
         return args.run(args)
     except UsageError as error:
         print(f"mmer: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except _OutputError as error:
+        print(f"mmer: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("mmer: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 # --- mmer compare -----------------------------------------------------------
@@ -192,10 +209,8 @@ def main(argv=None):
 
 def run_compare(args):
     """``mmer compare``: load, cross-validate, print and write the results."""
-    from sklearn.exceptions import FitFailedWarning
-
+    from ._cli_runs import Progress, check_outputs, report_failures, resume_command
     from .evaluation import (
-        compare_methods,
         format_table,
         make_methods,
         method_kind,
@@ -220,34 +235,65 @@ def run_compare(args):
         return built
 
     cv, cv_text = _splitter(args, X, groups)
-    out = _out_dir(args.out)
+    out = check_outputs(args.out)
+    if isinstance(out, str):
+        raise UsageError(out)
 
     say(
         f"mmer compare: {len(y)} utterances, {len(np.unique(groups))} speakers, "
         f"{len(np.unique(y))} emotions ({corpus.source}); modalities "
         f"{', '.join(modalities)}; {cv_text}; methods {', '.join(names)}"
+        f"{f'; {args.repeats} repeats' if args.repeats > 1 else ''}"
     )
-
-    def progress(record):
-        where = f"fold {record['fold']}/{record['n_folds']}"
-        if record["n_repeats"] > 1:
-            where = f"repeat {record['repeat']}/{record['n_repeats']} {where}"
-        outcome = (
-            f"failed: {record['error']}"
-            if record["error"]
-            else f"f1_micro={record['f1_micro']:.3f}"
-        )
-        say(f"[{record['method']}] {where}  {outcome}  ({record['fit_seconds']:.1f} s)")
-
+    progress = Progress(say)
+    progress.start(len(names) * args.repeats * cv.get_n_splits(X, y, groups))
     start = time.perf_counter()
+    try:
+        comparison = _compare(args, methods, corpus, cv, out, progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print(
+            f"mmer: interrupted; {progress.n_finished} of {progress.n_total} "
+            f"folds finished are kept in {out}. To finish the run: "
+            f"{resume_command(args.argv)}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    progress.close()
+    seconds = time.perf_counter() - start
+
+    print(format_table(comparison.summary))
+    kinds = {name: method_kind(name, modalities) for name in names}
+    try:
+        written = save_comparison(comparison, out, modalities=modalities, kinds=kinds)
+    except OSError as error:
+        print(f"mmer: error: --out {out}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
+    say(
+        f"{len(names)} methods x {len(comparison.splits)} folds"
+        f"{f' x {args.repeats} repeats' if args.repeats > 1 else ''} in "
+        f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to {out}"
+    )
+    return report_failures(comparison.results)
+
+
+def _compare(args, methods, corpus, cv, out, progress):
+    """compare_methods with the command's options; its mistakes as usage errors."""
+    from sklearn.exceptions import FitFailedWarning
+
+    from ._cli_runs import resume_command, warning_printer
+    from .evaluation import compare_methods
+    from .evaluation._checkpoint import ConfigurationMismatchError
+
+    y, groups = np.asarray(corpus.target), np.asarray(corpus.groups)
     try:
         with warnings.catch_warnings():
             # the failures are summed up at the end; fold warnings said now
             warnings.simplefilter("ignore", FitFailedWarning)
-            warnings.showwarning = _warning_printer(say)
-            comparison = compare_methods(
+            warnings.showwarning = warning_printer(progress.say)
+            return compare_methods(
                 methods,
-                X,
+                corpus.data,
                 y,
                 groups,
                 cv=cv,
@@ -257,8 +303,17 @@ def run_compare(args):
                 n_threads=args.threads,
                 random_state=args.seed,
                 error_score="raise" if args.traceback else np.nan,
+                checkpoint=out,
+                resume=args.resume,
                 progress=progress,
             )
+    except ConfigurationMismatchError as error:
+        raise UsageError(f"--resume: {error}") from None
+    except OSError as error:
+        raise _OutputError(
+            f"--out {out}: {error.strerror or error} (the folds finished are kept; "
+            f"to finish the run: {resume_command(args.argv)})"
+        ) from None
     except ValueError as error:
         # data a user brings can fail checks deep in a fit (NaN frames,
         # widths): one line, as any input error. On the bundled corpus such a
@@ -268,33 +323,6 @@ def run_compare(args):
         raise UsageError(
             f"--data {args.data}: {_first_line(error)} (--traceback shows where)"
         ) from None
-    seconds = time.perf_counter() - start
-
-    print(format_table(comparison.summary))
-    kinds = {name: method_kind(name, modalities) for name in names}
-    written = save_comparison(comparison, out, modalities=modalities, kinds=kinds)
-    say(
-        f"{len(names)} methods x {len(comparison.splits)} folds"
-        f"{f' x {args.repeats} repeats' if args.repeats > 1 else ''} in "
-        f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to {out}"
-    )
-    return _report_failures(comparison.results)
-
-
-def _report_failures(results):
-    """Exit status 1, after a summary on stderr, when any fit failed."""
-    failed = results[results["error"] != ""]
-    if failed.empty:
-        return 0
-    print(
-        f"mmer: {len(failed)} of {len(results)} fits failed (their scores are "
-        "NaN in results.csv, with the error in its 'error' column):",
-        file=sys.stderr,
-    )
-    for (method, error), rows in failed.groupby(["method", "error"], sort=False):
-        folds = ", ".join(f"{r}/{f}" for r, f in zip(rows["repeat"], rows["fold"]))
-        print(f"  {method} (repeat/fold {folds}): {error}", file=sys.stderr)
-    return EXIT_FAILED
 
 
 def load_corpus(args, say):
@@ -399,19 +427,6 @@ def _label_order(corpus, y):
     return np.asarray(named + [t for t in present if t not in named], dtype=object)
 
 
-def _out_dir(out):
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"--out {out}: {error.strerror or error}") from None
-    if not os.access(path, os.W_OK):
-        raise UsageError(f"--out {out}: not writable")
-    return path
-
-
 # --- mmer methods -----------------------------------------------------------
 
 
@@ -444,15 +459,6 @@ class _Reporter:
     def __call__(self, line):
         if not self.quiet:
             print(line, file=sys.stderr, flush=True)
-
-
-def _warning_printer(say):
-    """A ``warnings.showwarning`` that says warnings as ``mmer: warning:`` lines."""
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        say(f"mmer: warning: {_first_line(message)}")
-
-    return show
 
 
 def _int_at_least(low):

@@ -72,6 +72,9 @@ class Checkpoint:
         self.finished = {}
         if resume:
             self._check_manifest(manifest)
+            # temporary files of writes that a kill cut short
+            for stale in [*self.folder.glob(".*.tmp"), *self.parts.glob(".*.tmp")]:
+                stale.unlink()
             self._load()
         else:
             if self.parts.exists():

@@ -27,6 +27,9 @@ several methods share is done once, without changing any score:
 
 import numbers
 import os
+import signal
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -291,7 +294,8 @@ def compare_methods(
     )
     try:
         for outcome in outcomes:
-            collected.add(outcome)
+            with _interrupts_deferred():
+                collected.add(outcome)
     except BaseException:
         # Ctrl-C, or an error with error_score="raise": end the workers now
         # rather than after the fits already sent to them
@@ -301,6 +305,23 @@ def compare_methods(
     comparison = collected.comparison()
     comparison.summary = summarize(comparison.results)
     return comparison
+
+
+@contextmanager
+def _interrupts_deferred():
+    """Hold Ctrl-C back while a finished fold is recorded, so that an
+    interrupt lands between records (each kept whole, and counted)."""
+    if not (
+        hasattr(signal, "pthread_sigmask")
+        and threading.current_thread() is threading.main_thread()
+    ):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _open_checkpoint(folder, resume, **run):

@@ -17,6 +17,9 @@ def write_atomically(path, write):
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     os.close(handle)
+    # mkstemp makes the file private (0600); give it the mode a plain open()
+    # would, so the results stay readable as before
+    os.chmod(temporary, 0o666 & ~_umask())
     try:
         write(temporary)
         os.replace(temporary, path)
@@ -25,3 +28,9 @@ def write_atomically(path, write):
             os.unlink(temporary)
         raise
     return path
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
