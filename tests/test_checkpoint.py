@@ -1,6 +1,9 @@
 """compare_methods(checkpoint=...): every finished fold kept at once; resume."""
 
 import json
+import os
+import signal
+import time
 
 import numpy as np
 import pandas as pd
@@ -163,3 +166,27 @@ def test_resume_needs_a_run_to_resume(corpus, tmp_path):
         )
     with pytest.raises(ValueError, match="resume=True needs the checkpoint folder"):
         compare_methods(counting_methods(), X, y, speakers, cv=3, resume=True)
+
+
+class SwallowsInterrupt(LogisticRegression):
+    """Is interrupted mid-fit and carries on, as skorch's fit does."""
+
+    def fit(self, X, y, sample_weight=None):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the signal lands here
+        except KeyboardInterrupt:
+            pass  # skorch: stop training early, return the half-trained net
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_a_fit_cut_short_by_ctrl_c_is_never_scored(corpus, tmp_path):
+    X, y, speakers = corpus
+    methods = {
+        "lexical": make_modality_pipeline("lexical", classifier=LogisticRegression()),
+        "cut_short": make_modality_pipeline("visual", classifier=SwallowsInterrupt()),
+    }
+    with pytest.raises(KeyboardInterrupt):
+        compare_methods(methods, X, y, speakers, cv=3, checkpoint=tmp_path, n_jobs=1)
+    kept = pd.read_csv(tmp_path / "results.csv")
+    assert kept.method.tolist() == ["lexical"]  # its first fold, fit before

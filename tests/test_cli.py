@@ -305,6 +305,9 @@ def test_python_m_sklearn_mmer_runs_the_command():
         "--quiet",
         "--cv",
         "--epochs",
+        "--threads",
+        "--repeats",
+        "--resume",
     ]:
         assert option in done.stdout
 
