@@ -282,8 +282,7 @@ def _compare(args, methods, corpus, cv, out, progress):
     from sklearn.exceptions import FitFailedWarning
 
     from ._cli_runs import resume_command, warning_printer
-    from .evaluation import compare_methods
-    from .evaluation._checkpoint import ConfigurationMismatchError
+    from .evaluation import ConfigurationMismatchError, compare_methods
 
     y, groups = np.asarray(corpus.target), np.asarray(corpus.groups)
     try:

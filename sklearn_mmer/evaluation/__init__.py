@@ -1,6 +1,8 @@
 """Speaker-independent evaluation: metrics, method comparison and plots."""
 
-from ._compare import compare_methods, modality_columns, summarize
+from ._checkpoint import ConfigurationMismatchError
+from ._checks import modality_columns
+from ._compare import compare_methods, summarize
 from ._folds import FoldWarning
 from ._methods import (
     METHOD_KINDS,
@@ -23,6 +25,7 @@ from ._plots import (
 )
 
 __all__ = [
+    "ConfigurationMismatchError",
     "METHOD_KINDS",
     "SCORING",
     "FoldWarning",

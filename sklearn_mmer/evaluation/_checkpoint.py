@@ -31,7 +31,12 @@ _LIBRARIES = ("sklearn-mmer", "scikit-learn", "numpy", "torch", "skorch", "panda
 
 
 class ConfigurationMismatchError(ValueError):
-    """``resume=True`` found a run whose configuration differs from this one."""
+    """A run to resume is missing, or its configuration differs from this one.
+
+    Raised by :func:`compare_methods` with ``resume=True``; the message says
+    what differs (data, folds, methods or their parameters, seeds, metrics,
+    library versions).
+    """
 
 
 def describe_run(
