@@ -50,6 +50,13 @@ class Progress:
         self.bar.set_postfix_str(line, refresh=False)
         self.bar.update(record["n_finished"] - self.bar.n)
 
+    def note(self, line):
+        """A line of its own on stderr, above the bar when there is one."""
+        if self.bar is not None:
+            self.bar.write(line, file=self.stream)
+        else:
+            self.say(line)
+
     def close(self):
         if self.bar is not None:
             self.bar.close()

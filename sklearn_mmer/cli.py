@@ -289,7 +289,7 @@ def _compare(args, methods, corpus, cv, out, progress):
         with warnings.catch_warnings():
             # the failures are summed up at the end; fold warnings said now
             warnings.simplefilter("ignore", FitFailedWarning)
-            warnings.showwarning = warning_printer(progress.say)
+            warnings.showwarning = warning_printer(progress.note)
             return compare_methods(
                 methods,
                 corpus.data,

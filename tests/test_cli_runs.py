@@ -53,13 +53,18 @@ def start_and_stop(out, sig, n_jobs):
     )
     start = time.monotonic()
     parts = out / ".checkpoint"
-    while not (out / "results.csv").exists():
+    while not finished_rows(out / "results.csv"):
         assert process.poll() is None, process.communicate()[1]
         assert time.monotonic() - start < DEADLINE, "no fold finished"
         time.sleep(0.05)
     process.send_signal(sig)
     _, err = process.communicate(timeout=DEADLINE)
     return process.returncode, err, len(list(parts.glob("*.json")))
+
+
+def finished_rows(path):
+    """Rows in results.csv (written whole or not at all, so always readable)."""
+    return len(pd.read_csv(path)) if path.exists() else 0
 
 
 def assert_same_results(out, reference):

@@ -86,6 +86,8 @@ class Checkpoint:
                 shutil.rmtree(self.parts)
             self.parts.mkdir(parents=True)
             write_atomically(self.folder / MANIFEST, _json_writer(manifest))
+            # no row yet: an earlier run's results.csv is not this run's
+            self._write_results()
 
     def add(self, key, row, test, y_pred, matrix):
         """Keep one finished fold, then rewrite results.csv with every row."""
