@@ -10,6 +10,7 @@ from pathlib import Path
 #: Files ``mmer compare`` writes to --out (besides the hidden .checkpoint).
 OUTPUT_FILES = (
     "manifest.json",
+    "issues.csv",
     "results.csv",
     "summary.csv",
     "confusion_matrices.csv",
