@@ -64,7 +64,15 @@ def test_compare_writes_results_with_the_documented_schema(bundled):
     status, _, _, out_dir = bundled
     assert status == 0
     results = pd.read_csv(out_dir / "results.csv")
-    assert results.columns.tolist() == ["method", "fold", *METRICS, "fit_seconds"]
+    assert results.columns.tolist() == [
+        *["method", "repeat", "fold", "seed", "n_train", "n_test"],
+        *METRICS,
+        *["fit_seconds", "best_params", "warnings", "error"],
+    ]
+    assert (results.repeat == 1).all() and (results.seed == 0).all()
+    assert results.groupby("method").n_test.sum().unique().tolist() == [60]
+    assert (results.n_train + results.n_test == 60).all()
+    assert results.error.isna().all()
     assert results.method.unique().tolist() == DEFAULT_METHODS
     assert results.groupby("method").fold.apply(list).map(tuple).unique().tolist() == [
         (1, 2)
@@ -77,9 +85,12 @@ def test_summary_is_the_mean_and_std_of_results_best_first(bundled):
     out_dir = bundled[3]
     results = pd.read_csv(out_dir / "results.csv")
     summary = pd.read_csv(out_dir / "summary.csv")
-    assert summary.columns.tolist() == ["method", "n_folds"] + [
-        f"{m}_{s}" for m in [*METRICS, "fit_seconds"] for s in ("mean", "std")
-    ]
+    assert summary.columns.tolist() == [
+        "method",
+        "n_folds",
+        "n_repeats",
+        "n_failed",
+    ] + [f"{m}_{s}" for m in [*METRICS, "fit_seconds"] for s in ("mean", "std")]
     assert summary.f1_micro_mean.is_monotonic_decreasing
     by_method = results.groupby("method")
     for metric in METRICS:
@@ -223,14 +234,23 @@ def one_emotion_per_session(tmp_path_factory):
     return folder
 
 
-def test_data_failing_during_the_run_gets_one_line(one_emotion_per_session, tmp_path):
+def test_fits_failing_during_the_run_are_recorded_and_exit_1(
+    one_emotion_per_session, tmp_path
+):
     args = ["compare", "--data", one_emotion_per_session, "--cv", "session"]
     args += ["--methods", "lexical"]
-    status, out, err = run(*args, "--out", tmp_path, "--quiet", *QUICK)
-    assert status == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("mmer: error: --data ")
-    assert "needs samples of at least 2 classes" in err
-    assert err.rstrip().endswith("(--traceback shows where)")
+    status, out, err = run(*args, "--out", tmp_path, *QUICK)
+    assert status == 1
+    assert out.splitlines()[1].split()[:4] == ["lexical", *["failed"] * 3]
+    assert "mmer: 2 of 2 fits failed" in err
+    assert "mmer: warning: fold 1: class 'anger' (24 test utterances" in err
+    for fold in (1, 2):
+        assert (
+            f"lexical (repeat/fold 1/{fold}): ValueError: MLPClassifier needs " in err
+        )
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results[METRICS].isna().all().all()
+    assert results.error.str.startswith("ValueError: ").all()
 
 
 def test_traceback_shows_where_the_data_failed(one_emotion_per_session, tmp_path):
@@ -285,6 +305,9 @@ def test_python_m_sklearn_mmer_runs_the_command():
         "--quiet",
         "--cv",
         "--epochs",
+        "--threads",
+        "--repeats",
+        "--resume",
     ]:
         assert option in done.stdout
 

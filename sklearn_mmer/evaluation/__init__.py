@@ -1,6 +1,9 @@
 """Speaker-independent evaluation: metrics, method comparison and plots."""
 
-from ._compare import compare_methods, modality_columns, summarize
+from ._checkpoint import ConfigurationMismatchError
+from ._checks import modality_columns
+from ._compare import compare_methods, summarize
+from ._folds import FoldWarning
 from ._methods import (
     METHOD_KINDS,
     Method,
@@ -13,6 +16,7 @@ from ._methods import (
     unregister_method,
 )
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
+from ._outputs import confusion_table, format_table, save_comparison
 from ._plots import (
     plot_confusion_matrices,
     plot_method_comparison,
@@ -21,10 +25,14 @@ from ._plots import (
 )
 
 __all__ = [
+    "ConfigurationMismatchError",
     "METHOD_KINDS",
     "SCORING",
+    "FoldWarning",
     "Method",
     "compare_methods",
+    "confusion_table",
+    "format_table",
     "make_methods",
     "method_kind",
     "method_names",
@@ -34,6 +42,7 @@ __all__ = [
     "plot_modality_contribution",
     "register_method",
     "registered_methods",
+    "save_comparison",
     "save_figures",
     "set_every",
     "summarize",

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ._collect import NOT_METRICS
 from ._compare import summarize
 
 _KIND_COLOURS = {
@@ -38,8 +39,8 @@ def _label(metric):
 
 
 def _check_metric(results, metric):
-    if metric not in results.columns or metric in ("method", "fold"):
-        metrics = [c for c in results.columns if c not in ("method", "fold")]
+    if metric not in results.columns or metric in NOT_METRICS:
+        metrics = [c for c in results.columns if c not in NOT_METRICS]
         raise ValueError(
             f"metric {metric!r} is not a column of results; choose among {metrics}"
         )
@@ -143,7 +144,7 @@ def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None
     ['text', 'audio']
     """
     if metrics is None:
-        metrics = [c for c in results.columns if c not in ("method", "fold")]
+        metrics = [c for c in results.columns if c not in NOT_METRICS]
         metrics = [m for m in metrics if m != "fit_seconds"]
     for metric in metrics:
         _check_metric(results, metric)
