@@ -78,8 +78,8 @@ def test_summary_is_the_mean_and_std_of_results_best_first(bundled):
     results = pd.read_csv(out_dir / "results.csv")
     summary = pd.read_csv(out_dir / "summary.csv")
     assert summary.columns.tolist() == ["method", "n_folds"] + [
-        f"{m}_{s}" for m in [*METRICS, "fit_seconds"] for s in ("mean", "std")
-    ]
+        f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci_low", "ci_high")
+    ] + ["fit_seconds_mean", "fit_seconds_std"]
     assert summary.f1_micro_mean.is_monotonic_decreasing
     by_method = results.groupby("method")
     for metric in METRICS:

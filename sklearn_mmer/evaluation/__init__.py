@@ -19,12 +19,23 @@ from ._plots import (
     plot_modality_contribution,
     save_figures,
 )
+from ._stats import (
+    compare_to_reference,
+    confidence_intervals,
+    corrected_resampled_ttest,
+    holm_adjust,
+    score_columns,
+)
 
 __all__ = [
     "METHOD_KINDS",
     "SCORING",
     "Method",
     "compare_methods",
+    "compare_to_reference",
+    "confidence_intervals",
+    "corrected_resampled_ttest",
+    "holm_adjust",
     "make_methods",
     "method_kind",
     "method_names",
@@ -35,6 +46,7 @@ __all__ = [
     "register_method",
     "registered_methods",
     "save_figures",
+    "score_columns",
     "set_every",
     "summarize",
     "unregister_method",

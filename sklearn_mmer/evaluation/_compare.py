@@ -38,6 +38,7 @@ from ..preprocessing._cells import is_missing
 from ._methods import make_methods
 from ._metrics import SCORING
 from ._sharing import assemble_vote, plan_work
+from ._stats import confidence_intervals, score_columns
 
 #: Columns of the data contract that hold metadata, not modalities.
 METADATA_COLUMNS = ("speaker", "session")
@@ -229,21 +230,33 @@ def compare_methods(
     )
 
 
-def summarize(results):
-    """Mean and standard deviation of each metric per method, best first.
+def summarize(results, *, confidence=0.95, test_train_ratio=None):
+    """Mean, standard deviation and confidence interval per method, best first.
 
     Parameters
     ----------
     results : DataFrame
-        One row per method and fold, as in ``compare_methods(...).results``.
+        One row per method and fold (and repeat), as in
+        ``compare_methods(...).results``. NaN scores (failed folds) are left
+        out of their method's figures.
+    confidence : float, default=0.95
+        Coverage of the intervals.
+    test_train_ratio : float or None, default=None
+        ``n_test / n_train`` for the intervals; from the ``n_train`` and
+        ``n_test`` columns, or ``1 / (k - 1)`` for k folds without them.
 
     Returns
     -------
     summary : DataFrame
-        One row per method: ``method``, ``n_folds``, then ``<metric>_mean`` and
-        ``<metric>_std`` for each metric and for ``fit_seconds``; sorted by the
-        mean of the first metric, descending. Standard deviations are over
-        folds with ``ddof=0``, as in scikit-learn's ``cv_results_``.
+        One row per method: ``method``, ``n_folds`` (rows of the method), then
+        for each score ``<metric>_mean``, ``<metric>_std``,
+        ``<metric>_ci_low`` and ``<metric>_ci_high``, and ``fit_seconds_mean``
+        and ``fit_seconds_std``; sorted by the mean of the first score,
+        descending. Standard deviations are over folds with ``ddof=0``, as in
+        scikit-learn's ``cv_results_``. The interval is the corrected
+        resampled t interval of Nadeau and Bengio (see
+        :func:`confidence_intervals`), which accounts for the overlap of
+        training sets across folds.
 
     Examples
     --------
@@ -258,17 +271,27 @@ def summarize(results):
     0      b            0.8           0.0
     1      a            0.6           0.1
     """
-    metrics = [c for c in results.columns if c not in ("method", "fold")]
+    scores = score_columns(results)
+    extra = [c for c in ("fit_seconds",) if c in results.columns]
     grouped = results.groupby("method", sort=False)
     summary = pd.DataFrame({"method": list(grouped.groups)})
     summary["n_folds"] = grouped.size().to_numpy()
-    for metric in metrics:
+    bounds = confidence_intervals(
+        results,
+        metrics=scores,
+        confidence=confidence,
+        test_train_ratio=test_train_ratio,
+    ).set_index("method")
+    for metric in [*scores, *extra]:
         summary[f"{metric}_mean"] = grouped[metric].mean().to_numpy()
         summary[f"{metric}_std"] = grouped[metric].std(ddof=0).to_numpy()
-    if metrics:
-        summary = summary.sort_values(
-            f"{metrics[0]}_mean", ascending=False, kind="stable"
-        )
+        if metric in scores:
+            for side in ("ci_low", "ci_high"):
+                column = f"{metric}_{side}"
+                summary[column] = bounds.loc[summary["method"], column].to_numpy()
+    if scores or extra:
+        first = (scores or extra)[0]
+        summary = summary.sort_values(f"{first}_mean", ascending=False, kind="stable")
     return summary.reset_index(drop=True)
 
 
