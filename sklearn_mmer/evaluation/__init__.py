@@ -1,5 +1,6 @@
 """Speaker-independent evaluation: metrics, method comparison and plots."""
 
+from ._breakdown import per_class_recall, per_speaker_scores
 from ._compare import compare_methods, modality_columns, summarize
 from ._methods import (
     METHOD_KINDS,
@@ -17,6 +18,8 @@ from ._plots import (
     plot_confusion_matrices,
     plot_method_comparison,
     plot_modality_contribution,
+    plot_per_class_recall,
+    plot_per_speaker,
     save_figures,
 )
 from ._stats import (
@@ -40,9 +43,13 @@ __all__ = [
     "method_kind",
     "method_names",
     "modality_columns",
+    "per_class_recall",
+    "per_speaker_scores",
     "plot_confusion_matrices",
     "plot_method_comparison",
     "plot_modality_contribution",
+    "plot_per_class_recall",
+    "plot_per_speaker",
     "register_method",
     "registered_methods",
     "save_figures",
