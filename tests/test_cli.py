@@ -13,6 +13,7 @@ import pytest
 
 from sklearn_mmer.cli import main
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
+from sklearn_mmer.model_selection import SpeakerKFold
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_METHODS = ["visual", "acoustic", "lexical", "early_fusion", "late_fusion"]
@@ -200,6 +201,12 @@ def bad_csv(tmp_path):
         (["--cv", "session", "--folds", "3"], "--folds sets speaker folds"),
         (["--n-jobs", "0"], "argument --n-jobs: must be a positive number or -1"),
         (["--cv", "loso"], "argument --cv: invalid choice"),
+        (
+            ["--methods", "lexical", "late_fusion", "--reference", "early_fusion"],
+            "--reference early_fusion is not among the compared methods "
+            "(lexical, late_fusion)",
+        ),
+        (["--content-disjoint"], "--content-disjoint needs a 'content' column"),
     ],
 )
 def test_user_errors_get_one_line_and_status_2(args, message, bad_csv, tmp_path):
@@ -327,3 +334,33 @@ def test_bundled_corpus_features_do_not_depend_on_the_modalities_chosen():
     assert "visual" not in lexical.data and "visual" in full.data
     for a, b in zip(full.data["lexical"], lexical.data["lexical"]):
         np.testing.assert_array_equal(a, b)
+
+
+def _with_content(corpus):
+    """Half the utterances read one of 7 script lines; the rest improvised."""
+    n = len(corpus.data)
+    corpus.data["content"] = [
+        f"line{i % 7}" if i % 2 else f"improvised{i}" for i in range(n)
+    ]
+    return corpus
+
+
+def test_content_disjoint_drops_and_reports_training_rows(monkeypatch, tmp_path):
+    import sklearn_mmer.cli as cli
+
+    bundled = cli._bundled_corpus
+    monkeypatch.setattr(cli, "_bundled_corpus", lambda a: _with_content(bundled(a)))
+    args = ["compare", "--n-utterances", 40, "--folds", 2, "--methods", "lexical"]
+    status, _, err = run(*args, "--content-disjoint", "--out", tmp_path, *QUICK)
+    assert status == 0, err
+    X = _with_content(make_multimodal_emotion(40, random_state=0)).data
+    content, speakers = X["content"].to_numpy(), X["speaker"].to_numpy()
+    dropped = [
+        int(np.isin(content[train], content[test]).sum())
+        for train, test in SpeakerKFold(2).split(X, groups=speakers)
+    ]
+    assert sum(dropped) > 0
+    assert (
+        f"content-disjoint ({sum(dropped)} training utterances dropped; per fold "
+        f"{dropped[0]}, {dropped[1]})" in err
+    )
