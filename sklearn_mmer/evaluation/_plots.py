@@ -108,10 +108,7 @@ def plot_method_comparison(
         capsize=4,
         height=0.6,
     )
-    for bar, name in zip(bars, methods):
-        if name == reference:
-            bar.set_edgecolor("black")
-            bar.set_linewidth(1.5)
+    _mark_reference(ax, bars, methods, reference)
     ends = means + np.nan_to_num(high)
     for y, end, text, name in zip(positions, ends, texts, methods):
         text += " *" if name in marked else ""
@@ -124,16 +121,6 @@ def plot_method_comparison(
     spread = "95% CI" if interval == "ci" else "± std"
     ax.set_xlabel(f"{metric_label(metric)} (mean, {spread} over {n_folds} folds)")
     ax.set_title("Methods compared, speaker-independent cross-validation")
-    if reference is not None:
-        ax.annotate(
-            f"* significantly different from {reference} (corrected resampled "
-            "t-test, Holm-adjusted)",
-            xy=(0, 0),
-            xycoords="figure fraction",
-            xytext=(4, 4),
-            textcoords="offset points",
-            fontsize=8,
-        )
     shown = [k for k in dict.fromkeys((kinds or {}).get(m) for m in methods) if k]
     if shown:
         ax.legend(
@@ -146,6 +133,25 @@ def plot_method_comparison(
         )
     ax.grid(axis="x", alpha=0.3)
     return figure
+
+
+def _mark_reference(ax, bars, methods, reference):
+    """Outline the reference's bar and say what the stars mean."""
+    if reference is None:
+        return
+    for bar, name in zip(bars, methods):
+        if name == reference:
+            bar.set_edgecolor("black")
+            bar.set_linewidth(1.5)
+    ax.annotate(
+        f"* significantly different from {reference} (corrected resampled "
+        "t-test, Holm-adjusted)",
+        xy=(0, 0),
+        xycoords="figure fraction",
+        xytext=(4, 4),
+        textcoords="offset points",
+        fontsize=8,
+    )
 
 
 def _error_bars(summary, metric, interval):
