@@ -5,9 +5,11 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
-from sklearn.model_selection._split import GroupsConsumerMixin
 
-from ._split import SpeakerKFold, _n_samples
+from ..utils._columns import CONTENT
+from ..utils._groups import num_samples
+from ..utils._sklearn_compat import GroupsConsumerMixin
+from ._split import SpeakerKFold
 
 
 class ContentDisjointSplit(GroupsConsumerMixin, BaseCrossValidator):
@@ -55,7 +57,7 @@ class ContentDisjointSplit(GroupsConsumerMixin, BaseCrossValidator):
     [1, 2, 1]
     """
 
-    def __init__(self, cv=None, *, content="content"):
+    def __init__(self, cv=None, *, content=CONTENT):
         self.cv = cv
         self.content = content
 
@@ -143,7 +145,7 @@ class ContentDisjointSplit(GroupsConsumerMixin, BaseCrossValidator):
 
     def _content_ids(self, X):
         """Each row's content id as a string, '' where missing."""
-        n_samples = _n_samples(X)
+        n_samples = num_samples(X)
         if isinstance(self.content, str):
             if not hasattr(X, "columns") or self.content not in X.columns:
                 has = list(map(str, getattr(X, "columns", [])))
