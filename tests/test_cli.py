@@ -336,25 +336,29 @@ def test_bundled_corpus_features_do_not_depend_on_the_modalities_chosen():
         np.testing.assert_array_equal(a, b)
 
 
-def _with_content(corpus):
+def scripted_lines(n):
     """Half the utterances read one of 7 script lines; the rest improvised."""
-    n = len(corpus.data)
-    corpus.data["content"] = [
-        f"line{i % 7}" if i % 2 else f"improvised{i}" for i in range(n)
-    ]
-    return corpus
+    return [f"line{i % 7}" if i % 2 else f"improvised{i}" for i in range(n)]
 
 
-def test_content_disjoint_drops_and_reports_training_rows(monkeypatch, tmp_path):
-    import sklearn_mmer.cli as cli
+@pytest.fixture(scope="module")
+def scripted_corpus(tmp_path_factory):
+    """The small corpus in the course-feature layout, with a content column."""
+    X, y = small_corpus()
+    folder = tmp_path_factory.mktemp("scripted")
+    write_feature_table(X, y, folder)
+    table = pd.read_csv(folder / "dataset.csv")
+    table["content"] = scripted_lines(len(table))
+    table.to_csv(folder / "dataset.csv", index=False)
+    return folder
 
-    bundled = cli._bundled_corpus
-    monkeypatch.setattr(cli, "_bundled_corpus", lambda a: _with_content(bundled(a)))
-    args = ["compare", "--n-utterances", 40, "--folds", 2, "--methods", "lexical"]
+
+def test_content_disjoint_drops_and_reports_training_rows(scripted_corpus, tmp_path):
+    args = ["compare", "--data", scripted_corpus, "--folds", 2, "--methods", "lexical"]
     status, _, err = run(*args, "--content-disjoint", "--out", tmp_path, *QUICK)
     assert status == 0, err
-    X = _with_content(make_multimodal_emotion(40, random_state=0)).data
-    content, speakers = X["content"].to_numpy(), X["speaker"].to_numpy()
+    X, _ = small_corpus()
+    content, speakers = np.array(scripted_lines(len(X))), X["speaker"].to_numpy()
     dropped = [
         int(np.isin(content[train], content[test]).sum())
         for train, test in SpeakerKFold(2).split(X, groups=speakers)
