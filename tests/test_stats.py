@@ -5,12 +5,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sklearn_mmer.datasets import make_multimodal_emotion
 from sklearn_mmer.evaluation import (
+    compare_methods,
     compare_to_reference,
     confidence_intervals,
     corrected_resampled_ttest,
     holm_adjust,
+    make_methods,
+    per_speaker_scores,
     score_columns,
+    set_every,
     summarize,
 )
 
@@ -168,6 +173,8 @@ def test_summary_has_intervals_and_skips_failed_folds():
     assert summary.index.tolist() == ["a", "b"]
     assert summary.columns.tolist() == [
         "n_folds",
+        "n_repeats",
+        "n_failed",
         "f1_micro_mean",
         "f1_micro_std",
         "f1_micro_ci_low",
@@ -187,3 +194,85 @@ def test_summary_has_intervals_and_skips_failed_folds():
 def test_score_columns_leave_out_fold_metadata():
     results = fold_results({"a": SCORES}).assign(seed=0, error="", f1_macro=0.5)
     assert score_columns(results) == ["f1_micro", "f1_macro"]
+
+
+@pytest.fixture(scope="module")
+def repeated():
+    """Three methods, three speaker folds, two seeds, on a tiny bundled corpus."""
+    corpus = make_multimodal_emotion(
+        60,
+        n_speakers=6,
+        n_sessions=3,
+        modalities={"acoustic": 6, "lexical": 8},
+        random_state=0,
+    )
+
+    def methods(seed):
+        built = make_methods(
+            ["acoustic", "lexical"],
+            ["acoustic", "lexical", "early_fusion"],
+            random_state=seed,
+        )
+        for method in built.values():
+            set_every(method, "max_epochs", 3)
+        return built
+
+    comparison = compare_methods(
+        methods,
+        corpus.data,
+        corpus.target,
+        corpus.groups,
+        cv=3,
+        n_repeats=2,
+        random_state=0,
+    )
+    return corpus, comparison
+
+
+def test_bundled_summary_intervals_use_the_fold_sizes(repeated):
+    _, comparison = repeated
+    results, summary = comparison.results, comparison.summary.set_index("method")
+    for method, rows in results.groupby("method"):
+        values = rows.f1_micro.to_numpy()
+        assert values.size == 6
+        ratio = rows.n_test.mean() / rows.n_train.mean()
+        half = stats.t.ppf(0.975, 5) * np.sqrt((1 / 6 + ratio) * values.var(ddof=1))
+        assert summary.loc[method, "f1_micro_ci_low"] == pytest.approx(
+            values.mean() - half
+        )
+        assert summary.loc[method, "f1_micro_ci_high"] == pytest.approx(
+            values.mean() + half
+        )
+
+
+def test_bundled_comparisons_pair_repeats_and_folds(repeated):
+    _, comparison = repeated
+    results = comparison.results
+    table = compare_to_reference(results).set_index(["method", "metric"])
+    wide = results.pivot_table(
+        index=["repeat", "fold"], columns="method", values="f1_macro"
+    )
+    for method in ["acoustic", "lexical"]:
+        differences = (wide[method] - wide["early_fusion"]).to_numpy()
+        row = table.loc[(method, "f1_macro")]
+        assert row.n_pairs == 6
+        assert row.difference == pytest.approx(differences.mean())
+        assert row.wilcoxon_p_value == pytest.approx(
+            stats.wilcoxon(np.round(differences, 12)).pvalue
+        )
+        ratio = results.n_test.mean() / results.n_train.mean()
+        t = differences.mean() / np.sqrt((1 / 6 + ratio) * differences.var(ddof=1))
+        assert row.t_p_value == pytest.approx(2 * stats.t.sf(abs(t), 5))
+
+
+def test_bundled_speaker_scores_recombine_into_fold_scores(repeated):
+    corpus, comparison = repeated
+    per_speaker = per_speaker_scores(comparison.predictions, corpus.groups)
+    assert len(per_speaker) == 3 * 2 * 6
+    # micro F1 is accuracy: a fold's is its speakers', weighted by utterances
+    weighted = per_speaker.groupby(["method", "repeat", "fold"]).apply(
+        lambda g: np.average(g.f1_micro, weights=g.n_utterances),
+        include_groups=False,
+    )
+    fold = comparison.results.set_index(["method", "repeat", "fold"]).f1_micro
+    np.testing.assert_allclose(weighted.sort_index(), fold.sort_index())

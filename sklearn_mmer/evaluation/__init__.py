@@ -1,7 +1,10 @@
 """Speaker-independent evaluation: metrics, method comparison and plots."""
 
 from ._breakdown import per_class_recall, per_speaker_scores
-from ._compare import compare_methods, modality_columns, summarize
+from ._checkpoint import ConfigurationMismatchError
+from ._checks import modality_columns
+from ._compare import compare_methods, summarize
+from ._folds import FoldWarning
 from ._methods import (
     METHOD_KINDS,
     Method,
@@ -14,6 +17,7 @@ from ._methods import (
     unregister_method,
 )
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
+from ._outputs import confusion_table, format_table, save_comparison
 from ._plots import (
     plot_confusion_matrices,
     plot_method_comparison,
@@ -31,13 +35,17 @@ from ._stats import (
 )
 
 __all__ = [
+    "ConfigurationMismatchError",
     "METHOD_KINDS",
     "SCORING",
+    "FoldWarning",
     "Method",
     "compare_methods",
     "compare_to_reference",
     "confidence_intervals",
+    "confusion_table",
     "corrected_resampled_ttest",
+    "format_table",
     "holm_adjust",
     "make_methods",
     "method_kind",
@@ -52,6 +60,7 @@ __all__ = [
     "plot_per_speaker",
     "register_method",
     "registered_methods",
+    "save_comparison",
     "save_figures",
     "score_columns",
     "set_every",

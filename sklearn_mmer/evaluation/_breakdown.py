@@ -85,7 +85,7 @@ def per_speaker_scores(predictions, speakers, *, metrics=None):
     repeat = _check_predictions(predictions)
     metrics = SPEAKER_METRICS if metrics is None else dict(metrics)
     speakers = np.asarray(speakers)
-    rows = predictions[ROW_COLUMN].to_numpy()
+    rows = predictions[ROW_COLUMN].to_numpy(dtype=int)
     if rows.size and (rows.min() < 0 or rows.max() >= speakers.shape[0]):
         raise ValueError(
             f"predictions name row {rows.max()}, but speakers has "

@@ -15,6 +15,7 @@ from matplotlib.patches import Patch
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from ._breakdown import plot_per_class_recall, plot_per_speaker
+from ._collect import NOT_METRICS
 from ._compare import summarize
 from ._metrics import metric_label
 
@@ -40,8 +41,8 @@ _FOLD_COLUMNS = ("method", "repeat", "fold", "n_train", "n_test")
 
 
 def _check_metric(results, metric):
-    if metric not in results.columns or metric in ("method", "fold"):
-        metrics = [c for c in results.columns if c not in ("method", "fold")]
+    if metric not in results.columns or metric in NOT_METRICS:
+        metrics = [c for c in results.columns if c not in NOT_METRICS]
         raise ValueError(
             f"metric {metric!r} is not a column of results; choose among {metrics}"
         )
@@ -108,18 +109,18 @@ def plot_method_comparison(
         capsize=4,
         height=0.6,
     )
-    _mark_reference(ax, bars, methods, reference)
     ends = means + np.nan_to_num(high)
     for y, end, text, name in zip(positions, ends, texts, methods):
         text += " *" if name in marked else ""
         text += " (reference)" if name == reference else ""
         ax.text(end + 0.01, y, text, va="center", fontsize=9)
     ax.set_yticks(positions, methods)
-    upper = float(np.nanmax(ends)) if len(ends) else 1.0
+    finite = ends[np.isfinite(ends)]  # methods whose every fit failed have none
+    upper = float(finite.max()) if finite.size else 1.0
     ax.set_xlim(0, max(1.0, upper + 0.35))
-    n_folds = int(summary["n_folds"].max()) if len(summary) else 0
     spread = "95% CI" if interval == "ci" else "± std"
-    ax.set_xlabel(f"{metric_label(metric)} (mean, {spread} over {n_folds} folds)")
+    ax.set_xlabel(f"{metric_label(metric)} (mean, {spread} over {_folds(summary)})")
+    _mark_reference(ax, bars, methods, reference)
     ax.set_title("Methods compared, speaker-independent cross-validation")
     shown = [k for k in dict.fromkeys((kinds or {}).get(m) for m in methods) if k]
     if shown:
@@ -143,15 +144,18 @@ def _mark_reference(ax, bars, methods, reference):
         if name == reference:
             bar.set_edgecolor("black")
             bar.set_linewidth(1.5)
-    ax.annotate(
-        f"* significantly different from {reference} (corrected resampled "
-        "t-test, Holm-adjusted)",
-        xy=(0, 0),
-        xycoords="figure fraction",
-        xytext=(4, 4),
-        textcoords="offset points",
-        fontsize=8,
+    ax.set_xlabel(
+        f"{ax.get_xlabel()}\n* significantly different from {reference} "
+        "(corrected resampled t-test, Holm-adjusted)"
     )
+
+
+def _folds(summary):
+    """'5 folds', or '5 folds x 3 repeats' for a repeated comparison."""
+    n_folds = int(summary["n_folds"].max()) if len(summary) else 0
+    n_repeats = int(summary["n_repeats"].max()) if "n_repeats" in summary else 1
+    text = f"{n_folds} folds"
+    return text + (f" x {n_repeats} repeats" if n_repeats > 1 else "")
 
 
 def _error_bars(summary, metric, interval):
@@ -213,7 +217,7 @@ def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None
     ['text', 'audio']
     """
     if metrics is None:
-        metrics = [c for c in results.columns if c not in ("method", "fold")]
+        metrics = [c for c in results.columns if c not in NOT_METRICS]
         metrics = [m for m in metrics if m != "fit_seconds"]
     for metric in metrics:
         _check_metric(results, metric)
@@ -326,6 +330,10 @@ def plot_confusion_matrices(confusion_matrices, labels, *, methods=None):
             im_kw={"vmin": 0, "vmax": 1},
             text_kw={"fontsize": 8},
         )
+        # scikit-learn picks the text colour against this panel's own range;
+        # on the shared 0-1 scale, dark text is readable up to 0.6
+        for (i, j), text in np.ndenumerate(display.text_):
+            text.set_color("white" if rates[i, j] > 0.6 else "black")
         image = display.im_
         ax.set_title(name)
         ax.set_xlabel("predicted")
@@ -372,10 +380,10 @@ def save_figures(
         marked on the method comparison.
     per_speaker : DataFrame or None, default=None
         Scores per held-out speaker (:func:`per_speaker_scores`); drawn as
-        ``per_speaker.png`` when given.
+        ``per_speaker.png`` when given and not empty.
     recall : DataFrame or None, default=None
         Recall per class (:func:`per_class_recall`); drawn as
-        ``per_class_recall.png`` when given.
+        ``per_class_recall.png`` when given and not empty.
 
     Returns
     -------
@@ -407,9 +415,10 @@ def save_figures(
     figures["confusion_matrices"] = plot_confusion_matrices(
         comparison.confusion_matrices, comparison.labels
     )
-    if per_speaker is not None:
+    # with every fit failed, there is no prediction to break down
+    if per_speaker is not None and len(per_speaker):
         figures["per_speaker"] = plot_per_speaker(per_speaker, metric=metric)
-    if recall is not None:
+    if recall is not None and len(recall):
         figures["per_class_recall"] = plot_per_class_recall(recall)
     paths = []
     for name, figure in figures.items():

@@ -16,21 +16,12 @@ import pandas as pd
 from scipy import stats
 from sklearn.utils import Bunch
 
-#: Columns of a results table that describe a fold, not a score of it.
-NON_SCORE_COLUMNS = (
-    "method",
-    "repeat",
-    "fold",
-    "seed",
-    "n_train",
-    "n_test",
-    "fit_seconds",
-    "error",
-    "warnings",
-    "best_params",
-)
+from ._collect import NOT_METRICS
 
-#: Column of the reference method in a comparisons table.
+#: Columns of a results table that describe a fold, not a score of it.
+NON_SCORE_COLUMNS = (*NOT_METRICS, "fit_seconds")
+
+#: Columns of the comparisons table.
 COMPARISON_COLUMNS = [
     "method",
     "reference",
@@ -394,7 +385,10 @@ def _paired(own, base, metric, confidence, test_train_ratio):
     if len(differences) >= 2:
         # scores are fractions of utterances: round away the float noise of
         # subtraction so that equal differences tie and equal scores give 0
-        test = stats.wilcoxon(np.round(differences, 12))
+        # scipy's normal approximation divides by zero when a single
+        # difference is non-zero; its answer (p = 1) is right, the warning noise
+        with np.errstate(invalid="ignore", divide="ignore"):
+            test = stats.wilcoxon(np.round(differences, 12))
         wilcoxon_statistic, wilcoxon_p = float(test.statistic), float(test.pvalue)
     return {
         "n_pairs": t.n,
