@@ -100,6 +100,19 @@ def build_parser():
         help=f"number of speaker folds (default {DEFAULT_FOLDS})",
     )
     compare.add_argument(
+        "--content-disjoint",
+        action="store_true",
+        help="drop from each training fold the utterances whose content (the "
+        "corpus's 'content' column: script line or transcript) occurs in the "
+        "test fold",
+    )
+    compare.add_argument(
+        "--reference",
+        metavar="NAME",
+        help="method every other is compared with (difference, 95%% CI, "
+        "Holm-adjusted p; default early_fusion when it is run)",
+    )
+    compare.add_argument(
         "--out",
         type=_folder_name,
         default=DEFAULT_OUT,
@@ -224,6 +237,7 @@ def run_compare(args):
     """``mmer compare``: load, cross-validate, print and write the results."""
     from ._cli_runs import Progress, check_outputs, report_failures, resume_command
     from .evaluation import (
+        compare_to_reference,
         format_table,
         make_methods,
         method_kind,
@@ -240,6 +254,7 @@ def run_compare(args):
         names = method_names(modalities, args.methods)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    reference = _reference(args, names)
 
     def methods(seed):
         built = make_methods(modalities, names, random_state=seed)
@@ -277,10 +292,20 @@ def run_compare(args):
     progress.close()
     seconds = time.perf_counter() - start
 
-    print(format_table(comparison.summary))
+    comparisons = (
+        compare_to_reference(comparison.results, reference) if reference else None
+    )
+    print(format_table(comparison.summary, comparisons))
     kinds = {name: method_kind(name, modalities) for name in names}
     try:
-        written = save_comparison(comparison, out, modalities=modalities, kinds=kinds)
+        written = save_comparison(
+            comparison,
+            out,
+            modalities=modalities,
+            kinds=kinds,
+            reference=reference,
+            speakers=groups,
+        )
     except OSError as error:
         print(f"mmer: error: --out {out}: {error.strerror or error}", file=sys.stderr)
         return EXIT_FAILED
@@ -435,7 +460,44 @@ def _check_known_modalities(asked, available):
         raise UsageError(f"--modalities names a modality twice: {' '.join(asked)}")
 
 
+def _reference(args, names):
+    """The method of ``--reference``, early_fusion by default; None for none."""
+    if args.reference is None:
+        return "early_fusion" if "early_fusion" in names else None
+    if args.reference not in names:
+        raise UsageError(
+            f"--reference {args.reference} is not among the compared methods "
+            f"({', '.join(names)}); add it to --methods or choose one of them"
+        )
+    return args.reference
+
+
 def _splitter(args, X, groups):
+    """The folds of ``--cv``/``--folds``, content-disjoint when asked."""
+    cv, text = _speaker_splitter(args, X, groups)
+    if not args.content_disjoint:
+        return cv, text
+    from .model_selection import ContentDisjointSplit
+
+    if "content" not in X.columns:
+        raise UsageError(
+            "--content-disjoint needs a 'content' column in the corpus (a "
+            "'content' or 'transcript' column of dataset.csv); this corpus has "
+            "none"
+        )
+    cv = ContentDisjointSplit(cv)
+    try:
+        dropped = cv.n_dropped(X, groups=groups)
+    except ValueError as error:
+        raise UsageError(f"--content-disjoint: {_first_line(error)}") from None
+    per_fold = ", ".join(str(n) for n in dropped)
+    return cv, (
+        f"{text}, content-disjoint ({dropped.sum()} training utterances dropped; "
+        f"per fold {per_fold})"
+    )
+
+
+def _speaker_splitter(args, X, groups):
     from .model_selection import LeaveOneSessionOut, SpeakerKFold
 
     n_speakers = len(np.unique(groups))

@@ -1,5 +1,6 @@
 """Speaker-independent evaluation: metrics, method comparison and plots."""
 
+from ._breakdown import per_class_recall, per_speaker_scores
 from ._checkpoint import ConfigurationMismatchError
 from ._checks import modality_columns
 from ._compare import compare_methods, summarize
@@ -21,7 +22,16 @@ from ._plots import (
     plot_confusion_matrices,
     plot_method_comparison,
     plot_modality_contribution,
+    plot_per_class_recall,
+    plot_per_speaker,
     save_figures,
+)
+from ._stats import (
+    compare_to_reference,
+    confidence_intervals,
+    corrected_resampled_ttest,
+    holm_adjust,
+    score_columns,
 )
 
 __all__ = [
@@ -31,19 +41,28 @@ __all__ = [
     "FoldWarning",
     "Method",
     "compare_methods",
+    "compare_to_reference",
+    "confidence_intervals",
     "confusion_table",
+    "corrected_resampled_ttest",
     "format_table",
+    "holm_adjust",
     "make_methods",
     "method_kind",
     "method_names",
     "modality_columns",
+    "per_class_recall",
+    "per_speaker_scores",
     "plot_confusion_matrices",
     "plot_method_comparison",
     "plot_modality_contribution",
+    "plot_per_class_recall",
+    "plot_per_speaker",
     "register_method",
     "registered_methods",
     "save_comparison",
     "save_figures",
+    "score_columns",
     "set_every",
     "summarize",
     "unregister_method",

@@ -11,44 +11,60 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._breakdown import per_class_recall, per_speaker_scores
 from ._files import write_atomically
 from ._plots import save_figures
+from ._stats import compare_to_reference
 
-#: CSV files :func:`save_comparison` writes.
+#: CSV files :func:`save_comparison` writes (``comparisons.csv`` with a
+#: reference, ``per_speaker.csv`` with speakers).
 TABLE_FILES = (
     "results.csv",
     "summary.csv",
     "confusion_matrices.csv",
     "predictions.csv",
+    "comparisons.csv",
+    "per_speaker.csv",
+    "per_class_recall.csv",
 )
 
 
-def format_table(summary):
-    """The summary as a text table: mean ± std per metric, best method first.
+def format_table(summary, comparisons=None):
+    """The summary as a text table, best method first, and the paired comparisons.
 
     Parameters
     ----------
     summary : DataFrame
         ``compare_methods(...).summary`` (or :func:`summarize` of results).
+    comparisons : DataFrame or None, default=None
+        Paired comparisons against a reference, from
+        :func:`compare_to_reference`; when given, a second table follows,
+        for the summary's first metric: each method's mean difference from
+        the reference, its corrected 95% interval and the Holm-adjusted
+        p-values of the corrected t-test and of the Wilcoxon test (``*``
+        where the difference is significant).
 
     Returns
     -------
     table : str
-        Aligned columns, one line per method; a metric without any score
+        Aligned columns, one line per method: mean ± std per metric, and the
+        95% interval of the first metric's mean; a metric without any score
         (every fit failed) shows ``failed``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from sklearn_mmer.evaluation import format_table, summarize
-    >>> results = pd.DataFrame({"method": ["a", "a"], "fold": [1, 2],
-    ...                         "f1_micro": [0.5, 0.7]})
+    >>> results = pd.DataFrame({"method": ["a"] * 4, "fold": [1, 2, 3, 4],
+    ...                         "f1_micro": [0.5, 0.7, 0.6, 0.6]})
     >>> print(format_table(summarize(results)))
-    method       f1_micro
-    a       0.600 ± 0.100
+    method       f1_micro          95% CI
+    a       0.600 ± 0.071  [0.402, 0.798]
     """
     metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
-    header = ["method", *metrics]
+    first = metrics[0] if metrics else None
+    with_ci = first is not None and f"{first}_ci_low" in summary.columns
+    header = ["method", *metrics[:1], *(["95% CI"] if with_ci else []), *metrics[1:]]
     rows = []
     for _, row in summary.iterrows():
         cells = [str(row["method"])]
@@ -58,16 +74,63 @@ def format_table(summary):
             cells.append(
                 "failed" if pd.isna(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
             )
+            if metric == first and with_ci:
+                low, high = row[f"{first}_ci_low"], row[f"{first}_ci_high"]
+                cells.append("failed" if pd.isna(mean) else _interval(low, high))
         rows.append(cells)
-    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
-    lines = [
+    table = _aligned([header, *rows])
+    if comparisons is not None and len(comparisons) and first is not None:
+        order = summary["method"].tolist()
+        table += "\n\n" + _comparisons_table(comparisons, first, order)
+    return table
+
+
+def _comparisons_table(comparisons, metric, order):
+    """Differences from the reference on one metric, as aligned text."""
+    rows = comparisons[comparisons["metric"] == metric]
+    # in the summary's order, best first
+    rank = {method: k for k, method in enumerate(order)}
+    rows = rows.sort_values("method", key=lambda m: m.map(rank), kind="stable")
+    reference = comparisons["reference"].iloc[0]
+    title = (
+        f"{metric} minus {reference}, over {rows['n_pairs'].max()} pairs of fold "
+        f"scores; p Holm-adjusted over {len(rows)} methods; * significant"
+    )
+    lines = [["method", "difference", "95% CI", "p (t-test)", "p (Wilcoxon)", ""]]
+    for _, row in rows.iterrows():
+        lines.append(
+            [
+                str(row["method"]),
+                _number(row["difference"], signed=True),
+                _interval(row["ci_low"], row["ci_high"], signed=True),
+                _number(row["t_p_adjusted"]),
+                _number(row["wilcoxon_p_adjusted"]),
+                "*" if row["significant"] else "",
+            ]
+        )
+    return title + "\n" + _aligned(lines)
+
+
+def _number(value, *, signed=False):
+    return "n/a" if pd.isna(value) else f"{value:{'+' if signed else ''}.3f}"
+
+
+def _interval(low, high, *, signed=False):
+    if pd.isna(low) or pd.isna(high):
+        return "n/a"
+    return f"[{_number(low, signed=signed)}, {_number(high, signed=signed)}]"
+
+
+def _aligned(lines):
+    """Rows of cells as text: the first column left-aligned, the rest right."""
+    widths = [max(len(r[k]) for r in lines) for k in range(len(lines[0]))]
+    return "\n".join(
         "  ".join(
             cell.ljust(w) if k == 0 else cell.rjust(w)
             for k, (cell, w) in enumerate(zip(cells, widths))
         ).rstrip()
-        for cells in [header, *rows]
-    ]
-    return "\n".join(lines)
+        for cells in lines
+    )
 
 
 def confusion_table(comparison):
@@ -100,7 +163,15 @@ def confusion_table(comparison):
 
 
 def save_comparison(
-    comparison, out, *, modalities=None, kinds=None, metric="f1_micro", figures=True
+    comparison,
+    out,
+    *,
+    modalities=None,
+    kinds=None,
+    metric="f1_micro",
+    figures=True,
+    reference=None,
+    speakers=None,
 ):
     """Write a comparison's tables and figures to a folder.
 
@@ -122,6 +193,13 @@ def save_comparison(
         Metric of the method-comparison figure.
     figures : bool, default=True
         Whether to draw the PNG figures besides the CSV files.
+    reference : str or None, default=None
+        Method every other is compared with in ``comparisons.csv`` (see
+        :func:`compare_to_reference`); None means ``early_fusion`` when it
+        was run, and no comparisons otherwise.
+    speakers : array-like of shape (n_samples,) or None, default=None
+        Speaker of each row of the compared X (the comparison's ``groups``),
+        for ``per_speaker.csv``; not written when None.
 
     Returns
     -------
@@ -129,8 +207,11 @@ def save_comparison(
         The files written: ``results.csv`` (``comparison.results``),
         ``summary.csv``, ``confusion_matrices.csv`` (see
         :func:`confusion_table`), ``predictions.csv``
-        (``comparison.predictions``), then the figures of
-        :func:`save_figures`.
+        (``comparison.predictions``), ``comparisons.csv`` (with a reference,
+        see :func:`compare_to_reference`), ``per_speaker.csv`` (with
+        ``speakers``, see :func:`per_speaker_scores`),
+        ``per_class_recall.csv`` (see :func:`per_class_recall`), then the
+        figures of :func:`save_figures`.
 
     Examples
     --------
@@ -147,7 +228,8 @@ def save_comparison(
     ...     X, y, np.repeat(["s1", "s2", "s3"], 4), cv=3)
     >>> with tempfile.TemporaryDirectory() as out:
     ...     [p.name for p in save_comparison(comparison, out, figures=False)]
-    ['results.csv', 'summary.csv', 'confusion_matrices.csv', 'predictions.csv']
+    ['results.csv', 'summary.csv', 'confusion_matrices.csv', 'predictions.csv', \
+'per_class_recall.csv']
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -157,6 +239,8 @@ def save_comparison(
         "confusion_matrices.csv": confusion_table(comparison),
         "predictions.csv": comparison.predictions,
     }
+    analysis = _analysis_tables(comparison, reference=reference, speakers=speakers)
+    tables.update({f"{name}.csv": table for name, table in analysis.items()})
     paths = []
     for name, table in tables.items():
         paths.append(write_atomically(out / name, _csv_writer(table)))
@@ -164,12 +248,35 @@ def save_comparison(
         # drawn in a hidden folder beside the results, then renamed into place
         with tempfile.TemporaryDirectory(dir=out, prefix=".figures.") as staging:
             drawn = save_figures(
-                comparison, staging, modalities=modalities, kinds=kinds, metric=metric
+                comparison,
+                staging,
+                modalities=modalities,
+                kinds=kinds,
+                metric=metric,
+                comparisons=analysis.get("comparisons"),
+                per_speaker=analysis.get("per_speaker"),
+                recall=analysis.get("per_class_recall"),
             )
             for path in drawn:
                 os.replace(path, out / path.name)
                 paths.append(out / path.name)
     return paths
+
+
+def _analysis_tables(comparison, *, reference=None, speakers=None):
+    """``comparisons`` (with a reference), ``per_speaker`` (with speakers) and
+    ``per_class_recall`` tables of a comparison, by name, in that order."""
+    methods = list(dict.fromkeys(comparison.results["method"]))
+    if reference is None and "early_fusion" in methods:
+        reference = "early_fusion"
+    tables = {}
+    if reference is not None:
+        tables["comparisons"] = compare_to_reference(comparison.results, reference)
+    predictions = comparison.predictions
+    if speakers is not None:
+        tables["per_speaker"] = per_speaker_scores(predictions, speakers)
+    tables["per_class_recall"] = per_class_recall(predictions, comparison.labels)
+    return tables
 
 
 def _csv_writer(table):
