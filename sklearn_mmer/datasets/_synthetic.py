@@ -6,8 +6,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from . import _synthetic_hard as hard
 from ._base import empty_issues
 
 #: Utterance counts of IEMOCAP's four-class task (without "excited"), used as the
@@ -164,6 +165,7 @@ def _modality_cells(
         "vector_modalities": ["array-like"],
         "signal": [dict, Interval(Real, 0, None, closed="left"), None],
         "speaker_variation": [Interval(Real, 0, None, closed="left")],
+        "difficulty": [StrOptions({"standard", "hard"})],
         "random_state": ["random_state"],
         "return_X_y": ["boolean"],
     },
@@ -180,6 +182,7 @@ def make_multimodal_emotion(
     vector_modalities=("lexical",),
     signal=None,
     speaker_variation=1.0,
+    difficulty="standard",
     random_state=None,
     return_X_y=False,
 ):
@@ -247,6 +250,17 @@ def make_multimodal_emotion(
         2.6, and 1.5 for any other name.
     speaker_variation : float, default=1.0
         Multiplies every speaker effect; 0 makes speakers interchangeable.
+    difficulty : {"standard", "hard"}, default="standard"
+        ``"hard"`` gives a corpus to develop methods against that is harder in
+        the ways real corpora are: each speaker has its own mix of emotions and
+        stronger speaker effects (1.8 times ``speaker_variation``), 15% of the
+        utterances have features of a confusable emotion of the same arousal
+        (anger/happiness, sadness/neutral) under their own label, the visual
+        modality is weak (default signal 0.3), and each
+        ``vector_modalities`` modality (the text) becomes a sequence of 8-30
+        token vectors of which about 15% are emotion keywords and the rest
+        filler words shared by every emotion. The defaults of ``signal`` are
+        then visual 0.3, acoustic 1.5, lexical 2.6.
     random_state : int, RandomState instance or None, default=None
         Seeds the generator, for a reproducible corpus.
     return_X_y : bool, default=False
@@ -323,16 +337,16 @@ def make_multimodal_emotion(
         n_frames = (n_frames, n_frames)
     if isinstance(vector_modalities, str):
         vector_modalities = (vector_modalities,)
+    defaults = hard.HARD_SIGNAL if difficulty == "hard" else DEFAULT_SIGNAL
     if isinstance(signal, dict):
         _check_mapping(signal, "signal", keys=modalities)
         if any(not isinstance(v, Real) or v < 0 for v in signal.values()):
             raise ValueError(f"signal values must be numbers >= 0; got {signal}")
         strengths = {
-            m: signal.get(m, DEFAULT_SIGNAL.get(m, _FALLBACK_SIGNAL))
-            for m in modalities
+            m: signal.get(m, defaults.get(m, _FALLBACK_SIGNAL)) for m in modalities
         }
     elif signal is None:
-        strengths = {m: DEFAULT_SIGNAL.get(m, _FALLBACK_SIGNAL) for m in modalities}
+        strengths = {m: defaults.get(m, _FALLBACK_SIGNAL) for m in modalities}
     else:
         strengths = dict.fromkeys(modalities, float(signal))
     if n_sessions > n_speakers:
@@ -350,14 +364,34 @@ def make_multimodal_emotion(
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     rng = np.random.default_rng(seed)
     speakers, speaker_sessions = _speaker_ids(n_speakers, n_sessions)
-    speaker_of = np.sort(rng.permutation(np.arange(n_utterances) % n_speakers))
-    codes = rng.permutation(np.repeat(np.arange(len(target_names)), counts))
+    if difficulty == "hard":
+        codes = rng.permutation(np.repeat(np.arange(len(target_names)), counts))
+        speaker_of = hard.speakers_by_mix(rng, codes, n_speakers)
+        order = np.argsort(speaker_of, kind="stable")
+        codes, speaker_of = codes[order], speaker_of[order]
+        feature_codes = hard.ambiguous_codes(rng, codes, target_names)
+        speaker_variation = speaker_variation * hard.HARD_SPEAKER_VARIATION
+    else:
+        speaker_of = np.sort(rng.permutation(np.arange(n_utterances) % n_speakers))
+        codes = rng.permutation(np.repeat(np.arange(len(target_names)), counts))
+        feature_codes = codes
     spread = np.asarray(
         [_AROUSAL_SPREAD.get(c, 1.0) for c in target_names], dtype=np.float32
     )
 
     columns = {}
     for modality, width in modalities.items():
+        if difficulty == "hard" and modality in vector_modalities:
+            columns[modality] = hard.token_cells(
+                rng,
+                width=width,
+                signal=strengths[modality],
+                codes=feature_codes,
+                speaker_of=speaker_of,
+                n_speakers=n_speakers,
+                variation=speaker_variation,
+            )
+            continue
         frames = None
         if modality not in vector_modalities:
             frames = rng.integers(n_frames[0], n_frames[1] + 1, size=n_utterances)
@@ -365,7 +399,7 @@ def make_multimodal_emotion(
             rng,
             width=width,
             signal=strengths[modality],
-            codes=codes,
+            codes=feature_codes,
             speaker_of=speaker_of,
             n_speakers=n_speakers,
             frames=frames,
@@ -397,7 +431,8 @@ def make_multimodal_emotion(
             n_frames,
             target_names,
             counts,
-        ),
+        )
+        + (hard.DESCRIPTION if difficulty == "hard" else ""),
     )
 
 

@@ -17,6 +17,7 @@ from ..fusion import (
     make_stacking_fusion,
 )
 from ..neural import AttentionFusionClassifier, MLPClassifier, SequenceClassifier
+from ._stronger import STRONGER_METHODS
 
 #: What a method is; the plots use it to tell unimodal from fusion methods.
 METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "other")
@@ -435,6 +436,15 @@ for _name, _factory, _kind, _description in [
         description=_description,
         kind=_kind,
         transductive="speaker_norm" in _name,
+    )
+
+for _name, _factory, _kind, _description, _transductive in STRONGER_METHODS:
+    register_method(
+        _name,
+        _factory,
+        description=_description,
+        kind=_kind,
+        transductive=_transductive,
     )
 
 
