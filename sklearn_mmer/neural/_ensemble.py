@@ -17,6 +17,20 @@ from torch.nn import functional as F
 from ._base import TRAINING_CONSTRAINTS, check_device, validation_split
 from ._mlp import check_hidden_dims
 
+_TRAINING_PARAMETERS = (
+    "lr",
+    "weight_decay",
+    "batch_size",
+    "max_epochs",
+    "early_stopping",
+    "validation_fraction",
+    "patience",
+    "class_weight",
+    "device",
+    "random_state",
+    "verbose",
+)
+
 
 class EnsembleMLPModule(nn.Module):
     """``n_members`` MLPs with stacked weights, evaluated together.
@@ -178,7 +192,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         "n_members": [Interval(Integral, 1, None, closed="left")],
         "bootstrap": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        **TRAINING_CONSTRAINTS,
+        **{k: TRAINING_CONSTRAINTS[k] for k in _TRAINING_PARAMETERS},
     }
 
     #: rows per forward pass at prediction (and validation) time
