@@ -72,7 +72,8 @@ def main():
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    X, y, speakers = make_multimodal_emotion(random_state=args.seed, return_X_y=True)
+    X, y = make_multimodal_emotion(random_state=args.seed, return_X_y=True)
+    speakers = X["speaker"].to_numpy()
     train, test = next(SpeakerKFold(5).split(X, y, speakers))
     features = make_early_fusion(MODALITIES)[:-1]
     X_train = features.fit_transform(X.iloc[train]).astype(np.float32)
