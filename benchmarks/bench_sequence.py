@@ -49,8 +49,9 @@ def methods_part(args):
         "registered settings"
     )
     for name, row in means.iterrows():
+        gain = row.f1_micro - base.f1_micro
         print(
-            f"{name:>14}: F1-micro {row.f1_micro:.4f} ({row.f1_micro - base.f1_micro:+.4f})"
+            f"{name:>14}: F1-micro {row.f1_micro:.4f} ({gain:+.4f})"
             f"  fit {row.fit_seconds:7.1f} s/fold  "
             f"{row.fit_seconds / base.fit_seconds:5.2f}x early fusion"
         )
