@@ -1,9 +1,14 @@
 """What keeps sequence models fast: length bucketing and flushed subnormals."""
 
+import warnings
+
 import numpy as np
+import pandas as pd
+import pytest
 import torch
 from skorch.dataset import Dataset
 
+from sklearn_mmer.neural import SequenceClassifier
 from sklearn_mmer.neural._buckets import LengthBucketIterator, longest_lengths
 from sklearn_mmer.neural._loader import TensorBatchIterator
 from sklearn_mmer.neural._numerics import denormals_flushed, flush_denormals
@@ -82,3 +87,43 @@ def test_flush_denormals_leaves_a_callers_flushing_on():
         assert denormals_flushed()
     finally:
         torch.set_flush_denormal(False)
+
+
+def test_sequence_classifier_trains_with_subnormals_flushed(tiny_corpus, monkeypatch):
+    from sklearn_mmer.neural import _modules_fusion
+
+    seen = []
+    forward = _modules_fusion.SequenceModule.forward
+
+    def recording(self, **inputs):
+        seen.append(denormals_flushed())
+        return forward(self, **inputs)
+
+    monkeypatch.setattr(_modules_fusion.SequenceModule, "forward", recording)
+    X, y, _ = tiny_corpus
+    clf = SequenceClassifier(["acoustic"], hidden_dim=8, max_epochs=1, random_state=0)
+    clf.fit(X, y).predict(X)
+    assert seen and all(seen)
+    assert not denormals_flushed()
+    assert clf.net_.iterator_train is LengthBucketIterator
+
+
+def test_sequence_early_stopping_holds_out_speakers_of_x(tiny_corpus):
+    X, y, speakers = tiny_corpus
+    clf = SequenceClassifier(
+        ["lexical"], hidden_dim=8, max_epochs=2, early_stopping=True, random_state=0
+    ).fit(X, y)
+    held_out = set(speakers[clf.validation_indices_])
+    assert held_out
+    assert not held_out & set(np.delete(speakers, clf.validation_indices_))
+
+
+def test_sequence_classifier_warns_on_long_sequences():
+    rng = np.random.RandomState(0)
+    y = np.array(["a", "b"] * 2)
+    X = pd.DataFrame({"acoustic": [rng.normal(size=(n, 1)) for n in (3, 4, 5, 1001)]})
+    with pytest.warns(UserWarning, match="'acoustic' has 1001 frames.*max_length"):
+        SequenceClassifier(hidden_dim=4, max_epochs=1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SequenceClassifier(hidden_dim=4, max_epochs=1, max_length=50).fit(X, y)

@@ -26,6 +26,16 @@ from ..neural import MLPClassifier, MLPEnsembleClassifier
 #: docs/stronger_methods.md)
 REGULARISED = {"dropout": 0.5, "weight_decay": 1e-3, "max_epochs": 30}
 
+#: training of the ``gru`` and ``transformer`` methods: stop when the loss on
+#: held-out training speakers (from X's speaker column) has not improved for 5
+#: epochs, keeping the best epoch; the weight decay of the regularised MLPs
+SEQUENCE_TRAINING = {
+    "early_stopping": True,
+    "validation_fraction": 0.2,
+    "patience": 5,
+    "weight_decay": 1e-3,
+}
+
 #: what ``tuned_early_fusion`` searches, and how
 TUNING_GRID = {
     "mlpclassifier__dropout": [0.2, 0.5],

@@ -113,6 +113,9 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     #: rows per forward pass at prediction (and validation) time
     _predict_batch_size = 1024
 
+    #: how training batches are drawn (sequence models group them by length)
+    _iterator_train = TensorBatchIterator
+
     def _encode_targets(self, y):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -186,7 +189,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 max_epochs=self.max_epochs,
                 train_split=train_split,
                 callbacks=callbacks,
-                iterator_train=TensorBatchIterator,
+                iterator_train=self._iterator_train,
                 iterator_valid=TensorBatchIterator,
                 # prediction has no gradient to average: larger batches mean
                 # fewer parallel regions, which matters on small, busy machines
