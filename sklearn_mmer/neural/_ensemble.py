@@ -5,15 +5,15 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 from torch.nn import functional as F
 
+from ..utils._sklearn_compat import Interval, fit_context
 from ._base import TRAINING_CONSTRAINTS, check_device, validation_split
 from ._mlp import check_hidden_dims
 
@@ -233,7 +233,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None):
         """Train the members.
 
