@@ -139,7 +139,7 @@ def test_stacking_rejects_bad_members_and_folds(tiny_corpus):
     X, y, speakers = tiny_corpus
     no_proba = StackingFusionClassifier([("svc", LinearSVC())])
     with pytest.raises(ValueError, match="member 'svc' \\(LinearSVC\\) has no"):
-        no_proba.fit(X[["lexical"]].map(np.mean), y)
+        no_proba.fit(X[["lexical"]].apply(lambda column: column.map(np.mean)), y)
     one = X[speakers == "spk00"]
     with pytest.raises(ValueError, match="at least 2 training speakers; got 1"):
         make_stacking_fusion(["lexical"]).fit(one, y[speakers == "spk00"])
