@@ -91,6 +91,7 @@ def _summary(kept, n_rows, faults, errors):
         "target_names": ["array-like"],
         "errors": [StrOptions({"skip", "raise", "keep"})],
         "return_X_y": ["boolean"],
+        "require_labels": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -101,6 +102,7 @@ def load_feature_table(
     target_names=("anger", "sadness", "happiness", "neutral"),
     errors="skip",
     return_X_y=False,
+    require_labels=True,
 ):
     """Load a corpus in the course-feature layout (``dataset.csv`` + ``.npy`` files).
 
@@ -163,6 +165,11 @@ def load_feature_table(
         faults whenever there are any.
     return_X_y : bool, default=False
         Return ``(X, y, groups)`` instead of a Bunch.
+    require_labels : bool, default=True
+        Whether the CSV must have ``emotion_labels``. With False, a CSV
+        without that column loads with ``target`` (y) None: new utterances
+        for a fitted model to predict. A CSV that has the column is read
+        (and its labels checked) either way.
 
     Returns
     -------
@@ -215,16 +222,25 @@ def load_feature_table(
     source = open_source(path)
     try:
         return _load(
-            source, os.fspath(path), modalities, target_names, errors, return_X_y
+            source,
+            os.fspath(path),
+            modalities,
+            target_names,
+            errors,
+            return_X_y,
+            require_labels,
         )
     finally:
         source.close()
 
 
-def _load(source, path, modalities, target_names, errors, return_X_y):
+def _load(source, path, modalities, target_names, errors, return_X_y, require_labels):
     table = source.read_csv(dtype=str, keep_default_na=False, encoding="utf-8-sig")
     table.columns = [str(c).strip() for c in table.columns]
-    missing = [c for c in (ID_COLUMN, SPEAKER_COLUMN, LABEL_COLUMN) if c not in table]
+    required = (ID_COLUMN, SPEAKER_COLUMN, LABEL_COLUMN)
+    if not require_labels:
+        required = required[:2]
+    missing = [c for c in required if c not in table]
     if missing:
         raise ValueError(
             f"{CSV_NAME} lacks the column(s) {missing}; the course-feature layout "
@@ -234,7 +250,9 @@ def _load(source, path, modalities, target_names, errors, return_X_y):
     modalities = _select_modalities(table.columns, modalities)
     ids = [v.strip() for v in table[ID_COLUMN]]
     speakers = [v.strip() for v in table[SPEAKER_COLUMN]]
-    labels = [v.strip() for v in table[LABEL_COLUMN]]
+    labels = None
+    if LABEL_COLUMN in table:
+        labels = [v.strip() for v in table[LABEL_COLUMN]]
     paths = {m: list(table[m + FEATURE_SUFFIX]) for m in modalities}
     n_rows = len(table)
     del table
@@ -262,7 +280,8 @@ def _load(source, path, modalities, target_names, errors, return_X_y):
                     "duplicate id",
                     f"first at {CSV_NAME} line {first_row_of[ids[row]] + 2}",
                 )
-            names[row] = _parse_label(labels[row], target_names)
+            if labels is not None:
+                names[row] = _parse_label(labels[row], target_names)
         except Fault as fault:
             record(row, None, fault, line)
             row_ok[row] = False
@@ -310,7 +329,7 @@ def _load(source, path, modalities, target_names, errors, return_X_y):
     sessions = parse_sessions(list(index), list(groups))
     if sessions is not None:
         X["session"] = sessions
-    y = np.asarray([names[r] for r in kept], dtype=object)
+    y = None if labels is None else np.asarray([names[r] for r in kept], dtype=object)
 
     faults.sort(key=lambda f: f[0])
     issues = empty_issues()
@@ -341,7 +360,7 @@ def _load(source, path, modalities, target_names, errors, return_X_y):
 
 
 def _describe(path, X, y, modalities, target_names, n_rows, n_faults):
-    counts = Counter(y)
+    counts = Counter([] if y is None else y)
     shapes = []
     for m in modalities:
         present = [a for a in X[m] if a is not None]
