@@ -142,6 +142,10 @@ def build_parser():
         description="List the methods mmer compare can run.",
     )
     methods.set_defaults(run=run_methods)
+
+    from ._cli_models import add_model_commands
+
+    add_model_commands(commands)
     return parser
 
 

@@ -15,7 +15,7 @@ from ._container import (
 from ._errors import ModelFileError
 from ._nets import reassemble, take_apart
 from ._trusted import TRUSTED_PACKAGES, trusted_types
-from ._values import data_summary, jsonable, versions
+from ._values import check_input, data_summary, jsonable, versions
 
 SKELETON = "skeleton.skops"
 PARAMS = "params.json"
@@ -24,6 +24,7 @@ __all__ = [
     "FORMAT_VERSION",
     "TRUSTED_PACKAGES",
     "ModelFileError",
+    "check_input",
     "load",
     "read_manifest",
     "save",

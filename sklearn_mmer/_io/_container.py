@@ -45,7 +45,7 @@ def write_container(path, manifest, members):
     }
     partial = path.with_name(path.name + ".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
         for name, data in members.items():
             archive.writestr(name, data)
     partial.replace(path)
@@ -63,7 +63,8 @@ def read_container(path):
                 raise ModelFileError(f"{path}: member {doubled[0]!r} appears twice")
             if MANIFEST not in names:
                 raise ModelFileError(
-                    f"{path}: no {MANIFEST}; not an sklearn-mmer model file"
+                    f"{path}: no {MANIFEST}; not an sklearn-mmer model file, "
+                    "or a truncated one"
                 )
             manifest = _parse_manifest(path, archive.read(MANIFEST))
             listed = manifest["members"]
@@ -96,7 +97,7 @@ def read_manifest_only(path):
             return _parse_manifest(path, archive.read(MANIFEST))
     except KeyError:
         raise ModelFileError(
-            f"{path}: no {MANIFEST}; not an sklearn-mmer model file"
+            f"{path}: no {MANIFEST}; not an sklearn-mmer model file, or a truncated one"
         ) from None
     except zipfile.BadZipFile as error:
         raise ModelFileError(

@@ -103,3 +103,43 @@ def data_summary(X, y):
     if modalities is None and not isinstance(X, pd.DataFrame):
         summary["n_features"] = int(np.asarray(X).reshape(len(X), -1).shape[1])
     return summary
+
+
+def check_input(manifest, X):
+    """Raise when X lacks a modality of the model or has another feature width.
+
+    Parameters
+    ----------
+    manifest : dict
+        A model file's manifest (see :func:`read_manifest`).
+    X : DataFrame
+        The data to predict.
+
+    Raises
+    ------
+    ValueError
+        Naming the first modality that is missing from X or whose feature
+        width differs from the one the model was fitted on.
+    """
+    expected = manifest.get("modalities") or {}
+    if not expected:
+        return
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            "the model was fitted on a DataFrame with the modalities "
+            f"{', '.join(expected)}; X must be a DataFrame too"
+        )
+    missing = [m for m in expected if m not in X.columns]
+    if missing:
+        raise ValueError(
+            f"the model needs the modality {missing[0]!r}, which the data lacks "
+            f"(the model's modalities: {', '.join(expected)})"
+        )
+    widths = modality_widths(X[list(expected)])
+    for modality, width in expected.items():
+        found = widths.get(modality)
+        if found is not None and found != width:
+            raise ValueError(
+                f"modality {modality!r} has feature width {found} in the data, but "
+                f"the model was fitted on width {width}"
+            )
