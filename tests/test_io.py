@@ -319,3 +319,23 @@ def test_cuda_model_loads_on_cpu_without_cuda(corpus, tmp_path, monkeypatch):
     _same_predictions(model, loaded, arrays)
     with pytest.raises(ValueError, match="device='cuda' is not available"):
         sklearn_mmer.load(tmp_path / "gpu.mmer", device="cuda")
+
+
+def test_search_round_trip_and_loaded_model_refits_and_pickles(corpus, tmp_path):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = corpus
+    arrays = TemporalPooling().fit_transform(X["lexical"])
+    search = GridSearchCV(
+        MLPClassifier((8,), max_epochs=2, random_state=0),
+        {"hidden_dims": [(4,), (8,)]},
+        cv=2,
+    ).fit(arrays, y)
+    sklearn_mmer.save(search, tmp_path / "search.mmer")
+    loaded = sklearn_mmer.load(tmp_path / "search.mmer")
+    _same_predictions(search, loaded, arrays)
+    assert loaded.best_params_ == search.best_params_
+    again = pickle.loads(pickle.dumps(loaded.best_estimator_))
+    _same_predictions(search, again, arrays)
+    refit = loaded.best_estimator_.fit(arrays, y)
+    _same_predictions(search.best_estimator_, refit, arrays)
