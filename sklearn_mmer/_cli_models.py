@@ -132,43 +132,62 @@ def _corpus_options(parser):
 
 def run_fit(args):
     """``mmer fit``: train on the whole corpus, save the model and its card."""
-    from .evaluation import make_methods, method_names, set_every
-    from .io import save
+    from .evaluation import method_names
 
     say = _Reporter(quiet=args.quiet)
     model_path = _writable_file(args.model, "--model")
     corpus = load_corpus(args, say)
-    X, y = corpus.data, np.asarray(corpus.target)
     try:
         method_names(corpus.modalities, [args.method])
     except ValueError as error:
         raise UsageError(f"--method: {error}") from None
-    model = make_methods(corpus.modalities, [args.method], random_state=args.seed)
-    model = model[args.method]
-    if args.epochs is not None:
-        set_every(model, "max_epochs", args.epochs)
     say(
-        f"mmer fit: {args.method} on {len(y)} utterances, "
+        f"mmer fit: {args.method} on {len(corpus.target)} utterances, "
         f"{len(np.unique(corpus.groups))} speakers ({corpus.source})"
     )
-    comparison = _cross_validate(args, model, corpus, say) if args.cv else None
+    scores = None
+    if args.cv:
+        comparison = _cross_validate(args, corpus, say)
+        scores = (f"{args.cv} speaker folds", comparison.summary.iloc[0])
+    fit_and_save(args, corpus, args.method, model_path, scores, say)
+    return 0
+
+
+def fit_and_save(args, corpus, method, model_path, scores, say):
+    """Fit ``method`` on the whole corpus; write its model file and card."""
+    from .io import save
+
+    model = _method(args, corpus, method)
+    X, y = corpus.data, np.asarray(corpus.target)
     start = time.perf_counter()
     with _data_errors(args):
         model.fit(X, y)
     seconds = time.perf_counter() - start
-    manifest = save(model, model_path, X=X, y=y, method=args.method)
+    manifest = save(model, model_path, X=X, y=y, method=method)
     card = model_path.with_suffix(".card.md")
-    card.write_text(
-        _card_text(args, model, corpus, manifest, comparison, seconds),
-        encoding="utf-8",
-    )
-    say(f"fitted in {seconds:.1f} s; wrote {model_path} and {card}")
-    return 0
+    facts = {
+        "method": method,
+        "file": model_path.name,
+        "seconds": seconds,
+        "seed": args.seed,
+        "epochs": args.epochs,
+    }
+    card.write_text(_card_text(facts, model, corpus, manifest, scores), "utf-8")
+    say(f"{method}: fitted in {seconds:.1f} s; wrote {model_path} and {card}")
+    return model_path
 
 
-def _cross_validate(args, model, corpus, say):
-    from sklearn.base import clone
+def _method(args, corpus, method):
+    """The unfitted estimator of a method, seeded, with --epochs applied."""
+    from .evaluation import make_methods, set_every
 
+    model = make_methods(corpus.modalities, [method], random_state=args.seed)[method]
+    if args.epochs is not None:
+        set_every(model, "max_epochs", args.epochs)
+    return model
+
+
+def _cross_validate(args, corpus, say):
     from .evaluation import compare_methods
     from .model_selection import SpeakerKFold
 
@@ -181,7 +200,7 @@ def _cross_validate(args, model, corpus, say):
     say(f"cross-validating over {args.cv} speaker folds ...")
     with _data_errors(args):
         return compare_methods(
-            {args.method: clone(model)},
+            {args.method: _method(args, corpus, args.method)},
             corpus.data,
             np.asarray(corpus.target),
             np.asarray(corpus.groups),
@@ -209,25 +228,25 @@ class _data_errors:
         ) from None
 
 
-def _card_text(args, model, corpus, manifest, comparison, seconds):
+def _card_text(facts, model, corpus, manifest, scores):
     """The model card: what was trained, on what, and how well it did."""
     from .evaluation import registered_methods
 
-    method = registered_methods().get(args.method)
+    method = registered_methods().get(facts["method"])
     y = np.asarray(corpus.target)
     classes, counts = np.unique(y, return_counts=True)
     speakers, per_speaker = np.unique(np.asarray(corpus.groups), return_counts=True)
     versions = manifest["versions"]
     lines = [
-        f"# Model card: {args.method}",
+        f"# Model card: {facts['method']}",
         "",
-        f"- Method: `{args.method}`"
+        f"- Method: `{facts['method']}`"
         + (f": {method.description}" if method else ": one modality alone"),
         f"- Estimator: `{manifest['estimator']}`",
-        f"- Model file: `{Path(args.model).name}`, format {manifest['format_version']}",
+        f"- Model file: `{facts['file']}`, format {manifest['format_version']}",
         f"- Trained: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in "
-        f"{seconds:.1f} s, seed {args.seed}"
-        + (f", max_epochs {args.epochs}" if args.epochs else ""),
+        f"{facts['seconds']:.1f} s, seed {facts['seed']}"
+        + (f", max_epochs {facts['epochs']}" if facts["epochs"] else ""),
         "- Versions: "
         + ", ".join(f"{name} {versions[name]}" for name in sorted(versions)),
         f"- Data: {corpus.source}; {len(y)} utterances, {len(speakers)} speakers; "
@@ -248,7 +267,7 @@ def _card_text(args, model, corpus, manifest, comparison, seconds):
     for name, value in sorted(model.get_params(deep=True).items()):
         if not hasattr(value, "get_params") and not _is_step_list(value):
             lines.append(f"| `{name}` | `{_param_text(value)}` |")
-    lines += _scores_section(args, comparison)
+    lines += _scores_section(scores)
     return "\n".join(lines) + "\n"
 
 
@@ -262,16 +281,15 @@ def _is_step_list(value):
     return isinstance(value, list) and any(isinstance(v, tuple) for v in value)
 
 
-def _scores_section(args, comparison):
-    if comparison is None:
+def _scores_section(scores):
+    """``scores`` is ``(how, summary row)`` of a cross-validation, or None."""
+    if scores is None:
         return ["", "## Cross-validated scores", "", "Not measured (use `--cv K`)."]
-    row = comparison.summary.iloc[0]
-    metrics = [
-        c[: -len("_mean")] for c in comparison.summary.columns if c.endswith("_mean")
-    ]
+    how, row = scores
+    metrics = [k[: -len("_mean")] for k in row.index if k.endswith("_mean")]
     lines = [
         "",
-        f"## Cross-validated scores ({args.cv} speaker folds)",
+        f"## Cross-validated scores ({how})",
         "",
         "| metric | mean | std |",
         "|---|---:|---:|",
@@ -280,6 +298,84 @@ def _scores_section(args, comparison):
         f"| {m} | {row[f'{m}_mean']:.3f} | {row[f'{m}_std']:.3f} |" for m in metrics
     ]
     return lines
+
+
+# --- mmer compare --save-model ------------------------------------------------
+
+
+def add_save_model_options(compare):
+    """Add ``--save-model`` and ``--save-model-methods`` to ``mmer compare``."""
+    compare.add_argument(
+        "--save-model",
+        metavar="DIR",
+        help="after the comparison, refit the best inductive method (highest "
+        "mean F1-micro, transductive methods left out) on all the data and "
+        "save it to DIR as <method>.mmer with its model card",
+    )
+    compare.add_argument(
+        "--save-model-methods",
+        nargs="+",
+        metavar="NAME",
+        help="with --save-model: refit and save these compared methods instead",
+    )
+
+
+def check_save_model_options(args, compared):
+    """Check the options before the comparison runs; returns the folder or None."""
+    if args.save_model_methods and not args.save_model:
+        raise UsageError("--save-model-methods needs --save-model DIR")
+    if not args.save_model:
+        return None
+    for name in args.save_model_methods or []:
+        if name not in compared:
+            raise UsageError(
+                f"--save-model-methods {name}: not among the compared methods "
+                f"({', '.join(compared)}); add it to --methods"
+            )
+    folder = Path(args.save_model)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--save-model {args.save_model}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(
+            f"--save-model {args.save_model}: {error.strerror or error}"
+        ) from None
+    return folder
+
+
+def save_compare_models(args, corpus, summary, cv_text, say):
+    """Refit the best inductive (or the named) methods on all the data; save them."""
+    folder = check_save_model_options(args, list(summary["method"]))
+    if folder is None:
+        return []
+    names = args.save_model_methods or [_best_inductive(summary, corpus.modalities)]
+    written = []
+    for name in names:
+        row = summary.loc[summary["method"] == name].iloc[0]
+        say(f"refitting {name} on all {len(corpus.target)} utterances ...")
+        written.append(
+            fit_and_save(
+                args, corpus, name, folder / f"{name}.mmer", (cv_text, row), say
+            )
+        )
+    return written
+
+
+def _best_inductive(summary, modalities):
+    from .evaluation import registered_methods
+
+    registry = registered_methods()
+    ranked = summary.dropna(subset=["f1_micro_mean"]).sort_values(
+        "f1_micro_mean", ascending=False, kind="stable"
+    )
+    for name in ranked["method"]:
+        if name in modalities or not registry[name].transductive:
+            return name
+    raise UsageError(
+        "--save-model: no inductive method was compared successfully; name one "
+        "with --save-model-methods"
+    )
 
 
 # --- mmer predict -----------------------------------------------------------

@@ -4,7 +4,8 @@
 fusion (and any registered method) speaker-independently, on the bundled
 synthetic corpus or on a corpus in the course-feature layout; prints the table,
 shows progress on stderr, and writes CSV files and PNG figures. ``mmer methods``
-lists the methods it knows.
+lists the methods it knows. ``mmer fit`` and ``mmer predict`` (in
+``_cli_models``) train a method into a model file and apply one.
 
 Mistakes a user can make (a missing path, a CSV without the expected columns,
 an unknown modality or method, more folds than speakers) end with one line on
@@ -38,7 +39,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    """The ``mmer`` argument parser (subcommands ``compare`` and ``methods``)."""
+    """The ``mmer`` argument parser (``compare``, ``methods``, ``fit``, ``predict``)."""
+    from ._cli_models import add_model_commands, add_save_model_options
+
     parser = _Parser(
         prog="mmer",
         description="Multimodal emotion recognition with scikit-learn estimators.",
@@ -134,6 +137,7 @@ def build_parser():
         help="when the data of --data fails a check during the run, show the "
         "full traceback instead of one line",
     )
+    add_save_model_options(compare)
     compare.set_defaults(run=run_compare)
 
     methods = commands.add_parser(
@@ -142,8 +146,6 @@ def build_parser():
         description="List the methods mmer compare can run.",
     )
     methods.set_defaults(run=run_methods)
-
-    from ._cli_models import add_model_commands
 
     add_model_commands(commands)
     return parser
@@ -178,6 +180,7 @@ def main(argv=None):
 
 def run_compare(args):
     """``mmer compare``: load, cross-validate, print and write the results."""
+    from ._cli_models import check_save_model_options, save_compare_models
     from .evaluation import (
         compare_methods,
         make_methods,
@@ -200,6 +203,7 @@ def run_compare(args):
             set_every(method, "max_epochs", args.epochs)
     cv, cv_text = _splitter(args, X, groups)
     out = _out_dir(args.out)
+    check_save_model_options(args, list(methods))
 
     say(
         f"mmer compare: {len(y)} utterances, {len(np.unique(groups))} speakers, "
@@ -243,6 +247,7 @@ def run_compare(args):
         f"{len(methods)} methods x {len(comparison.splits)} folds in "
         f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to {out}"
     )
+    save_compare_models(args, corpus, comparison.summary, cv_text, say)
     return 0
 
 

@@ -139,3 +139,74 @@ def test_fit_refuses_an_unknown_method(fitted, tmp_path):
         "fit", "--data", fitted[2], "--method", "nope", "--model", tmp_path / "m"
     )
     assert status == 2 and "unknown method 'nope'" in err
+
+
+def test_compare_saves_the_best_inductive_method(fitted, tmp_path):
+    out, models = tmp_path / "results", tmp_path / "models"
+    status, _, err = run(
+        "compare",
+        "--data",
+        fitted[2],
+        "--methods",
+        "acoustic",
+        "lexical",
+        "--folds",
+        2,
+        "--epochs",
+        2,
+        "--n-jobs",
+        1,
+        "--out",
+        out,
+        "--save-model",
+        models,
+    )
+    assert status == 0, err
+    summary = pd.read_csv(out / "summary.csv")
+    best = summary.sort_values("f1_micro_mean", ascending=False).method.iloc[0]
+    assert sorted(p.name for p in models.glob("*.mmer")) == [f"{best}.mmer"]
+    card = (models / f"{best}.card.md").read_text()
+    mean = summary.set_index("method").loc[best, "f1_micro_mean"]
+    assert f"| f1_micro | {mean:.3f} |" in card
+    assert sklearn_mmer.io.read_manifest(models / f"{best}.mmer")["method"] == best
+
+
+def test_best_inductive_method_skips_transductive_ones():
+    from sklearn_mmer._cli_models import _best_inductive
+
+    summary = pd.DataFrame(
+        {
+            "method": ["early_fusion_speaker_norm", "lexical", "early_fusion"],
+            "f1_micro_mean": [0.9, np.nan, 0.5],
+        }
+    )
+    assert _best_inductive(summary, ["lexical"]) == "early_fusion"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--save-model-methods", "lexical"], "needs --save-model"),
+        (
+            ["--save-model", "m", "--save-model-methods", "visual"],
+            "not among the compared methods",
+        ),
+    ],
+)
+def test_compare_save_model_options_are_checked_first(
+    fitted, tmp_path, options, message
+):
+    status, _, err = run(
+        "compare",
+        "--data",
+        fitted[2],
+        "--methods",
+        "lexical",
+        "--folds",
+        2,
+        "--out",
+        tmp_path / "r",
+        *options,
+    )
+    assert status == 2 and message in err
+    assert not (tmp_path / "r" / "results.csv").exists()
