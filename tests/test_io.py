@@ -106,6 +106,9 @@ def test_public_estimator_round_trip(corpus, tmp_path, name):
         _same_predictions(model, loaded, data)
     else:
         _same_output(model.transform(data), loaded.transform(data))
+    if hasattr(model, "history_"):
+        assert loaded.history_[:, "train_loss"] == model.history_[:, "train_loss"]
+        assert loaded.best_epoch_ == model.best_epoch_
 
 
 def _same_output(a, b):
