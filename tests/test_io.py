@@ -14,7 +14,7 @@ from test_common import public_estimator_classes
 
 import sklearn_mmer
 from conftest import make_tiny_corpus
-from sklearn_mmer.evaluation import make_methods, method_names, set_every
+from sklearn_mmer.evaluation import make_methods, registered_methods, set_every
 from sklearn_mmer.fusion import make_late_fusion
 from sklearn_mmer.io import FORMAT_VERSION, ModelFileError, read_manifest
 from sklearn_mmer.neural import (
@@ -53,10 +53,28 @@ def _same_predictions(a, b, X):
         assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
-@pytest.mark.parametrize("name", method_names(MODALITIES, ["all"]))
+def _method_factories():
+    """Every method's factory, taken when the tests are collected.
+
+    Taken here, not looked up at run time, so that a test elsewhere that
+    changes the registry cannot change what these tests build.
+    """
+    factories = {
+        name: (lambda m=name: make_methods(MODALITIES, [m], random_state=0)[m])
+        for name in MODALITIES
+    }
+    for name, method in registered_methods().items():
+        factories[name] = lambda f=method.factory: f(MODALITIES, 0)
+    return factories
+
+
+METHOD_FACTORIES = _method_factories()
+
+
+@pytest.mark.parametrize("name", list(METHOD_FACTORIES))
 def test_registry_method_round_trip_is_bit_for_bit(corpus, tmp_path, name):
     X, y = corpus
-    model = _small(make_methods(MODALITIES, [name], random_state=0)[name]).fit(X, y)
+    model = _small(METHOD_FACTORIES[name]()).fit(X, y)
     path = tmp_path / "model.mmer"
     sklearn_mmer.save(model, path, X=X, y=y, method=name)
     loaded = sklearn_mmer.load(path)
@@ -83,9 +101,9 @@ def _fitted_public(name, X, y):
         "LateFusionClassifier": lambda: _small(
             make_late_fusion(["acoustic", "lexical"], voting="soft")
         ).fit(X, y),
-        "StackingFusionClassifier": lambda: _small(
-            make_methods(MODALITIES, ["stacking"])["stacking"]
-        ).fit(X, y),
+        "StackingFusionClassifier": lambda: _small(METHOD_FACTORIES["stacking"]()).fit(
+            X, y
+        ),
     }
     inputs = {
         "TemporalPooling": X["visual"],
@@ -129,8 +147,7 @@ def _same_output(a, b):
 def saved(corpus, tmp_path_factory):
     """A small fitted early fusion, saved; returns (model, X, path)."""
     X, y = corpus
-    model = _small(make_methods(MODALITIES, ["early_fusion"])["early_fusion"])
-    model.fit(X, y)
+    model = _small(METHOD_FACTORIES["early_fusion"]()).fit(X, y)
     path = tmp_path_factory.mktemp("model") / "early.mmer"
     sklearn_mmer.save(model, path, X=X, y=y, method="early_fusion")
     return model, X, path
