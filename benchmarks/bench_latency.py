@@ -32,7 +32,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=500)
     parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args()
-    X, y, _ = make_multimodal_emotion(random_state=0, return_X_y=True)
+    X, y = make_multimodal_emotion(random_state=0, return_X_y=True)
     pipe = make_early_fusion(
         ["visual", "acoustic", "lexical"],
         classifier=MLPClassifier(max_epochs=args.epochs, random_state=0),

@@ -76,7 +76,7 @@ def child(path):
 def write_corpus(folder, n_utterances):
     from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 
-    X, y, _ = make_multimodal_emotion(
+    X, y = make_multimodal_emotion(
         n_utterances,
         modalities=WIDTHS,
         n_frames=(10, 40),

@@ -30,8 +30,8 @@ def run_one(n_utterances, epochs, frames):
 
     stages = {}
     start = time.perf_counter()
-    X, y, _ = make_multimodal_emotion(
-        n_utterances=n_utterances, n_frames=frames, random_state=0, return_X_y=True
+    X, y = make_multimodal_emotion(
+        n_samples=n_utterances, n_frames=frames, random_state=0, return_X_y=True
     )
     stages["generate"] = (time.perf_counter() - start, peak_gib())
     pipe = make_early_fusion(

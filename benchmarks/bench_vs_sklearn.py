@@ -32,7 +32,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    X, y, speakers = make_multimodal_emotion(random_state=args.seed, return_X_y=True)
+    X, y = make_multimodal_emotion(random_state=args.seed, return_X_y=True)
+    speakers = X["speaker"]
     classifiers = {
         "sklearn_mmer MLPClassifier": MLPClassifier(
             max_epochs=args.epochs, random_state=args.seed

@@ -43,7 +43,7 @@ from sklearn_mmer.neural import MLPClassifier
 
 def write_demo_corpus(folder):
     """A 400-utterance synthetic corpus in the course layout, with two faults."""
-    X, y, _ = make_multimodal_emotion(
+    X, y = make_multimodal_emotion(
         400,
         modalities={"visual": 64, "acoustic": 32, "lexical": 48},
         random_state=0,

@@ -28,7 +28,7 @@ from sklearn_mmer.neural import MLPClassifier
 # A small corpus: 120 utterances of 6 speakers for training, and 40 utterances
 # of another corpus draw (other speakers' features) to predict.
 widths = {"visual": 32, "acoustic": 16, "lexical": 24}
-X, y, _ = make_multimodal_emotion(
+X, y = make_multimodal_emotion(
     120,
     n_speakers=6,
     n_sessions=3,
@@ -36,7 +36,7 @@ X, y, _ = make_multimodal_emotion(
     random_state=0,
     return_X_y=True,
 )
-X_new, y_new, _ = make_multimodal_emotion(
+X_new, y_new = make_multimodal_emotion(
     40,
     n_speakers=2,
     n_sessions=1,

@@ -267,8 +267,7 @@ def load_corpus(args, say):
 
 
 def _bundled_corpus(args):
-    from .datasets import make_multimodal_emotion
-    from .datasets._synthetic import DEFAULT_MODALITIES
+    from .datasets import DEFAULT_MODALITIES, make_multimodal_emotion
 
     modalities = list(DEFAULT_MODALITIES)
     if args.modalities:

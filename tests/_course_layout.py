@@ -49,7 +49,7 @@ FAULTS = {
 
 def make_clean_corpus(n_utterances=N_UTTERANCES, seed=0):
     """``(X, y, speakers)`` from the synthetic generator, tiny widths, few frames."""
-    return make_multimodal_emotion(
+    X, y = make_multimodal_emotion(
         n_utterances,
         n_speakers=4,
         n_sessions=2,
@@ -58,6 +58,7 @@ def make_clean_corpus(n_utterances=N_UTTERANCES, seed=0):
         random_state=seed,
         return_X_y=True,
     )
+    return X, y, X["speaker"].to_numpy()
 
 
 def _file(root, table, row, modality):

@@ -40,7 +40,7 @@ def bundled(tmp_path_factory):
 
 def small_corpus():
     """``(X, y)`` of 48 utterances, 4 speakers in 2 sessions, small widths."""
-    X, y, _ = make_multimodal_emotion(
+    X, y = make_multimodal_emotion(
         48,
         n_speakers=4,
         n_sessions=2,

@@ -28,7 +28,7 @@ def run(*args):
 
 
 def _write_corpus(folder, widths=WIDTHS, *, labels=True, seed=0):
-    X, y, _ = make_multimodal_emotion(
+    X, y = make_multimodal_emotion(
         40,
         n_speakers=4,
         n_sessions=2,

@@ -68,10 +68,14 @@ def test_load_round_trips_the_corpus(clean_corpus, kind, tmp_path):
     assert corpus.issues.empty and list(corpus.issues.columns) == ISSUE_COLUMNS
 
 
-def test_load_return_X_y(clean_corpus):
-    X, y, groups = load_feature_table(clean_corpus[0], return_X_y=True)
-    assert isinstance(X, pd.DataFrame) and len(X) == len(y) == len(groups)
-    np.testing.assert_array_equal(groups, X["speaker"])
+def test_load_return_X_y_gives_X_and_y_as_scikit_learn_loaders_do(clean_corpus):
+    result = load_feature_table(clean_corpus[0], return_X_y=True)
+    corpus = load_feature_table(clean_corpus[0])
+    assert isinstance(result, tuple) and len(result) == 2
+    X, y = result
+    pd.testing.assert_frame_equal(X, corpus.data)
+    np.testing.assert_array_equal(y, corpus.target)
+    np.testing.assert_array_equal(X["speaker"], corpus.groups)
 
 
 def test_load_parses_sessions_from_ids(clean_corpus):

@@ -9,7 +9,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from threadpoolctl import threadpool_limits
 
-from sklearn_mmer.datasets import ISSUE_COLUMNS, make_multimodal_emotion
+from sklearn_mmer.datasets import (
+    DEFAULT_MODALITIES,
+    ISSUE_COLUMNS,
+    make_multimodal_emotion,
+)
 from sklearn_mmer.fusion import make_modality_pipeline
 from sklearn_mmer.model_selection import SpeakerKFold
 
@@ -67,7 +71,7 @@ def test_utterance_ids_look_like_iemocap(small_corpus):
 
 
 def test_class_counts_follow_iemocap_imbalance():
-    _, y, _ = make_multimodal_emotion(
+    _, y = make_multimodal_emotion(
         1336, modalities={"lexical": 2}, random_state=0, return_X_y=True
     )
     counts = pd.Series(y).value_counts()
@@ -105,7 +109,7 @@ def test_random_state_makes_the_corpus_reproducible():
 
 
 def test_return_X_y_and_options():
-    X, y, groups = make_multimodal_emotion(
+    X, y = make_multimodal_emotion(
         12,
         n_speakers=6,
         n_sessions=2,
@@ -116,7 +120,7 @@ def test_return_X_y_and_options():
         return_X_y=True,
     )
     assert X["face"].iloc[0].shape == (2, 3) and X["text"].iloc[0].shape == (4,)
-    assert sorted(set(groups)) == [
+    assert sorted(set(X["speaker"])) == [
         "Ses01F",
         "Ses01F2",
         "Ses01M",
@@ -127,18 +131,50 @@ def test_return_X_y_and_options():
     assert len(y) == 12
 
 
+def test_return_X_y_gives_the_bunchs_data_and_target():
+    kwargs = {"n_speakers": 2, "n_sessions": 1, "modalities": SMALL, "random_state": 1}
+    result = make_multimodal_emotion(10, return_X_y=True, **kwargs)
+    corpus = make_multimodal_emotion(10, **kwargs)
+    assert isinstance(result, tuple) and len(result) == 2
+    pd.testing.assert_frame_equal(result[0], corpus.data)
+    np.testing.assert_array_equal(result[1], corpus.target)
+
+
+def test_n_samples_sizes_the_corpus():
+    X, _ = make_multimodal_emotion(
+        n_samples=14, n_speakers=2, n_sessions=1, modalities=SMALL, return_X_y=True
+    )
+    assert X.shape[0] == 14
+
+
+def test_n_utterances_is_a_deprecated_alias_of_n_samples():
+    kwargs = {"n_speakers": 2, "n_sessions": 1, "modalities": SMALL, "random_state": 2}
+    with pytest.warns(FutureWarning, match="n_utterances was renamed n_samples"):
+        old = make_multimodal_emotion(n_utterances=14, **kwargs)
+    new = make_multimodal_emotion(n_samples=14, **kwargs)
+    np.testing.assert_array_equal(old.target, new.target)
+    assert old.data.shape == new.data.shape == (14, len(SMALL) + 2)
+
+
+def test_default_modalities_are_public_and_read_only():
+    assert list(DEFAULT_MODALITIES) == ["visual", "acoustic", "lexical"]
+    with pytest.raises(TypeError):
+        DEFAULT_MODALITIES["visual"] = 3
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
         ({"n_sessions": 11}, "n_sessions=11 exceeds n_speakers=10"),
-        ({"n_utterances": 5}, "n_utterances=5 is smaller than n_speakers=10"),
+        ({"n_samples": 5}, "n_samples=5 is smaller than n_speakers=10"),
         ({"modalities": {"visual": 0}}, r"modalities\['visual'\] must be a positive"),
         ({"modalities": {"speaker": 3}}, "may not be named 'speaker'"),
         ({"signal": {"audio": 1.0}}, r"signal names \['audio'\]"),
         ({"class_weights": [1, 2]}, "must give 4 weights"),
         ({"class_weights": {"a": 1, "b": -1}}, "must be positive"),
         ({"n_frames": (5, 2)}, "1 <= min <= max"),
-        ({"n_utterances": 0}, "'n_utterances' parameter"),
+        ({"n_samples": 0}, "'n_samples' parameter"),
+        ({"modalities": {"content": 3}}, "may not be named 'content'"),
     ],
 )
 def test_bad_parameters_raise(kwargs, match):
@@ -166,9 +202,10 @@ def _linear_proxy():
 
 def test_modalities_rank_lexical_acoustic_visual():
     # default widths, fewer utterances and frames than the default corpus
-    X, y, groups = make_multimodal_emotion(
+    X, y = make_multimodal_emotion(
         800, n_frames=(5, 10), random_state=0, return_X_y=True
     )
+    groups = X["speaker"].to_numpy()
     with threadpool_limits(1):  # BLAS threads only contend on a small machine
         scores = {
             m: _speaker_cv(
@@ -183,13 +220,14 @@ def test_modalities_rank_lexical_acoustic_visual():
 
 @pytest.mark.parametrize("variation, gap", [(1.0, (0.08, 1.0)), (0.0, (-0.05, 0.05))])
 def test_speaker_effects_make_speaker_cv_harder(variation, gap):
-    X, y, groups = make_multimodal_emotion(
+    X, y = make_multimodal_emotion(
         800,
         modalities={"lexical": 768},
         speaker_variation=variation,
         random_state=0,
         return_X_y=True,
     )
+    groups = X["speaker"].to_numpy()
     model = make_modality_pipeline("lexical", classifier=_linear_proxy())
     with threadpool_limits(1):
         difference = _random_cv(model, X, y) - _speaker_cv(model, X, y, groups)
@@ -201,7 +239,7 @@ def test_speaker_effects_make_speaker_cv_harder(variation, gap):
 )
 def test_frame_spread_carries_arousal(pooling, low, high):
     # with no class signal in the means, only the frames' spread tells classes apart
-    X, y, groups = make_multimodal_emotion(
+    X, y = make_multimodal_emotion(
         400,
         modalities={"acoustic": 16},
         signal=0.0,
@@ -209,6 +247,7 @@ def test_frame_spread_carries_arousal(pooling, low, high):
         random_state=0,
         return_X_y=True,
     )
+    groups = X["speaker"].to_numpy()
     model = make_modality_pipeline(
         "acoustic", pooling=pooling, classifier=LogisticRegression()
     )

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from ..utils._cells import cell_columns, is_missing
+
 
 def jsonable(value):
     """``value`` as plain JSON data: estimators by class, odd objects by repr."""
@@ -44,20 +46,13 @@ def versions():
     }
 
 
-def _is_cell(value):
-    return isinstance(value, np.ndarray) and value.dtype != object
-
-
 def modality_widths(X):
     """``{modality: feature width}`` for the cell columns of a DataFrame."""
     widths = {}
-    for column in X.columns:
-        if X[column].dtype != object:
-            continue
-        cells = [c for c in X[column] if _is_cell(c)]
-        if cells:
-            counts = Counter(int(c.shape[-1]) if c.ndim else 1 for c in cells)
-            widths[str(column)] = counts.most_common(1)[0][0]
+    for column in cell_columns(X):
+        cells = [np.asarray(c) for c in X[column] if not is_missing(c)]
+        counts = Counter(int(c.shape[-1]) if c.ndim else 1 for c in cells)
+        widths[str(column)] = counts.most_common(1)[0][0]
     return widths
 
 

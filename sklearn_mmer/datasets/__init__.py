@@ -4,14 +4,17 @@
 ``.npy`` feature files, in a folder or a ``.zip``); :func:`make_multimodal_emotion`
 generates a synthetic corpus of the same shape that needs no files;
 :func:`write_feature_table` writes a corpus in the layout.
+:data:`DEFAULT_MODALITIES` names the study's modalities (with the synthetic
+corpus's default feature widths).
 """
 
 from ._base import ISSUE_COLUMNS, CorpusIssuesWarning
 from ._loader import load_feature_table
-from ._synthetic import make_multimodal_emotion
+from ._synthetic import DEFAULT_MODALITIES, make_multimodal_emotion
 from ._writer import write_feature_table
 
 __all__ = [
+    "DEFAULT_MODALITIES",
     "ISSUE_COLUMNS",
     "CorpusIssuesWarning",
     "load_feature_table",

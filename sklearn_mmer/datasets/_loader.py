@@ -1,21 +1,22 @@
 """Loading a corpus in the course-feature layout: dataset.csv and .npy files."""
 
 import os
-import re
 import warnings
 from collections import Counter
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
 
+from ..utils._columns import SESSION, SPEAKER
+from ..utils._modalities import check_modalities
+from ..utils._sessions import parse_sessions
+from ..utils._sklearn_compat import StrOptions, validate_params
 from ._base import ISSUE_COLUMNS, CorpusIssuesWarning, empty_issues
 from ._sources import CSV_NAME, Fault, open_source
 
 ID_COLUMN, SPEAKER_COLUMN, LABEL_COLUMN = "file_name_list", "speakers", "emotion_labels"
 FEATURE_SUFFIX = "_features"
-_SESSION = re.compile(r"^Ses(\d+)")
 
 
 def _select_modalities(columns, modalities):
@@ -29,14 +30,13 @@ def _select_modalities(columns, modalities):
         )
     if modalities is None:
         return available
-    if isinstance(modalities, str):
-        modalities = [modalities]
+    modalities = check_modalities(modalities)
     chosen = [
         m[: -len(FEATURE_SUFFIX)] if m.endswith(FEATURE_SUFFIX) else m
         for m in modalities
     ]
     unknown = [m for m in chosen if m not in available]
-    if unknown or not chosen or len(set(chosen)) != len(chosen):
+    if unknown or len(set(chosen)) != len(chosen):
         raise ValueError(
             f"modalities={list(modalities)!r} must name distinct modalities of the "
             f"corpus; {CSV_NAME} has {available}"
@@ -58,15 +58,6 @@ def _parse_label(text, target_names):
         f"{text!r}; expected one of {list(target_names)} or an int "
         f"0..{len(target_names) - 1}",
     )
-
-
-def parse_sessions(*candidates):
-    """Session numbers parsed from ids (``Ses01F_...`` -> 1) or speakers, or None."""
-    for values in candidates:
-        matches = [_SESSION.match(v) for v in values]
-        if matches and all(matches):
-            return np.asarray([int(m.group(1)) for m in matches])
-    return None
 
 
 def _summary(kept, n_rows, faults, errors):
@@ -164,7 +155,8 @@ def load_feature_table(
         usable id or label. A :class:`CorpusIssuesWarning` summarises the
         faults whenever there are any.
     return_X_y : bool, default=False
-        Return ``(X, y, groups)`` instead of a Bunch.
+        Return ``(X, y)`` instead of a Bunch, as scikit-learn's dataset
+        functions do; the speakers are ``X["speaker"]``.
     require_labels : bool, default=True
         Whether the CSV must have ``emotion_labels``. With False, a CSV
         without that column loads with ``target`` (y) None: new utterances
@@ -181,7 +173,7 @@ def load_feature_table(
         ``Ses01F_...`` -> 1, or from the speakers, when every one parses;
         else None), ``modalities``, ``issues`` (DataFrame with columns ``id``,
         ``modality`` (None for row faults) and ``reason``) and ``DESCR``.
-    (X, y, groups) : tuple
+    (X, y) : tuple
         When ``return_X_y`` is True.
 
     Raises
@@ -202,7 +194,7 @@ def load_feature_table(
     >>> import tempfile
     >>> from sklearn_mmer.datasets import (
     ...     load_feature_table, make_multimodal_emotion, write_feature_table)
-    >>> X, y, _ = make_multimodal_emotion(
+    >>> X, y = make_multimodal_emotion(
     ...     20, n_speakers=2, n_sessions=1,
     ...     modalities={"acoustic": 4, "lexical": 3}, random_state=0,
     ...     return_X_y=True)
@@ -325,10 +317,10 @@ def _load(source, path, modalities, target_names, errors, return_X_y, require_la
     index = pd.Index([ids[r] for r in kept], name="id")
     X = pd.DataFrame(data, index=index)
     groups = np.asarray([speakers[r] for r in kept], dtype=object)
-    X["speaker"] = groups
+    X[SPEAKER] = groups
     sessions = parse_sessions(list(index), list(groups))
     if sessions is not None:
-        X["session"] = sessions
+        X[SESSION] = sessions
     y = None if labels is None else np.asarray([names[r] for r in kept], dtype=object)
 
     faults.sort(key=lambda f: f[0])
@@ -346,7 +338,7 @@ def _load(source, path, modalities, target_names, errors, return_X_y, require_la
             stacklevel=4,
         )
     if return_X_y:
-        return X, y, groups
+        return X, y
     return Bunch(
         data=X,
         target=y,

@@ -1,14 +1,16 @@
 """A synthetic corpus shaped like IEMOCAP's four-emotion task."""
 
-import math
+import warnings
 from numbers import Integral, Real
+from types import MappingProxyType
 
 import numpy as np
-import pandas as pd
-from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils import Bunch
 
+from ..utils._columns import METADATA_COLUMNS
+from ..utils._sklearn_compat import Hidden, Interval, StrOptions, validate_params
 from ._base import empty_issues
+from ._synthetic_draw import draw_corpus
 
 #: Utterance counts of IEMOCAP's four-class task (without "excited"), used as the
 #: default class weights: neutral is the largest class, happiness the smallest.
@@ -19,26 +21,15 @@ IEMOCAP_CLASS_COUNTS = {
     "neutral": 1708,
 }
 
-DEFAULT_MODALITIES = {"visual": 2048, "acoustic": 128, "lexical": 768}
+#: The modalities of the study and the bundled corpus, each with the feature
+#: width :func:`make_multimodal_emotion` gives it by default (read-only).
+DEFAULT_MODALITIES = MappingProxyType({"visual": 2048, "acoustic": 128, "lexical": 768})
 
 # Class separation of each default modality, tuned so that a mean-pooled
 # MLPClassifier under speaker-independent 5-fold CV orders them as the study
 # did: lexical > acoustic > visual (see the docstring for the figures).
 DEFAULT_SIGNAL = {"visual": 1.4, "acoustic": 1.5, "lexical": 2.6}
 _FALLBACK_SIGNAL = 1.5
-
-# Speaker effects, in units of the per-utterance noise (std 1 per feature), all
-# multiplied by ``speaker_variation``: an offset in random directions (who is
-# speaking), a shift along the class directions (a speaker's baseline emotion
-# expression), per-speaker class idiosyncrasies, and a per-feature gain.
-_SPEAKER_OFFSET = 1.0
-_SPEAKER_CLASS_SHIFT = 0.35
-_SPEAKER_IDIOSYNCRASY = 0.6
-_SPEAKER_LOG_GAIN = 0.25
-
-# Frame noise scale by class on sequence modalities: high-arousal emotions vary
-# more within an utterance, so std pooling carries some signal too.
-_AROUSAL_SPREAD = {"anger": 1.3, "happiness": 1.15, "sadness": 0.85, "neutral": 0.9}
 
 
 def _check_mapping(value, name, keys=None):
@@ -54,108 +45,9 @@ def _check_mapping(value, name, keys=None):
     return value
 
 
-def _class_counts(n_utterances, class_weights):
-    """Split ``n_utterances`` by weight (largest remainders), each class >= 1."""
-    names = list(class_weights)
-    weights = np.asarray([class_weights[c] for c in names], dtype=float)
-    if not np.all(np.isfinite(weights)) or np.any(weights <= 0):
-        raise ValueError(
-            f"class_weights must be positive numbers; got {dict(class_weights)}"
-        )
-    if n_utterances < len(names):
-        raise ValueError(
-            f"n_utterances={n_utterances} is smaller than the number of classes "
-            f"({len(names)}); every class needs at least one utterance"
-        )
-    exact = weights / weights.sum() * (n_utterances - len(names))
-    counts = np.floor(exact).astype(int) + 1
-    leftover = n_utterances - counts.sum()
-    counts[np.argsort(exact - np.floor(exact))[::-1][:leftover]] += 1
-    return names, counts
-
-
-def _speaker_ids(n_speakers, n_sessions):
-    """IEMOCAP-style ids, ``Ses01F, Ses01M, Ses02F, ...``, and their sessions.
-
-    Speakers are dealt to sessions in sorted order, so sorting the ids keeps each
-    session's speakers together (``SpeakerKFold(n_sessions)`` leaves one session
-    out per fold when the speakers split evenly).
-    """
-    ids, sessions = [], []
-    for session, members in enumerate(
-        np.array_split(np.arange(n_speakers), n_sessions), start=1
-    ):
-        for k in range(len(members)):
-            suffix = "" if k < 2 else str(k // 2 + 1)
-            ids.append(f"Ses{session:02d}{'FM'[k % 2]}{suffix}")
-            sessions.append(session)
-    order = np.argsort(ids)
-    return np.asarray(ids, dtype=object)[order], np.asarray(sessions)[order]
-
-
-def _utterance_ids(speakers, speaker_of):
-    """Ids such as ``Ses01F_impro03_F007``: eight dialogues per speaker."""
-    ids = np.empty(len(speaker_of), dtype=object)
-    for s, speaker in enumerate(speakers):
-        rows = np.flatnonzero(speaker_of == s)
-        gender = speaker[5]
-        per_dialogue = max(1, math.ceil(len(rows) / 8))
-        for k, row in enumerate(rows):
-            dialogue, index = divmod(k, per_dialogue)
-            ids[row] = f"{speaker}_impro{dialogue + 1:02d}_{gender}{index:03d}"
-    return ids
-
-
-def _modality_cells(
-    rng, *, width, signal, codes, speaker_of, n_speakers, frames, spread, variation
-):
-    """Generate one modality's cells: float32 ``(T, width)`` arrays or vectors.
-
-    Frames of all utterances are drawn into one float32 buffer and shaped in
-    place, so generation needs about one copy of the frames in memory; each cell
-    is a view of its rows of that buffer.
-    """
-    n_classes = spread.shape[0]
-    centroids = rng.standard_normal((n_classes, width)) * (signal / math.sqrt(width))
-    # a speaker's shift along the class directions and idiosyncratic class means
-    shift = rng.standard_normal((n_speakers, n_classes)) @ centroids
-    means = centroids[np.newaxis] + variation * (
-        _SPEAKER_CLASS_SHIFT * shift[:, np.newaxis]
-        + _SPEAKER_IDIOSYNCRASY
-        * rng.standard_normal((n_speakers, n_classes, width))
-        * (signal / math.sqrt(width))
-    )
-    offsets = variation * _SPEAKER_OFFSET * rng.standard_normal((n_speakers, width))
-    gains = np.exp(
-        variation * _SPEAKER_LOG_GAIN * rng.standard_normal((n_speakers, width))
-    )
-    means, offsets, gains = (a.astype(np.float32) for a in (means, offsets, gains))
-    centres = means[speaker_of, codes] + rng.standard_normal(
-        (len(codes), width), dtype=np.float32
-    )
-    cells = np.empty(len(codes), dtype=object)
-    if frames is None:
-        centres *= gains[speaker_of]
-        centres += offsets[speaker_of]
-        for row in range(len(codes)):
-            cells[row] = centres[row]
-        return cells
-    buffer = rng.standard_normal((int(frames.sum()), width), dtype=np.float32)
-    stops = np.cumsum(frames)
-    for row, (start, stop) in enumerate(zip(stops - frames, stops)):
-        s = speaker_of[row]
-        block = buffer[start:stop]
-        block *= spread[codes[row]]
-        block += centres[row]
-        block *= gains[s]
-        block += offsets[s]
-        cells[row] = block
-    return cells
-
-
 @validate_params(
     {
-        "n_utterances": [Interval(Integral, 1, None, closed="left")],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
         "n_speakers": [Interval(Integral, 1, None, closed="left")],
         "n_sessions": [Interval(Integral, 1, 99, closed="both")],
         "modalities": [dict, None],
@@ -166,11 +58,15 @@ def _modality_cells(
         "speaker_variation": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "return_X_y": ["boolean"],
+        "n_utterances": [
+            Interval(Integral, 1, None, closed="left"),
+            Hidden(StrOptions({"deprecated"})),
+        ],
     },
     prefer_skip_nested_validation=True,
 )
 def make_multimodal_emotion(
-    n_utterances=1336,
+    n_samples=1336,
     *,
     n_speakers=10,
     n_sessions=5,
@@ -182,6 +78,7 @@ def make_multimodal_emotion(
     speaker_variation=1.0,
     random_state=None,
     return_X_y=False,
+    n_utterances="deprecated",
 ):
     """Generate a synthetic multimodal emotion corpus shaped like IEMOCAP.
 
@@ -215,8 +112,8 @@ def make_multimodal_emotion(
 
     Parameters
     ----------
-    n_utterances : int, default=1336
-        Number of utterances (rows).
+    n_samples : int, default=1336
+        Number of utterances (rows of X).
     n_speakers : int, default=10
         Number of speakers; utterances are spread evenly over them.
     n_sessions : int, default=5
@@ -250,7 +147,14 @@ def make_multimodal_emotion(
     random_state : int, RandomState instance or None, default=None
         Seeds the generator, for a reproducible corpus.
     return_X_y : bool, default=False
-        Return ``(X, y, groups)`` instead of a Bunch.
+        Return ``(X, y)`` instead of a Bunch, as scikit-learn's dataset
+        functions do; the speakers are ``X["speaker"]``.
+    n_utterances : int
+        Deprecated alias of ``n_samples``.
+
+        .. deprecated:: 0.1
+           ``n_utterances`` was renamed ``n_samples`` and will be removed in
+           0.3.
 
     Returns
     -------
@@ -261,8 +165,9 @@ def make_multimodal_emotion(
         ``sessions`` (int session per utterance), ``modalities`` (list of
         names), ``issues`` (an empty DataFrame: nothing is ever skipped here)
         and ``DESCR``.
-    (X, y, groups) : tuple
-        When ``return_X_y`` is True.
+    (X, y) : tuple
+        When ``return_X_y`` is True: the DataFrame X (with its ``speaker`` and
+        ``session`` columns) and the labels.
 
     See Also
     --------
@@ -283,6 +188,60 @@ def make_multimodal_emotion(
     >>> corpus.target_names
     ['anger', 'sadness', 'happiness', 'neutral']
     """
+    if not (isinstance(n_utterances, str) and n_utterances == "deprecated"):
+        warnings.warn(
+            "n_utterances was renamed n_samples in 0.1 and will be removed in "
+            "0.3; pass n_samples instead",
+            FutureWarning,
+            stacklevel=2,
+        )
+        n_samples = n_utterances
+    modalities, class_weights, n_frames, vector_modalities, strengths = _check_options(
+        n_samples,
+        n_speakers=n_speakers,
+        n_sessions=n_sessions,
+        modalities=modalities,
+        class_weights=class_weights,
+        n_frames=n_frames,
+        vector_modalities=vector_modalities,
+        signal=signal,
+    )
+    drawn = draw_corpus(
+        n_samples,
+        n_speakers=n_speakers,
+        n_sessions=n_sessions,
+        modalities=modalities,
+        class_weights=class_weights,
+        n_frames=n_frames,
+        vector_modalities=vector_modalities,
+        strengths=strengths,
+        speaker_variation=speaker_variation,
+        random_state=random_state,
+    )
+    if return_X_y:
+        return drawn.X, drawn.y
+    return Bunch(
+        data=drawn.X,
+        target=drawn.y,
+        groups=drawn.groups,
+        target_names=list(drawn.target_names),
+        sessions=drawn.sessions,
+        modalities=list(modalities),
+        issues=empty_issues(),
+        DESCR=_describe(
+            n_samples,
+            drawn.speakers,
+            modalities,
+            vector_modalities,
+            n_frames,
+            drawn.target_names,
+            drawn.counts,
+        ),
+    )
+
+
+def _check_widths(modalities):
+    """``modalities`` (None: the defaults) as a dict of positive int widths."""
     modalities = dict(
         DEFAULT_MODALITIES
         if modalities is None
@@ -294,11 +253,46 @@ def make_multimodal_emotion(
                 f"modalities[{name!r}] must be a positive int feature width; "
                 f"got {width!r}"
             )
-        if name in ("speaker", "session"):
+        if name in METADATA_COLUMNS:
             raise ValueError(
                 f"modalities may not be named {name!r}: X keeps that name for "
                 "its own column"
             )
+    return modalities
+
+
+def _signal_strengths(signal, modalities):
+    """The class separation of each modality, from ``signal`` and the defaults."""
+    if isinstance(signal, dict):
+        _check_mapping(signal, "signal", keys=modalities)
+        if any(not isinstance(v, Real) or v < 0 for v in signal.values()):
+            raise ValueError(f"signal values must be numbers >= 0; got {signal}")
+        return {
+            m: signal.get(m, DEFAULT_SIGNAL.get(m, _FALLBACK_SIGNAL))
+            for m in modalities
+        }
+    if signal is None:
+        return {m: DEFAULT_SIGNAL.get(m, _FALLBACK_SIGNAL) for m in modalities}
+    return dict.fromkeys(modalities, float(signal))
+
+
+def _check_options(
+    n_samples,
+    *,
+    n_speakers,
+    n_sessions,
+    modalities,
+    class_weights,
+    n_frames,
+    vector_modalities,
+    signal,
+):
+    """Check the options of :func:`make_multimodal_emotion`; fill in defaults.
+
+    Returns ``(modalities, class_weights, n_frames, vector_modalities,
+    strengths)``.
+    """
+    modalities = _check_widths(modalities)
     if class_weights is None:
         class_weights = IEMOCAP_CLASS_COUNTS
     elif not isinstance(class_weights, dict):
@@ -323,86 +317,22 @@ def make_multimodal_emotion(
         n_frames = (n_frames, n_frames)
     if isinstance(vector_modalities, str):
         vector_modalities = (vector_modalities,)
-    if isinstance(signal, dict):
-        _check_mapping(signal, "signal", keys=modalities)
-        if any(not isinstance(v, Real) or v < 0 for v in signal.values()):
-            raise ValueError(f"signal values must be numbers >= 0; got {signal}")
-        strengths = {
-            m: signal.get(m, DEFAULT_SIGNAL.get(m, _FALLBACK_SIGNAL))
-            for m in modalities
-        }
-    elif signal is None:
-        strengths = {m: DEFAULT_SIGNAL.get(m, _FALLBACK_SIGNAL) for m in modalities}
-    else:
-        strengths = dict.fromkeys(modalities, float(signal))
+    strengths = _signal_strengths(signal, modalities)
     if n_sessions > n_speakers:
         raise ValueError(
             f"n_sessions={n_sessions} exceeds n_speakers={n_speakers}; every "
             "session needs at least one speaker"
         )
-    if n_utterances < n_speakers:
+    if n_samples < n_speakers:
         raise ValueError(
-            f"n_utterances={n_utterances} is smaller than n_speakers={n_speakers}; "
+            f"n_samples={n_samples} is smaller than n_speakers={n_speakers}; "
             "every speaker needs at least one utterance"
         )
-    target_names, counts = _class_counts(n_utterances, class_weights)
-
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    rng = np.random.default_rng(seed)
-    speakers, speaker_sessions = _speaker_ids(n_speakers, n_sessions)
-    speaker_of = np.sort(rng.permutation(np.arange(n_utterances) % n_speakers))
-    codes = rng.permutation(np.repeat(np.arange(len(target_names)), counts))
-    spread = np.asarray(
-        [_AROUSAL_SPREAD.get(c, 1.0) for c in target_names], dtype=np.float32
-    )
-
-    columns = {}
-    for modality, width in modalities.items():
-        frames = None
-        if modality not in vector_modalities:
-            frames = rng.integers(n_frames[0], n_frames[1] + 1, size=n_utterances)
-        columns[modality] = _modality_cells(
-            rng,
-            width=width,
-            signal=strengths[modality],
-            codes=codes,
-            speaker_of=speaker_of,
-            n_speakers=n_speakers,
-            frames=frames,
-            spread=spread,
-            variation=speaker_variation,
-        )
-    ids = _utterance_ids(speakers, speaker_of)
-    X = pd.DataFrame(columns, index=pd.Index(ids, name="id"))
-    groups = speakers[speaker_of]
-    sessions = speaker_sessions[speaker_of]
-    X["speaker"] = groups
-    X["session"] = sessions
-    y = np.asarray(target_names, dtype=object)[codes]
-    if return_X_y:
-        return X, y, groups
-    return Bunch(
-        data=X,
-        target=y,
-        groups=groups,
-        target_names=list(target_names),
-        sessions=sessions,
-        modalities=list(modalities),
-        issues=empty_issues(),
-        DESCR=_describe(
-            n_utterances,
-            speakers,
-            modalities,
-            vector_modalities,
-            n_frames,
-            target_names,
-            counts,
-        ),
-    )
+    return modalities, class_weights, n_frames, vector_modalities, strengths
 
 
 def _describe(
-    n_utterances,
+    n_samples,
     speakers,
     modalities,
     vector_modalities,
@@ -421,7 +351,7 @@ def _describe(
         "SYNTHETIC DATA: random numbers shaped like IEMOCAP's four-emotion task, "
         "not features of real speech. Use it to run and test pipelines, never "
         "to draw conclusions about emotion recognition.\n\n"
-        f"Utterances: {n_utterances}; speakers: {len(speakers)} "
+        f"Utterances: {n_samples}; speakers: {len(speakers)} "
         f"({', '.join(speakers[:4])}{', ...' if len(speakers) > 4 else ''}).\n"
         f"Classes: {classes}.\n"
         f"Modalities: {shapes}; T drawn from {n_frames[0]}..{n_frames[1]} "

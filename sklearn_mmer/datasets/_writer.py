@@ -6,16 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import validate_params
 
-from ..preprocessing._cells import is_missing
+from ..utils._cells import is_missing
+from ..utils._columns import METADATA_COLUMNS, SESSION, SPEAKER
+from ..utils._sessions import parse_sessions
+from ..utils._sklearn_compat import validate_params
 from ._loader import (
     CSV_NAME,
     FEATURE_SUFFIX,
     ID_COLUMN,
     LABEL_COLUMN,
     SPEAKER_COLUMN,
-    parse_sessions,
 )
 from ._synthetic import IEMOCAP_CLASS_COUNTS
 
@@ -86,14 +87,14 @@ def write_feature_table(
     --------
     >>> import tempfile
     >>> from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
-    >>> X, y, _ = make_multimodal_emotion(
+    >>> X, y = make_multimodal_emotion(
     ...     8, n_speakers=2, n_sessions=1, modalities={"lexical": 3},
     ...     random_state=0, return_X_y=True)
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     print(write_feature_table(X, y, folder).read_text().splitlines()[1])
     Ses01F_impro01_F000,Ses01F,/features/lexical_features/Session1/Ses01F_impro01_F000.npy,3
     """
-    if "speaker" not in X:
+    if SPEAKER not in X:
         raise ValueError(
             "X has no 'speaker' column; the course-feature layout needs each "
             "utterance's speaker"
@@ -104,7 +105,7 @@ def write_feature_table(
             f"y must hold one label per row of X ({len(X)}); got {y.shape}"
         )
     if modalities is None:
-        modalities = [c for c in X.columns if c not in ("speaker", "session")]
+        modalities = [c for c in X.columns if c not in METADATA_COLUMNS]
     modalities = list(modalities)
     missing = [m for m in modalities if m not in X]
     if missing:
@@ -125,17 +126,17 @@ def write_feature_table(
                 f"{list(target_names)}; pass target_names=None to write them as text"
             )
         y = np.asarray([position[label] for label in y])
-    if "session" in X:
-        sessions = list(X["session"])
+    if SESSION in X:
+        sessions = list(X[SESSION])
     else:
-        parsed = parse_sessions(ids, [str(s) for s in X["speaker"]])
+        parsed = parse_sessions(ids, [str(s) for s in X[SPEAKER]])
         sessions = [None] * len(X) if parsed is None else list(parsed)
 
     root = Path(path)
     csv_path = root / CSV_NAME
     if csv_path.exists() and not overwrite:
         raise FileExistsError(f"{csv_path} exists; pass overwrite=True to replace it")
-    table = {ID_COLUMN: ids, SPEAKER_COLUMN: [str(s) for s in X["speaker"]]}
+    table = {ID_COLUMN: ids, SPEAKER_COLUMN: [str(s) for s in X[SPEAKER]]}
     for modality in modalities:
         folder = f"features/{modality}{FEATURE_SUFFIX}"
         names = []

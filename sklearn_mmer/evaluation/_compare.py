@@ -33,14 +33,12 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
 
 from ..model_selection import SpeakerKFold
-from ..model_selection._split import check_groups
-from ..preprocessing._cells import is_missing
+from ..utils._cells import cell_columns
+from ..utils._columns import METADATA_COLUMNS, SPEAKER
+from ..utils._groups import check_groups
 from ._methods import make_methods
 from ._metrics import SCORING
 from ._sharing import assemble_vote, plan_work
-
-#: Columns of the data contract that hold metadata, not modalities.
-METADATA_COLUMNS = ("speaker", "session")
 
 
 def compare_methods(
@@ -283,17 +281,10 @@ def modality_columns(X):
     Returns
     -------
     modalities : list of str
-        Columns other than ``speaker``/``session`` whose first non-missing
-        cell is an array.
+        Columns other than the metadata (``speaker``, ``session``,
+        ``content``) whose present cells are all arrays.
     """
-    modalities = []
-    for column in X.columns:
-        if column in METADATA_COLUMNS or X[column].dtype != object:
-            continue
-        present = next((c for c in X[column] if not is_missing(c)), None)
-        if isinstance(present, np.ndarray):
-            modalities.append(str(column))
-    return modalities
+    return [str(column) for column in cell_columns(X, exclude=METADATA_COLUMNS)]
 
 
 # --- input checks -----------------------------------------------------------
@@ -311,15 +302,15 @@ def _check_data(X, y, groups):
             f"y must be 1-D with one label per row of X ({X.shape[0]}); got shape "
             f"{y.shape}"
         )
-    if groups is None and "speaker" in X.columns:
-        groups = X["speaker"].to_numpy()
+    if groups is None and SPEAKER in X.columns:
+        groups = X[SPEAKER].to_numpy()
     if groups is not None:
         groups = check_groups(groups, X.shape[0])
         # folds follow groups, while speaker normalisation and stacking read
         # X's speaker column: the two must name the same speakers
-        if "speaker" in X.columns:
+        if SPEAKER in X.columns:
             differ = np.flatnonzero(
-                X["speaker"].astype(str).to_numpy() != groups.astype(str)
+                X[SPEAKER].astype(str).to_numpy() != groups.astype(str)
             )
             if differ.size:
                 raise ValueError(

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
@@ -20,7 +19,8 @@ from sklearn.utils import Bunch
 
 from ..fusion import LateFusionClassifier
 from ..preprocessing import TemporalPooling
-from ..preprocessing._cells import is_missing
+from ..utils._cells import is_missing
+from ..utils._members import member_reads
 
 # a single frame pooled by one of these is the frame itself, so pooling an
 # already pooled vector again changes nothing
@@ -127,29 +127,22 @@ def _reads(estimator):
     if type(estimator) in _ASSEMBLABLE and _assemblable(estimator):
         pooled, raw = {}, set()
         for _, member in estimator.estimators:
-            member_reads = _reads(member)
-            if member_reads is None:
+            reads = _reads(member)
+            if reads is None:
                 return None
-            _merge_reads(pooled, raw, *member_reads)
+            _merge_reads(pooled, raw, *reads)
         return pooled, raw
-    if (
-        isinstance(estimator, Pipeline)
-        and estimator.steps
-        and isinstance(estimator.steps[0][1], ColumnTransformer)
-    ):
-        return _column_transformer_reads(estimator.steps[0][1])
-    return None
-
-
-def _column_transformer_reads(transformer):
-    if not (isinstance(transformer.remainder, str) and transformer.remainder == "drop"):
+    reads = member_reads(estimator) if isinstance(estimator, Pipeline) else None
+    if reads is None or reads[0] != 0:
+        # no ColumnTransformer first: some step sees X before the pooling
         return None
+    return _branch_reads(reads[1])
+
+
+def _branch_reads(branches):
     pooled, raw = {}, set()
-    for _, branch, columns in transformer.transformers:
-        if isinstance(branch, str) and branch == "drop":
-            continue
-        columns = [columns] if isinstance(columns, str) else columns
-        if not (isinstance(columns, list) and all(isinstance(c, str) for c in columns)):
+    for branch, columns in branches:
+        if not all(isinstance(c, str) for c in columns):
             return None
         first = branch
         if isinstance(branch, Pipeline) and branch.steps:

@@ -8,23 +8,13 @@ from sklearn.preprocessing import StandardScaler
 
 from ..neural import MLPClassifier
 from ..preprocessing import SpeakerNormalizer, TemporalPooling
-from ..preprocessing._pooling import pooling_methods
+from ..utils._modalities import check_modalities
+from ..utils._pooling import pooling_methods
 
 
 def clone_or_default(classifier):
     """A clone of ``classifier``, or a fresh default :class:`MLPClassifier`."""
     return MLPClassifier() if classifier is None else clone(classifier)
-
-
-def _check_modalities(modalities):
-    if isinstance(modalities, str):
-        modalities = [modalities]
-    modalities = list(modalities)
-    if not modalities:
-        raise ValueError("modalities must name at least one column of X; got none")
-    if len(set(modalities)) != len(modalities):
-        raise ValueError(f"modalities must be distinct; got {modalities}")
-    return modalities
 
 
 def _modality_branch(pooling):
@@ -81,7 +71,7 @@ def make_modality_pipeline(
     >>> [name for name, _ in pipe.steps]
     ['columntransformer', 'logisticregression']
     """
-    (modality,) = _check_modalities([modality])
+    (modality,) = check_modalities([modality])
     return make_early_fusion(
         [modality],
         pooling=pooling,
@@ -108,7 +98,7 @@ def modality_members(
                 speaker_normalization=speaker_normalization,
             ),
         )
-        for m in _check_modalities(modalities)
+        for m in check_modalities(modalities)
     ]
 
 
@@ -158,7 +148,7 @@ def make_early_fusion(
     >>> pipe.get_params()["columntransformer__lexical__temporalpooling__method"]
     'stats'
     """
-    modalities = _check_modalities(modalities)
+    modalities = check_modalities(modalities)
     methods = pooling_methods(pooling, modalities)
     columns = ColumnTransformer(
         [(m, _modality_branch(methods[m]), m) for m in modalities],

@@ -2,15 +2,16 @@
 
 import numpy as np
 from scipy.sparse import issparse
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import VotingClassifier
-from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ..preprocessing._cells import is_missing
-from ._early import _check_modalities, modality_members
+from ..utils._cells import is_missing
+from ..utils._groups import num_samples
+from ..utils._members import member_columns
+from ..utils._modalities import check_modalities
+from ..utils._sklearn_compat import safe_indexing
+from ._early import modality_members
 
 
 def _voting_is_soft(estimator):
@@ -212,10 +213,13 @@ class LateFusionClassifier(VotingClassifier):
         return self.le_.inverse_transform(winner)
 
     def _member_weights(self):
-        weights = self._weights_not_none
-        if weights is None:
+        if self.weights is None:
             return np.ones(len(self.estimators_))
-        return np.asarray(weights, dtype=float)
+        # the weights of the members not dropped, as estimators_ holds them
+        return np.asarray(
+            [w for (_, est), w in zip(self.estimators, self.weights) if est != "drop"],
+            dtype=float,
+        )
 
     def _member_outputs(self, X, method):
         """Each member's ``method`` on the rows it can see, and those rows.
@@ -224,7 +228,7 @@ class LateFusionClassifier(VotingClassifier):
         output on every row (zeros where it cannot see the row) and
         ``present[m]`` marks the rows it can see.
         """
-        n_samples = _num_samples(X)
+        n_samples = num_samples(X)
         outputs, present = [], []
         for est in self.estimators_:
             rows = present_rows(est, X)
@@ -262,43 +266,6 @@ class LateFusionClassifier(VotingClassifier):
         return votes
 
 
-def _read_columns(estimator):
-    """The columns a member reads through its first ColumnTransformer, or None.
-
-    Steps in front of that ColumnTransformer (such as a speaker normaliser) are
-    taken to keep X's columns. None when the member has no ColumnTransformer or
-    also reads a remainder, so that its missing rows cannot be told.
-    """
-    steps = (
-        [s for _, s in estimator.steps]
-        if isinstance(estimator, Pipeline)
-        else [estimator]
-    )
-    for step in steps:
-        if not isinstance(step, ColumnTransformer):
-            continue
-        transformers = getattr(step, "transformers_", None)
-        if transformers is None:
-            transformers = list(step.transformers) + [
-                ("remainder", step.remainder, None)
-            ]
-        columns = []
-        for name, transformer, selected in transformers:
-            if isinstance(transformer, str) and transformer == "drop":
-                continue
-            if name == "remainder":
-                if selected is None or len(selected):
-                    return None
-                continue
-            if isinstance(selected, (str, int, np.integer)):
-                selected = [selected]
-            if not isinstance(selected, (list, tuple, np.ndarray)):
-                return None
-            columns.extend(selected)
-        return columns
-    return None
-
-
 def present_rows(estimator, X):
     """Mask of the rows of X where a member sees at least one of its columns.
 
@@ -307,7 +274,7 @@ def present_rows(estimator, X):
     """
     if not hasattr(X, "columns"):
         return None
-    columns = _read_columns(estimator)
+    columns = member_columns(estimator)
     if not columns:
         return None
     names = []
@@ -333,7 +300,7 @@ def _rows(X, rows):
         # COO and DIA formats cannot be indexed by row
         X = X.tocsr()
     if hasattr(X, "iloc") or hasattr(X, "shape") or isinstance(X, list):
-        return _safe_indexing(X, rows)
+        return safe_indexing(X, rows)
     return np.asarray(X)[rows]
 
 
@@ -409,7 +376,7 @@ def make_late_fusion(
     >>> sorted(late.named_estimators), late.weights
     (['acoustic', 'lexical'], [1.0, 2.0])
     """
-    modalities = _check_modalities(modalities)
+    modalities = check_modalities(modalities)
     members = modality_members(
         modalities,
         pooling=pooling,

@@ -5,23 +5,23 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import ClassifierMixin, _fit_context, clone
-from sklearn.ensemble._base import _BaseHeterogeneousEnsemble
+from sklearn.base import ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold, check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _num_samples,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
 )
 
-from ..model_selection._split import check_groups
+from ..utils._columns import SPEAKER
+from ..utils._ensemble import HeterogeneousEnsemble
+from ..utils._groups import check_groups, num_samples
+from ..utils._sklearn_compat import HasMethods, fit_context
 from ._early import modality_members
 from ._late import _rows, present_rows
 
@@ -34,7 +34,7 @@ def _member_proba(estimator, X, n_classes):
     in the out-of-fold features and at predict time, so the meta-classifier
     learns what such a row looks like.
     """
-    n_samples = _num_samples(X)
+    n_samples = num_samples(X)
     out = np.full((n_samples, n_classes), 1.0 / n_classes)
     rows = present_rows(estimator, X)
     if rows is None:
@@ -63,7 +63,7 @@ def _final_has(method):
     return check
 
 
-class StackingFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
+class StackingFusionClassifier(ClassifierMixin, HeterogeneousEnsemble):
     """Combine per-modality classifiers by a meta-classifier fit on their probabilities.
 
     Stacking learns from data how much to trust each modality, and for which
@@ -165,7 +165,7 @@ class StackingFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         *,
         final_estimator=None,
         cv=5,
-        speaker_column="speaker",
+        speaker_column=SPEAKER,
         n_jobs=None,
     ):
         self.estimators = estimators
@@ -178,7 +178,7 @@ class StackingFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         if hasattr(X, "columns") and self.speaker_column in X.columns:
             return np.asarray(X[self.speaker_column])
         if groups is not None:
-            return check_groups(groups, _num_samples(X))
+            return check_groups(groups, num_samples(X))
         return None
 
     def _inner_cv(self, y, speakers):
@@ -196,7 +196,7 @@ class StackingFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
             return GroupKFold(min(cv, n_speakers))
         return check_cv(copy.deepcopy(cv), y, classifier=True)
 
-    @_fit_context(
+    @fit_context(
         # the members and the meta-classifier are validated when they are fit
         prefer_skip_nested_validation=False
     )
@@ -230,7 +230,7 @@ class StackingFusionClassifier(ClassifierMixin, _BaseHeterogeneousEnsemble):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         check_consistent_length(X, y)
-        if _num_samples(X) == 0:
+        if num_samples(X) == 0:
             raise ValueError("Found array with 0 sample(s); stacking needs data")
         self.le_ = LabelEncoder().fit(y)
         self.classes_ = self.le_.classes_

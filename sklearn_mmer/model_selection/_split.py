@@ -1,13 +1,15 @@
 """Speaker-independent cross-validation splitters."""
 
-import re
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
-from sklearn.model_selection._split import GroupsConsumerMixin
-from sklearn.utils._param_validation import Interval, validate_params
+
+from ..utils._columns import SESSION, SPEAKER
+from ..utils._groups import check_groups, num_samples
+from ..utils._sessions import parse_session
+from ..utils._sklearn_compat import GroupsConsumerMixin, Interval, validate_params
 
 
 class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):
@@ -51,7 +53,7 @@ class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):
             raise ValueError(
                 "SpeakerKFold needs the speaker of each sample: pass groups=speakers"
             )
-        groups = check_groups(groups, _n_samples(X))
+        groups = check_groups(groups, num_samples(X))
         speakers = np.unique(groups)
         if self.n_splits > speakers.shape[0]:
             raise ValueError(
@@ -77,46 +79,25 @@ class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):
         return self.n_splits
 
 
-def _n_samples(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
-
-
-def check_groups(groups, n_samples):
-    """Return ``groups`` as a 1-D array of one speaker per sample.
-
-    Raises a ValueError naming the shape when it is not one.
-    """
-    groups = np.asarray(groups)
-    if groups.ndim != 1 or groups.shape[0] != n_samples:
-        raise ValueError(
-            f"groups must be 1-D with one speaker per sample; got shape "
-            f"{groups.shape} for {n_samples} samples"
-        )
-    return groups
-
-
-_IEMOCAP_SPEAKER = re.compile(r"^Ses(\d+)")
-
-
 def _sessions_of(speakers, X, session_column):
     """Map each unique speaker to its session (see LeaveOneSessionOut)."""
     if hasattr(X, "columns") and session_column in X.columns:
         pairs = pd.DataFrame(
-            {"speaker": speakers, "session": np.asarray(X[session_column])}
+            {SPEAKER: speakers, SESSION: np.asarray(X[session_column])}
         ).drop_duplicates()
-        shared = pairs["speaker"][pairs["speaker"].duplicated()]
+        shared = pairs[SPEAKER][pairs[SPEAKER].duplicated()]
         if len(shared):
             speaker = shared.iloc[0]
-            found = sorted(pairs["session"][pairs["speaker"] == speaker].tolist())
+            found = sorted(pairs[SESSION][pairs[SPEAKER] == speaker].tolist())
             raise ValueError(
                 f"speaker {speaker!r} is in sessions {found} of X's "
                 f"{session_column!r} column; each speaker must belong to one session"
             )
-        return dict(zip(pairs["speaker"], pairs["session"]))
+        return dict(zip(pairs[SPEAKER], pairs[SESSION]))
     unique = sorted(set(speakers.tolist()), key=str)
-    matches = [_IEMOCAP_SPEAKER.match(str(s)) for s in unique]
-    if all(matches):
-        return {s: int(m.group(1)) for s, m in zip(unique, matches)}
+    sessions = [parse_session(s) for s in unique]
+    if None not in sessions:
+        return dict(zip(unique, sessions))
     return {s: k // 2 for k, s in enumerate(unique)}
 
 
@@ -165,7 +146,7 @@ class LeaveOneSessionOut(GroupsConsumerMixin, BaseCrossValidator):
         {"session_column": [str]},
         prefer_skip_nested_validation=True,
     )
-    def __init__(self, session_column="session"):
+    def __init__(self, session_column=SESSION):
         self.session_column = session_column
 
     def _sessions(self, X, groups):
@@ -175,7 +156,7 @@ class LeaveOneSessionOut(GroupsConsumerMixin, BaseCrossValidator):
                 "LeaveOneSessionOut needs the speaker of each sample: pass "
                 "groups=speakers"
             )
-        groups = check_groups(groups, _n_samples(X))
+        groups = check_groups(groups, num_samples(X))
         session_of = _sessions_of(groups, X, self.session_column)
         sessions = np.array([session_of[s] for s in groups.tolist()], dtype=object)
         if len(set(session_of.values())) < 2:

@@ -5,9 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import _fit_context
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -15,7 +13,8 @@ from sklearn.utils.validation import (
 )
 
 from ..preprocessing import TemporalPooling
-from ..preprocessing._pooling import _STATISTICS, pooling_methods
+from ..utils._pooling import POOLING_STATISTICS, pooling_methods
+from ..utils._sklearn_compat import Interval, StrOptions, fit_context
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._inputs import (
     ARRAY_MODALITY,
@@ -150,7 +149,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
 
     _parameter_constraints = {
         "modalities": [str, "array-like", None],
-        "pooling": [StrOptions(set(_STATISTICS)), dict],
+        "pooling": [StrOptions(set(POOLING_STATISTICS)), dict],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         **TRAINING_CONSTRAINTS,
@@ -191,7 +190,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None):
         """Pool and scale each modality, then train the network.
 

@@ -18,7 +18,6 @@ from sklearn.model_selection import (
 )
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
@@ -26,7 +25,8 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from ..model_selection._split import check_groups
+from ..utils._groups import check_groups
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._loader import TensorBatchIterator
 
 TRAINING_CONSTRAINTS = {

@@ -9,17 +9,11 @@ input against fit.
 import numpy as np
 import pandas as pd
 
-from ..preprocessing._cells import is_cell_input, is_missing
+from ..utils._cells import cell_columns, is_cell_column, is_cell_input, is_missing
+from ..utils._modalities import check_modalities
 
 #: name of the single modality a plain 2-D array stands for
 ARRAY_MODALITY = "x0"
-
-
-def _holds_arrays(column):
-    present = [cell for cell in column if not is_missing(cell)]
-    return bool(present) and all(
-        isinstance(cell, (np.ndarray, list, tuple)) for cell in present
-    )
 
 
 def _listing(X):
@@ -62,7 +56,7 @@ def check_modality_columns(X, names, *, parameter, fitted=False):
             )
         if fitted and all(is_missing(cell) for cell in X[name]):
             continue
-        if not _holds_arrays(X[name]):
+        if not is_cell_column(X[name].to_numpy()):
             kinds = sorted({type(c).__name__ for c in X[name] if not is_missing(c)})
             raise ValueError(
                 f"column {name!r} does not hold frame arrays (its cells are "
@@ -74,18 +68,14 @@ def check_modality_columns(X, names, *, parameter, fitted=False):
 def resolve_modalities(X, modalities, *, parameter):
     """The columns of the DataFrame X to read, in order, checked."""
     if modalities is None:
-        names = [c for c in X.columns if X[c].dtype == object and _holds_arrays(X[c])]
+        names = cell_columns(X)
         if not names:
             raise ValueError(
                 f"{parameter}=None reads every column of X holding arrays, but "
                 f"none does; X has {_listing(X)}"
             )
         return names
-    names = [modalities] if isinstance(modalities, str) else list(modalities)
-    if not names:
-        raise ValueError(f"{parameter} must name at least one column of X; got none")
-    if len(set(names)) != len(names):
-        raise ValueError(f"{parameter} must be distinct; got {names}")
+    names = check_modalities(modalities, parameter=parameter)
     check_modality_columns(X, names, parameter=parameter)
     return names
 

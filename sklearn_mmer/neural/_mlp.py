@@ -3,10 +3,9 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 
+from ..utils._sklearn_compat import Interval, fit_context
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._modules import MLPModule
 
@@ -143,7 +142,7 @@ class MLPClassifier(BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None):
         """Train the network.
 

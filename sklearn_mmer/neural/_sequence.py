@@ -3,11 +3,10 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, validate_data
 
 from ..preprocessing import SequencePadder
+from ..utils._sklearn_compat import Interval, StrOptions, fit_context
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._inputs import (
     ARRAY_MODALITY,
@@ -229,7 +228,7 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None):
         """Pad and standardise the sequences, then train the network.
 

@@ -5,49 +5,20 @@ frames, a ``(d,)`` vector (one frame), or ``None`` / an empty array when the
 modality is missing. These helpers are shared by every step that reads cells.
 """
 
-import numbers
-
 import numpy as np
 import pandas as pd
 
+from ..utils._cells import is_cell_input, is_missing
 
-def is_missing(cell):
-    """Return True when ``cell`` stands for a missing modality."""
-    if cell is None:
-        return True
-    if isinstance(cell, numbers.Real) and not isinstance(cell, bool):
-        # pandas turns None into NaN in some constructors
-        return bool(np.isnan(cell))
-    return np.size(cell) == 0
-
-
-def is_cell_input(X):
-    """Tell whether ``X`` holds cells (arrays per utterance) or is a plain 2-D array.
-
-    A DataFrame with an object column, a Series, a 1-D object array or a list whose
-    items are not all equal-length vectors hold cells; everything else is read as an
-    ordinary numeric 2-D array.
-    """
-    if isinstance(X, pd.Series):
-        return True
-    if isinstance(X, pd.DataFrame):
-        return any(dtype is np.dtype(object) for dtype in X.dtypes)
-    if isinstance(X, np.ndarray):
-        return X.dtype == object and X.ndim == 1
-    if isinstance(X, (list, tuple)):
-        if len(X) == 0:
-            return False
-        first = X[0]
-        if isinstance(first, np.ndarray) and first.ndim != 1:
-            return True
-        if any(is_missing(c) for c in X):
-            return True
-        try:
-            arr = np.asarray(X, dtype=float)
-        except (ValueError, TypeError):
-            return True
-        return arr.ndim != 2
-    return False
+__all__ = [
+    "as_cell_columns",
+    "cell_as_frames",
+    "cells_width",
+    "check_fitted_cells",
+    "fit_cell_columns",
+    "is_cell_input",
+    "is_missing",
+]
 
 
 def as_cell_columns(X, default_name="x0"):

@@ -3,14 +3,15 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    check_feature_names_in,
+    fit_context,
+)
 from ._cells import (
     cell_as_frames,
     check_fitted_cells,
@@ -138,7 +139,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         self.max_length = max_length
         self.dtype = dtype
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn each column's feature width and padded length.
 
@@ -278,7 +279,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             One name per output feature: column, frame ``t`` and feature index.
         """
         check_is_fitted(self)
-        input_features = _check_feature_names_in(self, input_features)
+        input_features = check_feature_names_in(self, input_features)
         if self.frame_widths_ is None:
             return np.asarray(input_features, dtype=object)
         names = [

@@ -1,31 +1,17 @@
 """Temporal pooling: frame sequences of varying length to one vector each."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._pooling import POOLING_STATISTICS
+from ..utils._sklearn_compat import StrOptions, check_feature_names_in, fit_context
 from ._cells import (
     cell_as_frames,
     check_fitted_cells,
     fit_cell_columns,
     is_cell_input,
 )
-
-# what each method outputs, in order: "stats" is the usual statistics pooling
-_STATISTICS = {
-    "mean": ("mean",),
-    "max": ("max",),
-    "min": ("min",),
-    "std": ("std",),
-    "first": ("first",),
-    "last": ("last",),
-    "stats": ("mean", "std"),
-}
 
 
 def _frames(cell, *, column, row):
@@ -57,7 +43,7 @@ def _pool_cells(cells, *, width, method, column):
         if frames is not None:
             dtype = np.float32 if frames.dtype == np.float32 else np.float64
             break
-    n_blocks = len(_STATISTICS[method])
+    n_blocks = len(POOLING_STATISTICS[method])
     out = np.empty((len(cells), n_blocks, width), dtype=dtype)
     scratch = np.empty((2, width), dtype=dtype)
     for row, cell in enumerate(cells):
@@ -83,30 +69,13 @@ def _pool_cells(cells, *, width, method, column):
 def _pool_vectors(X, method):
     """Pool a plain 2-D array whose rows are single-frame vectors."""
     pooled = []
-    for statistic in _STATISTICS[method]:
+    for statistic in POOLING_STATISTICS[method]:
         if statistic == "std":
             # one frame has no spread; keep NaN rows (missing values) as NaN
             pooled.append(np.where(np.isnan(X), np.nan, 0.0).astype(X.dtype))
         else:
             pooled.append(X.copy())
     return np.hstack(pooled) if len(pooled) > 1 else pooled[0]
-
-
-def pooling_methods(pooling, modalities):
-    """The pooling method of each modality, from one method or a dict of them.
-
-    A dict may leave modalities out (they get ``"mean"``) but may not name a
-    modality that is not among ``modalities``.
-    """
-    if not isinstance(pooling, dict):
-        return dict.fromkeys(modalities, pooling)
-    unknown = sorted(set(pooling) - set(modalities), key=str)
-    if unknown:
-        raise ValueError(
-            f"pooling names modalities {unknown} that are not among the "
-            f"modalities read, {list(modalities)}"
-        )
-    return {m: pooling.get(m, "mean") for m in modalities}
 
 
 class TemporalPooling(TransformerMixin, BaseEstimator):
@@ -159,13 +128,13 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "method": [StrOptions(set(_STATISTICS))],
+        "method": [StrOptions(set(POOLING_STATISTICS))],
     }
 
     def __init__(self, method="mean"):
         self.method = method
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the number of columns and each column's feature width.
 
@@ -243,8 +212,8 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
             One name per output feature.
         """
         check_is_fitted(self)
-        input_features = _check_feature_names_in(self, input_features)
-        statistics = _STATISTICS[self.method]
+        input_features = check_feature_names_in(self, input_features)
+        statistics = POOLING_STATISTICS[self.method]
         if self.frame_widths_ is None:
             names = [f"{f}_{s}" for s in statistics for f in input_features]
         else:

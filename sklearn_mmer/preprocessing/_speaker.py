@@ -5,15 +5,12 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._cells import is_cell_column
+from ..utils._columns import SPEAKER
+from ..utils._sklearn_compat import Interval, check_feature_names_in, fit_context
 from ._cells import cell_as_frames, is_missing
 
 
@@ -22,15 +19,6 @@ def _standardise(cell, mean, scale):
     cell = np.asarray(cell)
     dtype = cell.dtype if cell.dtype.kind == "f" else np.float64
     return ((cell - mean) / scale).astype(dtype, copy=False)
-
-
-def _is_cell_column(values):
-    """Whether an object column holds per-utterance arrays (cells)."""
-    if values.dtype != object:
-        return False
-    return any(
-        isinstance(v, (np.ndarray, list, tuple)) for v in values if not is_missing(v)
-    )
 
 
 def _statistics(frames):
@@ -65,7 +53,7 @@ def choose_columns(frame, speaker_column, columns):
         values = frame[c]
         if pd.api.types.is_float_dtype(values.dtype):
             floats.append(c)
-        elif _is_cell_column(values.to_numpy()):
+        elif is_cell_column(values.to_numpy()):
             cells.append(c)
         elif columns is not None and all(is_missing(v) for v in values):
             raise ValueError(
@@ -218,7 +206,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         "min_utterances": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, speaker_column="speaker", *, columns=None, min_utterances=10):
+    def __init__(self, speaker_column=SPEAKER, *, columns=None, min_utterances=10):
         self.speaker_column = speaker_column
         self.columns = columns
         self.min_utterances = min_utterances
@@ -231,14 +219,8 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
                     "Found array with 0 sample(s) (shape=(0, "
                     f"{X.shape[1]})) while a minimum of 1 is required."
                 )
-            _check_feature_names(self, X, reset=reset)
-            if not reset and X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but SpeakerNormalizer is "
-                    f"expecting {self.n_features_in_} features as input."
-                )
-            if reset:
-                self.n_features_in_ = X.shape[1]
+            # checks (or, when reset, records) feature names and their number
+            validate_data(self, X, reset=reset, skip_check_array=True)
             return X
         X = validate_data(
             self,
@@ -261,7 +243,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
             )
         return speakers.to_numpy()
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn each training speaker's statistics and the overall ones.
 
@@ -363,7 +345,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
             The same names.
         """
         check_is_fitted(self)
-        return _check_feature_names_in(self, input_features)
+        return check_feature_names_in(self, input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

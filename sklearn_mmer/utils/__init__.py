@@ -1,0 +1,14 @@
+"""Private helpers shared by every package of sklearn-mmer.
+
+Nothing here is public API: names may change between releases. The modules
+know nothing of the rest of the package, so that every layer may import them:
+
+- :mod:`._columns`: the data contract's column names;
+- :mod:`._cells`: missing cells and which columns hold cells;
+- :mod:`._modalities`: checking a list of modality names;
+- :mod:`._groups`: sample counts and speaker groups;
+- :mod:`._sessions`: session numbers parsed from IEMOCAP-style ids;
+- :mod:`._members`: the columns a member estimator reads;
+- :mod:`._ensemble`: a base class for ensembles of named estimators;
+- :mod:`._sklearn_compat`: the one door to scikit-learn's private names.
+"""

@@ -1,0 +1,240 @@
+"""The private helpers of sklearn_mmer.utils: one behaviour per test."""
+
+import ast
+import pathlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import BaseCrossValidator
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import sklearn_mmer
+from sklearn_mmer.utils._cells import cell_columns, is_cell_column, is_missing
+from sklearn_mmer.utils._columns import METADATA_COLUMNS, SESSION, SPEAKER
+from sklearn_mmer.utils._ensemble import HeterogeneousEnsemble
+from sklearn_mmer.utils._groups import check_groups, num_samples
+from sklearn_mmer.utils._members import member_columns, member_reads
+from sklearn_mmer.utils._modalities import check_modalities
+from sklearn_mmer.utils._sessions import parse_session, parse_sessions
+from sklearn_mmer.utils._sklearn_compat import (
+    GroupsConsumerMixin,
+    check_feature_names_in,
+)
+
+PACKAGE = pathlib.Path(sklearn_mmer.__file__).parent
+DOOR = PACKAGE / "utils" / "_sklearn_compat.py"
+
+
+def _imports(path):
+    """``(module, name)`` of every import in a source file."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                yield module, alias.name
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, None
+
+
+def _is_private(dotted):
+    return any(part.startswith("_") for part in dotted.split(".") if part)
+
+
+def test_only_the_door_imports_private_scikit_learn_names():
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == DOOR:
+            continue
+        for module, name in _imports(path):
+            if module.split(".")[0] != "sklearn":
+                continue
+            if _is_private(module) or (name is not None and name.startswith("_")):
+                found.append(f"{path.relative_to(PACKAGE)}: {module} {name}")
+    assert found == []
+
+
+def test_the_door_does_import_private_names():
+    # the scan above reads the same syntax: it would see these if elsewhere
+    private = [m for m, n in _imports(DOOR) if _is_private(m) or _is_private(n or "")]
+    assert "sklearn.utils._param_validation" in private
+
+
+def test_no_package_imports_another_packages_private_module():
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for module, _ in _imports(path):
+            if module.startswith("..") and _is_private(module[2:]):
+                if not module.startswith("..utils._"):
+                    found.append(f"{path.relative_to(PACKAGE)}: {module}")
+    assert found == []
+
+
+def test_utils_imports_nothing_else_of_the_package():
+    for path in sorted((PACKAGE / "utils").glob("*.py")):
+        for module, _ in _imports(path):
+            assert not module.startswith(".."), (path.name, module)
+            assert module.split(".")[0] != "sklearn_mmer", (path.name, module)
+
+
+def test_metadata_columns_are_the_contract_names():
+    assert (SPEAKER, SESSION) == ("speaker", "session")
+    assert set(METADATA_COLUMNS) == {"speaker", "session", "content"}
+
+
+@pytest.mark.parametrize("cell", [None, np.nan, np.empty((0, 3)), np.array([])])
+def test_is_missing_reads_none_nan_and_empty_arrays_as_missing(cell):
+    assert is_missing(cell)
+
+
+def test_is_missing_keeps_a_zero_vector():
+    assert not is_missing(np.zeros(3))
+
+
+def test_cell_column_needs_every_present_cell_to_be_an_array():
+    assert is_cell_column(np.array([np.ones(2), None], dtype=object))
+    assert not is_cell_column(np.array([np.ones(2), "text"], dtype=object))
+    assert not is_cell_column(np.array([None, None], dtype=object))
+    assert not is_cell_column(np.array([1.0, 2.0]))
+
+
+def test_cell_columns_leaves_out_metadata_and_keeps_order():
+    X = pd.DataFrame(
+        {
+            "lexical": [np.ones(2), np.ones(2)],
+            SPEAKER: [np.ones(1), np.ones(1)],
+            "label": ["a", "b"],
+            "visual": [None, np.ones((3, 2))],
+        }
+    )
+    assert cell_columns(X) == ["lexical", "visual"]
+    assert cell_columns(X, exclude=()) == ["lexical", SPEAKER, "visual"]
+
+
+def test_check_modalities_turns_a_string_into_a_list():
+    assert check_modalities("acoustic") == ["acoustic"]
+
+
+def test_check_modalities_names_the_parameter_when_empty():
+    with pytest.raises(ValueError, match="modality must name at least one column"):
+        check_modalities([], parameter="modality")
+
+
+def test_check_modalities_rejects_repeats():
+    with pytest.raises(ValueError, match=r"must be distinct; got \['a', 'a'\]"):
+        check_modalities(["a", "a"])
+
+
+def test_check_groups_names_the_shape():
+    with pytest.raises(ValueError, match=r"got shape \(2,\) for 3 samples"):
+        check_groups(["s1", "s2"], 3)
+
+
+@pytest.mark.parametrize(
+    "X", [np.zeros((4, 2)), pd.DataFrame({"a": range(4)}), [[0], [1], [2], [3]]]
+)
+def test_num_samples_counts_rows(X):
+    assert num_samples(X) == 4
+
+
+class _ArrayOnly:
+    """Neither a length nor a shape: only ``__array__``."""
+
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros((5, 2))
+
+
+def test_num_samples_reads_an_object_through_its_array():
+    assert num_samples(_ArrayOnly()) == 5
+
+
+def test_num_samples_rejects_a_scalar():
+    with pytest.raises(TypeError, match="Expected sequence or array-like"):
+        num_samples(3)
+
+
+def test_parse_session_reads_the_number_after_ses():
+    assert parse_session("Ses03M_impro01_F000") == 3
+    assert parse_session("speaker7") is None
+
+
+def test_parse_sessions_takes_the_first_candidate_that_parses_in_full():
+    sessions = parse_sessions(["u1", "Ses02F_x"], ["Ses01F", "Ses02M"])
+    np.testing.assert_array_equal(sessions, [1, 2])
+    assert parse_sessions(["u1"], []) is None
+
+
+def _pooling_member(columns, remainder="drop"):
+    transformer = ColumnTransformer(
+        [("lexical", StandardScaler(), columns)], remainder=remainder
+    )
+    return make_pipeline(transformer, LogisticRegression())
+
+
+def test_member_columns_are_read_from_the_column_transformer():
+    assert member_columns(_pooling_member(["lexical", "acoustic"])) == [
+        "lexical",
+        "acoustic",
+    ]
+    assert member_columns(_pooling_member("lexical")) == ["lexical"]
+
+
+def test_member_columns_are_unknown_with_a_remainder_or_a_callable():
+    assert member_columns(_pooling_member(["lexical"], "passthrough")) is None
+    assert member_columns(_pooling_member(lambda X: ["lexical"])) is None
+    assert member_columns(LogisticRegression()) is None
+
+
+def test_member_reads_tells_the_position_of_the_column_transformer():
+    member = make_pipeline(StandardScaler(), _pooling_member(["a"]).steps[0][1])
+    step, branches = member_reads(member)
+    assert step == 1
+    assert [columns for _, columns in branches] == [["a"]]
+
+
+class _Vote(HeterogeneousEnsemble):
+    def __init__(self, estimators, *, flag=False):
+        self.estimators = estimators
+        self.flag = flag
+
+
+def test_ensemble_params_reach_members_by_name():
+    vote = _Vote([("lr", LogisticRegression()), ("nb", GaussianNB())])
+    assert vote.get_params()["lr__C"] == 1.0
+    vote.set_params(lr__C=0.5, nb="drop", flag=True)
+    assert vote.named_estimators.lr.C == 0.5
+    assert vote.named_estimators.nb == "drop"
+    assert vote.flag is True
+
+
+def test_ensemble_rejects_member_names_that_clash():
+    vote = _Vote([("flag", LogisticRegression())])
+    with pytest.raises(ValueError, match="conflict with constructor arguments"):
+        vote._validate_estimators()
+
+
+def test_groups_consumer_requests_groups_for_split():
+    class Splitter(GroupsConsumerMixin, BaseCrossValidator):
+        def _iter_test_masks(self, X=None, y=None, groups=None):
+            yield np.ones(1, dtype=bool)
+
+        def get_n_splits(self, X=None, y=None, groups=None):
+            return 1
+
+    requests = Splitter()._get_metadata_request()
+    assert requests.split.requests == {"groups": True}
+
+
+class _Fitted:
+    n_features_in_ = 2
+
+
+def test_feature_names_in_are_generated_or_checked():
+    np.testing.assert_array_equal(check_feature_names_in(_Fitted()), ["x0", "x1"])
+    with pytest.raises(ValueError, match="equal to number of features \\(2\\)"):
+        check_feature_names_in(_Fitted(), ["a"])
