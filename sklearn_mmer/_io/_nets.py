@@ -185,12 +185,36 @@ def _usable(device):
 
 
 def _rebuild(estimator, state, device, path, key):
-    """Adapter: the network of a fitted neural estimator, without training.
+    """The network of a fitted neural estimator, rebuilt without training.
 
-    Builds the module from the estimator's parameters and fitted attributes
-    (a one-row input of the fitted width stands for the training data where
-    the module's width is read from it), wraps it as ``fit`` does for
-    prediction, and loads the weights.
+    The estimator builds its network from its parameters and fitted
+    attributes (``_initialize_net``); its initial weights, drawn in a private
+    copy of torch's RNG so that the caller's stays as it was, are replaced by
+    the saved ones.
+    """
+    with torch.random.fork_rng(devices=[]):
+        if hasattr(estimator, "_initialize_net"):
+            net = estimator._initialize_net()
+        else:
+            net = _initialize_net(estimator, device)
+    try:
+        net.module_.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise ModelFileError(
+            f"{path}: the weights of nets/{key} do not fit the "
+            f"{type(estimator).__name__} they belong to ({str(error).splitlines()[0]})"
+        ) from None
+    net.module_.eval()
+    return net
+
+
+def _initialize_net(estimator, device):
+    """Stand-in for ``BaseNeuralClassifier._initialize_net`` where it is absent.
+
+    Builds the module from the estimator's parameters and fitted attributes (a
+    one-row input of the fitted width stands for the training data where the
+    module reads its width from it) and wraps it as ``fit`` does for
+    prediction.
     """
     from skorch import NeuralNetClassifier
 
@@ -198,11 +222,8 @@ def _rebuild(estimator, state, device, path, key):
 
     n_classes = len(estimator.classes_)
     stub = np.zeros((1, getattr(estimator, "n_features_in_", 0)), dtype=np.float32)
-    # module construction draws initial weights: keep the caller's RNG be
-    with torch.random.fork_rng(devices=[]):
-        module = estimator._build_module(stub, n_classes)
     net = NeuralNetClassifier(
-        module=module,
+        module=estimator._build_module(stub, n_classes),
         criterion=torch.nn.CrossEntropyLoss,
         iterator_valid=TensorBatchIterator,
         iterator_valid__batch_size=max(
@@ -213,17 +234,7 @@ def _rebuild(estimator, state, device, path, key):
         verbose=0,
         callbacks__print_log=None,
     )
-    with torch.random.fork_rng(devices=[]):
-        net.initialize()
-    try:
-        net.module_.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        raise ModelFileError(
-            f"{path}: the weights of nets/{key} do not fit the "
-            f"{type(estimator).__name__} they belong to ({str(error).splitlines()[0]})"
-        ) from None
-    net.module_.eval()
-    return net
+    return net.initialize()
 
 
 def _qualified_name(obj):
