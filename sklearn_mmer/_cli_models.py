@@ -17,12 +17,12 @@ import numpy as np
 
 from .cli import (
     UsageError,
+    _add_size_limits,
     _bundled_corpus,
     _first_line,
     _int_at_least,
     _n_jobs,
     _Reporter,
-    load_corpus,
 )
 
 
@@ -100,6 +100,7 @@ def add_model_commands(commands):
 
 
 def _corpus_options(parser):
+    _add_size_limits(parser)
     parser.add_argument(
         "--data",
         metavar="PATH",
@@ -136,7 +137,14 @@ def run_fit(args):
 
     say = _Reporter(quiet=args.quiet)
     model_path = _writable_file(args.model, "--model")
-    corpus = load_corpus(args, say)
+    corpus = _model_corpus(
+        args,
+        say,
+        modalities=args.modalities,
+        require_labels=True,
+        issues_csv=model_path.with_suffix(".issues.csv"),
+    )
+    corpus.modalities = list(corpus.modalities)
     try:
         method_names(corpus.modalities, [args.method])
     except ValueError as error:
@@ -396,7 +404,13 @@ def run_predict(args):
         manifest = read_manifest(model_path)
     except ModelFileError as error:
         raise UsageError(f"--model {error}") from None
-    corpus = _predict_corpus(args, manifest, say)
+    corpus = _model_corpus(
+        args,
+        say,
+        modalities=None,
+        require_labels=False,
+        issues_csv=out.with_suffix(".issues.csv"),
+    )
     X = corpus.data
     try:
         check_input(manifest, X)
@@ -424,27 +438,42 @@ def run_predict(args):
     return 0
 
 
-def _predict_corpus(args, manifest, say):
-    """The corpus to predict, labels optional (checked against the model after)."""
-    from .datasets import load_feature_table
+def _model_corpus(args, say, *, modalities, require_labels, issues_csv):
+    """The corpus of ``fit`` or ``predict``; its faults listed in ``issues_csv``."""
+    from .datasets import CorpusIssuesWarning, load_feature_table
 
     if args.data is None:
-        args.modalities = None
         corpus = _bundled_corpus(args)
-        return corpus
-    if args.n_utterances is not None:
-        raise UsageError("--n-utterances sizes the bundled corpus; not with --data")
-    path = Path(args.data)
-    if not path.exists():
-        raise UsageError(f"--data {args.data}: no such file or folder")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            corpus = load_feature_table(path, require_labels=False)
-        except (ValueError, OSError, KeyError) as error:
-            raise UsageError(f"--data {args.data}: {_first_line(error)}") from None
-    for warning in caught:
-        say(f"mmer: warning: {_first_line(warning.message)}")
+        corpus.issues = None
+    else:
+        if args.n_utterances is not None:
+            raise UsageError("--n-utterances sizes the bundled corpus; not with --data")
+        path = Path(args.data)
+        if not path.exists():
+            raise UsageError(f"--data {args.data}: no such file or folder")
+        limits = {
+            name: getattr(args, name)
+            for name in ("max_member_bytes", "max_total_bytes")
+            if getattr(args, name) is not None
+        }
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                corpus = load_feature_table(
+                    path, modalities=modalities, require_labels=require_labels, **limits
+                )
+            except (ValueError, OSError, KeyError) as error:
+                raise UsageError(f"--data {args.data}: {_first_line(error)}") from None
+        for warning in caught:
+            message = warning.message
+            if isinstance(message, CorpusIssuesWarning):
+                message = CorpusIssuesWarning(message.summary, issues_csv)
+            say(f"mmer: warning: {_first_line(message)}")
+        corpus.source = str(path)
+    if corpus.issues is not None and len(corpus.issues):
+        corpus.issues.to_csv(issues_csv, index=False)
+    else:
+        issues_csv.unlink(missing_ok=True)
     if corpus.data.shape[0] == 0:
         raise UsageError(f"--data {args.data}: the corpus has no usable utterance")
     return corpus

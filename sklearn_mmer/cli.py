@@ -25,6 +25,7 @@ EXIT_USAGE = 2
 DEFAULT_OUT = "mmer-results"
 DEFAULT_FOLDS = 5
 DEFAULT_UTTERANCES = 1336
+ISSUES_CSV = "issues.csv"  # the name datasets.save_issues writes
 
 
 class UsageError(Exception):
@@ -96,6 +97,7 @@ def build_parser():
     )
     compare.add_argument(
         "--out",
+        type=_folder_name,
         default=DEFAULT_OUT,
         metavar="DIR",
         help=f"folder for the CSV files and figures (default {DEFAULT_OUT})",
@@ -128,6 +130,7 @@ def build_parser():
         help=f"size of the bundled corpus (default {DEFAULT_UTTERANCES}); not "
         "with --data",
     )
+    _add_size_limits(compare)
     compare.add_argument(
         "--quiet", action="store_true", help="print only the results table"
     )
@@ -204,6 +207,7 @@ def run_compare(args):
     cv, cv_text = _splitter(args, X, groups)
     out = _out_dir(args.out)
     check_save_model_options(args, list(methods))
+    _write_issues(corpus, out)
 
     say(
         f"mmer compare: {len(y)} utterances, {len(np.unique(groups))} speakers, "
@@ -297,11 +301,16 @@ def _user_corpus(args, say):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            corpus = load_feature_table(path, modalities=args.modalities)
+            limits = {
+                name: getattr(args, name)
+                for name in ("max_member_bytes", "max_total_bytes")
+                if getattr(args, name) is not None
+            }
+            corpus = load_feature_table(path, modalities=args.modalities, **limits)
         except (ValueError, OSError, KeyError) as error:
             raise UsageError(f"--data {args.data}: {_first_line(error)}") from None
     for warning in caught:
-        say(f"mmer: warning: {_first_line(warning.message)}")
+        say(f"mmer: warning: {_first_line(_issues_pointer(warning.message, args))}")
     corpus.modalities = list(
         getattr(corpus, "modalities", None) or modality_columns(corpus.data)
     )
@@ -363,6 +372,58 @@ def _out_dir(out):
     if not os.access(path, os.W_OK):
         raise UsageError(f"--out {out}: not writable")
     return path
+
+
+# --- corpus faults: size limits, issues.csv ---------------------------------
+
+
+def _add_size_limits(compare):
+    # the defaults are load_feature_table's (not imported here: --help stays quick)
+    for name, what, default in [
+        ("--max-member-bytes", "one file of a .zip", "1G"),
+        ("--max-total-bytes", "a .zip corpus in all", "16G"),
+    ]:
+        compare.add_argument(
+            name,
+            type=_byte_count,
+            metavar="SIZE",
+            help=f"the most {what} may expand to when read, in bytes or with a "
+            f"K, M, G or T suffix (default {default})",
+        )
+
+
+def _byte_count(text):
+    units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    number, scale = text.strip(), 1
+    if number[-1:].upper() in units:
+        number, scale = number[:-1], units[number[-1].upper()]
+    try:
+        value = int(float(number) * scale)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size; give bytes or e.g. 512M, 2G"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte; got {text!r}")
+    return value
+
+
+def _issues_pointer(message, args):
+    """A loader warning, pointing a CorpusIssuesWarning at --out's issues.csv."""
+    from .datasets import CorpusIssuesWarning
+
+    if isinstance(message, CorpusIssuesWarning):
+        return CorpusIssuesWarning(message.summary, Path(args.out) / ISSUES_CSV)
+    return message
+
+
+def _write_issues(corpus, out):
+    """Write issues.csv to --out, or remove one an earlier run left there."""
+    from .datasets import save_issues
+
+    issues = getattr(corpus, "issues", None)
+    if issues is None or save_issues(issues, out) is None:
+        (out / ISSUES_CSV).unlink(missing_ok=True)
 
 
 def format_table(summary):
@@ -481,6 +542,15 @@ def _n_jobs(text):
     if value == 0:
         raise argparse.ArgumentTypeError("must be a positive number or -1, not 0")
     return value
+
+
+def _folder_name(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "must name a folder, not an empty string (use --out . for the "
+            "current folder)"
+        )
+    return text
 
 
 def _first_line(error):

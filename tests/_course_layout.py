@@ -35,9 +35,10 @@ FAULTS = {
     "label_out_of_range": (12, None, "unknown label", "unknown label"),
     "dotdot_path": (13, "visual", "path escapes", "path escapes"),
     "rooted_dotdot_path": (14, "acoustic", "path escapes", "path escapes"),
-    # a host path outside the root: refused in a folder; in a zip every path
-    # is root-relative, so it is simply not there
-    "absolute_outside": (15, "lexical", "path escapes", "file not found"),
+    # a host path outside the root: reported as a missing file (whether or not
+    # it exists, so that a corpus cannot probe the machine); in a zip every
+    # path is root-relative, so it is simply not there
+    "absolute_outside": (15, "lexical", "file not found", "file not found"),
     # zipping follows no links, so in a zip the file is absent
     "symlink_outside": (16, "visual", "path escapes", "file not found"),
     "npz_archive": (17, "acoustic", "not a .npy file", "not a .npy file"),

@@ -3,12 +3,13 @@
 :func:`load_feature_table` reads the layout users bring (``dataset.csv`` plus
 ``.npy`` feature files, in a folder or a ``.zip``); :func:`make_multimodal_emotion`
 generates a synthetic corpus of the same shape that needs no files;
-:func:`write_feature_table` writes a corpus in the layout.
+:func:`write_feature_table` writes a corpus in the layout; :func:`save_issues`
+writes what loading one skipped to ``issues.csv``.
 :data:`DEFAULT_MODALITIES` names the study's modalities (with the synthetic
 corpus's default feature widths).
 """
 
-from ._base import ISSUE_COLUMNS, CorpusIssuesWarning
+from ._base import ISSUE_COLUMNS, CorpusIssuesWarning, save_issues
 from ._loader import load_feature_table
 from ._synthetic import DEFAULT_MODALITIES, make_multimodal_emotion
 from ._writer import write_feature_table
@@ -19,5 +20,6 @@ __all__ = [
     "CorpusIssuesWarning",
     "load_feature_table",
     "make_multimodal_emotion",
+    "save_issues",
     "write_feature_table",
 ]

@@ -1,22 +1,31 @@
 """Loading a corpus in the course-feature layout: dataset.csv and .npy files."""
 
 import os
-import warnings
+import unicodedata
 from collections import Counter
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..utils._columns import SESSION, SPEAKER
+from ..utils._columns import CONTENT, SESSION, SPEAKER
 from ..utils._modalities import check_modalities
 from ..utils._sessions import parse_sessions
-from ..utils._sklearn_compat import StrOptions, validate_params
-from ._base import ISSUE_COLUMNS, CorpusIssuesWarning, empty_issues
-from ._sources import CSV_NAME, Fault, open_source
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
+from ._limits import DEFAULT_MAX_MEMBER_BYTES, DEFAULT_MAX_TOTAL_BYTES
+from ._rows import (
+    FEATURE_SUFFIX,
+    ID_COLUMN,
+    LABEL_COLUMN,
+    SPEAKER_COLUMN,
+    Rows,
+)
+from ._sources import CSV_NAME, open_source
 
-ID_COLUMN, SPEAKER_COLUMN, LABEL_COLUMN = "file_name_list", "speakers", "emotion_labels"
-FEATURE_SUFFIX = "_features"
+# dataset.csv's optional columns of content ids: ``content`` (kept as
+# written), else ``transcript`` (normalised); either becomes X's CONTENT
+CONTENT_COLUMN, TRANSCRIPT_COLUMN = "content", "transcript"
 
 
 def _select_modalities(columns, modalities):
@@ -44,37 +53,6 @@ def _select_modalities(columns, modalities):
     return chosen
 
 
-def _parse_label(text, target_names):
-    if text in target_names:
-        return text
-    try:
-        number = float(text)
-    except ValueError:
-        number = None
-    if number is not None and number.is_integer() and 0 <= number < len(target_names):
-        return target_names[int(number)]
-    raise Fault(
-        "unknown label",
-        f"{text!r}; expected one of {list(target_names)} or an int "
-        f"0..{len(target_names) - 1}",
-    )
-
-
-def _summary(kept, n_rows, faults, errors):
-    kinds = Counter(kind for _, _, kind, _ in faults)
-    detail = ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
-    dropped = n_rows - kept
-    if errors == "keep":
-        head = (
-            f"kept {kept} of {n_rows} utterances, {len(faults)} faults ({detail}); "
-            f"faulty files are None, and {dropped} rows with a faulty id, speaker "
-            "or label were skipped"
-        )
-    else:
-        head = f"skipped {dropped} of {n_rows} utterances ({detail})"
-    return f"load_feature_table: {head}; see the Bunch's issues table"
-
-
 @validate_params(
     {
         "path": [str, os.PathLike],
@@ -82,6 +60,8 @@ def _summary(kept, n_rows, faults, errors):
         "target_names": ["array-like"],
         "errors": [StrOptions({"skip", "raise", "keep"})],
         "return_X_y": ["boolean"],
+        "max_member_bytes": [Interval(Integral, 1, None, closed="left"), None],
+        "max_total_bytes": [Interval(Integral, 1, None, closed="left"), None],
         "require_labels": ["boolean"],
     },
     prefer_skip_nested_validation=True,
@@ -93,6 +73,8 @@ def load_feature_table(
     target_names=("anger", "sadness", "happiness", "neutral"),
     errors="skip",
     return_X_y=False,
+    max_member_bytes=DEFAULT_MAX_MEMBER_BYTES,
+    max_total_bytes=DEFAULT_MAX_TOTAL_BYTES,
     require_labels=True,
 ):
     """Load a corpus in the course-feature layout (``dataset.csv`` + ``.npy`` files).
@@ -110,9 +92,26 @@ def load_feature_table(
     (``../x.npy``, ``/../../etc/passwd``), that carries a drive letter, or that
     reaches outside the root through a symbolic link is a fault and is never
     read. For folder corpora only, a path starting with ``/`` that names no
-    file under the root is also tried as an absolute path of this machine: it
-    is read if it lies inside the root (a CSV written with absolute paths) and
-    is a fault if it lies outside.
+    file under the root is also read as an absolute path of this machine when
+    it lies inside the root (a CSV written with absolute paths); one outside
+    the root is reported as ``"file not found"``, exactly as a missing file,
+    whether or not it exists, so that a corpus cannot probe this machine.
+    Two utterances naming the same file get a warning (both are loaded).
+
+    **Archives**: only a plain ``dataset.csv``, a folder or a ``.zip`` is
+    read. A damaged ``.zip``, a tar, gzip, bzip2, xz, Zstandard, 7-Zip or RAR
+    file (told by its first bytes or its suffix) raises a ValueError; it is
+    never handed to pandas, which would guess a compression. A gzipped
+    ``dataset.csv.gz`` is refused too: the CSV holds only paths and labels,
+    and a compressed corpus is a ``.zip`` of its folder.
+
+    **Size limits** (``.zip`` only; files in a folder are not decompressed):
+    no file of the archive may expand to more than ``max_member_bytes`` and
+    the files read may not expand to more than ``max_total_bytes`` in all.
+    Both are checked on the sizes the archive declares before anything is
+    read, on each ``.npy`` header's shape before memory is taken for its
+    frames, and on the bytes actually read (a zip's headers can lie). Past a
+    limit, loading stops with a ValueError naming the file and the parameter.
 
     **Safety and memory**: files are read with ``allow_pickle=False`` (always),
     archives are read in place and never extracted, and each file is read once
@@ -124,12 +123,20 @@ def load_feature_table(
     would need unpickling (an object array or a pickle), another format (such
     as ``.npz``), a non-numeric dtype, a shape
     other than ``(T, d)`` or ``(d,)``, an empty sequence, NaN or inf values, a
-    path escaping the root, and a feature width other than the modality's most
-    common one (the expected width; ties go to the earliest file). Per row: an
-    empty id or speaker, an id seen before (the first occurrence is kept), and
-    an unknown label. Each fault's ``reason`` in ``issues`` starts with its
-    kind (``"file not found"``, ``"NaN or inf values"``, ...) and names the
-    file or the CSV line.
+    path escaping the root, and a feature width other than the modality's
+    expected width. The expected width is the one held by a clear majority of
+    the modality's files read, more than half of them; when no width has
+    that, loading stops with a ValueError listing the widths found (no file
+    order decides). Per row: an empty id or speaker, an id seen before (the
+    first occurrence is kept), and an unknown label. Each fault's ``reason``
+    in ``issues`` starts with its kind (``"file not found"``, ``"NaN or inf
+    values"``, ...) and names the file or the CSV line.
+
+    **Content ids**: an optional ``content`` column (a script-line id, kept
+    as written) becomes X's ``content`` column, for content-disjoint splits;
+    without it, an optional ``transcript`` column is normalised into one
+    (lowercased, punctuation stripped, whitespace collapsed, see
+    ``normalise_transcript``). An empty cell is None.
 
     Parameters
     ----------
@@ -153,10 +160,17 @@ def load_feature_table(
         utterance with the faulty modality as None (recorded in ``issues``);
         rows with a faulty id, speaker or label are still skipped, having no
         usable id or label. A :class:`CorpusIssuesWarning` summarises the
-        faults whenever there are any.
+        faults, naming the first few, whenever there are any;
+        :func:`save_issues` writes them all to ``issues.csv``.
     return_X_y : bool, default=False
         Return ``(X, y)`` instead of a Bunch, as scikit-learn's dataset
         functions do; the speakers are ``X["speaker"]``.
+    max_member_bytes : int or None, default=2**30 (1 GiB)
+        The most one file of a ``.zip`` corpus may expand to; None for no
+        limit. Ignored for folders.
+    max_total_bytes : int or None, default=2**34 (16 GiB)
+        The most the files read from a ``.zip`` corpus may expand to in all;
+        None for no limit. Ignored for folders.
     require_labels : bool, default=True
         Whether the CSV must have ``emotion_labels``. With False, a CSV
         without that column loads with ``target`` (y) None: new utterances
@@ -168,11 +182,13 @@ def load_feature_table(
     data : :class:`~sklearn.utils.Bunch`
         With fields ``data`` (DataFrame X indexed by utterance id: one column
         of float32 cells per modality, a ``speaker`` column and, when sessions
-        parse, a ``session`` column), ``target`` (label names), ``groups``
+        parse, a ``session`` column, and a ``content`` column when the CSV
+        has ``content`` or ``transcript``), ``target`` (label names), ``groups``
         (speakers), ``target_names``, ``sessions`` (ints parsed from the ids,
         ``Ses01F_...`` -> 1, or from the speakers, when every one parses;
         else None), ``modalities``, ``issues`` (DataFrame with columns ``id``,
-        ``modality`` (None for row faults) and ``reason``) and ``DESCR``.
+        ``line`` (in ``dataset.csv``), ``modality`` and ``file`` (both None
+        for row faults) and ``reason``) and ``DESCR``.
     (X, y) : tuple
         When ``return_X_y`` is True.
 
@@ -181,12 +197,15 @@ def load_feature_table(
     FileNotFoundError
         When ``path`` does not exist.
     ValueError
-        When the CSV lacks a required column, ``modalities`` names an absent
-        one, or (with ``errors="raise"``) at the first fault.
+        When ``path`` is an archive other than a ``.zip`` or a damaged one,
+        the CSV lacks a required column, ``modalities`` names an absent one,
+        a modality's widths have no clear majority, a ``.zip`` passes a size
+        limit, or (with ``errors="raise"``) at the first fault.
 
     See Also
     --------
     write_feature_table : Writes a corpus in this layout.
+    save_issues : Writes the ``issues`` table to ``issues.csv``.
     make_multimodal_emotion : A synthetic corpus that needs no files.
 
     Examples
@@ -211,7 +230,9 @@ def load_feature_table(
         raise ValueError(
             f"target_names must be distinct emotion names; got {target_names}"
         )
-    source = open_source(path)
+    source = open_source(
+        path, max_member_bytes=max_member_bytes, max_total_bytes=max_total_bytes
+    )
     try:
         return _load(
             source,
@@ -240,103 +261,38 @@ def _load(source, path, modalities, target_names, errors, return_X_y, require_la
             f"{LABEL_COLUMN}; it has {list(table.columns)}"
         )
     modalities = _select_modalities(table.columns, modalities)
-    ids = [v.strip() for v in table[ID_COLUMN]]
-    speakers = [v.strip() for v in table[SPEAKER_COLUMN]]
-    labels = None
-    if LABEL_COLUMN in table:
-        labels = [v.strip() for v in table[LABEL_COLUMN]]
-    paths = {m: list(table[m + FEATURE_SUFFIX]) for m in modalities}
-    n_rows = len(table)
+    rows = Rows(table, modalities, errors)
+    content = _read_content(table)
     del table
-
-    faults = []  # (row, modality or None, kind, reason)
-
-    def record(row, modality, fault, where):
-        if errors == "raise":
-            raise ValueError(f"{where}: {fault.reason}")
-        faults.append((row, modality, fault.kind, fault.reason))
-
-    first_row_of = {}
-    names = [None] * n_rows
-    row_ok = np.ones(n_rows, dtype=bool)
-    cells = {m: [None] * n_rows for m in modalities}
-    for row in range(n_rows):
-        line = f"{CSV_NAME} line {row + 2} (id {ids[row]!r})"
-        try:
-            if not ids[row]:
-                raise Fault(f"empty {ID_COLUMN}")
-            if not speakers[row]:
-                raise Fault(f"empty {SPEAKER_COLUMN}")
-            if ids[row] in first_row_of:
-                raise Fault(
-                    "duplicate id",
-                    f"first at {CSV_NAME} line {first_row_of[ids[row]] + 2}",
-                )
-            if labels is not None:
-                names[row] = _parse_label(labels[row], target_names)
-        except Fault as fault:
-            record(row, None, fault, line)
-            row_ok[row] = False
-            continue
-        first_row_of[ids[row]] = row
-        for modality in modalities:
-            cell = paths[modality][row]
-            try:
-                cells[modality][row] = source.load(cell)
-            except Fault as fault:
-                record(row, modality, fault, f"{cell.strip() or line}")
-                if errors == "skip":
-                    row_ok[row] = False
-
+    source.check_declared([c for column in rows.paths.values() for c in column])
+    rows.read(source, target_names)
     for modality in modalities:
-        column = cells[modality]
-        widths = Counter(a.shape[-1] for a in column if a is not None)
-        if not widths:
-            continue
-        expected = widths.most_common(1)[0][0]
-        for row, array in enumerate(column):
-            if array is not None and array.shape[-1] != expected:
-                column[row] = None
-                fault = Fault(
-                    "wrong feature width",
-                    f"{array.shape[-1]}, but most {modality} files have "
-                    f"{expected}: {paths[modality][row].strip()}",
-                )
-                record(row, modality, fault, paths[modality][row].strip())
-                if errors == "skip":
-                    row_ok[row] = False
+        rows.check_widths(modality)
+    rows.warn_shared_files()
 
-    kept = np.flatnonzero(row_ok)
+    kept = np.flatnonzero(rows.ok)
     data = {}
     for modality in modalities:
         column = np.empty(len(kept), dtype=object)
         for i, row in enumerate(kept):
-            column[i] = cells[modality][row]  # item by item: never stacked
+            column[i] = rows.cells[modality][row]  # item by item: never stacked
         data[modality] = column
-        cells[modality] = None
-    index = pd.Index([ids[r] for r in kept], name="id")
+        rows.cells[modality] = None
+    index = pd.Index([rows.ids[r] for r in kept], name="id")
     X = pd.DataFrame(data, index=index)
-    groups = np.asarray([speakers[r] for r in kept], dtype=object)
+    groups = np.asarray([rows.speakers[r] for r in kept], dtype=object)
     X[SPEAKER] = groups
     sessions = parse_sessions(list(index), list(groups))
     if sessions is not None:
         X[SESSION] = sessions
-    y = None if labels is None else np.asarray([names[r] for r in kept], dtype=object)
-
-    faults.sort(key=lambda f: f[0])
-    issues = empty_issues()
-    if faults:
-        issues = pd.DataFrame(
-            [(ids[row], m, reason) for row, m, _, reason in faults],
-            columns=ISSUE_COLUMNS,
-            dtype=object,
-        )
-        warnings.warn(
-            _summary(len(kept), n_rows, faults, errors),
-            CorpusIssuesWarning,
-            # the caller's line: past _load, load_feature_table, validate_params
-            stacklevel=4,
-        )
+    if content is not None:
+        # object dtype: an empty cell stays None rather than becoming NaN
+        values = [content[r] for r in kept]
+        X[CONTENT] = pd.Series(values, index=index, dtype=object)
+    y = None
+    if rows.labels is not None:
+        y = np.asarray([rows.names[r] for r in kept], dtype=object)
+    issues = rows.issues(len(kept))
     if return_X_y:
         return X, y
     return Bunch(
@@ -347,8 +303,29 @@ def _load(source, path, modalities, target_names, errors, return_X_y, require_la
         sessions=sessions,
         modalities=modalities,
         issues=issues,
-        DESCR=_describe(path, X, y, modalities, target_names, n_rows, len(faults)),
+        DESCR=_describe(path, X, y, modalities, target_names, rows.n, len(issues)),
     )
+
+
+def normalise_transcript(text):
+    """A transcript as a content id: lowercased, punctuation stripped, spaces collapsed.
+
+    >>> normalise_transcript("  Excuse me,   SIR!  ")
+    'excuse me sir'
+    """
+    kept = (c for c in text.lower() if not unicodedata.category(c).startswith("P"))
+    return " ".join("".join(kept).split())
+
+
+def _read_content(table):
+    """The content ids of the rows (None where empty), or None without a column."""
+    if CONTENT_COLUMN in table:
+        values = [v.strip() for v in table[CONTENT_COLUMN]]
+    elif TRANSCRIPT_COLUMN in table:
+        values = [normalise_transcript(v) for v in table[TRANSCRIPT_COLUMN]]
+    else:
+        return None
+    return [v or None for v in values]
 
 
 def _describe(path, X, y, modalities, target_names, n_rows, n_faults):

@@ -1,5 +1,8 @@
-"""Reading feature files safely: paths kept inside the corpus root, no unpickling."""
+"""Reading feature files safely: paths kept inside the corpus root, no unpickling,
+archives read in place within size limits."""
 
+import io
+import math
 import os
 import posixpath
 import zipfile
@@ -9,8 +12,21 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 import pandas as pd
 
+from ._limits import SizeBudget, refuse_archive
+
 CSV_NAME = "dataset.csv"
 UNPICKLING = "needs unpickling (refused: allow_pickle=False)"
+_NPY_MAGIC = b"\x93NUMPY"
+# what reading a file or a zip member can raise besides our own checks:
+# unreadable bytes, a bad CRC, an encrypted or unsupported zip member
+_IO_ERRORS = (
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 class Fault(Exception):
@@ -40,9 +56,6 @@ def _relative_path(cell):
     return relative
 
 
-_NPY_MAGIC = b"\x93NUMPY"
-
-
 def _as_frames(array, where):
     """Check a loaded array and return it as float32 ``(T, d)`` or ``(d,)``."""
     if array.dtype == bool or not (
@@ -61,80 +74,175 @@ def _as_frames(array, where):
     return array
 
 
-def _read_npy(handle, where):
-    """Read one ``.npy`` array from an open binary file, never unpickling."""
-    magic = handle.read(len(_NPY_MAGIC))
-    handle.seek(0)
-    if magic != _NPY_MAGIC:
-        if not magic:
-            raise Fault("unreadable .npy", f"empty file: {where}")
-        if magic.startswith(b"\x80"):
-            raise Fault(UNPICKLING, f"a pickle, not a .npy file: {where}")
-        if magic.startswith(b"PK"):
-            raise Fault("not a .npy file", f"a zip or .npz archive: {where}")
-        raise Fault("not a .npy file", f"no NumPy header: {where}")
+def _check_magic(start, where):
+    if start[: len(_NPY_MAGIC)] == _NPY_MAGIC and len(start) == 8:
+        return
+    if not start:
+        raise Fault("unreadable .npy", f"empty file: {where}")
+    if start.startswith(b"\x80"):
+        raise Fault(UNPICKLING, f"a pickle, not a .npy file: {where}")
+    if start.startswith(b"PK"):
+        raise Fault("not a .npy file", f"a zip or .npz archive: {where}")
+    if start.startswith(_NPY_MAGIC):
+        raise Fault("unreadable .npy", f"truncated header: {where}")
+    raise Fault("not a .npy file", f"no NumPy header: {where}")
+
+
+def _read_header(handle, where):
+    """``(shape, fortran_order, dtype)`` of a ``.npy``, through public numpy."""
+    start = handle.read(len(_NPY_MAGIC) + 2)
+    _check_magic(start, where)
+    version = (start[-2], start[-1])
     try:
-        array = np.lib.format.read_array(handle, allow_pickle=False)
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
-            raise Fault(UNPICKLING, f"an object array: {where}") from None
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(handle)
+        if version in ((2, 0), (3, 0)):  # 3.0 only widens the header's encoding
+            return np.lib.format.read_array_header_2_0(handle)
+        raise ValueError(f"unknown .npy format version {version}")
+    except (ValueError, SyntaxError) as exc:
         raise Fault("unreadable .npy", f"{exc}: {where}") from None
-    except (OSError, EOFError, MemoryError) as exc:
+
+
+def _read_npy(handle, where, size, budget):
+    """Read one ``.npy`` array from a counted binary stream, never unpickling.
+
+    The header's shape is checked against the file's size and the size limits
+    before any memory is taken for the frames.
+    """
+    shape, fortran_order, dtype = _read_header(handle, where)
+    if dtype.hasobject:
+        raise Fault(UNPICKLING, f"an object array: {where}")
+    count = math.prod(shape)
+    nbytes = count * dtype.itemsize
+    if size is not None and handle.count + nbytes > size:
         raise Fault(
-            "unreadable .npy", f"{type(exc).__name__}: {exc}: {where}"
-        ) from None
+            "unreadable .npy",
+            f"truncated: its header declares {nbytes} bytes of frames, the file "
+            f"holds {max(size - handle.count, 0)}: {where}",
+        )
+    budget.check(nbytes, where)
+    array = np.empty(count, dtype=dtype)
+    buffer = memoryview(array.view(np.uint8))
+    got = 0
+    while got < nbytes:
+        n = handle.readinto(buffer[got:])
+        if not n:
+            raise Fault(
+                "unreadable .npy",
+                f"truncated: {got} of {nbytes} bytes of frames: {where}",
+            )
+        got += n
+    if fortran_order:
+        array = array.reshape(shape[::-1]).transpose()
+    else:
+        array = array.reshape(shape)
     return _as_frames(array, where)
 
 
-def _read_file(opener, where):
+class _Counted(io.RawIOBase):
+    """A read-only stream that charges every byte it delivers to a budget.
+
+    Zip headers can lie about sizes, so the limits are enforced on the bytes
+    actually read, not only on the sizes declared.
+    """
+
+    def __init__(self, handle, budget, where):
+        self.handle, self.budget, self.where = handle, budget, where
+        self.count = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        n = self.handle.readinto(buffer)
+        self.count += n
+        self.budget.charge(n, self.count, self.where)
+        return n
+
+
+def _read_file(opener, where, size, budget):
     """Open a file (or archive member) and read it; I/O errors become faults."""
     try:
         with opener() as handle:
-            return _read_npy(handle, where)
-    except (
-        OSError,
-        EOFError,
-        zipfile.BadZipFile,
-        zlib.error,
-        RuntimeError,
-        NotImplementedError,
-    ) as exc:
-        # unreadable bytes, a bad CRC, an encrypted or unsupported zip member
+            return _read_npy(_Counted(handle, budget, where), where, size, budget)
+    except _IO_ERRORS as exc:
         raise Fault(
             "unreadable .npy", f"{type(exc).__name__}: {exc}: {where}"
         ) from None
 
 
+def _read_table(opener, where, budget, **kwargs):
+    """``dataset.csv`` as a DataFrame: never decompressed by a guess of pandas."""
+    try:
+        with opener() as handle:
+            stream = io.BufferedReader(_Counted(handle, budget, where))
+            return pd.read_csv(stream, compression=None, **kwargs)
+    except (*_IO_ERRORS, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ValueError(
+            f"{where} is not a readable {CSV_NAME}: {type(exc).__name__}: {exc}"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{where} is empty; {CSV_NAME} needs a header line") from None
+
+
 class FolderSource:
-    """A corpus in a folder: files under the folder that holds ``dataset.csv``."""
+    """A corpus in a folder: files under the folder that holds ``dataset.csv``.
+
+    Files in a folder are not decompressed, so no size limit applies to them.
+    """
 
     def __init__(self, csv_path):
         self.csv_path = Path(csv_path)
-        self.root = os.path.realpath(self.csv_path.parent)
+        refuse_archive(self.csv_path)
+        parent = self.csv_path.parent
+        self.root = os.path.realpath(parent)
+        # absolute paths of this machine are compared with the root as a CSV
+        # may spell it: through links (realpath) or not (abspath)
+        self.bases = {self.root, os.path.abspath(parent)}
+        self.budget = SizeBudget(None, None)
 
     def read_csv(self, **kwargs):
-        return pd.read_csv(self.csv_path, **kwargs)
+        return _read_table(
+            lambda: open(self.csv_path, "rb"), str(self.csv_path), self.budget, **kwargs
+        )
 
-    def _inside(self, path):
-        return os.path.commonpath([self.root, path]) == self.root
+    def _inside(self, path, base=None):
+        base = self.root if base is None else base
+        return os.path.commonpath([base, path]) == base
 
-    def load(self, cell):
+    def locate(self, cell):
+        """The real path of the file a cell names, or a Fault.
+
+        A path outside the root is reported exactly as a missing file, so that
+        a corpus cannot probe which files exist on this machine.
+        """
         relative = _relative_path(cell)
-        candidate = os.path.realpath(os.path.join(self.root, relative))
-        if not os.path.isfile(candidate) and os.path.isabs(cell.strip()):
+        candidate = os.path.join(self.root, relative)
+        text = cell.strip()
+        if os.path.isabs(text) and not os.path.isfile(candidate):
             # an absolute path of this machine is accepted when it is in the root
-            absolute = os.path.realpath(cell.strip())
-            if os.path.isfile(absolute):
-                if not self._inside(absolute):
-                    raise Fault("path escapes the corpus root", cell.strip())
-                candidate = absolute
-        if not self._inside(candidate):
-            raise Fault(
-                "path escapes the corpus root", f"{cell.strip()} (through a link)"
-            )
-        if not os.path.isfile(candidate):
+            absolute = os.path.normpath(text)
+            for base in self.bases:
+                if self._inside(absolute, base):
+                    candidate = os.path.join(self.root, os.path.relpath(absolute, base))
+                    break
+        resolved = os.path.realpath(candidate)
+        if not self._inside(resolved):
+            raise Fault("path escapes the corpus root", f"{text} (through a link)")
+        if not os.path.isfile(resolved):
             raise Fault("file not found", os.path.join(self.root, relative))
-        return _read_file(lambda: open(candidate, "rb"), candidate)
+        return resolved
+
+    def load(self, location):
+        return _read_file(
+            lambda: open(location, "rb"),
+            location,
+            os.path.getsize(location),
+            self.budget,
+        )
+
+    def check_declared(self, cells):
+        pass  # files in a folder are not decompressed: no limit applies
 
     def close(self):
         pass
@@ -143,12 +251,21 @@ class FolderSource:
 class ZipSource:
     """A corpus in a ``.zip``, read member by member, never extracted."""
 
-    def __init__(self, zip_path):
+    def __init__(self, zip_path, budget):
         self.zip_path = str(zip_path)
-        self.archive = zipfile.ZipFile(zip_path)
+        self.budget = budget
+        try:
+            self.archive = zipfile.ZipFile(zip_path)
+            names = self.archive.namelist()
+        except (*_IO_ERRORS, ValueError) as exc:
+            raise ValueError(
+                f"path={self.zip_path!r} is not a readable .zip archive "
+                f"({type(exc).__name__}: {exc}); check the file, or give the "
+                f"folder holding {CSV_NAME}"
+            ) from None
         candidates = [
             name
-            for name in self.archive.namelist()
+            for name in names
             if posixpath.basename(name) == CSV_NAME and not name.startswith("__MACOSX")
         ]
         if not candidates:
@@ -166,24 +283,47 @@ class ZipSource:
         self.prefix = posixpath.dirname(self.csv_member)
 
     def read_csv(self, **kwargs):
-        with self.archive.open(self.csv_member) as handle:
-            return pd.read_csv(handle, **kwargs)
+        info = self.archive.getinfo(self.csv_member)
+        where = f"{self.zip_path}:{self.csv_member}"
+        self.budget.check(info.file_size, where)
+        return _read_table(
+            lambda: self.archive.open(info), where, self.budget, **kwargs
+        )
 
-    def load(self, cell):
+    def locate(self, cell):
+        """The member a cell names, or a Fault."""
         relative = _relative_path(cell)
         member = posixpath.join(self.prefix, relative) if self.prefix else relative
-        where = f"{self.zip_path}:{member}"
         try:
-            info = self.archive.getinfo(member)
+            return self.archive.getinfo(member)
         except KeyError:
-            raise Fault("file not found", where) from None
-        return _read_file(lambda: self.archive.open(info), where)
+            raise Fault("file not found", f"{self.zip_path}:{member}") from None
+
+    def load(self, info):
+        return _read_file(
+            lambda: self.archive.open(info),
+            f"{self.zip_path}:{info.filename}",
+            info.file_size,
+            self.budget,
+        )
+
+    def check_declared(self, cells):
+        """Check the sizes the zip declares for the members cells name, unread."""
+        sizes = []
+        for cell in cells:
+            try:
+                info = self.locate(cell)
+            except Fault:
+                continue  # reported, with its row, when the file is read
+            sizes.append((info.file_size, f"{self.zip_path}:{info.filename}"))
+        self.budget.check_declared(sizes)
 
     def close(self):
         self.archive.close()
 
 
-def open_source(path):
+def open_source(path, *, max_member_bytes=None, max_total_bytes=None):
+    """The folder or ``.zip`` a corpus path names; archives of other kinds refused."""
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"path={os.fspath(path)!r} does not exist; give a folder holding "
@@ -198,5 +338,5 @@ def open_source(path):
             )
         return FolderSource(csv_path)
     if zipfile.is_zipfile(path):
-        return ZipSource(path)
+        return ZipSource(path, SizeBudget(max_member_bytes, max_total_bytes))
     return FolderSource(path)
