@@ -210,3 +210,21 @@ def test_compare_save_model_options_are_checked_first(
     )
     assert status == 2 and message in err
     assert not (tmp_path / "r" / "results.csv").exists()
+
+
+def test_predict_lists_skipped_utterances_beside_the_predictions(fitted, tmp_path):
+    corpus = _write_corpus(tmp_path / "new", labels=False, seed=2)
+    table = pd.read_csv(corpus / "dataset.csv", dtype=str)
+    broken = table.file_name_list.iloc[3]
+    (corpus / table.lexical_features.iloc[3].lstrip("/")).unlink()
+    out = tmp_path / "predictions.csv"
+    status, _, err = run(
+        "predict", "--model", fitted[3], "--data", corpus, "--out", out
+    )
+    assert status == 0, err
+    assert "predictions.issues.csv" in err
+    predicted = pd.read_csv(out)
+    assert len(predicted) == len(table) - 1
+    assert broken not in set(predicted.file_name_list)
+    issues = pd.read_csv(tmp_path / "predictions.issues.csv")
+    assert issues.id.tolist() == [broken]
