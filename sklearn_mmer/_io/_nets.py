@@ -129,7 +129,7 @@ def reassemble(skeleton, members, device, path):
         target = _target_device(config.get("device", "cpu"), device)
         estimator.device = target
         history = History(config.get("history") or [])
-        estimator.net_ = _rebuild(estimator, state, target, path, key)
+        estimator.net_ = _rebuild(estimator, state, path, key)
         estimator.net_.history = history
         estimator.history_ = history
         used.update({f"nets/{key}.json", f"nets/{key}.safetensors"})
@@ -184,7 +184,7 @@ def _usable(device):
     return parsed.type == "cpu"
 
 
-def _rebuild(estimator, state, device, path, key):
+def _rebuild(estimator, state, path, key):
     """The network of a fitted neural estimator, rebuilt without training.
 
     The estimator builds its network from its parameters and fitted
@@ -193,10 +193,7 @@ def _rebuild(estimator, state, device, path, key):
     the saved ones.
     """
     with torch.random.fork_rng(devices=[]):
-        if hasattr(estimator, "_initialize_net"):
-            net = estimator._initialize_net()
-        else:
-            net = _initialize_net(estimator, device)
+        net = estimator._initialize_net()
     try:
         net.module_.load_state_dict(state, strict=True)
     except RuntimeError as error:
@@ -206,35 +203,6 @@ def _rebuild(estimator, state, device, path, key):
         ) from None
     net.module_.eval()
     return net
-
-
-def _initialize_net(estimator, device):
-    """Stand-in for ``BaseNeuralClassifier._initialize_net`` where it is absent.
-
-    Builds the module from the estimator's parameters and fitted attributes (a
-    one-row input of the fitted width stands for the training data where the
-    module reads its width from it) and wraps it as ``fit`` does for
-    prediction.
-    """
-    from skorch import NeuralNetClassifier
-
-    from ..neural._loader import TensorBatchIterator
-
-    n_classes = len(estimator.classes_)
-    stub = np.zeros((1, getattr(estimator, "n_features_in_", 0)), dtype=np.float32)
-    net = NeuralNetClassifier(
-        module=estimator._build_module(stub, n_classes),
-        criterion=torch.nn.CrossEntropyLoss,
-        iterator_valid=TensorBatchIterator,
-        iterator_valid__batch_size=max(
-            estimator.batch_size, estimator._predict_batch_size
-        ),
-        classes=np.arange(n_classes),
-        device=device,
-        verbose=0,
-        callbacks__print_log=None,
-    )
-    return net.initialize()
 
 
 def _qualified_name(obj):
