@@ -18,7 +18,6 @@ import torch
 from sklearn.base import BaseEstimator
 from skorch.history import History
 
-from ..neural._base import BaseNeuralClassifier
 from ._errors import ModelFileError
 from ._values import jsonable
 
@@ -44,11 +43,18 @@ def fitted_networks(model):
     return found
 
 
+def _is_neural(obj):
+    """A neural classifier: an estimator that builds its network in place."""
+    return isinstance(obj, BaseEstimator) and callable(
+        getattr(obj, "_initialize_net", None)
+    )
+
+
 def _walk(obj, seen, found):
     if id(obj) in seen:
         return
     seen.add(id(obj))
-    if isinstance(obj, BaseNeuralClassifier):
+    if _is_neural(obj):
         if "net_" in vars(obj):
             found.append(obj)
         return
