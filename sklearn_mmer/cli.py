@@ -4,7 +4,8 @@
 fusion (and any registered method) speaker-independently, on the bundled
 synthetic corpus or on a corpus in the course-feature layout; prints the table,
 shows progress on stderr, and writes CSV files and PNG figures. ``mmer methods``
-lists the methods it knows.
+lists the methods it knows. ``mmer fit`` and ``mmer predict`` (in
+``_cli_models``) train a method into a model file and apply one.
 
 Mistakes a user can make (a missing path, a CSV without the expected columns,
 an unknown modality or method, more folds than speakers) end with one line on
@@ -46,7 +47,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    """The ``mmer`` argument parser (subcommands ``compare`` and ``methods``)."""
+    """The ``mmer`` argument parser (``compare``, ``methods``, ``fit``, ``predict``)."""
+    from ._cli_models import add_model_commands, add_save_model_options
+
     parser = _Parser(
         prog="mmer",
         description="Multimodal emotion recognition with scikit-learn estimators.",
@@ -189,6 +192,7 @@ def build_parser():
         "(by default a failed fit is recorded with its error and the run goes "
         "on)",
     )
+    add_save_model_options(compare)
     compare.set_defaults(run=run_compare)
 
     methods = commands.add_parser(
@@ -197,6 +201,8 @@ def build_parser():
         description="List the methods mmer compare can run.",
     )
     methods.set_defaults(run=run_methods)
+
+    add_model_commands(commands)
     return parser
 
 
@@ -235,6 +241,7 @@ def main(argv=None):
 
 def run_compare(args):
     """``mmer compare``: load, cross-validate, print and write the results."""
+    from ._cli_models import check_save_model_options, save_compare_models
     from ._cli_runs import Progress, check_outputs, report_failures, resume_command
     from .evaluation import (
         compare_to_reference,
@@ -266,6 +273,7 @@ def run_compare(args):
     out = check_outputs(args.out)
     if isinstance(out, str):
         raise UsageError(out)
+    check_save_model_options(args, names)
     _write_issues(corpus, out)
 
     say(
@@ -314,6 +322,7 @@ def run_compare(args):
         f"{f' x {args.repeats} repeats' if args.repeats > 1 else ''} in "
         f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to {out}"
     )
+    save_compare_models(args, corpus, comparison.summary, cv_text, say)
     return report_failures(comparison.results)
 
 

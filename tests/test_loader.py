@@ -295,3 +295,16 @@ def test_missing_cells_round_trip_with_errors_keep(tmp_path):
     assert kept.data["visual"].iloc[0] is None
     assert kept.data["acoustic"].iloc[1] is None
     assert set(kept.issues["reason"].str.split(":").str[0]) == {"no file named"}
+
+
+def test_loader_reads_a_corpus_without_labels_when_asked(tmp_path):
+    root = write_course_corpus(tmp_path)[0]
+    labelled = load_feature_table(root)
+    table = pd.read_csv(root / "dataset.csv", dtype=str)
+    table.drop(columns="emotion_labels").to_csv(root / "dataset.csv", index=False)
+    with pytest.raises(ValueError, match="lacks the column.*emotion_labels"):
+        load_feature_table(root)
+    corpus = load_feature_table(root, require_labels=False)
+    assert corpus.target is None
+    assert list(corpus.data.index) == list(labelled.data.index)
+    assert np.array_equal(corpus.data.iloc[0, 0], labelled.data.iloc[0, 0])

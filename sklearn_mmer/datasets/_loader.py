@@ -62,6 +62,7 @@ def _select_modalities(columns, modalities):
         "return_X_y": ["boolean"],
         "max_member_bytes": [Interval(Integral, 1, None, closed="left"), None],
         "max_total_bytes": [Interval(Integral, 1, None, closed="left"), None],
+        "require_labels": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -74,6 +75,7 @@ def load_feature_table(
     return_X_y=False,
     max_member_bytes=DEFAULT_MAX_MEMBER_BYTES,
     max_total_bytes=DEFAULT_MAX_TOTAL_BYTES,
+    require_labels=True,
 ):
     """Load a corpus in the course-feature layout (``dataset.csv`` + ``.npy`` files).
 
@@ -169,6 +171,11 @@ def load_feature_table(
     max_total_bytes : int or None, default=2**34 (16 GiB)
         The most the files read from a ``.zip`` corpus may expand to in all;
         None for no limit. Ignored for folders.
+    require_labels : bool, default=True
+        Whether the CSV must have ``emotion_labels``. With False, a CSV
+        without that column loads with ``target`` (y) None: new utterances
+        for a fitted model to predict. A CSV that has the column is read
+        (and its labels checked) either way.
 
     Returns
     -------
@@ -228,16 +235,25 @@ def load_feature_table(
     )
     try:
         return _load(
-            source, os.fspath(path), modalities, target_names, errors, return_X_y
+            source,
+            os.fspath(path),
+            modalities,
+            target_names,
+            errors,
+            return_X_y,
+            require_labels,
         )
     finally:
         source.close()
 
 
-def _load(source, path, modalities, target_names, errors, return_X_y):
+def _load(source, path, modalities, target_names, errors, return_X_y, require_labels):
     table = source.read_csv(dtype=str, keep_default_na=False, encoding="utf-8-sig")
     table.columns = [str(c).strip() for c in table.columns]
-    missing = [c for c in (ID_COLUMN, SPEAKER_COLUMN, LABEL_COLUMN) if c not in table]
+    required = (ID_COLUMN, SPEAKER_COLUMN, LABEL_COLUMN)
+    if not require_labels:
+        required = required[:2]
+    missing = [c for c in required if c not in table]
     if missing:
         raise ValueError(
             f"{CSV_NAME} lacks the column(s) {missing}; the course-feature layout "
@@ -273,7 +289,9 @@ def _load(source, path, modalities, target_names, errors, return_X_y):
         # object dtype: an empty cell stays None rather than becoming NaN
         values = [content[r] for r in kept]
         X[CONTENT] = pd.Series(values, index=index, dtype=object)
-    y = np.asarray([rows.names[r] for r in kept], dtype=object)
+    y = None
+    if rows.labels is not None:
+        y = np.asarray([rows.names[r] for r in kept], dtype=object)
     issues = rows.issues(len(kept))
     if return_X_y:
         return X, y
@@ -311,7 +329,7 @@ def _read_content(table):
 
 
 def _describe(path, X, y, modalities, target_names, n_rows, n_faults):
-    counts = Counter(y)
+    counts = Counter([] if y is None else y)
     shapes = []
     for m in modalities:
         present = [a for a in X[m] if a is not None]

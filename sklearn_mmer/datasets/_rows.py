@@ -57,7 +57,10 @@ class Rows:
     def __init__(self, table, modalities, errors):
         self.ids = [v.strip() for v in table[ID_COLUMN]]
         self.speakers = [v.strip() for v in table[SPEAKER_COLUMN]]
-        self.labels = [v.strip() for v in table[LABEL_COLUMN]]
+        # None when the CSV has no labels (new utterances to predict)
+        self.labels = None
+        if LABEL_COLUMN in table:
+            self.labels = [v.strip() for v in table[LABEL_COLUMN]]
         self.paths = {m: list(table[m + FEATURE_SUFFIX]) for m in modalities}
         self.n = len(table)
         self.errors = errors
@@ -85,6 +88,8 @@ class Rows:
                 "duplicate id",
                 f"first at {CSV_NAME} line {first_row_of[self.ids[row]] + 2}",
             )
+        if self.labels is None:
+            return None
         return _parse_label(self.labels[row], target_names)
 
     def read(self, source, target_names):

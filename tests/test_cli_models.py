@@ -1,0 +1,230 @@
+"""``mmer fit`` and ``mmer predict`` end to end, on a tiny corpus on disk."""
+
+import contextlib
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sklearn_mmer
+from sklearn_mmer.cli import main
+from sklearn_mmer.datasets import (
+    load_feature_table,
+    make_multimodal_emotion,
+    write_feature_table,
+)
+
+WIDTHS = {"visual": 10, "acoustic": 6, "lexical": 8}
+
+
+def run(*args):
+    """``(status, stdout, stderr)`` of ``mmer args``, run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()
+
+
+def _write_corpus(folder, widths=WIDTHS, *, labels=True, seed=0):
+    X, y = make_multimodal_emotion(
+        40,
+        n_speakers=4,
+        n_sessions=2,
+        random_state=seed,
+        return_X_y=True,
+        modalities=widths,
+    )
+    write_feature_table(X, y, folder)
+    if not labels:
+        table = pd.read_csv(folder / "dataset.csv", dtype=str)
+        table.drop(columns="emotion_labels").to_csv(folder / "dataset.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """``mmer fit --cv 2`` of early fusion on a small corpus: (status, err, paths)."""
+    folder = tmp_path_factory.mktemp("fit")
+    corpus = _write_corpus(folder / "corpus")
+    model = folder / "early.mmer"
+    status, _, err = run(
+        "fit",
+        "--data",
+        corpus,
+        "--method",
+        "early_fusion",
+        "--epochs",
+        2,
+        "--cv",
+        2,
+        "--n-jobs",
+        1,
+        "--model",
+        model,
+    )
+    return status, err, corpus, model
+
+
+def test_fit_writes_a_model_and_its_card(fitted):
+    status, err, corpus, model = fitted
+    assert status == 0, err
+    manifest = sklearn_mmer.io.read_manifest(model)
+    assert manifest["method"] == "early_fusion"
+    assert manifest["modalities"] == WIDTHS
+    card = model.with_suffix(".card.md").read_text()
+    y = load_feature_table(corpus).target
+    for label, count in zip(*np.unique(y, return_counts=True)):
+        assert f"| {label} | {count} |" in card
+    assert "## Cross-validated scores (2 speaker folds)" in card
+    f1 = re.search(r"\| f1_micro \| ([0-9.]+) \| ([0-9.]+) \|", card)
+    assert f1 is not None and 0 <= float(f1.group(1)) <= 1
+    assert card.count("| Ses0") == 4  # one row per speaker
+
+
+def test_predict_writes_one_row_per_utterance_without_labels(fitted, tmp_path):
+    model = fitted[3]
+    corpus = _write_corpus(tmp_path / "new", labels=False, seed=1)
+    out = tmp_path / "predictions.csv"
+    status, _, err = run("predict", "--model", model, "--data", corpus, "--out", out)
+    assert status == 0, err
+    table = pd.read_csv(out)
+    X = load_feature_table(corpus, require_labels=False).data
+    expected = sklearn_mmer.load(model)
+    proba = expected.predict_proba(X)
+    columns = [f"proba_{c}" for c in expected.classes_]
+    assert table.columns.tolist() == ["file_name_list", "predicted_label", *columns]
+    assert table.file_name_list.tolist() == X.index.tolist()
+    assert table.predicted_label.tolist() == expected.predict(X).tolist()
+    assert np.allclose(table[columns].to_numpy(), proba, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "widths, message",
+    [
+        ({"visual": 10, "acoustic": 6}, "modality 'lexical'"),
+        ({"visual": 10, "acoustic": 7, "lexical": 8}, "'acoustic' has feature width 7"),
+    ],
+)
+def test_predict_refuses_data_unlike_the_training_data(
+    fitted, tmp_path, widths, message
+):
+    corpus = _write_corpus(tmp_path / "other", widths)
+    status, _, err = run(
+        "predict",
+        "--model",
+        fitted[3],
+        "--data",
+        corpus,
+        "--out",
+        tmp_path / "p.csv",
+    )
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("mmer: error:")
+    assert message in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_predict_refuses_a_damaged_model(fitted, tmp_path):
+    damaged = tmp_path / "damaged.mmer"
+    damaged.write_bytes(fitted[3].read_bytes()[:-200])
+    status, _, err = run("predict", "--model", damaged, "--data", fitted[2])
+    assert status == 2 and err.startswith("mmer: error: --model")
+    assert "truncated" in err
+
+
+def test_fit_refuses_an_unknown_method(fitted, tmp_path):
+    status, _, err = run(
+        "fit", "--data", fitted[2], "--method", "nope", "--model", tmp_path / "m"
+    )
+    assert status == 2 and "unknown method 'nope'" in err
+
+
+def test_compare_saves_the_best_inductive_method(fitted, tmp_path):
+    out, models = tmp_path / "results", tmp_path / "models"
+    status, _, err = run(
+        "compare",
+        "--data",
+        fitted[2],
+        "--methods",
+        "acoustic",
+        "lexical",
+        "--folds",
+        2,
+        "--epochs",
+        2,
+        "--n-jobs",
+        1,
+        "--out",
+        out,
+        "--save-model",
+        models,
+    )
+    assert status == 0, err
+    summary = pd.read_csv(out / "summary.csv")
+    best = summary.sort_values("f1_micro_mean", ascending=False).method.iloc[0]
+    assert sorted(p.name for p in models.glob("*.mmer")) == [f"{best}.mmer"]
+    card = (models / f"{best}.card.md").read_text()
+    mean = summary.set_index("method").loc[best, "f1_micro_mean"]
+    assert f"| f1_micro | {mean:.3f} |" in card
+    assert sklearn_mmer.io.read_manifest(models / f"{best}.mmer")["method"] == best
+
+
+def test_best_inductive_method_skips_transductive_ones():
+    from sklearn_mmer._cli_models import _best_inductive
+
+    summary = pd.DataFrame(
+        {
+            "method": ["early_fusion_speaker_norm", "lexical", "early_fusion"],
+            "f1_micro_mean": [0.9, np.nan, 0.5],
+        }
+    )
+    assert _best_inductive(summary, ["lexical"]) == "early_fusion"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--save-model-methods", "lexical"], "needs --save-model"),
+        (
+            ["--save-model", "m", "--save-model-methods", "visual"],
+            "not among the compared methods",
+        ),
+    ],
+)
+def test_compare_save_model_options_are_checked_first(
+    fitted, tmp_path, options, message
+):
+    status, _, err = run(
+        "compare",
+        "--data",
+        fitted[2],
+        "--methods",
+        "lexical",
+        "--folds",
+        2,
+        "--out",
+        tmp_path / "r",
+        *options,
+    )
+    assert status == 2 and message in err
+    assert not (tmp_path / "r" / "results.csv").exists()
+
+
+def test_predict_lists_skipped_utterances_beside_the_predictions(fitted, tmp_path):
+    corpus = _write_corpus(tmp_path / "new", labels=False, seed=2)
+    table = pd.read_csv(corpus / "dataset.csv", dtype=str)
+    broken = table.file_name_list.iloc[3]
+    (corpus / table.lexical_features.iloc[3].lstrip("/")).unlink()
+    out = tmp_path / "predictions.csv"
+    status, _, err = run(
+        "predict", "--model", fitted[3], "--data", corpus, "--out", out
+    )
+    assert status == 0, err
+    assert "predictions.issues.csv" in err
+    predicted = pd.read_csv(out)
+    assert len(predicted) == len(table) - 1
+    assert broken not in set(predicted.file_name_list)
+    issues = pd.read_csv(tmp_path / "predictions.issues.csv")
+    assert issues.id.tolist() == [broken]

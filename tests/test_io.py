@@ -1,0 +1,361 @@
+"""Model files: round trips, manifests, and the files that must be refused."""
+
+import hashlib
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from test_common import public_estimator_classes
+
+import sklearn_mmer
+from conftest import make_tiny_corpus
+from sklearn_mmer.evaluation import make_methods, registered_methods, set_every
+from sklearn_mmer.fusion import make_late_fusion
+from sklearn_mmer.io import FORMAT_VERSION, ModelFileError, read_manifest
+from sklearn_mmer.neural import (
+    AttentionFusionClassifier,
+    MLPClassifier,
+    SequenceClassifier,
+)
+from sklearn_mmer.preprocessing import (
+    SequencePadder,
+    SpeakerNormalizer,
+    TemporalPooling,
+)
+
+MODALITIES = ["visual", "acoustic", "lexical"]
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    X, y, _ = make_tiny_corpus(
+        n_utterances=60,
+        n_speakers=4,
+        widths=(("visual", 5), ("acoustic", 4), ("lexical", 3)),
+    )
+    return X, y
+
+
+def _small(estimator):
+    set_every(estimator, "max_epochs", 2)
+    set_every(estimator, "hidden_dim", 8)
+    return estimator
+
+
+def _same_predictions(a, b, X):
+    assert np.array_equal(a.predict(X), b.predict(X))
+    if hasattr(a, "predict_proba"):
+        assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def _method_factories():
+    """Every method's factory, taken when the tests are collected.
+
+    Taken here, not looked up at run time, so that a test elsewhere that
+    changes the registry cannot change what these tests build.
+    """
+    factories = {
+        name: (lambda m=name: make_methods(MODALITIES, [m], random_state=0)[m])
+        for name in MODALITIES
+    }
+    for name, method in registered_methods().items():
+        factories[name] = lambda f=method.factory: f(MODALITIES, 0)
+    return factories
+
+
+METHOD_FACTORIES = _method_factories()
+
+
+@pytest.mark.parametrize("name", list(METHOD_FACTORIES))
+def test_registry_method_round_trip_is_bit_for_bit(corpus, tmp_path, name):
+    X, y = corpus
+    model = _small(METHOD_FACTORIES[name]()).fit(X, y)
+    path = tmp_path / "model.mmer"
+    sklearn_mmer.save(model, path, X=X, y=y, method=name)
+    loaded = sklearn_mmer.load(path)
+    assert type(loaded) is type(model)
+    _same_predictions(model, loaded, X.iloc[::-1])
+    assert read_manifest(path)["method"] == name
+
+
+def _fitted_public(name, X, y):
+    """A fitted instance of each public estimator, and the input it takes."""
+    cells = X[["visual", "acoustic", "lexical"]]
+    arrays = TemporalPooling().fit_transform(X["visual"])
+    builders = {
+        "TemporalPooling": lambda: TemporalPooling("stats").fit(X["visual"]),
+        "SequencePadder": lambda: SequencePadder(4).fit(X["acoustic"]),
+        "SpeakerNormalizer": lambda: SpeakerNormalizer(min_utterances=2).fit(X),
+        "MLPClassifier": lambda: MLPClassifier((8,), max_epochs=2).fit(arrays, y),
+        "SequenceClassifier": lambda: SequenceClassifier(
+            MODALITIES, hidden_dim=8, max_epochs=2, early_stopping=True
+        ).fit(X, y),
+        "AttentionFusionClassifier": lambda: AttentionFusionClassifier(
+            hidden_dim=8, max_epochs=2
+        ).fit(cells, y),
+        "LateFusionClassifier": lambda: _small(
+            make_late_fusion(["acoustic", "lexical"], voting="soft")
+        ).fit(X, y),
+        "StackingFusionClassifier": lambda: _small(METHOD_FACTORIES["stacking"]()).fit(
+            X, y
+        ),
+    }
+    inputs = {
+        "TemporalPooling": X["visual"],
+        "SequencePadder": X["acoustic"],
+        "MLPClassifier": arrays,
+        "AttentionFusionClassifier": cells,
+    }
+    return builders[name](), inputs.get(name, X)
+
+
+@pytest.mark.parametrize("name", sorted(public_estimator_classes()))
+def test_public_estimator_round_trip(corpus, tmp_path, name):
+    X, y = corpus
+    model, data = _fitted_public(name, X, y)
+    sklearn_mmer.save(model, tmp_path / "m.mmer")
+    loaded = sklearn_mmer.load(tmp_path / "m.mmer")
+    if hasattr(model, "predict"):
+        _same_predictions(model, loaded, data)
+    else:
+        _same_output(model.transform(data), loaded.transform(data))
+    if hasattr(model, "history_"):
+        assert loaded.history_[:, "train_loss"] == model.history_[:, "train_loss"]
+        assert loaded.best_epoch_ == model.best_epoch_
+
+
+def _same_output(a, b):
+    """Equal transform outputs, cell by cell for DataFrames of arrays."""
+    if isinstance(a, pd.DataFrame):
+        assert list(a.columns) == list(b.columns)
+        for column in a.columns:
+            for left, right in zip(a[column], b[column]):
+                assert np.array_equal(np.asarray(left), np.asarray(right))
+    else:
+        assert np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+
+
+# --- files that must be refused ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved(corpus, tmp_path_factory):
+    """A small fitted early fusion, saved; returns (model, X, path)."""
+    X, y = corpus
+    model = _small(METHOD_FACTORIES["early_fusion"]()).fit(X, y)
+    path = tmp_path_factory.mktemp("model") / "early.mmer"
+    sklearn_mmer.save(model, path, X=X, y=y, method="early_fusion")
+    return model, X, path
+
+
+def _rewrite(source, target, change, *, forge=True):
+    """Copy a model file with ``change(members)`` applied to its members.
+
+    With ``forge``, the manifest's checksums are recomputed, as an attacker
+    would: only the content of the members can then refuse the file.
+    """
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(members.pop("manifest.json"))
+    change(members, manifest)
+    if forge:
+        manifest["members"] = {
+            name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in members.items()
+        }
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return target
+
+
+def test_load_refuses_a_truncated_file(saved, tmp_path):
+    data = saved[2].read_bytes()
+    path = tmp_path / "cut.mmer"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="truncated"):
+        sklearn_mmer.load(path)
+
+
+def test_load_refuses_a_tampered_member(saved, tmp_path):
+    def flip(members, manifest):
+        weights = bytearray(members["nets/net_0.safetensors"])
+        weights[-1] ^= 1
+        members["nets/net_0.safetensors"] = bytes(weights)
+
+    path = _rewrite(saved[2], tmp_path / "t.mmer", flip, forge=False)
+    with pytest.raises(ModelFileError, match="net_0.safetensors.*checksum"):
+        sklearn_mmer.load(path)
+
+
+@pytest.mark.parametrize(
+    "version, advice", [(FORMAT_VERSION + 1, "upgrade"), (0, "refit")]
+)
+def test_load_refuses_another_format_version(saved, tmp_path, version, advice):
+    def bump(members, manifest):
+        manifest["format_version"] = version
+
+    path = _rewrite(saved[2], tmp_path / "v.mmer", bump)
+    with pytest.raises(ModelFileError, match=f"format {version}.*{advice}"):
+        sklearn_mmer.load(path)
+
+
+class _CreatesFile:
+    """Unpickling this opens (so creates) a file: a stand-in for any payload."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def _torch_zip(obj):
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "member, encode",
+    [
+        ("skeleton.skops", lambda evil: pickle.dumps(evil, protocol=5)),
+        ("skeleton.skops", lambda evil: pickle.dumps(evil, protocol=0)),
+        ("nets/net_0.safetensors", _torch_zip),
+        ("params.json", lambda evil: pickle.dumps(evil, protocol=2)),
+    ],
+)
+def test_load_refuses_a_pickle_and_runs_none(saved, tmp_path, member, encode):
+    control, target = tmp_path / "control.txt", tmp_path / "pwned.txt"
+    payload = encode(_CreatesFile(control))
+    if member != "nets/net_0.safetensors":
+        pickle.loads(payload)  # the payload is live: unpickled, it makes a file
+        assert control.exists()
+    payload = encode(_CreatesFile(target))
+
+    def plant(members, manifest):
+        members[member] = payload
+
+    path = _rewrite(saved[2], tmp_path / "evil.mmer", plant)
+    with pytest.raises(ModelFileError, match="pickle"):
+        sklearn_mmer.load(path)
+    assert not target.exists()
+
+
+def test_load_refuses_an_extra_pickle_member(saved, tmp_path):
+    def plant(members, manifest):
+        members["model.pkl"] = pickle.dumps({"a": 1})
+
+    path = _rewrite(saved[2], tmp_path / "extra.mmer", plant)
+    with pytest.raises(ModelFileError, match="model.pkl.*pickle"):
+        sklearn_mmer.load(path)
+
+
+class _Foreign:
+    """A class from outside the trusted packages."""
+
+
+def _foreign_function(X):
+    return X
+
+
+def test_load_refuses_an_untrusted_type(saved, tmp_path):
+    import skops.io
+
+    def plant(members, manifest):
+        members["skeleton.skops"] = skops.io.dumps(_Foreign())
+
+    path = _rewrite(saved[2], tmp_path / "foreign.mmer", plant)
+    with pytest.raises(ModelFileError, match=r"type 'test_io\._Foreign'.*refused"):
+        sklearn_mmer.load(path)
+
+
+def test_save_refuses_a_foreign_object(corpus, tmp_path):
+    from sklearn.preprocessing import FunctionTransformer
+
+    arrays = TemporalPooling().fit_transform(corpus[0]["lexical"])
+    model = make_pipeline(
+        FunctionTransformer(_foreign_function), LogisticRegression()
+    ).fit(arrays, corpus[1])
+    with pytest.raises(ModelFileError, match="test_io._foreign_function"):
+        sklearn_mmer.save(model, tmp_path / "f.mmer")
+
+
+def test_save_refuses_an_unfitted_model(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        sklearn_mmer.save(MLPClassifier(), tmp_path / "u.mmer")
+
+
+# --- manifest and devices ----------------------------------------------------
+
+
+def test_manifest_describes_model_and_data(saved, corpus):
+    model, X, path = saved
+    manifest = read_manifest(path)
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["method"] == "early_fusion"
+    assert manifest["classes"] == list(model.classes_)
+    assert manifest["modalities"] == {"visual": 5, "acoustic": 4, "lexical": 3}
+    assert manifest["n_samples"] == len(X)
+    assert {"sklearn-mmer", "scikit-learn", "torch"} <= set(manifest["versions"])
+    assert set(manifest["members"]) >= {"skeleton.skops", "nets/net_0.safetensors"}
+
+
+def test_fingerprint_changes_with_one_value(corpus):
+    from sklearn_mmer._io._values import fingerprint
+
+    X, y = corpus
+    changed = X.copy()
+    changed.at[changed.index[3], "lexical"] = X["lexical"].iloc[3] + 1e-6
+    assert fingerprint(X, y) == fingerprint(X.copy(), y.copy())
+    assert fingerprint(changed, y) != fingerprint(X, y)
+    assert fingerprint(X, y[::-1]) != fingerprint(X, y)
+
+
+def test_cuda_model_loads_on_cpu_without_cuda(corpus, tmp_path, monkeypatch):
+    X, y = corpus
+    arrays = TemporalPooling().fit_transform(X["lexical"])
+    model = MLPClassifier((8,), max_epochs=2, random_state=0).fit(arrays, y)
+    model.device = "cuda"  # as a model trained on a GPU would say
+    sklearn_mmer.save(model, tmp_path / "gpu.mmer")
+    model.device = "cpu"
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert read_manifest(tmp_path / "gpu.mmer")["networks"]["net_0"]["device"] == "cuda"
+    with pytest.warns(UserWarning, match="device='cuda'.*loaded on 'cpu'"):
+        loaded = sklearn_mmer.load(tmp_path / "gpu.mmer")
+    assert loaded.device == "cpu" and str(loaded.net_.device) == "cpu"
+    _same_predictions(model, loaded, arrays)
+    with pytest.raises(ValueError, match="device='cuda' is not available"):
+        sklearn_mmer.load(tmp_path / "gpu.mmer", device="cuda")
+
+
+def test_search_round_trip_and_loaded_model_refits_and_pickles(corpus, tmp_path):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = corpus
+    arrays = TemporalPooling().fit_transform(X["lexical"])
+    search = GridSearchCV(
+        MLPClassifier((8,), max_epochs=2, random_state=0),
+        {"hidden_dims": [(4,), (8,)]},
+        cv=2,
+    ).fit(arrays, y)
+    sklearn_mmer.save(search, tmp_path / "search.mmer")
+    loaded = sklearn_mmer.load(tmp_path / "search.mmer")
+    _same_predictions(search, loaded, arrays)
+    assert loaded.best_params_ == search.best_params_
+    again = pickle.loads(pickle.dumps(loaded.best_estimator_))
+    _same_predictions(search, again, arrays)
+    refit = loaded.best_estimator_.fit(arrays, y)
+    _same_predictions(search.best_estimator_, refit, arrays)
