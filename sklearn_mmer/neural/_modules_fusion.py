@@ -64,6 +64,14 @@ class AttentionFusionModule(nn.Module):
             The modality vectors side by side (any value where missing).
         mask : bool Tensor of shape (n, M)
             True where the modality is present.
+
+        Returns
+        -------
+        fused : Tensor of shape (n, hidden_dim)
+            The weighted sum of the encoded modalities (zeros where every
+            modality is missing).
+        weights : Tensor of shape (n, M)
+            The attention weights, 0 where a modality is missing.
         """
         parts = torch.split(features, self.widths, dim=1)
         encoded = torch.stack(
