@@ -76,7 +76,10 @@ def test_padder_feature_names_and_pandas_output(cells):
 def test_padder_dtype(cells, dtype, expected):
     out = SequencePadder(dtype=dtype).fit_transform(cells)
     assert out.dtype == expected
-    as_float32 = cells.map(lambda c: None if c is None else c.astype(np.float32))
+    # column by column: DataFrame.map is newer than the oldest supported pandas
+    as_float32 = cells.apply(
+        lambda column: column.map(lambda c: None if c is None else c.astype(np.float32))
+    )
     kept = SequencePadder(dtype=None).fit_transform(as_float32)
     assert kept.dtype == np.float32
 

@@ -20,9 +20,9 @@ def acoustic_corpus():
     return make_tiny_corpus(informative=("acoustic",))
 
 
-def fast(modality="acoustic", **params):
+def fast(modalities="acoustic", **params):
     params = {"hidden_dim": 16, "n_heads": 2, "lr": 0.01, "max_epochs": 15, **params}
-    return SequenceClassifier(modality, random_state=0, **params)
+    return SequenceClassifier(modalities, random_state=0, **params)
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
@@ -34,7 +34,7 @@ def test_sequence_scores_well_above_chance_on_speaker_folds(
     clf = fast(architecture=architecture)
     informative = cross_val_score(clf, X, y, groups=speakers, cv=cv)
     noise = cross_val_score(
-        clf.set_params(modality="visual"), X, y, groups=speakers, cv=cv
+        clf.set_params(modalities="visual"), X, y, groups=speakers, cv=cv
     )
     # four classes: chance is 0.25, and the visual frames are noise
     assert informative.min() > 0.8
@@ -163,8 +163,8 @@ def test_sequence_pickle_and_clone_round_trip(acoustic_corpus, architecture):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"modality": "audio"}, "column 'audio' not in X; X has 'visual'"),
-        ({"modality": "speaker"}, "column 'speaker' does not hold frame arrays"),
+        ({"modalities": "audio"}, "column 'audio' not in X; X has 'visual'"),
+        ({"modalities": "speaker"}, "column 'speaker' does not hold frame arrays"),
         (
             {"architecture": "transformer", "hidden_dim": 10, "n_heads": 4},
             "hidden_dim=10 must be divisible by n_heads=4",
@@ -188,5 +188,25 @@ def test_sequence_rejects_input_unlike_fit(acoustic_corpus):
         clf.predict(np.ones((3, 6)))
     with pytest.raises(ValueError, match="feature width 5 differs from the width 6"):
         clf.predict(X.assign(acoustic=[np.ones((3, 5))] * len(X)))
-    with pytest.raises(ValueError, match="modality='acoustic' names columns"):
+    with pytest.raises(ValueError, match="modalities='acoustic' names columns"):
         fast().fit(np.ones((4, 2)), [0, 1, 0, 1])
+
+
+def test_sequence_deprecated_modality_still_reads_the_columns(acoustic_corpus):
+    X, y, _ = acoustic_corpus
+    old = SequenceClassifier(modality="acoustic", hidden_dim=8, max_epochs=2)
+    with pytest.warns(
+        FutureWarning, match=r"renamed `modalities`.*modalities='acoustic'"
+    ):
+        old.fit(X, y, groups=None)
+    new = SequenceClassifier(modalities="acoustic", hidden_dim=8, max_epochs=2)
+    assert old.modalities_ == new.fit(X, y).modalities_ == ["acoustic"]
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="in modality$"):
+        old.set_params(modality="x").fit(X, y)
+
+
+def test_sequence_rejects_modality_and_modalities_together(acoustic_corpus):
+    X, y, _ = acoustic_corpus
+    clf = SequenceClassifier(["visual"], modality="acoustic", max_epochs=1)
+    with pytest.raises(ValueError, match="were both given; modality is the deprecated"):
+        clf.fit(X, y)

@@ -139,7 +139,7 @@ def test_stacking_rejects_bad_members_and_folds(tiny_corpus):
     X, y, speakers = tiny_corpus
     no_proba = StackingFusionClassifier([("svc", LinearSVC())])
     with pytest.raises(ValueError, match="member 'svc' \\(LinearSVC\\) has no"):
-        no_proba.fit(X[["lexical"]].map(np.mean), y)
+        no_proba.fit(X[["lexical"]].apply(lambda column: column.map(np.mean)), y)
     one = X[speakers == "spk00"]
     with pytest.raises(ValueError, match="at least 2 training speakers; got 1"):
         make_stacking_fusion(["lexical"]).fit(one, y[speakers == "spk00"])
@@ -150,3 +150,26 @@ def test_stacking_rejects_bad_members_and_folds(tiny_corpus):
     with pytest.raises(ValueError, match="exactly one test fold; 20 rows are not"):
         stack.fit(X, y)
     assert make_stacking_fusion(["lexical"], cv=KFold(2)).cv.n_splits == 2
+
+
+def test_stacking_factory_default_final_estimator_is_tunable_by_name(tiny_corpus):
+    X, y, speakers = tiny_corpus
+    stack = make_stacking_fusion(
+        ["acoustic", "lexical"], classifier=LogisticRegression(), cv=2
+    )
+    assert isinstance(stack.final_estimator, LogisticRegression)
+    grid = {"final_estimator__C": [1e-5, 10.0]}
+    search = GridSearchCV(stack, grid, cv=GroupKFold(2)).fit(X, y, groups=speakers)
+    assert search.best_params_ == {"final_estimator__C": 10.0}
+    assert search.best_estimator_.final_estimator_.C == 10.0
+    # C reaches the meta-classifier: so strong a penalty predicts one class
+    weak, strong = search.cv_results_["mean_test_score"]
+    assert weak < 0.5 < strong
+
+
+def test_stacking_factory_clones_the_final_estimator():
+    final = LogisticRegression(C=3.0)
+    stack = make_stacking_fusion(["lexical"], final_estimator=final)
+    assert stack.final_estimator is not final
+    assert stack.set_params(final_estimator__C=1.0).final_estimator.C == 1.0
+    assert final.C == 3.0

@@ -10,6 +10,7 @@ from ..neural import MLPClassifier
 from ..preprocessing import SpeakerNormalizer, TemporalPooling
 from ..utils._modalities import check_modalities
 from ..utils._pooling import pooling_methods
+from ._routing import request_groups as _request_groups
 
 
 def clone_or_default(classifier):
@@ -29,7 +30,12 @@ def _modality_branch(pooling):
 
 
 def make_modality_pipeline(
-    modality, *, pooling="mean", classifier=None, speaker_normalization=False
+    modality,
+    *,
+    pooling="mean",
+    classifier=None,
+    speaker_normalization=False,
+    request_groups=False,
 ):
     """Build the unimodal pipeline: pool one column over time, scale, classify.
 
@@ -48,6 +54,13 @@ def make_modality_pipeline(
         :class:`~sklearn_mmer.preprocessing.SpeakerNormalizer` step (which
         reads X's ``speaker`` column, and an unseen speaker's own unlabelled
         rows at predict time).
+    request_groups : bool, default=False
+        Whether to request routed ``groups`` (speakers) for every estimator
+        inside whose ``fit`` takes them (each network, for a speaker-disjoint
+        early-stopping split), as ``set_fit_request(groups=True)`` on each
+        would. Needs scikit-learn's metadata routing enabled, then pass
+        ``params={"groups": speakers}`` to ``cross_validate`` or
+        ``GridSearchCV.fit(..., groups=speakers)``.
 
     Returns
     -------
@@ -77,6 +90,7 @@ def make_modality_pipeline(
         pooling=pooling,
         classifier=classifier,
         speaker_normalization=speaker_normalization,
+        request_groups=request_groups,
     )
 
 
@@ -103,7 +117,12 @@ def modality_members(
 
 
 def make_early_fusion(
-    modalities, *, pooling="mean", classifier=None, speaker_normalization=False
+    modalities,
+    *,
+    pooling="mean",
+    classifier=None,
+    speaker_normalization=False,
+    request_groups=False,
 ):
     """Build early (feature-level) fusion: pool and scale each modality, concatenate.
 
@@ -129,6 +148,13 @@ def make_early_fusion(
         :class:`~sklearn_mmer.preprocessing.SpeakerNormalizer` step named
         ``speakernormalizer`` (which reads X's ``speaker`` column, and an unseen
         speaker's own unlabelled rows at predict time).
+    request_groups : bool, default=False
+        Whether to request routed ``groups`` (speakers) for every estimator
+        inside whose ``fit`` takes them (each network, for a speaker-disjoint
+        early-stopping split), as ``set_fit_request(groups=True)`` on each
+        would. Needs scikit-learn's metadata routing enabled, then pass
+        ``params={"groups": speakers}`` to ``cross_validate`` or
+        ``GridSearchCV.fit(..., groups=speakers)``.
 
     Returns
     -------
@@ -157,4 +183,5 @@ def make_early_fusion(
     steps = [columns, clone_or_default(classifier)]
     if speaker_normalization:
         steps.insert(0, SpeakerNormalizer(columns=modalities))
-    return make_pipeline(*steps)
+    pipeline = make_pipeline(*steps)
+    return _request_groups(pipeline) if request_groups else pipeline

@@ -2,16 +2,27 @@
 
 import numpy as np
 from scipy.sparse import issparse
+from sklearn.base import clone
 from sklearn.ensemble import VotingClassifier
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 
 from ..utils._cells import is_missing
 from ..utils._groups import num_samples
 from ..utils._members import member_columns
 from ..utils._modalities import check_modalities
-from ..utils._sklearn_compat import safe_indexing
+from ..utils._sklearn_compat import fit_context, safe_indexing
 from ._early import modality_members
+from ._routing import request_groups as _request_groups
+from ._weights import check_member_sample_weight, fit_member, member_fit_params
 
 
 def _voting_is_soft(estimator):
@@ -120,7 +131,11 @@ class LateFusionClassifier(VotingClassifier):
             verbose=verbose,
         )
 
-    def fit(self, X, y, **fit_params):
+    @fit_context(
+        # the members are validated when they are fit
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, *, sample_weight=None, **fit_params):
         """Fit every member on the whole training data.
 
         Parameters
@@ -129,19 +144,71 @@ class LateFusionClassifier(VotingClassifier):
             Input the members read.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample. Without metadata routing, every member gets
+            it: in its ``fit`` as ``sample_weight``, or, for a pipeline, as
+            ``<final step>__sample_weight`` (so the final classifier is
+            weighted; its preprocessing is not). A member that cannot take it
+            raises a TypeError. With routing, it goes to the members that
+            requested it, as in :class:`~sklearn.ensemble.VotingClassifier`.
+            It also weights ``class_prior_``.
         **fit_params : dict
-            ``sample_weight``, or (with metadata routing) parameters routed to
-            the members, as in :class:`~sklearn.ensemble.VotingClassifier`.
+            With metadata routing, parameters routed to the members (such as
+            ``groups``).
 
         Returns
         -------
         self : LateFusionClassifier
             The fitted ensemble.
         """
+        names, members = self._validate_estimators()
+        self._check_members(names, members)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        check_consistent_length(X, y)
+        if sample_weight is not None:
+            sample_weight = check_member_sample_weight(sample_weight, len(y))
+        pairs = list(zip(names, members))
+        params = member_fit_params(self, pairs, sample_weight, fit_params)
+        self.le_ = LabelEncoder().fit(y)
+        self.classes_ = self.le_.classes_
+        encoded = self.le_.transform(y)
+        fitted = [(n, est) for n, est in zip(names, members) if est != "drop"]
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(fit_member)(
+                clone(est),
+                X,
+                encoded,
+                params[name],
+                self._log_message(name, i + 1, len(fitted)),
+            )
+            for i, (name, est) in enumerate(fitted)
+        )
+        members_fitted = iter(self.estimators_)
+        self.named_estimators_ = Bunch(
+            **{
+                n: est if est == "drop" else next(members_fitted)
+                for n, est in self.estimators
+            }
+        )
+        if hasattr(self.estimators_[0], "feature_names_in_"):
+            self.feature_names_in_ = self.estimators_[0].feature_names_in_
+        counts = np.bincount(
+            encoded, weights=sample_weight, minlength=self.classes_.shape[0]
+        )
+        self.class_prior_ = counts / counts.sum()
+        return self
+
+    def _check_members(self, names, members):
+        if self.weights is not None and len(self.weights) != len(members):
+            raise ValueError(
+                f"weights has {len(self.weights)} entries but there are "
+                f"{len(members)} estimators; give one weight per estimator"
+            )
         if self.voting == "hard":
             blind = [
                 name
-                for name, est in self.estimators
+                for name, est in zip(names, members)
                 if est != "drop" and not hasattr(est, "predict_proba")
             ]
             if blind:
@@ -150,14 +217,6 @@ class LateFusionClassifier(VotingClassifier):
                     "needs to break ties by summed probability; give them one "
                     "(e.g. SVC(probability=True)) or drop them"
                 )
-        super().fit(X, y, **fit_params)
-        counts = np.bincount(
-            self.le_.transform(np.asarray(y).ravel()),
-            weights=fit_params.get("sample_weight"),
-            minlength=self.classes_.shape[0],
-        )
-        self.class_prior_ = counts / counts.sum()
-        return self
 
     @available_if(_voting_is_soft)
     def predict_proba(self, X):
@@ -333,6 +392,7 @@ def make_late_fusion(
     classifier=None,
     weights=None,
     speaker_normalization=False,
+    request_groups=False,
 ):
     """Build late fusion: one unimodal pipeline per modality, combined by vote.
 
@@ -356,6 +416,13 @@ def make_late_fusion(
     speaker_normalization : bool, default=False
         Whether each member first standardises its modality per speaker (see
         :func:`make_modality_pipeline`).
+    request_groups : bool, default=False
+        Whether to request routed ``groups`` (speakers) for every estimator
+        inside whose ``fit`` takes them (each network, for a speaker-disjoint
+        early-stopping split), as ``set_fit_request(groups=True)`` on each
+        would. Needs scikit-learn's metadata routing enabled, then pass
+        ``params={"groups": speakers}`` to ``cross_validate`` or
+        ``GridSearchCV.fit(..., groups=speakers)``.
 
     Returns
     -------
@@ -383,6 +450,7 @@ def make_late_fusion(
         classifier=classifier,
         speaker_normalization=speaker_normalization,
     )
-    return LateFusionClassifier(
+    late_fusion = LateFusionClassifier(
         members, voting=voting, weights=_modality_weights(weights, modalities)
     )
+    return _request_groups(late_fusion) if request_groups else late_fusion

@@ -4,7 +4,6 @@ import copy
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold, check_cv
@@ -12,6 +11,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -24,6 +24,8 @@ from ..utils._groups import check_groups, num_samples
 from ..utils._sklearn_compat import HasMethods, fit_context
 from ._early import modality_members
 from ._late import _rows, present_rows
+from ._routing import groups_params
+from ._routing import request_groups as _request_groups
 
 
 def _member_proba(estimator, X, n_classes):
@@ -46,13 +48,17 @@ def _member_proba(estimator, X, n_classes):
     return out
 
 
-def _fit_member(estimator, X, y):
-    return estimator.fit(X, y)
+def _fit_member(estimator, X, y, params):
+    return estimator.fit(X, y, **params)
 
 
-def _out_of_fold(estimator, X, y, train, test, n_classes):
-    estimator.fit(_rows(X, train), y[train])
+def _out_of_fold(estimator, X, y, train, test, n_classes, params):
+    estimator.fit(_rows(X, train), y[train], **params)
     return _member_proba(estimator, _rows(X, test), n_classes)
+
+
+def _train_speakers(speakers, train):
+    return None if speakers is None else speakers[train]
 
 
 def _final_has(method):
@@ -94,6 +100,8 @@ class StackingFusionClassifier(ClassifierMixin, HeterogeneousEnsemble):
         :func:`make_stacking_fusion`); each needs ``predict_proba``.
     final_estimator : estimator or None, default=None
         The meta-classifier; ``LogisticRegression()`` when None.
+        :func:`make_stacking_fusion` always sets an instance, so that its
+        parameters can be tuned by name (``final_estimator__C``).
     cv : int, cross-validation generator or iterable, default=5
         The inner cross-validation. An int ``k`` means
         ``GroupKFold(min(k, n_speakers))`` over the training speakers (so that
@@ -240,33 +248,17 @@ class StackingFusionClassifier(ClassifierMixin, HeterogeneousEnsemble):
                 f"got 1 class ({self.classes_[0]!r})"
             )
         y = self.le_.transform(y)
-        n_classes = self.classes_.shape[0]
         speakers = self._speakers(X, groups)
         self.grouped_ = speakers is not None
         self.inner_cv_ = self._inner_cv(y, speakers)
-        splits = list(self.inner_cv_.split(X, y, speakers))
-        tested = np.bincount(
-            np.concatenate([test for _, test in splits]), minlength=len(y)
-        )
-        if not np.all(tested == 1):
-            raise ValueError(
-                "cv must put each training row in exactly one test fold; "
-                f"{int(np.sum(tested != 1))} rows are not"
-            )
-        jobs = [(m, train, test) for m in range(len(fitted)) for train, test in splits]
-        probas = Parallel(n_jobs=self.n_jobs)(
-            delayed(_out_of_fold)(clone(fitted[m][1]), X, y, train, test, n_classes)
-            for m, train, test in jobs
-        )
-        meta = np.empty((len(y), len(fitted) * n_classes))
-        for (m, _, test), proba in zip(jobs, probas):
-            meta[test, m * n_classes : (m + 1) * n_classes] = proba
+        meta = self._out_of_fold_probabilities(X, y, fitted, speakers)
         final = self.final_estimator
         self.final_estimator_ = clone(LogisticRegression() if final is None else final)
         self.final_estimator_.fit(meta, y)
 
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(clone(est), X, y) for _, est in fitted
+            delayed(_fit_member)(clone(est), X, y, groups_params(est, speakers))
+            for _, est in fitted
         )
         self.named_estimators_ = Bunch(
             **{name: est for (name, _), est in zip(fitted, self.estimators_)}
@@ -277,6 +269,38 @@ class StackingFusionClassifier(ClassifierMixin, HeterogeneousEnsemble):
         if hasattr(first, "feature_names_in_"):
             self.feature_names_in_ = first.feature_names_in_
         return self
+
+    def _out_of_fold_probabilities(self, X, y, members, speakers):
+        """Every member's probabilities on each row, from fits without that row."""
+        n_classes = self.classes_.shape[0]
+        splits = list(self.inner_cv_.split(X, y, speakers))
+        tested = np.bincount(
+            np.concatenate([test for _, test in splits]), minlength=len(y)
+        )
+        if not np.all(tested == 1):
+            raise ValueError(
+                "cv must put each training row in exactly one test fold; "
+                f"{int(np.sum(tested != 1))} rows are not"
+            )
+        jobs = [(m, train, test) for m in range(len(members)) for train, test in splits]
+        # with metadata routing, a member that requested groups gets the
+        # speakers of the rows it is fit on (for its early-stopping split)
+        probas = Parallel(n_jobs=self.n_jobs)(
+            delayed(_out_of_fold)(
+                clone(members[m][1]),
+                X,
+                y,
+                train,
+                test,
+                n_classes,
+                groups_params(members[m][1], _train_speakers(speakers, train)),
+            )
+            for m, train, test in jobs
+        )
+        meta = np.empty((len(y), len(members) * n_classes))
+        for (m, _, test), proba in zip(jobs, probas):
+            meta[test, m * n_classes : (m + 1) * n_classes] = proba
+        return meta
 
     def _meta_features(self, X):
         n_classes = self.classes_.shape[0]
@@ -330,6 +354,7 @@ def make_stacking_fusion(
     final_estimator=None,
     cv=5,
     speaker_normalization=False,
+    request_groups=False,
 ):
     """Build stacking fusion: one unimodal pipeline per modality, combined by a
     meta-classifier fit on their out-of-fold, speaker-grouped probabilities.
@@ -345,12 +370,20 @@ def make_stacking_fusion(
         Classifier cloned into each member; a default
         :class:`~sklearn_mmer.neural.MLPClassifier` when None.
     final_estimator : estimator or None, default=None
-        The meta-classifier; ``LogisticRegression()`` when None.
+        The meta-classifier, cloned; a ``LogisticRegression()`` when None. It
+        is an instance in the returned estimator either way, so that its
+        parameters can be tuned by name (``final_estimator__C``).
     cv : int, cross-validation generator or iterable, default=5
         The inner cross-validation (see :class:`StackingFusionClassifier`).
     speaker_normalization : bool, default=False
         Whether each member first standardises its modality per speaker (see
         :func:`make_modality_pipeline`).
+    request_groups : bool, default=False
+        Whether to request routed ``groups`` (speakers) for the stacking
+        estimator and every network inside, as ``set_fit_request(groups=True)``
+        on each would. Needs scikit-learn's metadata routing enabled; the
+        stacking estimator then hands each member the speakers of the rows it
+        is fit on.
 
     Returns
     -------
@@ -368,6 +401,8 @@ def make_stacking_fusion(
     >>> stack = make_stacking_fusion(["acoustic", "lexical"], cv=3)
     >>> sorted(stack.named_estimators), type(stack).__name__
     (['acoustic', 'lexical'], 'StackingFusionClassifier')
+    >>> stack.set_params(final_estimator__C=0.1).final_estimator
+    LogisticRegression(C=0.1)
     """
     members = modality_members(
         modalities,
@@ -375,8 +410,11 @@ def make_stacking_fusion(
         classifier=classifier,
         speaker_normalization=speaker_normalization,
     )
-    return StackingFusionClassifier(
+    stacking = StackingFusionClassifier(
         members,
-        final_estimator=None if final_estimator is None else clone(final_estimator),
+        final_estimator=(
+            LogisticRegression() if final_estimator is None else clone(final_estimator)
+        ),
         cv=cv,
     )
+    return _request_groups(stacking) if request_groups else stacking

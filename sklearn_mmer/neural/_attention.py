@@ -6,15 +6,11 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..preprocessing import TemporalPooling
 from ..utils._pooling import POOLING_STATISTICS, pooling_methods
-from ..utils._sklearn_compat import Interval, StrOptions, fit_context
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._inputs import (
     ARRAY_MODALITY,
@@ -87,6 +83,10 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         Epochs without improvement of the validation loss before stopping.
     class_weight : {"balanced"}, dict or None, default=None
         Per-class weights of the loss, as in ``MLPClassifier``.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks of the skorch net (``LRScheduler``, ``ProgressBar``,
+        ``Checkpoint``, ...), copied afresh at every fit, as in
+        ``MLPClassifier``.
     device : str, default="cpu"
         Torch device, such as ``"cpu"`` or ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
@@ -170,6 +170,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         validation_fraction=0.1,
         patience=5,
         class_weight=None,
+        callbacks=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -186,42 +187,12 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.class_weight = class_weight
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
-        """Pool and scale each modality, then train the network.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            One column per modality (see the class docstring), or a plain
-            numeric array read as one modality.
-        y : array-like of shape (n_samples,)
-            Class labels (strings or ints).
-        groups : array-like of shape (n_samples,), default=None
-            Speaker ids; with ``early_stopping`` they make the validation split
-            speaker-disjoint. Routed here by metadata routing when requested with
-            ``set_fit_request(groups=True)``.
-
-        Returns
-        -------
-        self : AttentionFusionClassifier
-            The fitted classifier.
-        """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None"
-            )
-        inputs = self._prepare(X, reset=True)
-        check_consistent_length(inputs["mask"], y)
-        y = self._encode_targets(y)
-        return self._fit_net(inputs, y, groups)
-
-    def _prepare(self, X, reset):
+    def _prepare(self, X, reset, sample_weight=None):
         """Pooled, scaled modality vectors side by side, and the presence mask."""
         if reset:
             on_cells = uses_cells(
@@ -234,7 +205,9 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
             if reset:
                 self.modalities_ = [ARRAY_MODALITY]
-                self.scalers_ = {ARRAY_MODALITY: StandardScaler().fit(X)}
+                self.scalers_ = {
+                    ARRAY_MODALITY: StandardScaler().fit(X, sample_weight=sample_weight)
+                }
                 if hasattr(self, "poolers_"):
                     del self.poolers_
             pooled = [X]
@@ -253,7 +226,8 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
                 for m in self.modalities_
             ]
             self.scalers_ = {
-                m: StandardScaler().fit(p) for m, p in zip(self.modalities_, pooled)
+                m: StandardScaler().fit(p, sample_weight=sample_weight)
+                for m, p in zip(self.modalities_, pooled)
             }
         else:
             pooled = [
@@ -268,10 +242,13 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         features = np.nan_to_num(np.hstack(scaled), nan=0.0).astype(np.float32)
         return {"features": features, "mask": mask}
 
-    def _build_module(self, inputs, n_classes):
+    def _build_module(self):
         widths = [self.scalers_[m].n_features_in_ for m in self.modalities_]
         return AttentionFusionModule(
-            widths, n_classes, hidden_dim=self.hidden_dim, dropout=self.dropout
+            widths,
+            self.classes_.shape[0],
+            hidden_dim=self.hidden_dim,
+            dropout=self.dropout,
         )
 
     def predict_modality_weights(self, X):

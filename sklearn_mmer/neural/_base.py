@@ -1,9 +1,22 @@
-"""Training machinery shared by the skorch-backed classifiers.
+"""The template every skorch-backed classifier of the toolkit shares.
 
-Each public classifier is a thin scikit-learn estimator: it validates its input,
-builds a plain torch module, and hands both to :func:`fit_net`, which wraps them
-in a skorch ``NeuralNetClassifier`` with the toolkit's conventions (seeded,
-early stopping on a split carved from the *training* data, best epoch restored).
+Each public classifier is a thin scikit-learn estimator. :meth:`fit` is written
+once, here: check the parameters, prepare the input, encode the labels, carve
+the validation split for early stopping out of the *training* data, build the
+torch module and its skorch net, train. A subclass writes only
+
+- ``_prepare(X, reset, sample_weight=None)``: what its torch module reads (an
+  array, or a dict of arrays), fitting its own preprocessing (weighted by
+  ``sample_weight``) when ``reset`` is True;
+- ``_build_module()``: the ``nn.Module`` mapping that input to class logits,
+  built from parameters and fitted attributes alone;
+- optionally ``_check_params()``: checks that the declared constraints cannot
+  express.
+
+Because ``_build_module`` reads only fitted attributes, a fitted classifier's
+network can be rebuilt without training (see
+:meth:`BaseNeuralClassifier._initialize_net`), which is how a model file is
+loaded.
 """
 
 from numbers import Integral, Real
@@ -19,15 +32,26 @@ from sklearn.model_selection import (
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch import NeuralNetClassifier
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ..utils._groups import check_groups
-from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._sklearn_compat import Interval, StrOptions, fit_context
 from ._loader import TensorBatchIterator
+from ._net import (
+    WeightedNeuralNetClassifier,
+    check_sample_weight,
+    check_weighted_classes,
+    first_array,
+    pack_weights,
+    user_callbacks,
+)
 
 TRAINING_CONSTRAINTS = {
     "lr": [Interval(Real, 0, None, closed="neither")],
@@ -38,10 +62,14 @@ TRAINING_CONSTRAINTS = {
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "patience": [Interval(Integral, 1, None, closed="left")],
     "class_weight": [StrOptions({"balanced"}), dict, None],
+    "callbacks": [list, None],
     "device": [str],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
+
+#: name of the early-stopping callback the estimator adds itself
+EARLY_STOPPING = "early_stopping"
 
 
 def _silent(*args, **kwargs):
@@ -105,13 +133,63 @@ def validation_split(y, groups, fraction, seed):
 class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     """Label handling, seeding, early stopping and prediction for neural classifiers.
 
-    Subclasses implement ``_prepare(X, reset)``, returning what the torch module
-    reads (an array or a dict of arrays), and ``_build_module(X_prepared,
-    n_classes)``, returning an ``nn.Module`` that maps it to class logits.
+    Subclasses implement ``_prepare(X, reset, sample_weight=None)``, returning
+    what the torch module reads (an array or a dict of arrays) and, with
+    ``reset=True``, fitting their preprocessing (weighted by ``sample_weight``
+    when given), and ``_build_module()``, returning an
+    ``nn.Module`` that maps it to class logits; it reads only parameters and
+    fitted attributes (``classes_`` and what ``_prepare`` set with
+    ``reset=True``).
     """
 
     #: rows per forward pass at prediction (and validation) time
     _predict_batch_size = 1024
+
+    def _check_params(self):
+        """Checks the declared ``_parameter_constraints`` cannot express."""
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, groups=None, sample_weight=None):
+        """Prepare the input, then train the network.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training input, in the form the classifier reads (see the class
+            docstring).
+        y : array-like of shape (n_samples,)
+            Class labels (strings or ints).
+        groups : array-like of shape (n_samples,), default=None
+            Speaker ids; with ``early_stopping`` they make the validation split
+            speaker-disjoint. Routed here by metadata routing when requested with
+            ``set_fit_request(groups=True)``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample: in the loss, for training and for early
+            stopping's validation loss alike, and in the statistics the
+            classifier standardises its input with. An integer weight counts a
+            sample that many times; a zero weight ignores it. Equal weights
+            when None. Class weights (``class_weight``) multiply them.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        self._check_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None"
+            )
+        if sample_weight is not None:
+            # weights are matched to rows before any statistic reads them
+            check_consistent_length(X, y)
+            sample_weight = check_sample_weight(sample_weight, len(np.asarray(y)))
+        inputs = self._prepare(X, reset=True, sample_weight=sample_weight)
+        check_consistent_length(first_array(inputs), y)
+        y = self._encode_targets(y)
+        check_weighted_classes(sample_weight, y, self.classes_)
+        return self._fit_net(inputs, y, groups, sample_weight)
 
     def _encode_targets(self, y):
         y = column_or_1d(y, warn=True)
@@ -125,38 +203,65 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             )
         return encoder.transform(y).astype(np.int64)
 
-    def _fit_net(self, X, y, groups=None):
-        """Build the module and train it with skorch; sets ``net_`` and friends."""
+    def _fit_net(self, inputs, y, groups, sample_weight):
+        """Train a fresh network on prepared input; sets ``net_`` and friends."""
         check_device(self.device)
-        n_classes = self.classes_.shape[0]
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        callbacks = []
+        callbacks = user_callbacks(self.callbacks, reserved=EARLY_STOPPING)
         train_split = None
+        self.validation_indices_ = None
         if self.early_stopping:
             train, valid = validation_split(y, groups, self.validation_fraction, seed)
-            train_split = predefined_split(Dataset(_take(X, valid), y[valid]))
-            X, y = _take(X, train), y[train]
-            self.validation_indices_ = valid
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss",
-                        patience=self.patience,
-                        load_best=True,
-                        # any decrease counts, so the restored epoch is the
-                        # argmin of the validation loss reported as best_epoch_
-                        threshold=0.0,
-                        sink=print if self.verbose else _silent,
-                    ),
+            if sample_weight is not None and not sample_weight[valid].any():
+                raise ValueError(
+                    "sample_weight is zero for every sample of early stopping's "
+                    "validation split, so its loss is undefined; give some of "
+                    "them weight, or set early_stopping=False"
                 )
+            valid_inputs = pack_weights(
+                _take(inputs, valid), _take(sample_weight, valid)
             )
-        criterion_weight = None
+            train_split = predefined_split(Dataset(valid_inputs, y[valid]))
+            inputs = _take(inputs, train)
+            sample_weight = _take(sample_weight, train)
+            y = y[train]
+            self.validation_indices_ = valid
+            callbacks.insert(0, (EARLY_STOPPING, self._early_stopping()))
+        # seed a private copy of torch's RNG, leaving the caller's global state be
+        on_cuda = str(self.device).startswith("cuda")
+        with torch.random.fork_rng(devices=None if on_cuda else []):
+            torch.manual_seed(seed)
+            net = self._initialize_net(
+                train_split=train_split,
+                callbacks=callbacks,
+                criterion_weight=self._criterion_weight(y),
+            )
+            net.partial_fit(pack_weights(inputs, sample_weight), y)
+        self.history_ = net.history
+        self.n_iter_ = len(net.history)
+        if self.early_stopping:
+            self.best_epoch_ = int(np.argmin(net.history[:, "valid_loss"])) + 1
+        else:
+            self.best_epoch_ = self.n_iter_
+        return self
+
+    def _early_stopping(self):
+        return EarlyStopping(
+            monitor="valid_loss",
+            patience=self.patience,
+            load_best=True,
+            # any decrease counts, so the restored epoch is the argmin of the
+            # validation loss reported as best_epoch_
+            threshold=0.0,
+            sink=print if self.verbose else _silent,
+        )
+
+    def _criterion_weight(self, y):
+        """The loss's per-class weights from ``class_weight``, or None."""
+        n_classes = self.classes_.shape[0]
         if self.class_weight == "balanced":
-            criterion_weight = torch.as_tensor(
-                _balanced_weights(y, n_classes), dtype=torch.float32
-            )
+            weights = _balanced_weights(y, n_classes)
         elif isinstance(self.class_weight, dict):
             unknown = sorted(set(self.class_weight) - set(self.classes_), key=str)
             if unknown:
@@ -164,54 +269,70 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                     f"class_weight names labels {unknown} that are not in y; "
                     f"the classes are {list(self.classes_)}"
                 )
-            criterion_weight = torch.as_tensor(
-                [self.class_weight.get(label, 1.0) for label in self.classes_],
-                dtype=torch.float32,
-            )
-        # seed a private copy of torch's RNG, leaving the caller's global state be
-        on_cuda = str(self.device).startswith("cuda")
-        with torch.random.fork_rng(devices=None if on_cuda else []):
-            torch.manual_seed(seed)
-            module = self._build_module(X, n_classes)
-            net = NeuralNetClassifier(
-                module=module,
-                criterion=torch.nn.CrossEntropyLoss,
-                criterion__weight=criterion_weight,
-                optimizer=torch.optim.Adam,
-                optimizer__weight_decay=self.weight_decay,
-                # one fused update over all parameters: fewer op dispatches per step
-                optimizer__foreach=True,
-                lr=self.lr,
-                batch_size=self.batch_size,
-                max_epochs=self.max_epochs,
-                train_split=train_split,
-                callbacks=callbacks,
-                iterator_train=TensorBatchIterator,
-                iterator_valid=TensorBatchIterator,
-                # prediction has no gradient to average: larger batches mean
-                # fewer parallel regions, which matters on small, busy machines
-                iterator_valid__batch_size=max(
-                    self.batch_size, self._predict_batch_size
-                ),
-                iterator_train__shuffle=True,
-                classes=np.arange(n_classes),
-                device=self.device,
-                verbose=self.verbose,
-                # PrintLog tabulates every epoch even when it prints nothing
-                **({} if self.verbose else {"callbacks__print_log": None}),
-            )
-            net.fit(X, y)
-        self.net_ = net
-        self.history_ = net.history
-        self.n_iter_ = len(net.history)
-        if not self.early_stopping:
-            self.validation_indices_ = None
-        if self.early_stopping:
-            valid_losses = net.history[:, "valid_loss"]
-            self.best_epoch_ = int(np.argmin(valid_losses)) + 1
+            weights = [self.class_weight.get(label, 1.0) for label in self.classes_]
         else:
-            self.best_epoch_ = self.n_iter_
-        return self
+            return None
+        return torch.as_tensor(weights, dtype=torch.float32)
+
+    def _initialize_net(self, *, train_split=None, callbacks=(), criterion_weight=None):
+        """Build the torch module and its skorch net, untrained; set ``net_``.
+
+        Reads only parameters and fitted attributes (``classes_`` and those
+        ``_prepare(X, reset=True)`` sets), never training data, so it also
+        rebuilds the network of a fitted classifier restored from a model
+        file: construct the classifier with its parameters, set its fitted
+        attributes, call ``_initialize_net()``, then
+        ``net_.module_.load_state_dict(state_dict)``.
+
+        The initial weights are drawn from torch's global RNG (``fit`` seeds a
+        private copy of it first); a loader that overwrites them may wrap the
+        call in ``torch.random.fork_rng()`` to leave the caller's RNG be.
+
+        Parameters
+        ----------
+        train_split : callable or None, default=None
+            skorch's ``train_split`` (the validation data of early stopping).
+        callbacks : sequence of skorch callbacks or (name, callback), default=()
+            Callbacks of the net, beyond skorch's defaults.
+        criterion_weight : tensor of shape (n_classes,) or None, default=None
+            Per-class weights of the training loss (prediction ignores them).
+
+        Returns
+        -------
+        net : skorch.NeuralNetClassifier
+            The initialised net, also stored as ``net_``; ``net_.module_`` is
+            the torch module, on ``device``.
+        """
+        check_device(self.device)
+        n_classes = self.classes_.shape[0]
+        net = WeightedNeuralNetClassifier(
+            module=self._build_module(),
+            criterion=torch.nn.CrossEntropyLoss,
+            criterion__weight=criterion_weight,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            # one fused update over all parameters: fewer op dispatches per step
+            optimizer__foreach=True,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            train_split=train_split,
+            callbacks=list(callbacks),
+            iterator_train=TensorBatchIterator,
+            iterator_valid=TensorBatchIterator,
+            # prediction has no gradient to average: larger batches mean fewer
+            # parallel regions, which matters on small, busy machines
+            iterator_valid__batch_size=max(self.batch_size, self._predict_batch_size),
+            iterator_train__shuffle=True,
+            classes=np.arange(n_classes),
+            device=self.device,
+            verbose=self.verbose,
+            # PrintLog tabulates every epoch even when it prints nothing
+            **({} if self.verbose else {"callbacks__print_log": None}),
+        )
+        net.initialize()
+        self.net_ = net
+        return net
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -267,7 +388,9 @@ def _balanced_weights(y, n_classes):
 
 
 def _take(X, indices):
-    """Rows of an array, or of every array in a dict of arrays."""
+    """Rows of an array, or of every array in a dict of arrays (None stays None)."""
+    if X is None:
+        return None
     if isinstance(X, dict):
         return {key: value[indices] for key, value in X.items()}
     return X[indices]

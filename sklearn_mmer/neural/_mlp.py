@@ -5,7 +5,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ..utils._sklearn_compat import Interval, fit_context
+from ..utils._sklearn_compat import Interval
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._modules import MLPModule
 
@@ -61,6 +61,12 @@ class MLPClassifier(BaseNeuralClassifier):
         Per-class weights of the loss: ``"balanced"`` weights each class
         inversely to its frequency in the training data; a dict maps labels to
         weights (1 for labels it leaves out).
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks of the skorch net, such as
+        ``skorch.callbacks.LRScheduler``, ``ProgressBar`` or ``Checkpoint``,
+        or ``(name, callback)`` tuples. Each fit trains with fresh copies, so
+        the callbacks given here are never changed; they run alongside the
+        estimator's own early stopping (named ``"early_stopping"``).
     device : str, default="cpu"
         Torch device, such as ``"cpu"`` or ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
@@ -124,6 +130,7 @@ class MLPClassifier(BaseNeuralClassifier):
         validation_fraction=0.1,
         patience=5,
         class_weight=None,
+        callbacks=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -138,43 +145,23 @@ class MLPClassifier(BaseNeuralClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.class_weight = class_weight
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
-        """Train the network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training features.
-        y : array-like of shape (n_samples,)
-            Class labels (strings or ints).
-        groups : array-like of shape (n_samples,), default=None
-            Speaker ids; with ``early_stopping`` they make the validation split
-            speaker-disjoint. Routed here by metadata routing when requested with
-            ``set_fit_request(groups=True)``.
-
-        Returns
-        -------
-        self : MLPClassifier
-            The fitted classifier.
-        """
+    def _check_params(self):
         check_hidden_dims(self.hidden_dims)
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
-        y = self._encode_targets(y)
-        return self._fit_net(X.astype(np.float32, copy=False), y, groups)
 
-    def _prepare(self, X, reset):
+    def _prepare(self, X, reset, sample_weight=None):
+        # the network reads X as it is: no statistic to weight
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=reset)
         return X.astype(np.float32, copy=False)
 
-    def _build_module(self, X, n_classes):
+    def _build_module(self):
         return MLPModule(
-            X.shape[1],
-            n_classes,
+            self.n_features_in_,
+            self.classes_.shape[0],
             hidden_dims=check_hidden_dims(self.hidden_dims),
             dropout=self.dropout,
         )

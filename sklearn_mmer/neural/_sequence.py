@@ -1,12 +1,13 @@
 """SequenceClassifier: a GRU or Transformer over the frame sequences."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils.validation import check_consistent_length, validate_data
+from sklearn.utils.validation import validate_data
 
 from ..preprocessing import SequencePadder
-from ..utils._sklearn_compat import Interval, StrOptions, fit_context
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._inputs import (
     ARRAY_MODALITY,
@@ -18,22 +19,38 @@ from ._inputs import (
 from ._modules_fusion import SequenceModule
 
 
-def _frame_statistics(frames, lengths, chunk=1024):
+def _valid_frames(frames, lengths, weights, start, chunk):
+    """The valid frames of rows ``start:start + chunk``, and each frame's weight."""
+    valid = np.arange(frames.shape[1])[None, :] < lengths[start : start + chunk, None]
+    picked = frames[start : start + chunk][valid]
+    if weights is None:
+        return picked, None
+    rows = np.broadcast_to(weights[start : start + chunk, None], valid.shape)
+    return picked, rows[valid]
+
+
+def _frame_statistics(frames, lengths, weights=None, chunk=1024):
     """Per-feature mean and std over the valid frames of a padded block.
 
-    Rows are read in chunks so that no float64 copy of the whole block is made.
+    With ``weights`` (one per row), each frame counts as much as its row's
+    weight. Rows are read in chunks so that no float64 copy of the whole block
+    is made.
     """
-    count = max(int(lengths.sum()), 1)
-    steps = np.arange(frames.shape[1])
+    count = lengths.sum() if weights is None else np.dot(weights, lengths)
+    count = count if count > 0 else 1
     total = np.zeros(frames.shape[2])
     for start in range(0, len(frames), chunk):
-        valid = steps[None, :] < lengths[start : start + chunk, None]
-        total += frames[start : start + chunk][valid].sum(axis=0, dtype=np.float64)
+        picked, weight = _valid_frames(frames, lengths, weights, start, chunk)
+        if weight is None:
+            total += picked.sum(axis=0, dtype=np.float64)
+        else:
+            total += weight @ picked.astype(np.float64)
     mean = total / count
     squares = np.zeros(frames.shape[2])
     for start in range(0, len(frames), chunk):
-        valid = steps[None, :] < lengths[start : start + chunk, None]
-        squares += ((frames[start : start + chunk][valid] - mean) ** 2).sum(axis=0)
+        picked, weight = _valid_frames(frames, lengths, weights, start, chunk)
+        deviations = (picked - mean) ** 2
+        squares += deviations.sum(axis=0) if weight is None else weight @ deviations
     scale = np.sqrt(squares / count)
     # constant features stay as they are, as in StandardScaler
     scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
@@ -84,9 +101,10 @@ class SequenceClassifier(BaseNeuralClassifier):
 
     Parameters
     ----------
-    modality : str, list of str or None, default=None
+    modalities : str, list of str or None, default=None
         The column of X to read, such as ``"acoustic"``, or a list of columns
-        to fuse. None reads every column of X whose cells are arrays.
+        to fuse, such as ``["visual", "acoustic", "lexical"]``. None reads
+        every column of X whose cells are arrays.
     architecture : {"gru", "transformer"}, default="gru"
         The sequence encoder.
     hidden_dim : int, default=64
@@ -119,12 +137,22 @@ class SequenceClassifier(BaseNeuralClassifier):
         Epochs without improvement of the validation loss before stopping.
     class_weight : {"balanced"}, dict or None, default=None
         Per-class weights of the loss, as in ``MLPClassifier``.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks of the skorch net (``LRScheduler``, ``ProgressBar``,
+        ``Checkpoint``, ...), copied afresh at every fit, as in
+        ``MLPClassifier``.
     device : str, default="cpu"
         Torch device, such as ``"cpu"`` or ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
         Print skorch's per-epoch table when positive.
+    modality : str, list of str or None
+        Deprecated alias of ``modalities``.
+
+        .. deprecated:: 0.1
+           ``modality`` was renamed ``modalities`` (it takes a list) and will
+           be removed in 0.3.
 
     Attributes
     ----------
@@ -170,14 +198,14 @@ class SequenceClassifier(BaseNeuralClassifier):
     >>> X = pd.DataFrame({"acoustic": [
     ...     rng.normal(size=(rng.randint(3, 8), 2)) + 3 * (label == "happy")
     ...     for label in y]})
-    >>> clf = SequenceClassifier("acoustic", hidden_dim=8, lr=0.02, max_epochs=10,
+    >>> clf = SequenceClassifier(["acoustic"], hidden_dim=8, lr=0.02, max_epochs=10,
     ...                          random_state=0)
     >>> clf.fit(X, y).score(X, y)
     1.0
     """
 
     _parameter_constraints = {
-        "modality": [str, "array-like", None],
+        "modalities": [str, "array-like", None],
         "architecture": [StrOptions({"gru", "transformer"})],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
@@ -185,11 +213,12 @@ class SequenceClassifier(BaseNeuralClassifier):
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         **TRAINING_CONSTRAINTS,
+        "modality": [str, "array-like", None],
     }
 
     def __init__(
         self,
-        modality=None,
+        modalities=None,
         *,
         architecture="gru",
         hidden_dim=64,
@@ -205,11 +234,13 @@ class SequenceClassifier(BaseNeuralClassifier):
         validation_fraction=0.1,
         patience=5,
         class_weight=None,
+        callbacks=None,
         device="cpu",
         random_state=None,
         verbose=0,
+        modality="deprecated",
     ):
-        self.modality = modality
+        self.modalities = modalities
         self.architecture = architecture
         self.hidden_dim = hidden_dim
         self.n_layers = n_layers
@@ -224,56 +255,49 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.class_weight = class_weight
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.modality = modality
 
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
-        """Pad and standardise the sequences, then train the network.
+    def _requested_modalities(self):
+        """``(columns, parameter)``: what the user asked for, and by which name."""
+        if isinstance(self.modality, str) and self.modality == "deprecated":
+            return self.modalities, "modalities"
+        return self.modality, "modality"
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            One column per modality (see the class docstring), or a plain
-            numeric array read as sequences of one frame.
-        y : array-like of shape (n_samples,)
-            Class labels (strings or ints).
-        groups : array-like of shape (n_samples,), default=None
-            Speaker ids; with ``early_stopping`` they make the validation split
-            speaker-disjoint. Routed here by metadata routing when requested with
-            ``set_fit_request(groups=True)``.
-
-        Returns
-        -------
-        self : SequenceClassifier
-            The fitted classifier.
-        """
+    def _check_params(self):
+        if not (isinstance(self.modality, str) and self.modality == "deprecated"):
+            if self.modalities is not None:
+                raise ValueError(
+                    f"modality={self.modality!r} and modalities="
+                    f"{self.modalities!r} were both given; modality is the "
+                    "deprecated name of modalities, pass modalities only"
+                )
+            warnings.warn(
+                "SequenceClassifier's parameter `modality` was renamed "
+                "`modalities` in 0.1 and will be removed in 0.3; use "
+                f"SequenceClassifier(modalities={self.modality!r})",
+                FutureWarning,
+            )
         if self.architecture == "transformer" and self.hidden_dim % self.n_heads:
             raise ValueError(
                 f"hidden_dim={self.hidden_dim} must be divisible by "
                 f"n_heads={self.n_heads} for architecture='transformer'; change "
                 "one of them"
             )
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None"
-            )
-        inputs = self._prepare(X, reset=True)
-        check_consistent_length(inputs["lengths_0"], y)
-        y = self._encode_targets(y)
-        return self._fit_net(inputs, y, groups)
 
     def _sequences(self, X, reset):
         """``[(frames, lengths), ...]`` per modality, padded, not yet scaled."""
+        columns, parameter = self._requested_modalities()
         if reset:
             on_cells = uses_cells(
-                X, self.modality, owner=type(self).__name__, parameter="modality"
+                X, columns, owner=type(self).__name__, parameter=parameter
             )
         else:
             on_cells = hasattr(self, "padders_")
-            check_predict_input(self, X, on_cells=on_cells, parameter="modality")
+            check_predict_input(self, X, on_cells=on_cells, parameter=parameter)
         if not on_cells:
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
             if reset:
@@ -284,9 +308,7 @@ class SequenceClassifier(BaseNeuralClassifier):
             return [(frames, np.ones(X.shape[0], dtype=np.int64))]
         if reset:
             validate_data(self, X, skip_check_array=True)
-            self.modalities_ = resolve_modalities(
-                X, self.modality, parameter="modality"
-            )
+            self.modalities_ = resolve_modalities(X, columns, parameter=parameter)
             self.padders_ = {
                 m: SequencePadder(self.max_length, dtype="float32").fit(
                     modality_cells(X, m)
@@ -298,10 +320,10 @@ class SequenceClassifier(BaseNeuralClassifier):
             for m in self.modalities_
         ]
 
-    def _prepare(self, X, reset):
+    def _prepare(self, X, reset, sample_weight=None):
         sequences = self._sequences(X, reset)
         if reset:
-            statistics = [_frame_statistics(f, n) for f, n in sequences]
+            statistics = [_frame_statistics(f, n, sample_weight) for f, n in sequences]
             self.frame_means_ = {m: s[0] for m, s in zip(self.modalities_, statistics)}
             self.frame_scales_ = {m: s[1] for m, s in zip(self.modalities_, statistics)}
         inputs = {}
@@ -312,10 +334,10 @@ class SequenceClassifier(BaseNeuralClassifier):
             inputs[f"lengths_{i}"] = lengths
         return inputs
 
-    def _build_module(self, inputs, n_classes):
+    def _build_module(self):
         return SequenceModule(
             [len(self.frame_means_[m]) for m in self.modalities_],
-            n_classes,
+            self.classes_.shape[0],
             hidden_dim=self.hidden_dim,
             architecture=self.architecture,
             n_layers=self.n_layers,

@@ -1,0 +1,51 @@
+"""Requesting routed ``groups`` (speakers) for every network inside a composite.
+
+With scikit-learn's metadata routing on, ``cross_validate(..., params={"groups":
+speakers})`` hands the speakers to an estimator's ``fit`` only where it asked for
+them with ``set_fit_request(groups=True)``; a late fusion of three modalities
+holds three networks, each asking on its own. :func:`request_groups` asks for
+all of them.
+"""
+
+import inspect
+
+from sklearn import get_config
+from sklearn.base import BaseEstimator
+from sklearn.utils.metadata_routing import get_routing_for_object
+
+
+def _fit_takes_groups(obj):
+    if not isinstance(obj, BaseEstimator) or isinstance(obj, type):
+        return False
+    return "groups" in inspect.signature(obj.fit).parameters
+
+
+def request_groups(estimator):
+    """Request ``groups`` in ``fit`` of ``estimator`` and of every estimator in it.
+
+    Returns ``estimator``, changed in place. Raises a ValueError when metadata
+    routing is off, since only routing hands ``groups`` to an inner ``fit``.
+    """
+    if not get_config()["enable_metadata_routing"]:
+        raise ValueError(
+            "request_groups=True asks scikit-learn's metadata routing to hand "
+            "groups to every network's fit, but routing is off; enable it first "
+            "with sklearn.set_config(enable_metadata_routing=True) (or inside "
+            "sklearn.config_context(enable_metadata_routing=True))"
+        )
+    for obj in [estimator, *estimator.get_params(deep=True).values()]:
+        if _fit_takes_groups(obj):
+            obj.set_fit_request(groups=True)
+    return estimator
+
+
+def groups_params(estimator, groups):
+    """``{"groups": groups}`` when routing is on and ``estimator`` requested them.
+
+    What a meta-estimator that knows the speakers passes to a member's ``fit``.
+    """
+    if groups is None or not get_config()["enable_metadata_routing"]:
+        return {}
+    if get_routing_for_object(estimator).consumes("fit", ["groups"]):
+        return {"groups": groups}
+    return {}

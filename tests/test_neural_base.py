@@ -1,0 +1,130 @@
+"""The template shared by the neural classifiers: rebuilding a fitted network
+without training, and skorch callbacks passed through to the net."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from skorch.callbacks import Callback, LRScheduler
+
+from sklearn_mmer.neural import (
+    AttentionFusionClassifier,
+    MLPClassifier,
+    SequenceClassifier,
+)
+
+MODALITIES = ["visual", "acoustic", "lexical"]
+
+
+def _lexical_matrix(X):
+    return np.vstack([np.asarray(c, dtype=float).reshape(-1, 8) for c in X["lexical"]])
+
+
+CLASSIFIERS = {
+    "mlp": lambda: MLPClassifier(hidden_dims=(16,), max_epochs=3, random_state=0),
+    "sequence": lambda: SequenceClassifier(
+        MODALITIES, hidden_dim=8, max_epochs=2, random_state=0
+    ),
+    "transformer": lambda: SequenceClassifier(
+        ["acoustic"],
+        architecture="transformer",
+        hidden_dim=8,
+        n_heads=2,
+        max_epochs=2,
+        random_state=0,
+    ),
+    "attention": lambda: AttentionFusionClassifier(
+        MODALITIES, hidden_dim=8, max_epochs=3, early_stopping=True, random_state=0
+    ),
+}
+
+
+def _data(kind, corpus):
+    X, y, speakers = corpus
+    return (_lexical_matrix(X) if kind == "mlp" else X), y, speakers
+
+
+class EpochRecorder(Callback):
+    """Records the number of each epoch as it ends."""
+
+    def initialize(self):
+        self.epochs_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_.append(len(net.history))
+
+
+@pytest.mark.parametrize("kind", sorted(CLASSIFIERS))
+def test_fitted_network_is_rebuilt_from_parameters_and_state_dict(tiny_corpus, kind):
+    X, y, speakers = _data(kind, tiny_corpus)
+    fitted = CLASSIFIERS[kind]().fit(X, y, groups=speakers)
+    state = copy.deepcopy(fitted.net_.module_.state_dict())
+
+    restored = type(fitted)(**fitted.get_params())
+    for name, value in vars(fitted).items():
+        if name.endswith("_") and not name.startswith("_") and name != "net_":
+            setattr(restored, name, copy.deepcopy(value))
+    net = restored._initialize_net()
+    assert net is restored.net_ and len(net.history) == 0  # nothing was trained
+    untrained = restored.predict_proba(X)
+    restored.net_.module_.load_state_dict(state)
+
+    assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    assert_array_equal(restored.predict(X), fitted.predict(X))
+    assert not np.allclose(untrained, fitted.predict_proba(X))
+
+
+@pytest.mark.parametrize("kind", sorted(CLASSIFIERS))
+def test_callbacks_run_alongside_early_stopping(tiny_corpus, kind):
+    X, y, speakers = _data(kind, tiny_corpus)
+    recorder = EpochRecorder()
+    clf = CLASSIFIERS[kind]().set_params(
+        callbacks=[recorder], early_stopping=True, patience=1, max_epochs=6
+    )
+    clf.fit(X, y, groups=speakers)
+    fitted = dict(clf.net_.callbacks_)
+    assert fitted["EpochRecorder"].epochs_ == list(range(1, clf.n_iter_ + 1))
+    assert "early_stopping" in fitted
+    # the parameter itself is never trained: each fit works on a copy
+    assert clf.callbacks[0] is recorder and not hasattr(recorder, "epochs_")
+
+
+def test_lr_scheduler_callback_steps_the_learning_rate(tiny_corpus):
+    X, y, _ = _data("mlp", tiny_corpus)
+    scheduler = LRScheduler(policy="StepLR", step_size=1, gamma=0.5)
+    clf = MLPClassifier(hidden_dims=(8,), lr=0.01, max_epochs=3, callbacks=[scheduler])
+    clf.fit(X, y)
+    assert_allclose(clf.history_[:, "event_lr"], [0.01, 0.005, 0.0025])
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.00125)
+
+
+def test_callbacks_keep_the_estimator_clone_and_pickle_safe(tiny_corpus):
+    X, y, _ = _data("mlp", tiny_corpus)
+    clf = MLPClassifier(
+        hidden_dims=(8,),
+        max_epochs=2,
+        random_state=0,
+        callbacks=[("steps", LRScheduler(policy="StepLR", step_size=1))],
+    )
+    twin = clone(clf)
+    assert twin.callbacks[0][1] is not clf.callbacks[0][1]
+    assert_array_equal(twin.fit(X, y).predict_proba(X), clf.fit(X, y).predict_proba(X))
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "callbacks, match",
+    [
+        (["progress"], "callbacks must hold skorch callbacks"),
+        ([("early_stopping", EpochRecorder())], "is the estimator's own early"),
+    ],
+)
+def test_bad_callbacks_are_rejected(tiny_corpus, callbacks, match):
+    X, y, _ = _data("mlp", tiny_corpus)
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(max_epochs=1, callbacks=callbacks).fit(X, y)
