@@ -19,6 +19,8 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
 )
 os.environ.setdefault("MPLBACKEND", "Agg")
+# one torch thread for the small networks of the examples (set before torch loads)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from _api import write_api_pages  # noqa: E402
 
@@ -82,7 +84,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("sklearn_mmer",),
     "backreferences_dir": "api/generated",
-    "reference_url": {"sklearn_mmer": None},
     "download_all_examples": False,
     "remove_config_comments": True,
     "abort_on_example_error": True,
