@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-export MPLBACKEND=Agg OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+# one torch thread: the examples' networks are small, and idle threads spinning
+# on a busy machine cost more than they gain
+export MPLBACKEND=Agg OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 exec "$PYTHON" -m sphinx -W --keep-going -b html -j 1 "$@" docs docs/_build/html
