@@ -16,6 +16,7 @@ import os
 import sys
 import time
 import warnings
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,15 @@ def build_parser():
         default=-1,
         metavar="N",
         help="fits run in parallel; -1 uses every CPU core (default -1)",
+    )
+    compare.add_argument(
+        "--scheduler",
+        type=_scheduler_value,
+        metavar="ADDRESS",
+        help="run the fits on a Dask cluster: the address of its scheduler "
+        "(tcp://host:8786), or local:N to start N local worker processes; needs "
+        "the dask extra (pip install 'sklearn-mmer[dask]'); the workers' "
+        "threads, not --n-jobs, set how many fits run at a time",
     )
     compare.add_argument(
         "--seed",
@@ -215,16 +225,17 @@ def run_compare(args):
 
     start = time.perf_counter()
     try:
-        comparison = compare_methods(
-            methods,
-            X,
-            y,
-            groups,
-            cv=cv,
-            labels=_label_order(corpus, y),
-            n_jobs=args.n_jobs,
-            progress=progress,
-        )
+        with _scheduler(args.scheduler, say):
+            comparison = compare_methods(
+                methods,
+                X,
+                y,
+                groups,
+                cv=cv,
+                labels=_label_order(corpus, y),
+                n_jobs=args.n_jobs,
+                progress=progress,
+            )
     except ValueError as error:
         # data a user brings can fail checks deep in a fit (NaN frames,
         # widths): one line, as any input error. On the bundled corpus such a
@@ -244,6 +255,27 @@ def run_compare(args):
         f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to {out}"
     )
     return 0
+
+
+@contextmanager
+def _scheduler(scheduler, say):
+    """Inside: the fits go to the Dask cluster of ``--scheduler``, if given."""
+    if scheduler is None:
+        yield
+        return
+    from .utils._dask import dask_cluster
+
+    with ExitStack() as stack:
+        try:
+            client = stack.enter_context(dask_cluster(scheduler))
+        except (ImportError, OSError, ValueError) as error:
+            raise UsageError(f"--scheduler {scheduler}: {_first_line(error)}") from None
+        workers = client.ncores()
+        say(
+            f"on the Dask cluster at {client.scheduler.address}: {len(workers)} "
+            f"workers, {sum(workers.values())} fits at a time"
+        )
+        yield
 
 
 def load_corpus(args, say):
@@ -533,6 +565,16 @@ def _n_jobs(text):
     if value == 0:
         raise argparse.ArgumentTypeError("must be a positive number or -1, not 0")
     return value
+
+
+def _scheduler_value(text):
+    from .utils._dask import parse_scheduler
+
+    try:
+        parse_scheduler(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _folder_name(text):

@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, cpu_count, delayed, effective_n_jobs
+from joblib import Parallel, cpu_count, delayed, effective_n_jobs, parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import check_scoring, confusion_matrix
 from sklearn.preprocessing import LabelEncoder
@@ -35,6 +35,7 @@ from sklearn.utils import Bunch
 from ..model_selection import SpeakerKFold
 from ..utils._cells import cell_columns
 from ..utils._columns import METADATA_COLUMNS, SPEAKER
+from ..utils._dask import on_dask, to_workers
 from ..utils._groups import check_groups
 from ._methods import make_methods
 from ._metrics import SCORING
@@ -154,17 +155,20 @@ def compare_methods(
     plan = plan_work(methods, X, modality_columns(X))
     n_workers = effective_n_jobs(n_jobs)
     # each parallel worker gets its share of the cores; in-process fits keep
-    # the caller's torch settings
+    # the caller's torch settings, and a Dask cluster's workers their own
     threads = max(1, cpu_count() // n_workers) if n_workers > 1 else None
+    threads = None if on_dask() else threads
+    # on a cluster, the corpus goes to the workers once, not with every task
+    share = to_workers([*plan.views.values(), y, *(a for s in splits for a in s)])
     tasks = [
         delayed(_fit_unit)(
             fold,
             u,
             unit.estimator,
-            plan.views[unit.view],
-            train,
-            test,
-            y,
+            share(plan.views[unit.view]),
+            share(train),
+            share(test),
+            share(y),
             unit.encode,
             bool(unit.scored),
             scoring,
@@ -432,8 +436,11 @@ def _warm_up_torch():
 
 
 def _evaluate(estimator, X_test, y_test, scoring, labels):
-    scores = check_scoring(None, scoring=scoring)(estimator, X_test, y_test)
-    matrix = confusion_matrix(y_test, estimator.predict(X_test), labels=labels)
+    # scored where it stands: on a cluster, an ensemble's own Parallel would
+    # otherwise send its fitted members out again to predict
+    with parallel_config(backend="sequential"):
+        scores = check_scoring(None, scoring=scoring)(estimator, X_test, y_test)
+        matrix = confusion_matrix(y_test, estimator.predict(X_test), labels=labels)
     return {k: float(v) for k, v in scores.items()}, matrix
 
 

@@ -11,6 +11,7 @@ folds and methods.
 from dataclasses import dataclass, field
 
 import numpy as np
+from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -251,7 +252,10 @@ def assemble_vote(vote, members, X, y):
         (name, FrozenEstimator(member))
         for (name, _), member in zip(estimators, members)
     ]
-    vote.fit(X, y)
+    # in this process: on a cluster, the vote's own Parallel would send the
+    # fitted members out just to be frozen
+    with parallel_config(backend="sequential"):
+        vote.fit(X, y)
     vote.estimators = clone(estimators, safe=False)
     vote.estimators_ = [frozen.estimator for frozen in vote.estimators_]
     vote.named_estimators_ = Bunch(

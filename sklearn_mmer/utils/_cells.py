@@ -60,7 +60,7 @@ def is_cell_input(X):
     if isinstance(X, pd.Series):
         return True
     if isinstance(X, pd.DataFrame):
-        return any(dtype is np.dtype(object) for dtype in X.dtypes)
+        return any(dtype == np.dtype(object) for dtype in X.dtypes)
     if isinstance(X, np.ndarray):
         return X.dtype == object and X.ndim == 1
     if isinstance(X, (list, tuple)):
