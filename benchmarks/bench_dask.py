@@ -102,13 +102,13 @@ def main():
     from sklearn_mmer.evaluation._sharing import plan_work
     from sklearn_mmer.utils._dask import dask_cluster
 
-    corpus = make_multimodal_emotion(args.n_utterances, random_state=0)
+    corpus = make_multimodal_emotion(n_samples=args.n_utterances, random_state=0)
     X, y, groups = corpus.data, corpus.target, corpus.groups
     methods = make_methods(corpus.modalities, random_state=0)
     for method in methods.values():
         set_every(method, "max_epochs", args.epochs)
-    plan = plan_work(methods, X, corpus.modalities)
-    n_tasks, views = 5 * len(plan.units), plan.views
+    plan = plan_work([methods], X, corpus.modalities, share_members=True)
+    n_tasks, views = 5 * len(plan.fits), plan.views
     print(
         f"{args.n_utterances} utterances, {len(methods)} methods, 5 folds: "
         f"{n_tasks} fit tasks; the corpus pickles to "

@@ -12,7 +12,6 @@ stderr, ``mmer: error: ...``, and exit status 2.
 """
 
 import argparse
-import os
 import sys
 import time
 import warnings
@@ -21,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 DEFAULT_OUT = "mmer-results"
 DEFAULT_FOLDS = 5
 DEFAULT_UTTERANCES = 1336
@@ -30,6 +31,11 @@ ISSUES_CSV = "issues.csv"  # the name datasets.save_issues writes
 
 class UsageError(Exception):
     """A mistake of the user's, reported as one line and exit status 2."""
+
+
+class _OutputError(Exception):
+    """Results that could not be written (disk full, permissions): one line,
+    exit status 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,6 +100,19 @@ def build_parser():
         help=f"number of speaker folds (default {DEFAULT_FOLDS})",
     )
     compare.add_argument(
+        "--content-disjoint",
+        action="store_true",
+        help="drop from each training fold the utterances whose content (the "
+        "corpus's 'content' column: script line or transcript) occurs in the "
+        "test fold",
+    )
+    compare.add_argument(
+        "--reference",
+        metavar="NAME",
+        help="method every other is compared with (difference, 95%% CI, "
+        "Holm-adjusted p; default early_fusion when it is run)",
+    )
+    compare.add_argument(
         "--out",
         type=_folder_name,
         default=DEFAULT_OUT,
@@ -115,6 +134,21 @@ def build_parser():
         "(tcp://host:8786), or local:N to start N local worker processes; needs "
         "the dask extra (pip install 'sklearn-mmer[dask]'); the workers' "
         "threads, not --n-jobs, set how many fits run at a time",
+    )
+    compare.add_argument(
+        "--threads",
+        type=_int_at_least(1),
+        metavar="N",
+        help="threads each fit may use (torch and BLAS); default: the CPU cores "
+        "shared out among the --n-jobs workers",
+    )
+    compare.add_argument(
+        "--repeats",
+        type=_int_at_least(1),
+        default=1,
+        metavar="R",
+        help="run every method on every fold R times, repeat r with network "
+        "seed --seed + r - 1, on the same folds (default 1)",
     )
     compare.add_argument(
         "--seed",
@@ -139,13 +173,21 @@ def build_parser():
     )
     _add_size_limits(compare)
     compare.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish the run kept in --out (killed or interrupted): the folds "
+        "it finished are kept, the others run; refused when the options or "
+        "data differ from that run's",
+    )
+    compare.add_argument(
         "--quiet", action="store_true", help="print only the results table"
     )
     compare.add_argument(
         "--traceback",
         action="store_true",
-        help="when the data of --data fails a check during the run, show the "
-        "full traceback instead of one line",
+        help="stop at the first fit that fails and show its full traceback "
+        "(by default a failed fit is recorded with its error and the run goes "
+        "on)",
     )
     compare.set_defaults(run=run_compare)
 
@@ -169,17 +211,23 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 after a usage or input error.
+        0 on success, 1 when a fit failed (the others' results are written),
+        2 after a usage or input error, 130 when interrupted.
     """
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     try:
         args = build_parser().parse_args(argv)
+        args.argv = argv
         return args.run(args)
     except UsageError as error:
         print(f"mmer: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except _OutputError as error:
+        print(f"mmer: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("mmer: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 # --- mmer compare -----------------------------------------------------------
@@ -187,11 +235,14 @@ def main(argv=None):
 
 def run_compare(args):
     """``mmer compare``: load, cross-validate, print and write the results."""
+    from ._cli_runs import Progress, check_outputs, report_failures, resume_command
     from .evaluation import (
-        compare_methods,
+        compare_to_reference,
+        format_table,
         make_methods,
         method_kind,
         method_names,
+        save_comparison,
         set_every,
     )
 
@@ -203,39 +254,105 @@ def run_compare(args):
         names = method_names(modalities, args.methods)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    methods = make_methods(modalities, names, random_state=args.seed)
-    if args.epochs is not None:
-        for method in methods.values():
+    reference = _reference(args, names)
+
+    def methods(seed):
+        built = make_methods(modalities, names, random_state=seed)
+        for method in built.values() if args.epochs is not None else ():
             set_every(method, "max_epochs", args.epochs)
+        return built
+
     cv, cv_text = _splitter(args, X, groups)
-    out = _out_dir(args.out)
+    out = check_outputs(args.out)
+    if isinstance(out, str):
+        raise UsageError(out)
     _write_issues(corpus, out)
 
     say(
         f"mmer compare: {len(y)} utterances, {len(np.unique(groups))} speakers, "
         f"{len(np.unique(y))} emotions ({corpus.source}); modalities "
-        f"{', '.join(modalities)}; {cv_text}; methods {', '.join(methods)}"
+        f"{', '.join(modalities)}; {cv_text}; methods {', '.join(names)}"
+        f"{f'; {args.repeats} repeats' if args.repeats > 1 else ''}"
     )
-
-    def progress(record):
-        say(
-            f"[{record['method']}] fold {record['fold']}/{record['n_folds']}  "
-            f"f1_micro={record['f1_micro']:.3f}  ({record['fit_seconds']:.1f} s)"
-        )
-
+    progress = Progress(say)
+    progress.start(len(names) * args.repeats * cv.get_n_splits(X, y, groups))
     start = time.perf_counter()
     try:
         with _scheduler(args.scheduler, say):
-            comparison = compare_methods(
+            comparison = _compare(args, methods, corpus, cv, out, progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print(
+            f"mmer: interrupted; {progress.n_finished} of {progress.n_total} "
+            f"folds finished are kept in {out}. To finish the run: "
+            f"{resume_command(args.argv)}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    progress.close()
+    seconds = time.perf_counter() - start
+
+    comparisons = (
+        compare_to_reference(comparison.results, reference) if reference else None
+    )
+    print(format_table(comparison.summary, comparisons))
+    kinds = {name: method_kind(name, modalities) for name in names}
+    try:
+        written = save_comparison(
+            comparison,
+            out,
+            modalities=modalities,
+            kinds=kinds,
+            reference=reference,
+            speakers=groups,
+        )
+    except OSError as error:
+        print(f"mmer: error: --out {out}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
+    say(
+        f"{len(names)} methods x {len(comparison.splits)} folds"
+        f"{f' x {args.repeats} repeats' if args.repeats > 1 else ''} in "
+        f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to {out}"
+    )
+    return report_failures(comparison.results)
+
+
+def _compare(args, methods, corpus, cv, out, progress):
+    """compare_methods with the command's options; its mistakes as usage errors."""
+    from sklearn.exceptions import FitFailedWarning
+
+    from ._cli_runs import resume_command, warning_printer
+    from .evaluation import ConfigurationMismatchError, compare_methods
+
+    y, groups = np.asarray(corpus.target), np.asarray(corpus.groups)
+    try:
+        with warnings.catch_warnings():
+            # the failures are summed up at the end; fold warnings said now
+            warnings.simplefilter("ignore", FitFailedWarning)
+            warnings.showwarning = warning_printer(progress.note)
+            return compare_methods(
                 methods,
-                X,
+                corpus.data,
                 y,
                 groups,
                 cv=cv,
                 labels=_label_order(corpus, y),
+                n_repeats=args.repeats,
                 n_jobs=args.n_jobs,
+                n_threads=args.threads,
+                random_state=args.seed,
+                error_score="raise" if args.traceback else np.nan,
+                checkpoint=out,
+                resume=args.resume,
                 progress=progress,
             )
+    except ConfigurationMismatchError as error:
+        raise UsageError(f"--resume: {error}") from None
+    except OSError as error:
+        raise _OutputError(
+            f"--out {out}: {error.strerror or error} (the folds finished are kept; "
+            f"to finish the run: {resume_command(args.argv)})"
+        ) from None
     except ValueError as error:
         # data a user brings can fail checks deep in a fit (NaN frames,
         # widths): one line, as any input error. On the bundled corpus such a
@@ -245,16 +362,6 @@ def run_compare(args):
         raise UsageError(
             f"--data {args.data}: {_first_line(error)} (--traceback shows where)"
         ) from None
-    seconds = time.perf_counter() - start
-
-    print(format_table(comparison.summary))
-    kinds = {name: method_kind(name, modalities) for name in methods}
-    written = write_outputs(comparison, out, modalities=modalities, kinds=kinds)
-    say(
-        f"{len(methods)} methods x {len(comparison.splits)} folds in "
-        f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to {out}"
-    )
-    return 0
 
 
 @contextmanager
@@ -353,7 +460,44 @@ def _check_known_modalities(asked, available):
         raise UsageError(f"--modalities names a modality twice: {' '.join(asked)}")
 
 
+def _reference(args, names):
+    """The method of ``--reference``, early_fusion by default; None for none."""
+    if args.reference is None:
+        return "early_fusion" if "early_fusion" in names else None
+    if args.reference not in names:
+        raise UsageError(
+            f"--reference {args.reference} is not among the compared methods "
+            f"({', '.join(names)}); add it to --methods or choose one of them"
+        )
+    return args.reference
+
+
 def _splitter(args, X, groups):
+    """The folds of ``--cv``/``--folds``, content-disjoint when asked."""
+    cv, text = _speaker_splitter(args, X, groups)
+    if not args.content_disjoint:
+        return cv, text
+    from .model_selection import ContentDisjointSplit
+
+    if "content" not in X.columns:
+        raise UsageError(
+            "--content-disjoint needs a 'content' column in the corpus (a "
+            "'content' or 'transcript' column of dataset.csv); this corpus has "
+            "none"
+        )
+    cv = ContentDisjointSplit(cv)
+    try:
+        dropped = cv.n_dropped(X, groups=groups)
+    except ValueError as error:
+        raise UsageError(f"--content-disjoint: {_first_line(error)}") from None
+    per_fold = ", ".join(str(n) for n in dropped)
+    return cv, (
+        f"{text}, content-disjoint ({dropped.sum()} training utterances dropped; "
+        f"per fold {per_fold})"
+    )
+
+
+def _speaker_splitter(args, X, groups):
     from .model_selection import LeaveOneSessionOut, SpeakerKFold
 
     n_speakers = len(np.unique(groups))
@@ -382,19 +526,6 @@ def _label_order(corpus, y):
     present = list(np.unique(y))
     named = [t for t in getattr(corpus, "target_names", []) or [] if t in present]
     return np.asarray(named + [t for t in present if t not in named], dtype=object)
-
-
-def _out_dir(out):
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"--out {out}: {error.strerror or error}") from None
-    if not os.access(path, os.W_OK):
-        raise UsageError(f"--out {out}: not writable")
-    return path
 
 
 # --- corpus faults: size limits, issues.csv ---------------------------------
@@ -447,67 +578,6 @@ def _write_issues(corpus, out):
     issues = getattr(corpus, "issues", None)
     if issues is None or save_issues(issues, out) is None:
         (out / ISSUES_CSV).unlink(missing_ok=True)
-
-
-def format_table(summary):
-    """The summary as a text table: mean ± std per metric, best method first.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        ``compare_methods(...).summary``.
-
-    Returns
-    -------
-    table : str
-        Aligned columns, one line per method.
-    """
-    metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
-    header = ["method", *metrics]
-    rows = []
-    for _, row in summary.iterrows():
-        cells = [str(row["method"])]
-        for metric in metrics:
-            mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
-            digits = 1 if metric == "fit_seconds" else 3
-            cells.append(f"{mean:.{digits}f} ± {std:.{digits}f}")
-        rows.append(cells)
-    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
-    lines = [
-        "  ".join(
-            cell.ljust(w) if k == 0 else cell.rjust(w)
-            for k, (cell, w) in enumerate(zip(cells, widths))
-        ).rstrip()
-        for cells in [header, *rows]
-    ]
-    return "\n".join(lines)
-
-
-def write_outputs(comparison, out, *, modalities, kinds):
-    """Write results.csv, summary.csv, confusion_matrices.csv and the figures."""
-    from .evaluation import save_figures
-
-    out = Path(out)
-    written = [out / "results.csv", out / "summary.csv", out / "confusion_matrices.csv"]
-    comparison.results.to_csv(written[0], index=False)
-    comparison.summary.to_csv(written[1], index=False)
-    _confusion_table(comparison).to_csv(written[2], index=False)
-    written += save_figures(comparison, out, modalities=modalities, kinds=kinds)
-    return written
-
-
-def _confusion_table(comparison):
-    import pandas as pd
-
-    labels = [str(label) for label in comparison.labels]
-    rows = [
-        (method, fold + 1, labels[i], labels[j], int(matrices[fold, i, j]))
-        for method, matrices in comparison.confusion_matrices.items()
-        for fold in range(matrices.shape[0])
-        for i in range(len(labels))
-        for j in range(len(labels))
-    ]
-    return pd.DataFrame(rows, columns=["method", "fold", "true", "predicted", "count"])
 
 
 # --- mmer methods -----------------------------------------------------------

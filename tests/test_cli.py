@@ -13,6 +13,7 @@ import pytest
 
 from sklearn_mmer.cli import main
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
+from sklearn_mmer.model_selection import SpeakerKFold
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_METHODS = ["visual", "acoustic", "lexical", "early_fusion", "late_fusion"]
@@ -64,7 +65,15 @@ def test_compare_writes_results_with_the_documented_schema(bundled):
     status, _, _, out_dir = bundled
     assert status == 0
     results = pd.read_csv(out_dir / "results.csv")
-    assert results.columns.tolist() == ["method", "fold", *METRICS, "fit_seconds"]
+    assert results.columns.tolist() == [
+        *["method", "repeat", "fold", "seed", "n_train", "n_test"],
+        *METRICS,
+        *["fit_seconds", "best_params", "warnings", "error"],
+    ]
+    assert (results.repeat == 1).all() and (results.seed == 0).all()
+    assert results.groupby("method").n_test.sum().unique().tolist() == [60]
+    assert (results.n_train + results.n_test == 60).all()
+    assert results.error.isna().all()
     assert results.method.unique().tolist() == DEFAULT_METHODS
     assert results.groupby("method").fold.apply(list).map(tuple).unique().tolist() == [
         (1, 2)
@@ -77,8 +86,14 @@ def test_summary_is_the_mean_and_std_of_results_best_first(bundled):
     out_dir = bundled[3]
     results = pd.read_csv(out_dir / "results.csv")
     summary = pd.read_csv(out_dir / "summary.csv")
-    assert summary.columns.tolist() == ["method", "n_folds"] + [
-        f"{m}_{s}" for m in [*METRICS, "fit_seconds"] for s in ("mean", "std")
+    assert summary.columns.tolist() == [
+        "method",
+        "n_folds",
+        "n_repeats",
+        "n_failed",
+    ] + [f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci_low", "ci_high")] + [
+        "fit_seconds_mean",
+        "fit_seconds_std",
     ]
     assert summary.f1_micro_mean.is_monotonic_decreasing
     by_method = results.groupby("method")
@@ -92,11 +107,46 @@ def test_summary_is_the_mean_and_std_of_results_best_first(bundled):
 def test_printed_table_matches_the_summary(bundled):
     _, out, _, out_dir = bundled
     summary = pd.read_csv(out_dir / "summary.csv")
-    header, *rows = out.strip().splitlines()
-    assert header.split() == ["method", *METRICS, "fit_seconds"]
+    table, against = out.strip().split("\n\n")
+    header, *rows = table.splitlines()
+    assert header.split() == ["method", "f1_micro", "95%", "CI", *METRICS[1:]] + [
+        "fit_seconds"
+    ]
     assert [row.split()[0] for row in rows] == summary.method.tolist()
     first = summary.iloc[0]
     assert f"{first.f1_micro_mean:.3f} ± {first.f1_micro_std:.3f}" in rows[0]
+    assert f"[{first.f1_micro_ci_low:.3f}, {first.f1_micro_ci_high:.3f}]" in rows[0]
+    title, header, *rows = against.splitlines()
+    assert title.startswith("f1_micro minus early_fusion, over 2 pairs of fold")
+    assert header.split()[:2] == ["method", "difference"]
+    others = [m for m in summary.method if m != "early_fusion"]
+    assert [row.split()[0] for row in rows] == others
+
+
+def test_comparisons_and_breakdowns_are_written(bundled):
+    out_dir = bundled[3]
+    results = pd.read_csv(out_dir / "results.csv")
+    comparisons = pd.read_csv(out_dir / "comparisons.csv")
+    assert len(comparisons) == 4 * len(METRICS)
+    assert set(comparisons.reference) == {"early_fusion"}
+    scores = results.pivot(index="fold", columns="method", values="f1_micro")
+    for _, row in comparisons[comparisons.metric == "f1_micro"].iterrows():
+        paired = scores[row.method] - scores["early_fusion"]
+        assert row.difference == pytest.approx(paired.mean())
+        assert row.ci_low < row.difference < row.ci_high or paired.std() == 0
+    per_speaker = pd.read_csv(out_dir / "per_speaker.csv")
+    # each of the 10 speakers is held out once, by every method
+    assert per_speaker.groupby("method").speaker.nunique().tolist() == [10] * 5
+    assert per_speaker.groupby("method").n_utterances.sum().tolist() == [60] * 5
+    recall = pd.read_csv(out_dir / "per_class_recall.csv")
+    predictions = pd.read_csv(out_dir / "predictions.csv")
+    hits = predictions.assign(hit=predictions.y_true == predictions.y_pred)
+    expected = hits.groupby(["method", "y_true"]).hit.mean()
+    assert len(recall) == 5 * 4
+    for _, row in recall.iterrows():
+        assert row.recall == pytest.approx(expected[row.method, row.label])
+    for name in ["per_speaker", "per_class_recall"]:
+        assert (out_dir / f"{name}.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
 def test_progress_has_one_line_per_method_and_fold(bundled):
@@ -200,6 +250,12 @@ def bad_csv(tmp_path):
         (["--cv", "session", "--folds", "3"], "--folds sets speaker folds"),
         (["--n-jobs", "0"], "argument --n-jobs: must be a positive number or -1"),
         (["--cv", "loso"], "argument --cv: invalid choice"),
+        (
+            ["--methods", "lexical", "late_fusion", "--reference", "early_fusion"],
+            "--reference early_fusion is not among the compared methods "
+            "(lexical, late_fusion)",
+        ),
+        (["--content-disjoint"], "--content-disjoint needs a 'content' column"),
     ],
 )
 def test_user_errors_get_one_line_and_status_2(args, message, bad_csv, tmp_path):
@@ -223,14 +279,23 @@ def one_emotion_per_session(tmp_path_factory):
     return folder
 
 
-def test_data_failing_during_the_run_gets_one_line(one_emotion_per_session, tmp_path):
+def test_fits_failing_during_the_run_are_recorded_and_exit_1(
+    one_emotion_per_session, tmp_path
+):
     args = ["compare", "--data", one_emotion_per_session, "--cv", "session"]
     args += ["--methods", "lexical"]
-    status, out, err = run(*args, "--out", tmp_path, "--quiet", *QUICK)
-    assert status == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("mmer: error: --data ")
-    assert "needs samples of at least 2 classes" in err
-    assert err.rstrip().endswith("(--traceback shows where)")
+    status, out, err = run(*args, "--out", tmp_path, *QUICK)
+    assert status == 1
+    assert out.splitlines()[1].split()[:4] == ["lexical", *["failed"] * 3]
+    assert "mmer: 2 of 2 fits failed" in err
+    assert "mmer: warning: fold 1: class 'anger' (24 test utterances" in err
+    for fold in (1, 2):
+        assert (
+            f"lexical (repeat/fold 1/{fold}): ValueError: MLPClassifier needs " in err
+        )
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results[METRICS].isna().all().all()
+    assert results.error.str.startswith("ValueError: ").all()
 
 
 def test_traceback_shows_where_the_data_failed(one_emotion_per_session, tmp_path):
@@ -285,6 +350,9 @@ def test_python_m_sklearn_mmer_runs_the_command():
         "--quiet",
         "--cv",
         "--epochs",
+        "--threads",
+        "--repeats",
+        "--resume",
     ]:
         assert option in done.stdout
 
@@ -327,3 +395,40 @@ def test_bundled_corpus_features_do_not_depend_on_the_modalities_chosen():
     assert "visual" not in lexical.data and "visual" in full.data
     for a, b in zip(full.data["lexical"], lexical.data["lexical"]):
         np.testing.assert_array_equal(a, b)
+
+
+def scripted_lines(n):
+    """Half the utterances read one of 7 script lines; the rest improvised."""
+    return [f"line{i % 7}" if i % 2 else f"improvised{i}" for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def scripted_corpus(tmp_path_factory):
+    """The small corpus in the course-feature layout, with a content column."""
+    X, y = small_corpus()
+    folder = tmp_path_factory.mktemp("scripted")
+    write_feature_table(X, y, folder)
+    table = pd.read_csv(folder / "dataset.csv")
+    table["content"] = scripted_lines(len(table))
+    table.to_csv(folder / "dataset.csv", index=False)
+    return folder
+
+
+def test_content_disjoint_drops_and_reports_training_rows(scripted_corpus, tmp_path):
+    args = ["compare", "--data", scripted_corpus, "--folds", 2, "--methods", "lexical"]
+    status, _, err = run(*args, "--content-disjoint", "--out", tmp_path, *QUICK)
+    assert status == 0, err
+    X, _ = small_corpus()
+    content, speakers = np.array(scripted_lines(len(X))), X["speaker"].to_numpy()
+    folds = list(SpeakerKFold(2).split(X, groups=speakers))
+    dropped = [int(np.isin(content[tr], content[te]).sum()) for tr, te in folds]
+    assert sum(dropped) > 0
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results.n_train.tolist() == [
+        len(tr) - n for (tr, _), n in zip(folds, dropped)
+    ]
+    assert results.n_test.tolist() == [len(te) for _, te in folds]
+    assert (
+        f"content-disjoint ({sum(dropped)} training utterances dropped; per fold "
+        f"{dropped[0]}, {dropped[1]})" in err
+    )

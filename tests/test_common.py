@@ -40,6 +40,7 @@ def _check_instances():
     from sklearn_mmer.neural import (
         AttentionFusionClassifier,
         MLPClassifier,
+        MLPEnsembleClassifier,
         SequenceClassifier,
     )
     from sklearn_mmer.preprocessing import (
@@ -54,6 +55,17 @@ def _check_instances():
             MLPClassifier(hidden_dims=(16,), max_epochs=40),
             MLPClassifier(
                 hidden_dims=(16,), max_epochs=40, early_stopping=True, dropout=0.1
+            ),
+        ],
+        "MLPEnsembleClassifier": [
+            MLPEnsembleClassifier(hidden_dims=(16,), n_members=3, max_epochs=40),
+            MLPEnsembleClassifier(
+                hidden_dims=(16,),
+                n_members=2,
+                bootstrap=True,
+                dropout=0.1,
+                max_epochs=40,
+                early_stopping=True,
             ),
         ],
         "SequencePadder": [SequencePadder(), SequencePadder(3, dtype=None)],

@@ -151,10 +151,10 @@ def test_late_fusion_time_is_its_members_time(corpus):
 
 def test_pooling_is_computed_once_per_modality(corpus):
     X, _, _ = corpus
-    plan = plan_work(quick_methods(), X, MODALITIES)
-    assert len(plan.units) == 4  # three unimodal pipelines and early fusion
-    views = [plan.views[unit.view] for unit in plan.units]
-    views += [plan.views[a.view] for a in plan.assemblies.values()]
+    plan = plan_work([quick_methods()], X, MODALITIES)
+    assert len(plan.fits) == 4  # three unimodal pipelines and early fusion
+    views = [plan.views[fit.view] for fit in plan.fits]
+    views += [plan.views[vote.view] for vote in plan.votes]
     for modality in MODALITIES:
         arrays = {id(v.pooled[modality][0]) for v in views if modality in v.pooled}
         assert len(arrays) == 1  # one pooled array, shared by every view
@@ -175,8 +175,8 @@ def test_label_keyed_parameters_are_not_shared(corpus):
     # VotingClassifier; string keys there are an error, not silently ignored
     encoded = {0: 3.0, 1: 1.0, 2: 1.0, 3: 1.0}
     methods["late_fusion"].set_params(lexical__mlpclassifier__class_weight=encoded)
-    plan = plan_work(methods, X, MODALITIES)
-    assert len(plan.units) == 4  # lexical on labels, and the vote's three members
+    plan = plan_work([methods], X, MODALITIES)
+    assert len(plan.fits) == 4  # lexical on labels, and the vote's three members
     comparison = compare_methods(methods, X, y, speakers, cv=3)
     expected = cross_validate(
         methods["lexical"],

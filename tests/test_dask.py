@@ -167,7 +167,7 @@ def test_the_corpus_is_sent_to_the_cluster_once(client, corpus, monkeypatch):
     methods = tiny(["visual", "acoustic", "lexical", "early_fusion"])
     on_cluster(client, lambda: compare_methods(methods, X, y, speakers, cv=4))
     n_tasks = 4 * len(methods)
-    n_views = len(plan_work(methods, X, MODALITIES).views)
+    n_views = len(plan_work([methods], X, MODALITIES, share_members=True).views)
     assert n_views == 4
     # each view is pickled to reach the scheduler and then one worker (the
     # scheduler runs in this process), not once per task that reads it (one

@@ -84,8 +84,9 @@ def test_modality_contribution_is_skipped_without_unimodal_methods(
     ]
 
 
-def test_method_comparison_lists_best_first_with_std_error_bars(comparison):
-    ax = plot_method_comparison(comparison.results).axes[0]
+@pytest.mark.parametrize("interval", ["std", "ci"])
+def test_method_comparison_lists_best_first_with_error_bars(comparison, interval):
+    ax = plot_method_comparison(comparison.results, interval=interval).axes[0]
     ticks = zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()])
     top_down = [label for _, label in sorted(ticks, reverse=True)]
     assert top_down == [
@@ -98,7 +99,12 @@ def test_method_comparison_lists_best_first_with_std_error_bars(comparison):
     widths = sorted(round(p.get_width(), 6) for p in ax.patches)
     assert widths == sorted(round(m, 6) for m in MEANS.values())
     texts = {t.get_text() for t in ax.texts}
-    assert "0.650 ± 0.016" in texts  # std over folds with ddof=0
+    if interval == "std":
+        assert "0.650 ± 0.016" in texts  # std over folds with ddof=0
+    else:
+        # folds 0.63, 0.65, 0.67: s**2 = 0.0004, n_test / n_train = 1 / 2,
+        # half-width t_{0.975, 2} * sqrt((1/3 + 1/2) * 0.0004) = 0.0786
+        assert "0.650 [0.571, 0.729]" in texts
 
 
 def test_modality_contribution_shows_each_modality_and_fusion_levels(comparison):

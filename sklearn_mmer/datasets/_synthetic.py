@@ -9,6 +9,7 @@ from sklearn.utils import Bunch
 
 from ..utils._columns import METADATA_COLUMNS
 from ..utils._sklearn_compat import Hidden, Interval, StrOptions, validate_params
+from . import _synthetic_hard as hard
 from ._base import empty_issues
 from ._synthetic_draw import draw_corpus
 
@@ -56,6 +57,7 @@ def _check_mapping(value, name, keys=None):
         "vector_modalities": ["array-like"],
         "signal": [dict, Interval(Real, 0, None, closed="left"), None],
         "speaker_variation": [Interval(Real, 0, None, closed="left")],
+        "difficulty": [StrOptions({"standard", "hard"})],
         "random_state": ["random_state"],
         "return_X_y": ["boolean"],
         "n_utterances": [
@@ -76,6 +78,7 @@ def make_multimodal_emotion(
     vector_modalities=("lexical",),
     signal=None,
     speaker_variation=1.0,
+    difficulty="standard",
     random_state=None,
     return_X_y=False,
     n_utterances="deprecated",
@@ -144,6 +147,17 @@ def make_multimodal_emotion(
         2.6, and 1.5 for any other name.
     speaker_variation : float, default=1.0
         Multiplies every speaker effect; 0 makes speakers interchangeable.
+    difficulty : {"standard", "hard"}, default="standard"
+        ``"hard"`` gives a corpus to develop methods against that is harder in
+        the ways real corpora are: each speaker has its own mix of emotions and
+        stronger speaker effects (1.8 times ``speaker_variation``), 15% of the
+        utterances have features of a confusable emotion of the same arousal
+        (anger/happiness, sadness/neutral) under their own label, the visual
+        modality is weak (default signal 0.3), and each
+        ``vector_modalities`` modality (the text) becomes a sequence of 8-30
+        token vectors of which about 15% are emotion keywords and the rest
+        filler words shared by every emotion. The defaults of ``signal`` are
+        then visual 0.3, acoustic 1.5, lexical 2.6.
     random_state : int, RandomState instance or None, default=None
         Seeds the generator, for a reproducible corpus.
     return_X_y : bool, default=False
@@ -205,6 +219,7 @@ def make_multimodal_emotion(
         n_frames=n_frames,
         vector_modalities=vector_modalities,
         signal=signal,
+        difficulty=difficulty,
     )
     drawn = draw_corpus(
         n_samples,
@@ -216,6 +231,7 @@ def make_multimodal_emotion(
         vector_modalities=vector_modalities,
         strengths=strengths,
         speaker_variation=speaker_variation,
+        difficulty=difficulty,
         random_state=random_state,
     )
     if return_X_y:
@@ -236,7 +252,8 @@ def make_multimodal_emotion(
             n_frames,
             drawn.target_names,
             drawn.counts,
-        ),
+        )
+        + (hard.DESCRIPTION if difficulty == "hard" else ""),
     )
 
 
@@ -261,18 +278,16 @@ def _check_widths(modalities):
     return modalities
 
 
-def _signal_strengths(signal, modalities):
+def _signal_strengths(signal, modalities, difficulty="standard"):
     """The class separation of each modality, from ``signal`` and the defaults."""
+    defaults = hard.HARD_SIGNAL if difficulty == "hard" else DEFAULT_SIGNAL
     if isinstance(signal, dict):
         _check_mapping(signal, "signal", keys=modalities)
         if any(not isinstance(v, Real) or v < 0 for v in signal.values()):
             raise ValueError(f"signal values must be numbers >= 0; got {signal}")
-        return {
-            m: signal.get(m, DEFAULT_SIGNAL.get(m, _FALLBACK_SIGNAL))
-            for m in modalities
-        }
+        return {m: signal.get(m, defaults.get(m, _FALLBACK_SIGNAL)) for m in modalities}
     if signal is None:
-        return {m: DEFAULT_SIGNAL.get(m, _FALLBACK_SIGNAL) for m in modalities}
+        return {m: defaults.get(m, _FALLBACK_SIGNAL) for m in modalities}
     return dict.fromkeys(modalities, float(signal))
 
 
@@ -286,6 +301,7 @@ def _check_options(
     n_frames,
     vector_modalities,
     signal,
+    difficulty="standard",
 ):
     """Check the options of :func:`make_multimodal_emotion`; fill in defaults.
 
@@ -317,7 +333,7 @@ def _check_options(
         n_frames = (n_frames, n_frames)
     if isinstance(vector_modalities, str):
         vector_modalities = (vector_modalities,)
-    strengths = _signal_strengths(signal, modalities)
+    strengths = _signal_strengths(signal, modalities, difficulty)
     if n_sessions > n_speakers:
         raise ValueError(
             f"n_sessions={n_sessions} exceeds n_speakers={n_speakers}; every "

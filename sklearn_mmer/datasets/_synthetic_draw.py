@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.utils import Bunch, check_random_state
 
 from ..utils._columns import SESSION, SPEAKER
+from . import _synthetic_hard as hard
 
 # Speaker effects, in units of the per-utterance noise (std 1 per feature), all
 # multiplied by ``speaker_variation``: an offset in random directions (who is
@@ -133,6 +134,7 @@ def draw_corpus(
     strengths,
     speaker_variation,
     random_state,
+    difficulty="standard",
 ):
     """Draw the corpus: X, y, groups, sessions, target names, counts, speakers."""
     target_names, counts = _class_counts(n_samples, class_weights)
@@ -140,14 +142,34 @@ def draw_corpus(
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     rng = np.random.default_rng(seed)
     speakers, speaker_sessions = _speaker_ids(n_speakers, n_sessions)
-    speaker_of = np.sort(rng.permutation(np.arange(n_samples) % n_speakers))
-    codes = rng.permutation(np.repeat(np.arange(len(target_names)), counts))
+    if difficulty == "hard":
+        codes = rng.permutation(np.repeat(np.arange(len(target_names)), counts))
+        speaker_of = hard.speakers_by_mix(rng, codes, n_speakers)
+        order = np.argsort(speaker_of, kind="stable")
+        codes, speaker_of = codes[order], speaker_of[order]
+        feature_codes = hard.ambiguous_codes(rng, codes, target_names)
+        speaker_variation = speaker_variation * hard.HARD_SPEAKER_VARIATION
+    else:
+        speaker_of = np.sort(rng.permutation(np.arange(n_samples) % n_speakers))
+        codes = rng.permutation(np.repeat(np.arange(len(target_names)), counts))
+        feature_codes = codes
     spread = np.asarray(
         [_AROUSAL_SPREAD.get(c, 1.0) for c in target_names], dtype=np.float32
     )
 
     columns = {}
     for modality, width in modalities.items():
+        if difficulty == "hard" and modality in vector_modalities:
+            columns[modality] = hard.token_cells(
+                rng,
+                width=width,
+                signal=strengths[modality],
+                codes=feature_codes,
+                speaker_of=speaker_of,
+                n_speakers=n_speakers,
+                variation=speaker_variation,
+            )
+            continue
         frames = None
         if modality not in vector_modalities:
             frames = rng.integers(n_frames[0], n_frames[1] + 1, size=n_samples)
@@ -155,7 +177,7 @@ def draw_corpus(
             rng,
             width=width,
             signal=strengths[modality],
-            codes=codes,
+            codes=feature_codes,
             speaker_of=speaker_of,
             n_speakers=n_speakers,
             frames=frames,

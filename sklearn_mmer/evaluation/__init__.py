@@ -1,6 +1,10 @@
 """Speaker-independent evaluation: metrics, method comparison and plots."""
 
-from ._compare import compare_methods, modality_columns, summarize
+from ._breakdown import per_class_recall, per_speaker_scores
+from ._checkpoint import ConfigurationMismatchError
+from ._checks import modality_columns
+from ._compare import compare_methods, summarize
+from ._folds import FoldWarning
 from ._methods import (
     METHOD_KINDS,
     Method,
@@ -13,28 +17,52 @@ from ._methods import (
     unregister_method,
 )
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
+from ._outputs import confusion_table, format_table, save_comparison
 from ._plots import (
     plot_confusion_matrices,
     plot_method_comparison,
     plot_modality_contribution,
+    plot_per_class_recall,
+    plot_per_speaker,
     save_figures,
+)
+from ._stats import (
+    compare_to_reference,
+    confidence_intervals,
+    corrected_resampled_ttest,
+    holm_adjust,
+    score_columns,
 )
 
 __all__ = [
+    "ConfigurationMismatchError",
     "METHOD_KINDS",
     "SCORING",
+    "FoldWarning",
     "Method",
     "compare_methods",
+    "compare_to_reference",
+    "confidence_intervals",
+    "confusion_table",
+    "corrected_resampled_ttest",
+    "format_table",
+    "holm_adjust",
     "make_methods",
     "method_kind",
     "method_names",
     "modality_columns",
+    "per_class_recall",
+    "per_speaker_scores",
     "plot_confusion_matrices",
     "plot_method_comparison",
     "plot_modality_contribution",
+    "plot_per_class_recall",
+    "plot_per_speaker",
     "register_method",
     "registered_methods",
+    "save_comparison",
     "save_figures",
+    "score_columns",
     "set_every",
     "summarize",
     "unregister_method",

@@ -1,6 +1,9 @@
 """The study's comparison: every method under the same speaker-independent folds.
 
-Work that several methods share is done once, without changing any score:
+:func:`compare_methods` reads like scikit-learn's ``cross_validate``: it checks
+the inputs and the folds, plans the work, runs one small task per fit in
+parallel (:func:`~._tasks.fit_and_score`), and collects the outcomes. Work that
+several methods share is done once, without changing any score:
 
 - *Pooling*. :class:`~sklearn_mmer.preprocessing.TemporalPooling` is stateless
   per utterance, so each modality is pooled once for the whole corpus and the
@@ -17,29 +20,39 @@ Work that several methods share is done once, without changing any score:
   encoded targets (as the vote would fit it) and serves both: its own scores
   come from decoding its predictions, and the vote is assembled from the
   fitted members exactly as its ``fit`` would have left it.
-- *Folds and fits* run in parallel with ``n_jobs``; each worker limits torch to
-  its share of the CPU cores so that parallel fits do not oversubscribe them.
+- *Folds and fits* run in parallel with ``n_jobs``; each worker limits torch and
+  the BLAS pools to its share of the CPU cores so that parallel fits do not
+  oversubscribe them. Under joblib's ``dask`` backend the corpus goes to the
+  cluster once and tasks carry references to it; workers keep the torch
+  threads their plugin set.
 """
 
-import sys
-import time
+import os
+import signal
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, cpu_count, delayed, effective_n_jobs, parallel_config
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.metrics import check_scoring, confusion_matrix
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import Bunch
+from joblib import Parallel, delayed
 
-from ..model_selection import SpeakerKFold
-from ..utils._cells import cell_columns
-from ..utils._columns import METADATA_COLUMNS, SPEAKER
 from ..utils._dask import on_dask, to_workers
-from ..utils._groups import check_groups
-from ._methods import make_methods
-from ._metrics import SCORING
-from ._sharing import assemble_vote, plan_work
+from ._checkpoint import Checkpoint, describe_run
+from ._checks import (
+    check_data,
+    check_error_score,
+    check_labels,
+    check_methods,
+    check_repeats,
+    check_scoring,
+    modality_columns,
+    threads_per_fit,
+)
+from ._collect import RESULT_KEYS, RESULT_NOTES, OutcomeCollector
+from ._folds import check_splits, fold_warnings
+from ._sharing import plan_work
+from ._stats import confidence_intervals, score_columns
+from ._tasks import FitTask, fit_and_score
 
 
 def compare_methods(
@@ -51,8 +64,14 @@ def compare_methods(
     cv=None,
     scoring=None,
     labels=None,
+    n_repeats=1,
     n_jobs=None,
+    n_threads=None,
     random_state=None,
+    error_score=np.nan,
+    return_estimator=False,
+    checkpoint=None,
+    resume=False,
     progress=None,
 ):
     """Cross-validate several methods on the same speaker-independent folds.
@@ -64,11 +83,13 @@ def compare_methods(
 
     Parameters
     ----------
-    methods : dict of str to estimator, list of str or None
+    methods : dict of str to estimator, list of str, callable or None
         The methods to compare: unfitted estimators by name, or names of
         registered methods (see :func:`make_methods`; modalities are methods
         too), built over X's modality columns and seeded by ``random_state``.
-        None runs the default methods.
+        None runs the default methods. A callable is called as
+        ``methods(seed)`` once per repeat and returns the dict of estimators
+        seeded by ``seed``.
     X : DataFrame
         One row per utterance, one column of cells per modality (see the data
         contract), plus optional ``speaker`` and ``session`` columns.
@@ -76,45 +97,101 @@ def compare_methods(
         Emotion labels.
     groups : array-like of shape (n_samples,) or None, default=None
         Speaker of each utterance; X's ``speaker`` column when None.
-    cv : int, cross-validation splitter or None, default=None
+    cv : int, cross-validation splitter, list or None, default=None
         Folds: ``SpeakerKFold(5)`` when None, ``SpeakerKFold(cv)`` for an int,
-        or any splitter (its ``split(X, y, groups)`` is used).
+        any splitter (its ``split(X, y, groups)`` is used, once), or a list of
+        ``(train, test)`` index arrays.
     scoring : str, list of str, dict or None, default=None
         Metrics, as for :func:`~sklearn.model_selection.cross_validate`. None
         means F1-micro, macro F1 and unweighted accuracy.
     labels : array-like or None, default=None
         Order of the classes in the confusion matrices; the sorted labels of y
         when None.
+    n_repeats : int, default=1
+        How many times to run every method on every fold, each repeat with
+        other network seeds: repeat ``r`` (1-based) seeds every method with
+        ``random_state + r - 1``. The folds stay the same in every repeat, so
+        that repeats measure what the seeds change and every method is
+        compared with every other on the same folds and seeds. Needs an int
+        ``random_state`` when above 1.
     n_jobs : int or None, default=None
-        Number of fits run in parallel (over folds and methods); None means 1,
-        -1 all CPU cores.
+        Number of fits run in parallel (over repeats, folds and methods); None
+        means 1, -1 all CPU cores.
+    n_threads : int or None, default=None
+        Threads each fit may use (torch and the BLAS pools). None: the CPU
+        cores shared out among the ``n_jobs`` workers, or the caller's own
+        settings when ``n_jobs`` is 1.
     random_state : int or None, default=None
-        Seed of the methods built from names; ignored for estimators.
+        Seed of the methods built from names. Estimators passed in are used as
+        they are when ``n_repeats=1``; with more repeats every
+        ``random_state`` parameter in them is set to the repeat's seed (see
+        :func:`set_every`).
+    error_score : "raise" or float, default=np.nan
+        What a fit (or its scoring) that raises becomes: with a number, its
+        scores take that value, its error's type and message go to the
+        ``error`` column, a :class:`~sklearn.exceptions.FitFailedWarning` is
+        issued and the comparison goes on (as in ``cross_validate``, whose
+        default this is, so that one failing method never costs the others'
+        results); with ``"raise"`` the error propagates. A late fusion
+        assembled from shared members fails when one of its members fails.
+    return_estimator : bool, default=False
+        Whether to return every fitted estimator, in ``estimators``. Each
+        method is then fit as ``cross_validate`` fits it (a unimodal method
+        no longer shares a fit on label codes with late fusion's member).
+    checkpoint : str, path-like or None, default=None
+        A folder where each (method, repeat, fold) is kept as soon as it
+        finishes, with a ``manifest.json`` of the run's configuration, and
+        ``results.csv`` holds every row finished so far; each file is written
+        whole or not at all, so a run killed at any moment can be resumed.
+        An earlier run's checkpoint there is replaced unless ``resume``.
+    resume : bool, default=False
+        Finish the run kept in ``checkpoint``: the folds it finished are read
+        back instead of being fit again, giving the results an uninterrupted
+        run gives. Raises ``ValueError`` when its configuration (data, folds,
+        methods and their parameters, seeds, metrics, library versions)
+        differs from this one.
     progress : callable or None, default=None
-        Called as ``progress(record)`` each time a method finishes a fold, with
-        a dict holding ``method``, ``fold`` (1-based), ``n_folds``, each score
-        and ``fit_seconds``.
+        Called as ``progress(record)`` each time a method finishes a fold,
+        with a dict holding the fold's row of ``results`` plus ``n_folds``,
+        ``n_repeats``, ``n_finished`` (rows finished so far, those resumed
+        included) and ``n_total``.
 
     Returns
     -------
     comparison : :class:`~sklearn.utils.Bunch`
         With fields:
 
-        - ``results``: DataFrame, one row per method and fold, with columns
-          ``method, fold`` (1-based), one per metric (``f1_micro, f1_macro,
-          unweighted_accuracy`` by default) and ``fit_seconds`` (time to fit
-          the method on the fold; for a late fusion assembled from shared
-          fits, the sum of its members' fit times, i.e. its cost alone).
+        - ``results``: DataFrame, one row per method, repeat and fold, with
+          columns ``method``, ``repeat`` and ``fold`` (both 1-based), ``seed``
+          (the repeat's seed; missing when ``random_state`` is None),
+          ``n_train`` and ``n_test`` (utterances), one column per metric
+          (``f1_micro, f1_macro, unweighted_accuracy`` by default),
+          ``fit_seconds`` (time to fit the method on the fold; for a late
+          fusion assembled from shared fits, the sum of its members' fit
+          times, i.e. its cost alone), ``best_params`` (JSON of the fitted
+          estimator's ``best_params_``, e.g. of a grid search; ``""`` without
+          one), ``warnings`` (what makes the fold's scores less telling, in
+          words: a test fold of a single utterance, a test class absent from
+          training; ``""`` when none) and ``error`` (``""`` unless the fit
+          failed).
         - ``summary``: DataFrame from :func:`summarize`, best method first.
         - ``confusion_matrices``: dict mapping each method to an int array of
-          shape ``(n_folds, n_classes, n_classes)``, rows true, columns
-          predicted, in the order of ``labels``.
+          shape ``(n_repeats * n_folds, n_classes, n_classes)`` (repeat by
+          repeat, fold by fold), rows true, columns predicted, in the order of
+          ``labels``; all zeros for a failed fit.
+        - ``predictions``: DataFrame of the out-of-fold predictions, columns
+          ``method, repeat, fold, row, y_true, y_pred``, where ``row`` is the
+          position in X; none for a failed fit.
         - ``labels``: ndarray, the class order of the confusion matrices.
         - ``splits``: list of ``(train, test)`` index arrays, one per fold.
+        - ``estimators``: only with ``return_estimator=True``, a dict mapping
+          ``(method, repeat, fold)`` (1-based) to the fitted estimator, None
+          for a failed fit or one read back from a checkpoint.
 
     See Also
     --------
     make_methods : Builds the named methods.
+    save_comparison : Writes the results, tables and figures to a folder.
     sklearn.model_selection.cross_validate : One method at a time.
 
     Examples
@@ -136,116 +213,190 @@ def compare_methods(
     ...          ["acoustic", "lexical"], classifier=LogisticRegression())},
     ...     X, y, speakers, cv=3)
     >>> comparison.results.columns.tolist()
-    ['method', 'fold', 'f1_micro', 'f1_macro', 'unweighted_accuracy', \
-'fit_seconds']
+    ['method', 'repeat', 'fold', 'seed', 'n_train', 'n_test', 'f1_micro', \
+'f1_macro', 'unweighted_accuracy', 'fit_seconds', 'best_params', 'warnings', \
+'error']
     >>> comparison.confusion_matrices["acoustic"].shape
     (3, 2, 2)
+    >>> comparison.predictions.columns.tolist()
+    ['method', 'repeat', 'fold', 'row', 'y_true', 'y_pred']
     """
-    X, y, groups = _check_data(X, y, groups)
-    methods = _check_methods(methods, X, random_state)
-    cv = SpeakerKFold(5) if cv is None else cv
-    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
-        cv = SpeakerKFold(int(cv))
-    if not hasattr(cv, "split"):
-        raise ValueError(f"cv must be None, an int or a splitter; got {cv!r}")
-    splits = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y, groups)]
-    scoring = _check_scoring(scoring)
-    labels = _check_labels(labels, y)
-
-    plan = plan_work(methods, X, modality_columns(X))
-    n_workers = effective_n_jobs(n_jobs)
-    # each parallel worker gets its share of the cores; in-process fits keep
-    # the caller's torch settings, and a Dask cluster's workers their own
-    threads = max(1, cpu_count() // n_workers) if n_workers > 1 else None
-    threads = None if on_dask() else threads
-    # on a cluster, the corpus goes to the workers once, not with every task
-    share = to_workers([*plan.views.values(), y, *(a for s in splits for a in s)])
-    tasks = [
-        delayed(_fit_unit)(
-            fold,
-            u,
-            unit.estimator,
-            share(plan.views[unit.view]),
-            share(train),
-            share(test),
-            share(y),
-            unit.encode,
-            bool(unit.scored),
-            scoring,
-            labels,
-            unit.keep,
-            threads,
-        )
-        for fold, (train, test) in enumerate(splits)
-        for u, unit in enumerate(plan.units)
+    X, y, groups = check_data(X, y, groups)
+    splits = check_splits(cv, X, y, groups)
+    scoring = check_scoring(scoring)
+    labels = check_labels(labels, y)
+    seeds = check_repeats(n_repeats, random_state)
+    check_error_score(error_score)
+    methods_by_repeat = [
+        check_methods(methods, X, seed, reseed=len(seeds) > 1) for seed in seeds
     ]
-    n_folds = len(splits)
-    records, matrices = {}, {}
-    fitted = {}
+    threads = threads_per_fit(n_jobs, n_threads)
+    notes = fold_warnings(splits, y, groups)
 
-    def record(name, fold, scores, matrix, seconds):
-        row = {"method": name, "fold": fold + 1, **scores, "fit_seconds": seconds}
-        records[name, fold] = row
-        matrices[name, fold] = matrix
-        if progress is not None:
-            progress({**row, "n_folds": n_folds})
-
-    for fold, u, estimator, seconds, evaluation in Parallel(
-        n_jobs=n_jobs, return_as="generator_unordered"
-    )(tasks):
-        unit = plan.units[u]
-        for name in unit.scored:
-            record(name, fold, *evaluation, seconds)
-        if unit.keep:
-            fitted[fold, u] = (estimator, seconds)
-        for name, assembly in plan.assemblies.items():
-            if u not in assembly.units or (name, fold) in records:
-                continue
-            if all((fold, m) in fitted for m in assembly.units):
-                members = [fitted[fold, m] for m in assembly.units]
-                train, test = splits[fold]
-                view = plan.views[assembly.view]
-                vote = assemble_vote(
-                    methods[name],
-                    [member for member, _ in members],
-                    view.take(train),
-                    y[train],
-                )
-                scores, matrix = _evaluate(
-                    vote, view.take(test), y[test], scoring, labels
-                )
-                record(name, fold, scores, matrix, sum(m[1] for m in members))
-        _release(fitted, fold, plan, records)
-
-    rows = [records[name, fold] for name in methods for fold in range(n_folds)]
-    results = pd.DataFrame(rows, columns=["method", "fold", *scoring, "fit_seconds"])
-    return Bunch(
-        results=results,
-        summary=summarize(results),
-        confusion_matrices={
-            name: np.stack([matrices[name, fold] for fold in range(n_folds)])
-            for name in methods
-        },
-        labels=labels,
+    checkpoint = _open_checkpoint(
+        checkpoint,
+        resume,
+        X=X,
+        y=y,
+        groups=groups,
         splits=splits,
+        methods_by_repeat=methods_by_repeat,
+        seeds=seeds,
+        scoring=scoring,
+        labels=labels,
+        error_score=error_score,
+    )
+    finished = checkpoint.finished if checkpoint is not None else {}
+
+    plan = plan_work(
+        methods_by_repeat,
+        X,
+        modality_columns(X),
+        share_members=not return_estimator,
+    )
+    tasks = _fit_tasks(plan, splits, finished, return_estimator=return_estimator)
+    collected = OutcomeCollector(
+        plan,
+        splits,
+        y,
+        methods_by_repeat=methods_by_repeat,
+        seeds=seeds,
+        notes=notes,
+        scoring=scoring,
+        labels=labels,
+        error_score=error_score,
+        progress=progress,
+        return_estimator=return_estimator,
+        checkpoint=checkpoint,
+    )
+    # on a Dask cluster, the corpus goes to the workers once, not with every
+    # task, and each worker keeps its own torch threads
+    share = to_workers([*plan.views.values(), y, *(a for s in splits for a in s)])
+    threads = None if on_dask() else threads
+    outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(fit_and_score)(
+            task,
+            corpus=share(plan.views[task.view]),
+            train=share(splits[task.fold][0]),
+            test=share(splits[task.fold][1]),
+            y=share(y),
+            scoring=scoring,
+            labels=labels,
+            threads=threads,
+            error_score=error_score,
+            caller_pid=os.getpid(),
+        )
+        for task in tasks
+    )
+    try:
+        for outcome in outcomes:
+            with _interrupts_deferred():
+                collected.add(outcome)
+    except BaseException:
+        # Ctrl-C, or an error with error_score="raise": end the workers now
+        # rather than after the fits already sent to them
+        outcomes.close()
+        raise
+    collected.warn_failures()
+    comparison = collected.comparison()
+    comparison.summary = summarize(comparison.results)
+    return comparison
+
+
+@contextmanager
+def _interrupts_deferred():
+    """Hold Ctrl-C back while a finished fold is recorded, so that an
+    interrupt lands between records (each kept whole, and counted)."""
+    if not (
+        hasattr(signal, "pthread_sigmask")
+        and threading.current_thread() is threading.main_thread()
+    ):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _open_checkpoint(folder, resume, **run):
+    if folder is None:
+        if resume:
+            raise ValueError("resume=True needs the checkpoint folder of the run")
+        return None
+    columns = [*RESULT_KEYS, *run["scoring"], "fit_seconds", *RESULT_NOTES]
+    return Checkpoint(
+        folder,
+        describe_run(**run),
+        resume=resume,
+        columns={"methods": list(run["methods_by_repeat"][0]), "all": columns},
     )
 
 
-def summarize(results):
-    """Mean and standard deviation of each metric per method, best first.
+def _fit_tasks(plan, splits, finished, *, return_estimator):
+    """One task per shared fit and fold, repeat by repeat, fold by fold; none
+    for what a resumed run finished."""
+    return [
+        FitTask(
+            repeat=fit.repeat,
+            fold=fold,
+            fit_index=index,
+            estimator=fit.estimator,
+            view=fit.view,
+            encode_labels=fit.encode_labels,
+            score=bool(fit.scored_as),
+            return_estimator=fit.vote_member or return_estimator,
+        )
+        for repeat in sorted({fit.repeat for fit in plan.fits})
+        for fold in range(len(splits))
+        for index, fit in enumerate(plan.fits)
+        if fit.repeat == repeat and _still_needed(plan, index, fold, finished)
+    ]
+
+
+def _still_needed(plan, index, fold, finished):
+    """Whether a shared fit serves a method or vote not finished on ``fold``."""
+    fit = plan.fits[index]
+    return any(
+        (name, fit.repeat, fold) not in finished for name in fit.scored_as
+    ) or any(
+        (vote.method, vote.repeat, fold) not in finished
+        for vote in plan.votes
+        if vote.repeat == fit.repeat and index in vote.members
+    )
+
+
+def summarize(results, *, confidence=0.95, test_train_ratio=None):
+    """Mean, standard deviation and confidence interval per method, best first.
 
     Parameters
     ----------
     results : DataFrame
-        One row per method and fold, as in ``compare_methods(...).results``.
+        One row per method, repeat and fold, as in
+        ``compare_methods(...).results`` (``repeat`` and the other columns
+        besides ``method``, ``fold`` and the metrics may be absent).
+    confidence : float, default=0.95
+        Coverage of the intervals.
+    test_train_ratio : float or None, default=None
+        ``n_test / n_train`` for the intervals; from the ``n_train`` and
+        ``n_test`` columns, or ``1 / (k - 1)`` for k folds without them.
 
     Returns
     -------
     summary : DataFrame
-        One row per method: ``method``, ``n_folds``, then ``<metric>_mean`` and
-        ``<metric>_std`` for each metric and for ``fit_seconds``; sorted by the
-        mean of the first metric, descending. Standard deviations are over
-        folds with ``ddof=0``, as in scikit-learn's ``cv_results_``.
+        One row per method: ``method``, ``n_folds``, ``n_repeats``,
+        ``n_failed`` (fits with an error), then for each metric
+        ``<metric>_mean``, ``<metric>_std``, ``<metric>_ci_low`` and
+        ``<metric>_ci_high``, and ``fit_seconds_mean`` and
+        ``fit_seconds_std``; sorted by the mean of the first metric,
+        descending (methods without a score last). Means, standard deviations
+        and intervals are over every repeat and fold that was scored (failed
+        fits, NaN, are left out); standard deviations use ``ddof=0``, as in
+        scikit-learn's ``cv_results_``. The interval is the corrected
+        resampled t interval of Nadeau and Bengio (see
+        :func:`confidence_intervals`), which accounts for the overlap of
+        training sets across folds.
 
     Examples
     --------
@@ -260,213 +411,35 @@ def summarize(results):
     0      b            0.8           0.0
     1      a            0.6           0.1
     """
-    metrics = [c for c in results.columns if c not in ("method", "fold")]
+    scores = score_columns(results)
+    extra = [c for c in ("fit_seconds",) if c in results.columns]
     grouped = results.groupby("method", sort=False)
     summary = pd.DataFrame({"method": list(grouped.groups)})
-    summary["n_folds"] = grouped.size().to_numpy()
-    for metric in metrics:
+    summary["n_folds"] = grouped["fold"].nunique().to_numpy()
+    summary["n_repeats"] = (
+        grouped["repeat"].nunique().to_numpy() if "repeat" in results else 1
+    )
+    summary["n_failed"] = (
+        grouped["error"].agg(lambda e: int((e.fillna("") != "").sum())).to_numpy()
+        if "error" in results
+        else 0
+    )
+    bounds = confidence_intervals(
+        results,
+        metrics=scores,
+        confidence=confidence,
+        test_train_ratio=test_train_ratio,
+    ).set_index("method")
+    for metric in [*scores, *extra]:
         summary[f"{metric}_mean"] = grouped[metric].mean().to_numpy()
         summary[f"{metric}_std"] = grouped[metric].std(ddof=0).to_numpy()
-    if metrics:
+        if metric in scores:
+            for side in ("ci_low", "ci_high"):
+                column = f"{metric}_{side}"
+                summary[column] = bounds.loc[summary["method"], column].to_numpy()
+    if scores or extra:
+        first = (scores or extra)[0]
         summary = summary.sort_values(
-            f"{metrics[0]}_mean", ascending=False, kind="stable"
+            f"{first}_mean", ascending=False, kind="stable", na_position="last"
         )
     return summary.reset_index(drop=True)
-
-
-def modality_columns(X):
-    """The columns of X holding modality cells (arrays), in X's order.
-
-    Parameters
-    ----------
-    X : DataFrame
-        A corpus in the data contract.
-
-    Returns
-    -------
-    modalities : list of str
-        Columns other than the metadata (``speaker``, ``session``,
-        ``content``) whose present cells are all arrays.
-    """
-    return [str(column) for column in cell_columns(X, exclude=METADATA_COLUMNS)]
-
-
-# --- input checks -----------------------------------------------------------
-
-
-def _check_data(X, y, groups):
-    if not isinstance(X, pd.DataFrame):
-        raise ValueError(
-            "X must be a pandas DataFrame with one column of cells per modality; "
-            f"got {type(X).__name__}"
-        )
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"y must be 1-D with one label per row of X ({X.shape[0]}); got shape "
-            f"{y.shape}"
-        )
-    if groups is None and SPEAKER in X.columns:
-        groups = X[SPEAKER].to_numpy()
-    if groups is not None:
-        groups = check_groups(groups, X.shape[0])
-        # folds follow groups, while speaker normalisation and stacking read
-        # X's speaker column: the two must name the same speakers
-        if SPEAKER in X.columns:
-            differ = np.flatnonzero(
-                X[SPEAKER].astype(str).to_numpy() != groups.astype(str)
-            )
-            if differ.size:
-                raise ValueError(
-                    f"groups and X['speaker'] disagree on {differ.size} rows "
-                    f"(first: row {differ[0]}, {groups[differ[0]]!r} vs "
-                    f"{X['speaker'].iloc[differ[0]]!r}); pass the speaker column "
-                    "as groups"
-                )
-    return X, y, groups
-
-
-def _check_methods(methods, X, random_state):
-    if methods is None or isinstance(methods, (str, list, tuple)):
-        return make_methods(modality_columns(X), methods, random_state=random_state)
-    if not isinstance(methods, dict) or not methods:
-        raise ValueError(
-            "methods must be a non-empty dict of name -> estimator, a list of "
-            f"method names or None; got {methods!r}"
-        )
-    for name, estimator in methods.items():
-        if not isinstance(name, str) or not hasattr(estimator, "fit"):
-            raise ValueError(
-                f"methods[{name!r}] must be an estimator under a string name; got "
-                f"{estimator!r}"
-            )
-    return dict(methods)
-
-
-def _check_scoring(scoring):
-    if scoring is None:
-        scoring = SCORING
-    elif isinstance(scoring, str):
-        scoring = {scoring: scoring}
-    elif isinstance(scoring, (list, tuple)):
-        scoring = {name: name for name in scoring}
-    elif callable(scoring):
-        scoring = {"score": scoring}
-    if not isinstance(scoring, dict) or not scoring:
-        raise ValueError(
-            f"scoring must be a metric name, a list or dict of them, or None; got "
-            f"{scoring!r}"
-        )
-    clash = {"method", "fold", "fit_seconds"} & set(scoring)
-    if clash:
-        raise ValueError(f"scoring may not name a metric {sorted(clash)[0]!r}")
-    return dict(scoring)
-
-
-def _check_labels(labels, y):
-    present = np.unique(y)
-    if labels is None:
-        return present
-    labels = np.asarray(labels)
-    unknown = sorted(set(present.tolist()) - set(labels.tolist()))
-    if unknown:
-        raise ValueError(
-            f"labels must include every label of y; {unknown} are missing from "
-            f"labels={labels.tolist()}"
-        )
-    return labels
-
-
-# --- fitting and scoring ----------------------------------------------------
-
-
-def _fit_unit(
-    fold,
-    u,
-    estimator,
-    view,
-    train,
-    test,
-    y,
-    encode,
-    score,
-    scoring,
-    labels,
-    keep,
-    threads,
-):
-    """Fit one estimator on one fold (in a worker); score it when asked."""
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-    _warm_up_torch()
-    y_train = y[train]
-    encoder = LabelEncoder().fit(y_train) if encode else None
-    estimator = clone(estimator)
-    start = time.perf_counter()
-    estimator.fit(view.take(train), encoder.transform(y_train) if encode else y_train)
-    seconds = time.perf_counter() - start
-    evaluation = None
-    if score:
-        scored = _Decoded(estimator, encoder) if encode else estimator
-        evaluation = _evaluate(scored, view.take(test), y[test], scoring, labels)
-    return fold, u, estimator if keep else None, seconds, evaluation
-
-
-_WARM = []
-
-
-def _warm_up_torch():
-    """Take one optimiser step on a dummy parameter, once per process.
-
-    A process's first step imports much of torch lazily (seconds); done here,
-    outside the timed fit, that cost is not charged to whichever method
-    happens to be fit first.
-    """
-    if _WARM or "torch" not in sys.modules:
-        return
-    import torch
-
-    parameter = torch.nn.Parameter(torch.zeros(1))
-    optimizer = torch.optim.Adam([parameter], foreach=True)
-    parameter.sum().backward()
-    optimizer.step()
-    _WARM.append(True)
-
-
-def _evaluate(estimator, X_test, y_test, scoring, labels):
-    # scored where it stands: on a cluster, an ensemble's own Parallel would
-    # otherwise send its fitted members out again to predict
-    with parallel_config(backend="sequential"):
-        scores = check_scoring(None, scoring=scoring)(estimator, X_test, y_test)
-        matrix = confusion_matrix(y_test, estimator.predict(X_test), labels=labels)
-    return {k: float(v) for k, v in scores.items()}, matrix
-
-
-def _release(fitted, fold, plan, records):
-    """Drop a fold's fitted members once every vote of that fold is scored."""
-    if all((name, fold) in records for name in plan.assemblies):
-        for key in [k for k in fitted if k[0] == fold]:
-            del fitted[key]
-
-
-class _Decoded(ClassifierMixin, BaseEstimator):
-    """A classifier fit on label codes, answering in the original labels."""
-
-    def __init__(self, estimator, encoder):
-        self.estimator = estimator
-        self.encoder = encoder
-
-    @property
-    def classes_(self):
-        return self.encoder.classes_
-
-    def predict(self, X):
-        return self.encoder.inverse_transform(self.estimator.predict(X))
-
-    def predict_proba(self, X):
-        return self.estimator.predict_proba(X)
-
-    def decision_function(self, X):
-        return self.estimator.decision_function(X)

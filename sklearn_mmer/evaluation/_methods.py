@@ -17,6 +17,7 @@ from ..fusion import (
     make_stacking_fusion,
 )
 from ..neural import AttentionFusionClassifier, MLPClassifier, SequenceClassifier
+from ._stronger import SEQUENCE_TRAINING, STRONGER_METHODS
 
 #: What a method is; the plots use it to tell unimodal from fusion methods.
 METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "other")
@@ -361,13 +362,19 @@ def _attention_fusion(modalities, random_state):
 
 def _gru(modalities, random_state):
     return SequenceClassifier(
-        list(modalities), architecture="gru", random_state=random_state
+        list(modalities),
+        architecture="gru",
+        **SEQUENCE_TRAINING,
+        random_state=random_state,
     )
 
 
 def _transformer(modalities, random_state):
     return SequenceClassifier(
-        list(modalities), architecture="transformer", random_state=random_state
+        list(modalities),
+        architecture="transformer",
+        **SEQUENCE_TRAINING,
+        random_state=random_state,
     )
 
 
@@ -420,13 +427,15 @@ for _name, _factory, _kind, _description in [
         "gru",
         _gru,
         "other",
-        "a GRU per modality over the frame sequences, fused",
+        "a GRU per modality over the frame sequences, fused; early stopping on "
+        "held-out training speakers",
     ),
     (
         "transformer",
         _transformer,
         "other",
-        "a Transformer encoder per modality over the frame sequences, fused",
+        "a Transformer encoder per modality over the frame sequences, fused; "
+        "early stopping on held-out training speakers",
     ),
 ]:
     register_method(
@@ -435,6 +444,15 @@ for _name, _factory, _kind, _description in [
         description=_description,
         kind=_kind,
         transductive="speaker_norm" in _name,
+    )
+
+for _name, _factory, _kind, _description, _transductive in STRONGER_METHODS:
+    register_method(
+        _name,
+        _factory,
+        description=_description,
+        kind=_kind,
+        transductive=_transductive,
     )
 
 

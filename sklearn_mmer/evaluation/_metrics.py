@@ -32,6 +32,15 @@ def unweighted_accuracy(y_true, y_pred, *, sample_weight=None):
     return float(balanced_accuracy_score(y_true, y_pred, sample_weight=sample_weight))
 
 
+def metric_label(metric):
+    """A metric's name as figures and tables print it."""
+    return {
+        "f1_micro": "F1-micro",
+        "f1_macro": "F1-macro",
+        "unweighted_accuracy": "unweighted accuracy",
+    }.get(metric, metric.replace("_", " "))
+
+
 unweighted_accuracy_scorer = make_scorer(unweighted_accuracy)
 unweighted_accuracy_scorer.__doc__ = "Scorer for :func:`unweighted_accuracy`."
 

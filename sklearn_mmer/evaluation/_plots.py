@@ -1,8 +1,10 @@
 """Figures of a comparison: methods side by side, modality contribution, confusions.
 
-Figures are built on :class:`matplotlib.figure.Figure` directly, never through
-``pyplot``: nothing opens a window, no global figure state is kept, and the
-functions work the same on a headless server.
+Figures are built on :class:`matplotlib.figure.Figure` directly, never as
+``pyplot`` figures: nothing opens a window, no global figure state is kept, and
+the functions work the same on a headless server. (scikit-learn's
+:class:`~sklearn.metrics.ConfusionMatrixDisplay` imports ``pyplot`` but draws
+on the axes it is given.)
 """
 
 from pathlib import Path
@@ -10,8 +12,12 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from sklearn.metrics import ConfusionMatrixDisplay
 
+from ._breakdown import plot_per_class_recall, plot_per_speaker
+from ._collect import NOT_METRICS
 from ._compare import summarize
+from ._metrics import metric_label
 
 _KIND_COLOURS = {
     "unimodal": "#7f9fbf",
@@ -26,37 +32,45 @@ FIGURE_FILES = {
     "method_comparison": "method_comparison.png",
     "modality_contribution": "modality_contribution.png",
     "confusion_matrices": "confusion_matrices.png",
+    "per_speaker": "per_speaker.png",
+    "per_class_recall": "per_class_recall.png",
 }
 
-
-def _label(metric):
-    return {
-        "f1_micro": "F1-micro",
-        "f1_macro": "F1-macro",
-        "unweighted_accuracy": "unweighted accuracy",
-    }.get(metric, metric.replace("_", " "))
+#: Columns of results that describe a fold and are kept with a metric.
+_FOLD_COLUMNS = ("method", "repeat", "fold", "n_train", "n_test")
 
 
 def _check_metric(results, metric):
-    if metric not in results.columns or metric in ("method", "fold"):
-        metrics = [c for c in results.columns if c not in ("method", "fold")]
+    if metric not in results.columns or metric in NOT_METRICS:
+        metrics = [c for c in results.columns if c not in NOT_METRICS]
         raise ValueError(
             f"metric {metric!r} is not a column of results; choose among {metrics}"
         )
 
 
-def plot_method_comparison(results, *, metric="f1_micro", kinds=None):
-    """Bar chart of each method's mean score over folds, with the std as error bar.
+def plot_method_comparison(
+    results, *, metric="f1_micro", kinds=None, comparisons=None, interval="ci"
+):
+    """Bar chart of each method's mean score, with its interval as error bar.
 
     Parameters
     ----------
     results : DataFrame
-        One row per method and fold, as ``compare_methods(...).results``.
+        One row per method and fold (and repeat), as
+        ``compare_methods(...).results``.
     metric : str, default="f1_micro"
         The metric to plot.
     kinds : dict of str to str or None, default=None
         Kind of each method (``"unimodal"``, ``"early_fusion"``,
         ``"late_fusion"``, ``"other"``), to colour the bars by it.
+    comparisons : DataFrame or None, default=None
+        Paired comparisons against a reference, as
+        :func:`compare_to_reference` returns; the reference is outlined and
+        each method whose difference from it is significant (Holm-adjusted
+        corrected t-test) is marked with ``*``. No marks when None.
+    interval : {"ci", "std"}, default="ci"
+        Error bars: the corrected resampled 95% confidence interval of the
+        mean (see :func:`summarize`), or the standard deviation over folds.
 
     Returns
     -------
@@ -70,29 +84,43 @@ def plot_method_comparison(results, *, metric="f1_micro", kinds=None):
     >>> results = pd.DataFrame({"method": ["a", "a", "b", "b"], "fold": [1, 2] * 2,
     ...                         "f1_micro": [0.5, 0.7, 0.8, 0.8]})
     >>> plot_method_comparison(results).axes[0].get_xlabel()
-    'F1-micro (mean ± std over 2 folds)'
+    'F1-micro (mean, 95% CI over 2 folds)'
     """
     _check_metric(results, metric)
-    summary = summarize(results[["method", "fold", metric]])
+    if interval not in ("ci", "std"):
+        raise ValueError(f"interval must be 'ci' or 'std'; got {interval!r}")
+    kept = [c for c in _FOLD_COLUMNS if c in results.columns]
+    summary = summarize(results[[*kept, metric]])
     means = summary[f"{metric}_mean"].to_numpy()
-    stds = summary[f"{metric}_std"].to_numpy()
+    low, high, texts = _error_bars(summary, metric, interval)
     methods = summary["method"].tolist()
-    figure = Figure(figsize=(7, 1.2 + 0.5 * len(methods)), layout="constrained")
+    reference, marked = _significance(comparisons, metric)
+    figure = Figure(figsize=(7.5, 1.4 + 0.5 * len(methods)), layout="constrained")
     ax = figure.add_subplot()
     positions = np.arange(len(methods))[::-1]
     colours = [
         _KIND_COLOURS.get((kinds or {}).get(m), _DEFAULT_COLOUR) for m in methods
     ]
-    ax.barh(positions, means, xerr=stds, color=colours, capsize=4, height=0.6)
-    for y, mean, std in zip(positions, means, stds):
-        ax.text(
-            mean + std + 0.01, y, f"{mean:.3f} ± {std:.3f}", va="center", fontsize=9
-        )
+    bars = ax.barh(
+        positions,
+        means,
+        xerr=np.vstack([np.nan_to_num(low), np.nan_to_num(high)]),
+        color=colours,
+        capsize=4,
+        height=0.6,
+    )
+    ends = means + np.nan_to_num(high)
+    for y, end, text, name in zip(positions, ends, texts, methods):
+        text += " *" if name in marked else ""
+        text += " (reference)" if name == reference else ""
+        ax.text(end + 0.01, y, text, va="center", fontsize=9)
     ax.set_yticks(positions, methods)
-    upper = float(np.nanmax(means + stds)) if len(means) else 1.0
-    ax.set_xlim(0, max(1.0, upper + 0.2))
-    n_folds = int(summary["n_folds"].max()) if len(summary) else 0
-    ax.set_xlabel(f"{_label(metric)} (mean ± std over {n_folds} folds)")
+    finite = ends[np.isfinite(ends)]  # methods whose every fit failed have none
+    upper = float(finite.max()) if finite.size else 1.0
+    ax.set_xlim(0, max(1.0, upper + 0.35))
+    spread = "95% CI" if interval == "ci" else "± std"
+    ax.set_xlabel(f"{metric_label(metric)} (mean, {spread} over {_folds(summary)})")
+    _mark_reference(ax, bars, methods, reference)
     ax.set_title("Methods compared, speaker-independent cross-validation")
     shown = [k for k in dict.fromkeys((kinds or {}).get(m) for m in methods) if k]
     if shown:
@@ -106,6 +134,52 @@ def plot_method_comparison(results, *, metric="f1_micro", kinds=None):
         )
     ax.grid(axis="x", alpha=0.3)
     return figure
+
+
+def _mark_reference(ax, bars, methods, reference):
+    """Outline the reference's bar and say what the stars mean."""
+    if reference is None:
+        return
+    for bar, name in zip(bars, methods):
+        if name == reference:
+            bar.set_edgecolor("black")
+            bar.set_linewidth(1.5)
+    ax.set_xlabel(
+        f"{ax.get_xlabel()}\n* significantly different from {reference} "
+        "(corrected resampled t-test, Holm-adjusted)"
+    )
+
+
+def _folds(summary):
+    """'5 folds', or '5 folds x 3 repeats' for a repeated comparison."""
+    n_folds = int(summary["n_folds"].max()) if len(summary) else 0
+    n_repeats = int(summary["n_repeats"].max()) if "n_repeats" in summary else 1
+    text = f"{n_folds} folds"
+    return text + (f" x {n_repeats} repeats" if n_repeats > 1 else "")
+
+
+def _error_bars(summary, metric, interval):
+    """Lengths of the bars below and above each mean, and their labels."""
+    means = summary[f"{metric}_mean"].to_numpy()
+    if interval == "std":
+        spread = summary[f"{metric}_std"].to_numpy()
+        return spread, spread, [f"{m:.3f} ± {s:.3f}" for m, s in zip(means, spread)]
+    low = means - summary[f"{metric}_ci_low"].to_numpy()
+    high = summary[f"{metric}_ci_high"].to_numpy() - means
+    texts = [
+        f"{m:.3f} [{m - lo:.3f}, {m + hi:.3f}]" if not np.isnan(lo) else f"{m:.3f}"
+        for m, lo, hi in zip(means, low, high)
+    ]
+    return low, high, texts
+
+
+def _significance(comparisons, metric):
+    """The reference and the methods that differ from it significantly."""
+    if comparisons is None or not len(comparisons):
+        return None, set()
+    rows = comparisons[comparisons["metric"] == metric]
+    reference = comparisons["reference"].iloc[0]
+    return reference, set(rows.loc[rows["significant"].astype(bool), "method"])
 
 
 def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None):
@@ -143,7 +217,7 @@ def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None
     ['text', 'audio']
     """
     if metrics is None:
-        metrics = [c for c in results.columns if c not in ("method", "fold")]
+        metrics = [c for c in results.columns if c not in NOT_METRICS]
         metrics = [m for m in metrics if m != "fit_seconds"]
     for metric in metrics:
         _check_metric(results, metric)
@@ -171,7 +245,7 @@ def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None
             width,
             yerr=stds.loc[order, metric],
             capsize=3,
-            label=_label(metric),
+            label=metric_label(metric),
         )
     for k, name in enumerate(fusion or []):
         if name in means.index:
@@ -181,7 +255,7 @@ def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None
                 ls="--",
                 lw=1.2,
                 color=f"C{len(metrics) + k}",
-                label=f"{name} ({_label(metrics[0])} {level:.3f})",
+                label=f"{name} ({metric_label(metrics[0])} {level:.3f})",
             )
     ax.set_xticks(x, order)
     ax.set_ylim(0, 1.05)
@@ -247,20 +321,20 @@ def plot_confusion_matrices(confusion_matrices, labels, *, methods=None):
             )
         totals = counts.sum(axis=1, keepdims=True)
         rates = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-        image = ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
-        for i in range(len(labels)):
-            for j in range(len(labels)):
-                ax.text(
-                    j,
-                    i,
-                    f"{rates[i, j]:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if rates[i, j] > 0.6 else "black",
-                )
-        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-        ax.set_yticks(range(len(labels)), labels)
+        display = ConfusionMatrixDisplay(rates, display_labels=labels).plot(
+            ax=ax,
+            cmap="Blues",
+            colorbar=False,
+            values_format=".2f",
+            xticks_rotation=45,
+            im_kw={"vmin": 0, "vmax": 1},
+            text_kw={"fontsize": 8},
+        )
+        # scikit-learn picks the text colour against this panel's own range;
+        # on the shared 0-1 scale, dark text is readable up to 0.6
+        for (i, j), text in np.ndenumerate(display.text_):
+            text.set_color("white" if rates[i, j] > 0.6 else "black")
+        image = display.im_
         ax.set_title(name)
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
@@ -272,7 +346,16 @@ def plot_confusion_matrices(confusion_matrices, labels, *, methods=None):
 
 
 def save_figures(
-    comparison, out_dir, *, modalities=None, kinds=None, metric="f1_micro", dpi=120
+    comparison,
+    out_dir,
+    *,
+    modalities=None,
+    kinds=None,
+    metric="f1_micro",
+    dpi=120,
+    comparisons=None,
+    per_speaker=None,
+    recall=None,
 ):
     """Write a comparison's figures as PNG files.
 
@@ -292,19 +375,31 @@ def save_figures(
         Metric of the method comparison.
     dpi : int, default=120
         Resolution.
+    comparisons : DataFrame or None, default=None
+        Paired comparisons against a reference (:func:`compare_to_reference`),
+        marked on the method comparison.
+    per_speaker : DataFrame or None, default=None
+        Scores per held-out speaker (:func:`per_speaker_scores`); drawn as
+        ``per_speaker.png`` when given and not empty.
+    recall : DataFrame or None, default=None
+        Recall per class (:func:`per_class_recall`); drawn as
+        ``per_class_recall.png`` when given and not empty.
 
     Returns
     -------
     paths : list of pathlib.Path
         The files written: ``method_comparison.png``,
-        ``modality_contribution.png`` (when drawn) and
-        ``confusion_matrices.png``.
+        ``modality_contribution.png`` (when drawn),
+        ``confusion_matrices.png``, then ``per_speaker.png`` and
+        ``per_class_recall.png`` when their tables are given.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results = comparison.results
     figures = {
-        "method_comparison": plot_method_comparison(results, metric=metric, kinds=kinds)
+        "method_comparison": plot_method_comparison(
+            results, metric=metric, kinds=kinds, comparisons=comparisons
+        )
     }
     ran = [m for m in (modalities or []) if m in set(results["method"])]
     if ran:
@@ -320,6 +415,11 @@ def save_figures(
     figures["confusion_matrices"] = plot_confusion_matrices(
         comparison.confusion_matrices, comparison.labels
     )
+    # with every fit failed, there is no prediction to break down
+    if per_speaker is not None and len(per_speaker):
+        figures["per_speaker"] = plot_per_speaker(per_speaker, metric=metric)
+    if recall is not None and len(recall):
+        figures["per_class_recall"] = plot_per_class_recall(recall)
     paths = []
     for name, figure in figures.items():
         path = out_dir / FIGURE_FILES[name]

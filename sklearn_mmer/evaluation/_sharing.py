@@ -1,11 +1,12 @@
 """What the methods of a comparison share, so that it is computed once.
 
-:func:`plan_work` turns the methods into *units* (distinct estimators to fit per
-fold; methods with equal parameters share one) and *assemblies* (votes built
-from fitted units instead of being fit again), and gives each unit a *view* of
-the corpus in which the modalities it reads only through an idempotent
+:func:`plan_work` turns the methods of each repeat into *shared fits*
+(distinct estimators to fit per fold; methods with equal parameters share one)
+and *assembled votes* (late fusions built from fitted members instead of being
+fit again), and gives each fit a *view* of the corpus in which the modalities
+it reads only through an idempotent
 :class:`~sklearn_mmer.preprocessing.TemporalPooling` are pooled once, for all
-folds and methods.
+repeats, folds and methods.
 """
 
 from dataclasses import dataclass, field
@@ -34,33 +35,47 @@ _ASSEMBLABLE = (VotingClassifier, LateFusionClassifier)
 
 
 @dataclass
-class _Unit:
-    """One estimator to fit per fold, shared by the methods that equal it."""
+class SharedFit:
+    """One estimator to fit on every fold of one repeat, for the methods that
+    equal it and the votes that use it as a member."""
 
+    repeat: int  # 0-based
     estimator: object
-    view: frozenset
-    encode: bool  # fit on label codes (as a vote's members are)
-    scored: list = field(default_factory=list)  # methods scored from this fit
-    keep: bool = False  # returned fitted, for a vote to be assembled from
+    view: tuple  # key of the corpus view it is fit on, in ``WorkPlan.views``
+    encode_labels: bool  # fit on label codes, as a vote fits its members
+    scored_as: list = field(default_factory=list)  # methods scored from this fit
+    vote_member: bool = False  # kept fitted, to assemble a vote from
 
 
 @dataclass
-class _Assembly:
-    units: list
-    view: frozenset
+class AssembledVote:
+    """A late fusion of one repeat, assembled from the shared fits of its members
+    instead of being fit again."""
+
+    repeat: int
+    method: str
+    members: list  # indices into ``WorkPlan.fits``, in the vote's member order
+    member_names: list
+    view: tuple
 
 
 @dataclass
-class Plan:
-    units: list
-    assemblies: dict
-    views: dict
+class WorkPlan:
+    fits: list  # SharedFit
+    votes: list  # AssembledVote
+    views: dict  # key -> _CorpusView
 
 
-def plan_work(methods, X, modalities):
-    """Decide what to fit per fold: distinct estimators, and votes to assemble."""
+def plan_work(methods_by_repeat, X, modalities, *, share_members=True):
+    """Decide what to fit per fold: distinct estimators, and votes to assemble.
+
+    ``methods_by_repeat`` holds one dict of methods per repeat; fits are shared
+    within a repeat only (the repeats differ by seed). With
+    ``share_members=False`` a method is never scored from a fit on label
+    codes, so that its fitted estimator is the one ``fit(X, y)`` gives.
+    """
     modalities = set(modalities)
-    units, assemblies = [], {}
+    fits, votes = [], []
     pooled_cache, views = {}, {}
 
     def view_of(estimator):
@@ -85,25 +100,33 @@ def plan_work(methods, X, modalities):
             )
         return key
 
-    def unit_for(estimator, encode):
-        for u, unit in enumerate(units):
-            if _same_estimator(unit.estimator, estimator) and (
-                unit.encode == encode or _label_invariant(estimator)
+    def fit_for(repeat, estimator, encode):
+        for index, fit in enumerate(fits):
+            if fit.repeat != repeat or not _same_estimator(fit.estimator, estimator):
+                continue
+            if fit.encode_labels == encode or (
+                share_members and _label_invariant(estimator)
             ):
-                unit.encode = unit.encode or encode
-                return u
-        units.append(_Unit(estimator, view_of(estimator), encode))
-        return len(units) - 1
+                fit.encode_labels = fit.encode_labels or encode
+                return index
+        fits.append(SharedFit(repeat, estimator, view_of(estimator), encode))
+        return len(fits) - 1
 
-    for name, estimator in methods.items():
-        if _assemblable(estimator):
-            members = [unit_for(m, True) for _, m in estimator.estimators]
-            for u in members:
-                units[u].keep = True
-            assemblies[name] = _Assembly(members, view_of(estimator))
-        else:
-            units[unit_for(estimator, False)].scored.append(name)
-    return Plan(units, assemblies, views)
+    for repeat, methods in enumerate(methods_by_repeat):
+        for name, estimator in methods.items():
+            if _assemblable(estimator):
+                members = [fit_for(repeat, m, True) for _, m in estimator.estimators]
+                for index in members:
+                    fits[index].vote_member = True
+                member_names = [member for member, _ in estimator.estimators]
+                votes.append(
+                    AssembledVote(
+                        repeat, name, members, member_names, view_of(estimator)
+                    )
+                )
+            else:
+                fits[fit_for(repeat, estimator, False)].scored_as.append(name)
+    return WorkPlan(fits, votes, views)
 
 
 def _assemblable(estimator):

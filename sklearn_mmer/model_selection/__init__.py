@@ -1,5 +1,6 @@
-"""Speaker-independent cross-validation."""
+"""Speaker-independent (and content-disjoint) cross-validation."""
 
+from ._content import ContentDisjointSplit
 from ._split import LeaveOneSessionOut, SpeakerKFold
 
-__all__ = ["LeaveOneSessionOut", "SpeakerKFold"]
+__all__ = ["ContentDisjointSplit", "LeaveOneSessionOut", "SpeakerKFold"]

@@ -22,6 +22,7 @@ loaded.
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import (
@@ -41,6 +42,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from ..utils._columns import SPEAKER
 from ..utils._groups import check_groups
 from ..utils._sklearn_compat import Interval, StrOptions, fit_context
 from ._loader import TensorBatchIterator
@@ -145,6 +147,9 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     #: rows per forward pass at prediction (and validation) time
     _predict_batch_size = 1024
 
+    #: how training batches are drawn (sequence models group them by length)
+    _iterator_train = TensorBatchIterator
+
     def _check_params(self):
         """Checks the declared ``_parameter_constraints`` cannot express."""
 
@@ -162,7 +167,8 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         groups : array-like of shape (n_samples,), default=None
             Speaker ids; with ``early_stopping`` they make the validation split
             speaker-disjoint. Routed here by metadata routing when requested with
-            ``set_fit_request(groups=True)``.
+            ``set_fit_request(groups=True)``. When None and X is a DataFrame
+            with a ``speaker`` column (the data contract), that column is used.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample: in the loss, for training and for early
             stopping's validation loss alike, and in the statistics the
@@ -189,6 +195,10 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         check_consistent_length(first_array(inputs), y)
         y = self._encode_targets(y)
         check_weighted_classes(sample_weight, y, self.classes_)
+        if groups is None and isinstance(X, pd.DataFrame) and SPEAKER in X.columns:
+            # the data contract puts the speakers in X: early stopping then
+            # validates on whole held-out speakers, as the test fold will be
+            groups = X[SPEAKER].to_numpy()
         return self._fit_net(inputs, y, groups, sample_weight)
 
     def _encode_targets(self, y):
@@ -318,7 +328,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             train_split=train_split,
             callbacks=list(callbacks),
-            iterator_train=TensorBatchIterator,
+            iterator_train=self._iterator_train,
             iterator_valid=TensorBatchIterator,
             # prediction has no gradient to average: larger batches mean fewer
             # parallel regions, which matters on small, busy machines

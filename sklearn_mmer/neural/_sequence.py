@@ -9,6 +9,7 @@ from sklearn.utils.validation import validate_data
 from ..preprocessing import SequencePadder
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
+from ._buckets import LengthBucketIterator
 from ._inputs import (
     ARRAY_MODALITY,
     check_predict_input,
@@ -17,6 +18,10 @@ from ._inputs import (
     uses_cells,
 )
 from ._modules_fusion import SequenceModule
+from ._numerics import flush_denormals
+
+#: past this many frames in a training sequence, fit warns unless max_length is set
+LONG_SEQUENCE = 1000
 
 
 def _valid_frames(frames, lengths, weights, start, chunk):
@@ -83,10 +88,17 @@ class SequenceClassifier(BaseNeuralClassifier):
     deviation of the training frames. Padding never changes the result: the
     GRU runs on packed sequences that stop at each utterance's length, the
     Transformer masks padded frames out of attention, and the average runs over
-    valid frames only. Each mini-batch is cut to its longest sequence, so the
-    computation follows the real lengths; the padded block of the whole data
-    is held in memory, though (``n * T_max * d`` float32 per modality), hence
-    ``max_length``.
+    valid frames only. Training batches group utterances of similar length
+    (shuffled pools sorted by length, the batches served in random order) and
+    each mini-batch is cut to its longest sequence, so the computation follows
+    the real lengths; the padded block of the whole data is held in memory,
+    though (``n * T_max * d`` float32 per modality), hence ``max_length``.
+    Subnormal numbers are flushed to zero while training and predicting
+    (back-propagating through long sequences makes them, and x86 CPUs compute
+    on them many times slower); the caller's setting is restored after.
+
+    When X has a ``speaker`` column and no ``groups`` are given, early stopping
+    holds out whole speakers read from that column.
 
     With several modalities (fusion), each has its own encoder; the pooled
     encodings are concatenated and classified together. A ``(d,)`` vector
@@ -115,7 +127,9 @@ class SequenceClassifier(BaseNeuralClassifier):
         Attention heads of the Transformer; must divide ``hidden_dim``.
     max_length : int or None, default=None
         Cap on the number of frames read per utterance (the first ones); None
-        reads up to the longest training sequence.
+        reads up to the longest training sequence, and ``fit`` warns when that
+        is longer than 1,000 frames (time grows with the length; a
+        Transformer's with its square).
     dropout : float, default=0.0
         Dropout between GRU layers or inside the Transformer layers, and before
         the classifier.
@@ -204,6 +218,8 @@ class SequenceClassifier(BaseNeuralClassifier):
     1.0
     """
 
+    _iterator_train = LengthBucketIterator
+
     _parameter_constraints = {
         "modalities": [str, "array-like", None],
         "architecture": [StrOptions({"gru", "transformer"})],
@@ -261,6 +277,28 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.verbose = verbose
         self.modality = modality
 
+    def _fit_net(self, inputs, y, groups, sample_weight):
+        # back-propagating through long sequences makes subnormal numbers,
+        # which x86 CPUs compute on many times slower (see _numerics)
+        with flush_denormals():
+            return super()._fit_net(inputs, y, groups, sample_weight)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Input in the form ``fit`` took.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+        """
+        with flush_denormals():
+            return super().predict_proba(X)
+
     def _requested_modalities(self):
         """``(columns, parameter)``: what the user asked for, and by which name."""
         if isinstance(self.modality, str) and self.modality == "deprecated":
@@ -315,10 +353,24 @@ class SequenceClassifier(BaseNeuralClassifier):
                 )
                 for m in self.modalities_
             }
+            self._warn_long_sequences()
         return [
             self.padders_[m].transform_sequences(modality_cells(X, m))[0]
             for m in self.modalities_
         ]
+
+    def _warn_long_sequences(self):
+        longest = {m: max(p.max_lengths_) for m, p in self.padders_.items()}
+        name = max(longest, key=longest.get)
+        if self.max_length is None and longest[name] > LONG_SEQUENCE:
+            warnings.warn(
+                f"the longest training sequence of {name!r} has {longest[name]} "
+                f"frames; training time grows with the length (a Transformer's "
+                "with its square) and the padded block of every modality is "
+                "held in memory. Set max_length (e.g. max_length="
+                f"{LONG_SEQUENCE}) to read only the first frames",
+                UserWarning,
+            )
 
     def _prepare(self, X, reset, sample_weight=None):
         sequences = self._sequences(X, reset)

@@ -1,0 +1,103 @@
+"""Are the sequence models worth their cost? Fit time and F1 against early fusion.
+
+Two questions, answered side by side in one run:
+
+1. ``--part methods``: the registered ``early_fusion``, ``gru`` and
+   ``transformer`` methods on the bundled corpus (or ``--difficulty hard``)
+   under the same speaker folds (SpeakerKFold(5)): mean F1-micro and fit
+   seconds per fold, and each sequence model's time as a multiple of early
+   fusion's (target: at most 3x, with F1-micro at least early fusion's).
+2. ``--part long``: one GRU ``SequenceClassifier`` fit on 64 utterances of
+   ``--frames`` frames each (600 by default), with subnormal numbers flushed
+   to zero (what ``fit`` does) and without (the flush replaced by a no-op in
+   this script only), to show what subnormal arithmetic costs.
+
+    python benchmarks/bench_sequence.py [--part methods long] [--difficulty standard]
+        [--folds 5] [--frames 600] [--seed 0]
+"""
+
+import argparse
+import contextlib
+import time
+
+import numpy as np
+import pandas as pd
+
+from sklearn_mmer.datasets import make_multimodal_emotion
+from sklearn_mmer.evaluation import compare_methods, make_methods
+from sklearn_mmer.model_selection import SpeakerKFold
+from sklearn_mmer.neural import SequenceClassifier
+from sklearn_mmer.neural import _sequence as sequence_module
+
+MODALITIES = ["visual", "acoustic", "lexical"]
+
+
+def methods_part(args):
+    X, y = make_multimodal_emotion(
+        random_state=args.seed, difficulty=args.difficulty, return_X_y=True
+    )
+    methods = make_methods(
+        MODALITIES, ["early_fusion", "gru", "transformer"], random_state=args.seed
+    )
+    results = compare_methods(
+        methods, X, y, cv=SpeakerKFold(args.folds), random_state=args.seed
+    ).results
+    means = results.groupby("method", sort=False)[["f1_micro", "fit_seconds"]].mean()
+    base = means.loc["early_fusion"]
+    print(
+        f"{len(y)} utterances ({args.difficulty}), SpeakerKFold({args.folds}), "
+        "registered settings"
+    )
+    for name, row in means.iterrows():
+        gain = row.f1_micro - base.f1_micro
+        print(
+            f"{name:>14}: F1-micro {row.f1_micro:.4f} ({gain:+.4f})"
+            f"  fit {row.fit_seconds:7.1f} s/fold  "
+            f"{row.fit_seconds / base.fit_seconds:5.2f}x early fusion"
+        )
+
+
+def long_part(args):
+    rng = np.random.RandomState(args.seed)
+    y = np.array(["anger", "sadness"] * 32)
+    # a slow drift within each utterance, as in real frame features
+    drift = np.cumsum(rng.normal(scale=0.1, size=(64, args.frames, 16)), axis=1)
+    cells = [d + (label == "anger") for d, label in zip(drift, y)]
+    X = pd.DataFrame({"acoustic": list(cells)})
+    seconds = {}
+    for name in ("flushed (default)", "subnormals kept", "flushed (default) again"):
+        if name == "subnormals kept":
+            patched, sequence_module.flush_denormals = (
+                sequence_module.flush_denormals,
+                contextlib.nullcontext,
+            )
+        clf = SequenceClassifier(max_epochs=3, random_state=args.seed)
+        start = time.perf_counter()
+        clf.fit(X, y)
+        seconds[name] = time.perf_counter() - start
+        if name == "subnormals kept":
+            sequence_module.flush_denormals = patched
+    print(f"GRU, 64 utterances x {args.frames} frames x 16 features, 3 epochs")
+    base = seconds["flushed (default)"]
+    for name, value in seconds.items():
+        print(f"{name:>24}: {value:7.2f} s  {value / base:5.2f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--part", nargs="+", default=["methods", "long"], choices=["methods", "long"]
+    )
+    parser.add_argument("--difficulty", default="standard")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--frames", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if "long" in args.part:
+        long_part(args)
+    if "methods" in args.part:
+        methods_part(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The input checks of :func:`compare_methods`, each with the fix in its message."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from joblib import cpu_count, effective_n_jobs
+from sklearn.base import clone
+
+from ..utils._cells import cell_columns
+from ..utils._columns import METADATA_COLUMNS, SPEAKER
+from ..utils._groups import check_groups
+from ._collect import RESULT_KEYS, RESULT_NOTES
+from ._methods import make_methods, set_every
+from ._metrics import SCORING
+
+
+def modality_columns(X):
+    """The columns of X holding modality cells (arrays), in X's order.
+
+    Parameters
+    ----------
+    X : DataFrame
+        A corpus in the data contract.
+
+    Returns
+    -------
+    modalities : list of str
+        Columns other than the metadata (``speaker``, ``session``,
+        ``content``) whose present cells are all arrays.
+    """
+    return [str(column) for column in cell_columns(X, exclude=METADATA_COLUMNS)]
+
+
+def check_data(X, y, groups):
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            "X must be a pandas DataFrame with one column of cells per modality; "
+            f"got {type(X).__name__}"
+        )
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y must be 1-D with one label per row of X ({X.shape[0]}); got shape "
+            f"{y.shape}"
+        )
+    if groups is None and SPEAKER in X.columns:
+        groups = X[SPEAKER].to_numpy()
+    if groups is not None:
+        groups = check_groups(groups, X.shape[0])
+        # folds follow groups, while speaker normalisation and stacking read
+        # X's speaker column: the two must name the same speakers
+        if SPEAKER in X.columns:
+            differ = np.flatnonzero(
+                X[SPEAKER].astype(str).to_numpy() != groups.astype(str)
+            )
+            if differ.size:
+                raise ValueError(
+                    f"groups and X['speaker'] disagree on {differ.size} rows "
+                    f"(first: row {differ[0]}, {groups[differ[0]]!r} vs "
+                    f"{X['speaker'].iloc[differ[0]]!r}); pass the speaker column "
+                    "as groups"
+                )
+    return X, y, groups
+
+
+def check_methods(methods, X, random_state, *, reseed):
+    """The methods of one repeat, seeded with ``random_state``."""
+    if methods is None or isinstance(methods, (str, list, tuple)):
+        return make_methods(modality_columns(X), methods, random_state=random_state)
+    if callable(methods) and not hasattr(methods, "fit"):
+        return check_methods(methods(random_state), X, random_state, reseed=False)
+    if not isinstance(methods, dict) or not methods:
+        raise ValueError(
+            "methods must be a non-empty dict of name -> estimator, a list of "
+            f"method names or None; got {methods!r}"
+        )
+    for name, estimator in methods.items():
+        if not isinstance(name, str) or not hasattr(estimator, "fit"):
+            raise ValueError(
+                f"methods[{name!r}] must be an estimator under a string name; got "
+                f"{estimator!r}"
+            )
+    if not reseed:
+        return dict(methods)
+    methods = {name: clone(estimator) for name, estimator in methods.items()}
+    for estimator in methods.values():
+        set_every(estimator, "random_state", random_state)
+    return methods
+
+
+def check_scoring(scoring):
+    if scoring is None:
+        scoring = SCORING
+    elif isinstance(scoring, str):
+        scoring = {scoring: scoring}
+    elif isinstance(scoring, (list, tuple)):
+        scoring = {name: name for name in scoring}
+    elif callable(scoring):
+        scoring = {"score": scoring}
+    if not isinstance(scoring, dict) or not scoring:
+        raise ValueError(
+            f"scoring must be a metric name, a list or dict of them, or None; got "
+            f"{scoring!r}"
+        )
+    clash = {*RESULT_KEYS, *RESULT_NOTES, "fit_seconds"} & set(scoring)
+    if clash:
+        raise ValueError(f"scoring may not name a metric {sorted(clash)[0]!r}")
+    return dict(scoring)
+
+
+def check_labels(labels, y):
+    present = np.unique(y)
+    if labels is None:
+        return present
+    labels = np.asarray(labels)
+    unknown = sorted(set(present.tolist()) - set(labels.tolist()))
+    if unknown:
+        raise ValueError(
+            f"labels must include every label of y; {unknown} are missing from "
+            f"labels={labels.tolist()}"
+        )
+    return labels
+
+
+def check_repeats(n_repeats, random_state):
+    """The seed of each repeat."""
+    if not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
+        raise ValueError(f"n_repeats must be an int of at least 1; got {n_repeats!r}")
+    if n_repeats == 1:
+        return [random_state if isinstance(random_state, numbers.Integral) else None]
+    if not isinstance(random_state, numbers.Integral):
+        raise ValueError(
+            f"n_repeats={n_repeats} needs an int random_state (repeat r is seeded "
+            f"with random_state + r - 1); got random_state={random_state!r}"
+        )
+    return [int(random_state) + r for r in range(n_repeats)]
+
+
+def check_error_score(error_score):
+    if isinstance(error_score, str) and error_score == "raise":
+        return
+    if not isinstance(error_score, numbers.Real) or isinstance(error_score, bool):
+        raise ValueError(
+            f"error_score must be 'raise' or a number such as np.nan; got "
+            f"{error_score!r}"
+        )
+
+
+def threads_per_fit(n_jobs, n_threads):
+    if n_threads is not None:
+        if not isinstance(n_threads, numbers.Integral) or n_threads < 1:
+            raise ValueError(
+                f"n_threads must be a positive int or None; got {n_threads!r}"
+            )
+        return int(n_threads)
+    n_workers = effective_n_jobs(n_jobs)
+    # each parallel worker gets its share of the cores; in-process fits keep
+    # the caller's settings
+    return max(1, cpu_count() // n_workers) if n_workers > 1 else None

@@ -1,0 +1,222 @@
+"""Collecting a comparison's fit outcomes, in whatever order they finish, into
+its results: rows, confusion matrices, predictions and fitted estimators."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import FitFailedWarning
+from sklearn.utils import Bunch
+
+from ._sharing import assemble_vote
+from ._tasks import FitOutcome, evaluate, fail
+
+#: Columns of ``compare_methods(...).results`` that are not metrics.
+RESULT_KEYS = ("method", "repeat", "fold", "seed", "n_train", "n_test")
+RESULT_NOTES = ("best_params", "warnings", "error")
+NOT_METRICS = (*RESULT_KEYS, *RESULT_NOTES)
+
+
+class OutcomeCollector:
+    """Turns fit outcomes, in whatever order they finish, into the results."""
+
+    def __init__(
+        self,
+        plan,
+        splits,
+        y,
+        *,
+        methods_by_repeat,
+        seeds,
+        notes,
+        scoring,
+        labels,
+        error_score,
+        progress,
+        return_estimator,
+        checkpoint,
+    ):
+        self.plan, self.splits, self.y = plan, splits, y
+        self.methods_by_repeat = methods_by_repeat
+        self.methods = list(methods_by_repeat[0])
+        self.seeds, self.notes = seeds, notes
+        self.scoring, self.labels = scoring, labels
+        self.error_score, self.progress = error_score, progress
+        self.return_estimator, self.estimators = return_estimator, {}
+        self.checkpoint = checkpoint
+        self.rows, self.matrices, self.predictions = {}, {}, {}
+        self.members = {}  # (fold, fit index) -> outcome, until its votes are done
+        self.n_total = len(self.methods) * len(seeds) * len(splits)
+        for key, (row, test, y_pred, matrix) in (
+            checkpoint.finished.items() if checkpoint is not None else ()
+        ):
+            self.rows[key], self.matrices[key] = row, matrix
+            if y_pred is not None:
+                self.predictions[key] = (test, y_pred)
+
+    def add(self, outcome):
+        """Record the methods scored from ``outcome``, and the votes it completes."""
+        fit = self.plan.fits[outcome.fit_index]
+        for name in fit.scored_as:
+            self._record(name, outcome)
+        if not fit.vote_member:
+            return
+        self.members[outcome.fold, outcome.fit_index] = outcome
+        votes = [v for v in self.plan.votes if v.repeat == outcome.repeat]
+        for vote in votes:
+            key = (vote.method, vote.repeat, outcome.fold)
+            if key in self.rows or outcome.fit_index not in vote.members:
+                continue
+            members = [self.members.get((outcome.fold, m)) for m in vote.members]
+            if all(member is not None for member in members):
+                self._record(vote.method, self._assemble(vote, outcome.fold, members))
+        # a fold's members are dropped once every vote of theirs is scored
+        if all((v.method, v.repeat, outcome.fold) in self.rows for v in votes):
+            for fold, index in list(self.members):
+                fit = self.plan.fits[index]
+                if fold == outcome.fold and fit.repeat == outcome.repeat:
+                    del self.members[fold, index]
+
+    def _assemble(self, vote, fold, members):
+        """The outcome of a vote built from its members' fits on ``fold``."""
+        seconds = sum(member.fit_seconds for member in members)
+        outcome = FitOutcome(vote.repeat, fold, -1, seconds)
+        failed = [(n, m) for n, m in zip(vote.member_names, members) if m.error]
+        train, test = self.splits[fold]
+        view = self.plan.views[vote.view]
+        try:
+            if failed:
+                name, member = failed[0]
+                raise _MemberFailed(f"member {name!r} failed: {member.error}")
+            estimator = assemble_vote(
+                self.methods_by_repeat[vote.repeat][vote.method],
+                [member.estimator for member in members],
+                view.take(train),
+                self.y[train],
+            )
+            evaluate(
+                outcome,
+                estimator,
+                view.take(test),
+                self.y[test],
+                scoring=self.scoring,
+                labels=self.labels,
+            )
+            outcome.estimator = estimator
+        except Exception as error:
+            if isinstance(self.error_score, str):
+                raise
+            fail(outcome, error, scoring=self.scoring, error_score=self.error_score)
+            if isinstance(error, _MemberFailed):
+                outcome.error = str(error)
+        return outcome
+
+    def _record(self, name, outcome):
+        repeat, fold = outcome.repeat, outcome.fold
+        train, test = self.splits[fold]
+        row = {
+            "method": name,
+            "repeat": repeat + 1,
+            "fold": fold + 1,
+            "seed": self.seeds[repeat],
+            "n_train": len(train),
+            "n_test": len(test),
+            **outcome.scores,
+            "fit_seconds": outcome.fit_seconds,
+            "best_params": outcome.best_params,
+            "warnings": self.notes[fold],
+            "error": outcome.error,
+        }
+        key = (name, repeat, fold)
+        if key in self.rows:
+            return  # finished in the run being resumed
+        self.rows[key] = row
+        n_labels = len(self.labels)
+        self.matrices[key] = (
+            np.zeros((n_labels, n_labels), dtype=np.int64)
+            if outcome.matrix is None
+            else outcome.matrix
+        )
+        if outcome.y_pred is not None:
+            self.predictions[key] = (test, outcome.y_pred)
+        if self.return_estimator:
+            self.estimators[key] = outcome.estimator
+        if self.checkpoint is not None:
+            self.checkpoint.add(key, row, test, outcome.y_pred, self.matrices[key])
+        if self.progress is not None:
+            self.progress(
+                {
+                    **row,
+                    "n_folds": len(self.splits),
+                    "n_repeats": len(self.seeds),
+                    "n_finished": len(self.rows),
+                    "n_total": self.n_total,
+                }
+            )
+
+    def warn_failures(self):
+        failed = [row for row in self.rows.values() if row["error"]]
+        if failed:
+            first = failed[0]
+            warnings.warn(
+                f"{len(failed)} of {len(self.rows)} fits failed and were scored "
+                f"{self.error_score}; see the 'error' column of results. First: "
+                f"{first['method']!r}, repeat {first['repeat']}, fold "
+                f"{first['fold']}: {first['error']}",
+                FitFailedWarning,
+                stacklevel=3,
+            )
+
+    def comparison(self):
+        keys = [
+            (name, repeat, fold)
+            for name in self.methods
+            for repeat in range(len(self.seeds))
+            for fold in range(len(self.splits))
+        ]
+        results = pd.DataFrame(
+            [self.rows[key] for key in keys],
+            columns=[*RESULT_KEYS, *self.scoring, "fit_seconds", *RESULT_NOTES],
+        )
+        results["seed"] = results["seed"].astype("Int64")
+        comparison = Bunch(
+            results=results,
+            confusion_matrices={
+                name: np.stack([self.matrices[k] for k in keys if k[0] == name])
+                for name in self.methods
+            },
+            predictions=self._predictions(keys),
+            labels=self.labels,
+            splits=self.splits,
+        )
+        if self.return_estimator:
+            comparison.estimators = {
+                (name, repeat + 1, fold + 1): self.estimators.get((name, repeat, fold))
+                for name, repeat, fold in keys
+            }
+        return comparison
+
+    def _predictions(self, keys):
+        frames = [
+            pd.DataFrame(
+                {
+                    "method": key[0],
+                    "repeat": key[1] + 1,
+                    "fold": key[2] + 1,
+                    "row": test,
+                    "y_true": self.y[test],
+                    "y_pred": y_pred,
+                }
+            )
+            for key in keys
+            if key in self.predictions
+            for test, y_pred in [self.predictions[key]]
+        ]
+        columns = ["method", "repeat", "fold", "row", "y_true", "y_pred"]
+        if not frames:
+            return pd.DataFrame(columns=columns)
+        return pd.concat(frames, ignore_index=True)[columns]
+
+
+class _MemberFailed(Exception):
+    """A late fusion's member failed, so the vote cannot be assembled."""

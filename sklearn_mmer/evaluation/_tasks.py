@@ -1,0 +1,234 @@
+"""One unit of a comparison's work: fit one estimator on one fold, then score it.
+
+:func:`fit_and_score` runs in a worker (or in the caller's process with
+``n_jobs=1``), as scikit-learn's ``_fit_and_score`` does for ``cross_validate``.
+What the fit is travels in a :class:`FitTask`, the data it reads (the corpus
+view, the fold's rows, the labels) beside it as arguments, so that on a Dask
+cluster they can be sent to the workers once and passed by reference; what it
+returns is a :class:`FitOutcome`. A failed fit becomes an outcome with its error unless
+``error_score="raise"``.
+"""
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+from joblib import parallel_config
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.metrics import check_scoring, confusion_matrix
+from sklearn.preprocessing import LabelEncoder
+from threadpoolctl import threadpool_limits
+
+
+@dataclass
+class FitTask:
+    """One estimator to fit on one fold (the data travel beside it)."""
+
+    repeat: int  # 0-based
+    fold: int  # 0-based
+    fit_index: int  # into the plan's shared fits
+    estimator: object  # unfitted; cloned before fitting
+    view: tuple  # key of the plan's view of X that the fit reads
+    encode_labels: bool  # fit on label codes (as a vote's members are)
+    score: bool  # score and predict the test rows
+    return_estimator: bool  # send the fitted estimator back
+
+
+@dataclass
+class FitOutcome:
+    """What :func:`fit_and_score` sends back."""
+
+    repeat: int
+    fold: int
+    fit_index: int
+    fit_seconds: float
+    estimator: object = None  # fitted, when asked for
+    scores: dict = field(default_factory=dict)
+    y_pred: np.ndarray = None
+    matrix: np.ndarray = None
+    best_params: str = ""
+    error: str = ""
+
+
+def fit_and_score(
+    task, *, corpus, train, test, y, scoring, labels, threads, error_score, caller_pid
+):
+    """Fit ``task.estimator`` on the fold's training rows; score its test rows.
+
+    ``corpus`` is the fit's view of X (``take(rows)`` gives a DataFrame),
+    ``train`` and ``test`` the fold's rows, ``y`` every label.
+
+    With ``error_score="raise"`` an exception propagates; otherwise the
+    outcome carries ``error_score`` for every metric and the error's type and
+    message. An interrupt (Ctrl-C) always propagates, and a fit it cut short
+    is never scored (see :func:`_interruptible`).
+    """
+    outcome = FitOutcome(task.repeat, task.fold, task.fit_index, 0.0)
+    start = time.perf_counter()
+    try:
+        with _thread_limit(threads):
+            _warm_up_torch()
+            estimator = clone(task.estimator)
+            y_train = y[train]
+            encoder = LabelEncoder().fit(y_train) if task.encode_labels else None
+            start = time.perf_counter()
+            with _interruptible(caller_pid):
+                estimator.fit(
+                    corpus.take(train),
+                    encoder.transform(y_train) if encoder else y_train,
+                )
+            outcome.fit_seconds = time.perf_counter() - start
+            if task.score:
+                scored = _Decoded(estimator, encoder) if encoder else estimator
+                evaluate(
+                    outcome,
+                    scored,
+                    corpus.take(test),
+                    y[test],
+                    scoring=scoring,
+                    labels=labels,
+                )
+    except Exception as error:
+        if isinstance(error_score, str) and error_score == "raise":
+            raise
+        outcome.fit_seconds = outcome.fit_seconds or time.perf_counter() - start
+        fail(outcome, error, scoring=scoring, error_score=error_score)
+        return outcome
+    if task.return_estimator:
+        outcome.estimator = estimator
+    return outcome
+
+
+def evaluate(outcome, estimator, X_test, y_test, *, scoring, labels):
+    """Fill ``outcome`` with the scores, predictions and confusion matrix."""
+    # scored where it stands: on a Dask cluster, an ensemble's own Parallel
+    # would otherwise send its fitted members out again to predict
+    with parallel_config(backend="sequential"):
+        scores = check_scoring(None, scoring=scoring)(estimator, X_test, y_test)
+        outcome.y_pred = np.asarray(estimator.predict(X_test))
+    outcome.scores = {name: float(value) for name, value in scores.items()}
+    outcome.matrix = confusion_matrix(y_test, outcome.y_pred, labels=labels)
+    outcome.best_params = best_params_json(estimator)
+
+
+def fail(outcome, error, *, scoring, error_score):
+    """Turn ``outcome`` into a failure: ``error_score`` for every metric."""
+    outcome.scores = dict.fromkeys(scoring, float(error_score))
+    outcome.y_pred = outcome.matrix = None
+    outcome.error = describe_error(error)
+
+
+def describe_error(error):
+    """``"Type: message"`` on one line."""
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def best_params_json(estimator):
+    """The ``best_params_`` of a fitted search as JSON text; "" without one."""
+    inner = getattr(estimator, "estimator", None)
+    if isinstance(estimator, _Decoded):
+        estimator = inner
+    params = getattr(estimator, "best_params_", None)
+    if params is None:
+        return ""
+    return json.dumps(params, sort_keys=True, default=repr)
+
+
+@contextmanager
+def _interruptible(caller_pid):
+    """Make Ctrl-C stop the run, even inside a fit that catches it.
+
+    skorch catches ``KeyboardInterrupt`` in ``fit`` and returns a network
+    trained for fewer epochs, which must never be scored. In the caller's
+    process, a SIGINT during the fit is remembered and raised again once
+    ``fit`` returns. A worker process ignores SIGINT: the caller stops the
+    run and ends its workers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if os.getpid() != caller_pid:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        yield
+        return
+    interrupted = []
+
+    def handler(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _thread_limit(threads):
+    """At most ``threads`` threads for torch and the BLAS/OpenMP pools (None:
+    leave the process's settings)."""
+    if threads is None:
+        yield
+        return
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(before)
+
+
+_WARM = []
+
+
+def _warm_up_torch():
+    """Take one optimiser step on a dummy parameter, once per process.
+
+    A process's first step imports much of torch lazily (seconds); done here,
+    outside the timed fit, that cost is not charged to whichever method
+    happens to be fit first.
+    """
+    if _WARM or "torch" not in sys.modules:
+        return
+    import torch
+
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.Adam([parameter], foreach=True)
+    parameter.sum().backward()
+    optimizer.step()
+    _WARM.append(True)
+
+
+class _Decoded(ClassifierMixin, BaseEstimator):
+    """A classifier fit on label codes, answering in the original labels."""
+
+    def __init__(self, estimator, encoder):
+        self.estimator = estimator
+        self.encoder = encoder
+
+    @property
+    def classes_(self):
+        return self.encoder.classes_
+
+    def predict(self, X):
+        return self.encoder.inverse_transform(self.estimator.predict(X))
+
+    def predict_proba(self, X):
+        return self.estimator.predict_proba(X)
+
+    def decision_function(self, X):
+        return self.estimator.decision_function(X)

@@ -1,0 +1,465 @@
+"""MLPEnsembleClassifier: a seed ensemble of MLPs trained in one batched pass."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from torch import nn
+from torch.nn import functional as F
+
+from ..utils._sklearn_compat import Interval, fit_context
+from ._base import TRAINING_CONSTRAINTS, check_device, validation_split
+from ._mlp import check_hidden_dims
+
+_TRAINING_PARAMETERS = (
+    "lr",
+    "weight_decay",
+    "batch_size",
+    "max_epochs",
+    "early_stopping",
+    "validation_fraction",
+    "patience",
+    "class_weight",
+    "device",
+    "random_state",
+    "verbose",
+)
+
+
+class EnsembleMLPModule(nn.Module):
+    """``n_members`` MLPs with stacked weights, evaluated together.
+
+    Layer ``k`` holds one weight tensor of shape ``(n_members, fan_in,
+    fan_out)``, so that a forward pass of every member is one batched matrix
+    product per layer instead of ``n_members`` small ones. Each member is
+    initialised independently, as :class:`torch.nn.Linear` would be
+    (uniform in ``+-1/sqrt(fan_in)``), and dropout draws its own mask per
+    member.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Width of the input vectors.
+    n_outputs : int
+        Number of classes.
+    n_members : int
+        Number of networks.
+    hidden_dims : sequence of int, default=(128, 64)
+        Width of each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+    """
+
+    def __init__(
+        self, n_inputs, n_outputs, n_members, hidden_dims=(128, 64), dropout=0.0
+    ):
+        super().__init__()
+        widths = [n_inputs, *hidden_dims, n_outputs]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+            bound = 1.0 / math.sqrt(fan_in)
+            weight = torch.empty(n_members, fan_in, fan_out).uniform_(-bound, bound)
+            bias = torch.empty(n_members, 1, fan_out).uniform_(-bound, bound)
+            self.weights.append(nn.Parameter(weight))
+            self.biases.append(nn.Parameter(bias))
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(self, X):
+        """Logits ``(n_members, n, n_outputs)`` of every member for ``X (n, d)``."""
+        hidden = torch.matmul(X, self.weights[0]) + self.biases[0]
+        for weight, bias in zip(self.weights[1:], self.biases[1:]):
+            hidden = torch.baddbmm(bias, self.dropout(F.relu(hidden)), weight)
+        return hidden
+
+
+class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
+    """A seed ensemble of feed-forward networks, trained together, averaged.
+
+    ``n_members`` networks of the same shape, each initialised from its own
+    seed (and, with ``bootstrap=True``, trained on its own bootstrap sample),
+    are trained side by side in one batched pass: their weights are stacked
+    along a member axis, so every mini-batch costs one batched matrix product
+    per layer for all members. Members differ by initialisation, dropout
+    masks and bootstrap weights; they see the same mini-batches in the same
+    order. Predictions average the members' class probabilities.
+
+    Averaging networks that disagree where the data are thin lowers variance,
+    which is what speaker-independent evaluation on a few speakers suffers
+    from. The defaults are regularised for that setting: dropout 0.5, weight
+    decay 1e-3 and 30 epochs, the settings that raised one network from
+    F1-micro 0.668 (the study's settings) to 0.678 on a real IEMOCAP-derived
+    audio+text corpus, where averaging five such networks gave 0.690 (see
+    ``docs/stronger_methods.md`` for those figures and the synthetic ones).
+
+    With ``early_stopping=True`` a ``validation_fraction`` of the training
+    data (whole speakers when ``groups`` are given) is held out; each member
+    keeps the weights of its own best epoch (lowest validation loss), and
+    training stops once no member has improved for ``patience`` epochs.
+
+    The training loop is a plain PyTorch loop rather than skorch's: skorch's
+    callbacks follow one scalar loss, while here each member has its own.
+
+    Parameters
+    ----------
+    hidden_dims : sequence of int, default=(128, 64)
+        Width of each hidden layer of every member.
+    n_members : int, default=5
+        Number of networks averaged.
+    bootstrap : bool, default=False
+        Whether each member's loss weighs the training rows by a bootstrap
+        draw (how many times each row is drawn, with replacement, in ``n``
+        draws), so that each member sees its own resample of the data.
+    dropout : float, default=0.5
+        Dropout probability after each hidden layer.
+    lr : float, default=1e-3
+        Adam's learning rate.
+    weight_decay : float, default=1e-3
+        Adam's L2 penalty.
+    batch_size : int, default=32
+        Mini-batch size.
+    max_epochs : int, default=30
+        Number of epochs (the most, with early stopping).
+    early_stopping : bool, default=False
+        Whether each member keeps its best epoch on a validation split of the
+        training data, and training stops when none improves.
+    validation_fraction : float, default=0.1
+        Fraction of the training samples (or speakers, with groups) held out
+        for early stopping.
+    patience : int, default=5
+        Epochs without improvement of any member before stopping.
+    class_weight : {"balanced"}, dict or None, default=None
+        Per-class weights of the loss, as in
+        :class:`~sklearn_mmer.neural.MLPClassifier`.
+    device : str, default="cpu"
+        Torch device, such as ``"cpu"`` or ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the members' initialisation, shuffling, bootstrap draws and the
+        validation split.
+    verbose : int, default=0
+        Print each epoch's mean training loss when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of input features.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the input features, when X has them.
+    module_ : EnsembleMLPModule
+        The trained networks (in evaluation mode).
+    n_iter_ : int
+        Number of epochs trained.
+    best_epochs_ : ndarray of shape (n_members,)
+        The epoch (1-based) whose weights each member keeps.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        Mean training loss of the members at each epoch.
+    validation_loss_curve_ : ndarray of shape (n_iter_, n_members) or None
+        Each member's validation loss at each epoch (None without early
+        stopping).
+    validation_indices_ : ndarray of int or None
+        Rows of the training X held out for early stopping (None without it).
+
+    See Also
+    --------
+    MLPClassifier : One network, with the study's settings.
+    sklearn.ensemble.BaggingClassifier : Bagging of any estimator, fit one
+        member after another.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mmer.neural import MLPEnsembleClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.r_[rng.normal(-2, 1, (20, 3)), rng.normal(2, 1, (20, 3))]
+    >>> y = np.array(["sad"] * 20 + ["happy"] * 20)
+    >>> clf = MLPEnsembleClassifier((8,), n_members=3, random_state=0)
+    >>> clf.fit(X, y).predict([[-2.0, -2.0, -2.0], [2.0, 2.0, 2.0]])
+    array(['sad', 'happy'], dtype='<U5')
+    >>> clf.module_.weights[0].shape
+    torch.Size([3, 3, 8])
+    """
+
+    _parameter_constraints = {
+        "hidden_dims": ["array-like"],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
+        "bootstrap": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        **{k: TRAINING_CONSTRAINTS[k] for k in _TRAINING_PARAMETERS},
+    }
+
+    #: rows per forward pass at prediction (and validation) time
+    _predict_batch_size = 1024
+
+    def __init__(
+        self,
+        hidden_dims=(128, 64),
+        *,
+        n_members=5,
+        bootstrap=False,
+        dropout=0.5,
+        lr=1e-3,
+        weight_decay=1e-3,
+        batch_size=32,
+        max_epochs=30,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        class_weight=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_dims = hidden_dims
+        self.n_members = n_members
+        self.bootstrap = bootstrap
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.class_weight = class_weight
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, groups=None):
+        """Train the members.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features.
+        y : array-like of shape (n_samples,)
+            Class labels (strings or ints).
+        groups : array-like of shape (n_samples,), default=None
+            Speaker ids; with ``early_stopping`` they make the validation split
+            speaker-disjoint.
+
+        Returns
+        -------
+        self : MLPEnsembleClassifier
+            The fitted ensemble.
+        """
+        hidden_dims = check_hidden_dims(self.hidden_dims)
+        check_device(self.device)
+        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; got "
+                f"1 class ({self.classes_[0]!r})"
+            )
+        y = encoder.transform(y).astype(np.int64)
+        X = X.astype(np.float32, copy=False)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        self.validation_indices_ = None
+        valid = None
+        if self.early_stopping:
+            train, valid_rows = validation_split(
+                y, groups, self.validation_fraction, seed
+            )
+            self.validation_indices_ = valid_rows
+            valid = (X[valid_rows], y[valid_rows])
+            X, y = X[train], y[train]
+        counts = None
+        if self.bootstrap:
+            draws = np.random.default_rng(seed).integers(
+                0, len(y), size=(self.n_members, len(y))
+            )
+            counts = np.stack([np.bincount(row, minlength=len(y)) for row in draws])
+        on_cuda = str(self.device).startswith("cuda")
+        with torch.random.fork_rng(devices=None if on_cuda else []):
+            torch.manual_seed(seed)
+            module = EnsembleMLPModule(
+                X.shape[1],
+                self.classes_.shape[0],
+                self.n_members,
+                hidden_dims=hidden_dims,
+                dropout=self.dropout,
+            ).to(self.device)
+            self._train(module, X, y, counts, valid)
+        module.eval()
+        self.module_ = module
+        return self
+
+    def _class_weights(self, y):
+        n_classes = self.classes_.shape[0]
+        if self.class_weight == "balanced":
+            counts = np.bincount(y, minlength=n_classes).astype(float)
+            weights = np.ones(n_classes)
+            present = counts > 0
+            weights[present] = len(y) / (present.sum() * counts[present])
+            return weights
+        if isinstance(self.class_weight, dict):
+            unknown = sorted(set(self.class_weight) - set(self.classes_), key=str)
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels {unknown} that are not in y; "
+                    f"the classes are {list(self.classes_)}"
+                )
+            return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
+        return np.ones(n_classes)
+
+    def _train(self, module, X, y, counts, valid):
+        """Adam on the sum of the members' losses; per-member best epochs."""
+        device = self.device
+        X_t = torch.from_numpy(np.ascontiguousarray(X)).to(device)
+        y_t = torch.from_numpy(y).to(device)
+        # a row's weight per member: its class weight times its bootstrap count
+        class_weights = torch.as_tensor(
+            self._class_weights(y), dtype=torch.float32, device=device
+        )
+        row_weights = class_weights[y_t].expand(self.n_members, -1)
+        if counts is not None:
+            row_weights = row_weights * torch.as_tensor(
+                counts, dtype=torch.float32, device=device
+            )
+        optimizer = torch.optim.Adam(
+            module.parameters(),
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            foreach=True,
+        )
+        best_loss = torch.full((self.n_members,), math.inf)
+        best_epochs = np.full(self.n_members, 0)
+        best_state = [p.detach().clone() for p in module.parameters()]
+        stale = np.zeros(self.n_members, dtype=int)
+        losses, valid_losses = [], []
+        n = len(y)
+        for epoch in range(1, self.max_epochs + 1):
+            module.train()
+            epoch_loss, order = 0.0, torch.randperm(n, device=device)
+            for start in range(0, n, self.batch_size):
+                index = order[start : start + self.batch_size]
+                logits = module(X_t[index])
+                loss = _member_losses(logits, y_t[index], row_weights[:, index])
+                optimizer.zero_grad(set_to_none=True)
+                # members share no parameter, so the sum trains each on its own
+                loss.sum().backward()
+                optimizer.step()
+                epoch_loss += float(loss.detach().mean()) * len(index)
+            losses.append(epoch_loss / n)
+            if self.verbose:
+                print(f"epoch {epoch}: mean training loss {losses[-1]:.4f}")
+            if valid is None:
+                continue
+            member_loss = self._validation_losses(module, valid, class_weights)
+            valid_losses.append(member_loss.numpy())
+            improved = member_loss < best_loss
+            best_loss = torch.where(improved, member_loss, best_loss)
+            best_epochs[improved.numpy()] = epoch
+            stale = np.where(improved.numpy(), 0, stale + 1)
+            with torch.no_grad():
+                for saved, parameter in zip(best_state, module.parameters()):
+                    saved[improved.to(saved.device)] = parameter[
+                        improved.to(saved.device)
+                    ]
+            if np.all(stale >= self.patience):
+                break
+        if valid is not None:
+            with torch.no_grad():
+                for saved, parameter in zip(best_state, module.parameters()):
+                    parameter.copy_(saved)
+        self.n_iter_ = len(losses)
+        self.loss_curve_ = np.asarray(losses)
+        if valid is None:
+            self.validation_loss_curve_ = None
+            best_epochs = np.full(self.n_members, self.n_iter_)
+        else:
+            self.validation_loss_curve_ = np.asarray(valid_losses)
+        self.best_epochs_ = best_epochs
+
+    def _validation_losses(self, module, valid, class_weights):
+        """Each member's validation loss, ``(n_members,)`` on the CPU.
+
+        Weighted by class as the training loss is, so that the best epoch is
+        the one best at the objective being trained.
+        """
+        X_valid, y_valid = valid
+        logits = self._logits(module, X_valid)
+        target = torch.from_numpy(y_valid)
+        weights = class_weights.cpu()[target].expand(self.n_members, -1)
+        return _member_losses(logits, target, weights)
+
+    def _logits(self, module, X):
+        module.eval()
+        parts = []
+        with torch.no_grad():
+            for start in range(0, len(X), self._predict_batch_size):
+                batch = torch.from_numpy(
+                    np.ascontiguousarray(X[start : start + self._predict_batch_size])
+                ).to(self.device)
+                parts.append(module(batch).cpu())
+        return torch.cat(parts, dim=1)
+
+    def predict_proba(self, X):
+        """Class probabilities: the mean of the members' probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input features.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        logits = self._logits(self.module_, X.astype(np.float32, copy=False))
+        proba = torch.softmax(logits.double(), dim=-1).mean(dim=0).numpy()
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predicted class labels (the most probable on average).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input features.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The most probable class of each sample.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
+
+
+def _member_losses(logits, target, weights):
+    """Weighted mean cross-entropy of each member, ``(n_members,)``.
+
+    ``logits`` is ``(n_members, b, n_classes)``, ``target`` ``(b,)`` and
+    ``weights`` ``(n_members, b)``. A member whose bootstrap draw left every
+    row of the batch out has loss 0 for that batch.
+    """
+    per_row = F.cross_entropy(
+        logits.permute(0, 2, 1),
+        target.expand(logits.shape[0], -1),
+        reduction="none",
+    )
+    total = weights.sum(dim=1)
+    return (per_row * weights).sum(dim=1) / total.clamp(min=1e-12)

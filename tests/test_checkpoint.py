@@ -1,0 +1,192 @@
+"""compare_methods(checkpoint=...): every finished fold kept at once; resume."""
+
+import json
+import os
+import signal
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_mmer.evaluation import compare_methods, make_methods, set_every
+from sklearn_mmer.fusion import make_late_fusion, make_modality_pipeline
+
+MODALITIES = ["visual", "acoustic", "lexical"]
+
+
+@pytest.fixture
+def corpus():
+    from conftest import make_tiny_corpus
+
+    return make_tiny_corpus(n_utterances=60, informative=("lexical",))
+
+
+class CountingLogisticRegression(LogisticRegression):
+    """Counts fits across clones."""
+
+    fits = []
+
+    def fit(self, X, y, sample_weight=None):
+        CountingLogisticRegression.fits.append(len(X))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def counting_methods():
+    classifier = CountingLogisticRegression()
+    methods = {
+        m: make_modality_pipeline(m, classifier=classifier)
+        for m in ("visual", "lexical")
+    }
+    methods["late_fusion"] = make_late_fusion(
+        ["visual", "lexical"], classifier=classifier
+    )
+    return methods
+
+
+def network_methods(seed):
+    methods = make_methods(MODALITIES, ["lexical", "late_fusion"], random_state=seed)
+    for method in methods.values():
+        set_every(method, "max_epochs", 2)
+        set_every(method, "hidden_dims", (8,))
+    return methods
+
+
+def without_time(results):
+    return results.drop(columns="fit_seconds")
+
+
+def test_a_checkpoint_keeps_each_fold_and_the_results_so_far(corpus, tmp_path):
+    X, y, speakers = corpus
+    plain = compare_methods(counting_methods(), X, y, speakers, cv=3)
+    kept = compare_methods(
+        counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path
+    )
+    pd.testing.assert_frame_equal(
+        without_time(plain.results), without_time(kept.results)
+    )
+    assert len(list((tmp_path / ".checkpoint").glob("*.json"))) == 9
+    written = pd.read_csv(tmp_path / "results.csv", keep_default_na=False)
+    assert written.method.tolist() == kept.results.method.tolist()
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(manifest["methods"]) == ["visual", "lexical", "late_fusion"]
+    assert manifest["folds"]["sizes"] == [[40, 20]] * 3
+    assert manifest["versions"]["scikit-learn"]
+
+
+def test_resume_fits_only_what_is_missing_and_gives_the_same_bits(corpus, tmp_path):
+    X, y, speakers = corpus
+    whole = compare_methods(
+        network_methods,
+        X,
+        y,
+        speakers,
+        cv=3,
+        n_repeats=2,
+        random_state=0,
+        checkpoint=tmp_path,
+    )
+    parts = sorted((tmp_path / ".checkpoint").glob("*.json"))
+    assert len(parts) == 2 * 2 * 3
+    for part in parts[::3]:  # as if the run had been killed before these
+        part.unlink()
+    resumed = compare_methods(
+        network_methods,
+        X,
+        y,
+        speakers,
+        cv=3,
+        n_repeats=2,
+        random_state=0,
+        checkpoint=tmp_path,
+        resume=True,
+    )
+    pd.testing.assert_frame_equal(
+        without_time(whole.results), without_time(resumed.results)
+    )
+    pd.testing.assert_frame_equal(whole.predictions, resumed.predictions)
+    for name in whole.confusion_matrices:
+        np.testing.assert_array_equal(
+            whole.confusion_matrices[name], resumed.confusion_matrices[name]
+        )
+
+
+def test_resume_skips_the_fits_of_finished_folds(corpus, tmp_path):
+    X, y, speakers = corpus
+    compare_methods(counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path)
+    late = sorted(
+        p
+        for p in (tmp_path / ".checkpoint").glob("*-f2.json")
+        if json.loads(p.read_text())["row"]["method"] == "late_fusion"
+    )
+    late[0].unlink()
+    CountingLogisticRegression.fits.clear()
+    compare_methods(
+        counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path, resume=True
+    )
+    # the vote of fold 2 needs both members again; nothing else is fit
+    assert CountingLogisticRegression.fits == [40, 40]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"cv": 2}, "the folds differ"),
+        ({"methods": "epochs"}, "the parameters of late_fusion differ"),
+        ({"methods": "fewer"}, "it compared the methods visual, lexical, late_fusion"),
+        ({"y": "shuffled"}, "the data differ"),
+        ({"scoring": "accuracy"}, "its scoring were"),
+    ],
+)
+def test_resume_refuses_another_configuration(corpus, tmp_path, change, message):
+    X, y, speakers = corpus
+    arguments = {"methods": counting_methods(), "X": X, "y": y, "groups": speakers}
+    compare_methods(**arguments, cv=3, checkpoint=tmp_path)
+    arguments["cv"] = 3
+    arguments.update(change)
+    if change.get("methods") == "epochs":
+        arguments["methods"] = counting_methods()
+        arguments["methods"]["late_fusion"].set_params(
+            visual__countinglogisticregression__C=2.0
+        )
+    elif change.get("methods") == "fewer":
+        arguments["methods"] = {"visual": counting_methods()["visual"]}
+    elif change.get("y") == "shuffled":
+        arguments["y"] = np.random.RandomState(0).permutation(y)
+    with pytest.raises(ValueError, match=f"cannot resume the run in .*{message}"):
+        compare_methods(**arguments, checkpoint=tmp_path, resume=True)
+
+
+def test_resume_needs_a_run_to_resume(corpus, tmp_path):
+    X, y, speakers = corpus
+    with pytest.raises(ValueError, match="nothing to resume in .*manifest.json"):
+        compare_methods(
+            counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path, resume=True
+        )
+    with pytest.raises(ValueError, match="resume=True needs the checkpoint folder"):
+        compare_methods(counting_methods(), X, y, speakers, cv=3, resume=True)
+
+
+class SwallowsInterrupt(LogisticRegression):
+    """Is interrupted mid-fit and carries on, as skorch's fit does."""
+
+    def fit(self, X, y, sample_weight=None):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the signal lands here
+        except KeyboardInterrupt:
+            pass  # skorch: stop training early, return the half-trained net
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_a_fit_cut_short_by_ctrl_c_is_never_scored(corpus, tmp_path):
+    X, y, speakers = corpus
+    methods = {
+        "lexical": make_modality_pipeline("lexical", classifier=LogisticRegression()),
+        "cut_short": make_modality_pipeline("visual", classifier=SwallowsInterrupt()),
+    }
+    with pytest.raises(KeyboardInterrupt):
+        compare_methods(methods, X, y, speakers, cv=3, checkpoint=tmp_path, n_jobs=1)
+    kept = pd.read_csv(tmp_path / "results.csv")
+    assert kept.method.tolist() == ["lexical"]  # its first fold, fit before

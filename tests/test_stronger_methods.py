@@ -1,0 +1,128 @@
+"""The stronger methods of the registry: regularised, ensembled, tuned."""
+
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV, cross_validate
+
+from sklearn_mmer.evaluation import (
+    compare_methods,
+    make_methods,
+    registered_methods,
+    set_every,
+)
+from sklearn_mmer.evaluation._stronger import (
+    REGULARISED,
+    STRONGER_METHODS,
+    SpeakerColumnGroupKFold,
+)
+from sklearn_mmer.model_selection import SpeakerKFold
+from sklearn_mmer.neural import MLPClassifier, MLPEnsembleClassifier
+
+MODALITIES = ["visual", "acoustic", "lexical"]
+NAMES = [name for name, *_ in STRONGER_METHODS]
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def corpus():
+    from conftest import make_tiny_corpus
+
+    return make_tiny_corpus(n_utterances=96, informative=("lexical",), signal=2.0)
+
+
+def quick(names):
+    methods = make_methods(MODALITIES, names, random_state=0)
+    for method in methods.values():
+        set_every(method, "max_epochs", 2)
+        set_every(method, "hidden_dims", (8,))
+    return methods
+
+
+def test_stronger_methods_are_registered_and_inductive():
+    methods = registered_methods()
+    for name in NAMES:
+        assert name in methods
+        assert not methods[name].transductive
+        assert not methods[name].default
+
+
+def test_study_baselines_keep_the_studys_settings():
+    methods = make_methods(MODALITIES, ["early_fusion", "early_fusion_regularised"])
+    study = methods["early_fusion"][-1]
+    assert isinstance(study, MLPClassifier)
+    assert (study.dropout, study.weight_decay, study.max_epochs) == (0.0, 1e-5, 50)
+    regularised = methods["early_fusion_regularised"][-1]
+    assert {k: getattr(regularised, k) for k in REGULARISED} == REGULARISED
+
+
+def test_ensemble_methods_hold_ensembles():
+    methods = make_methods(
+        MODALITIES, ["early_fusion_ensemble", "late_fusion_ensemble"]
+    )
+    assert isinstance(methods["early_fusion_ensemble"][-1], MLPEnsembleClassifier)
+    late = methods["late_fusion_ensemble"]
+    assert late.voting == "soft"
+    assert all(
+        isinstance(member[-1], MLPEnsembleClassifier) for _, member in late.estimators
+    )
+
+
+def test_stronger_methods_run_in_a_comparison(corpus):
+    X, y, speakers = corpus
+    comparison = compare_methods(quick(NAMES), X, y, cv=2, random_state=0)
+    results = comparison.results
+    assert sorted(results.method.unique()) == sorted(NAMES)
+    assert results[["f1_micro", "f1_macro"]].notna().all().all()
+
+
+def test_speaker_column_folds_hold_out_whole_speakers(corpus):
+    X, y, speakers = corpus
+    splitter = SpeakerColumnGroupKFold(3)
+    assert splitter.get_n_splits(X) == 3
+    tested = []
+    for train, test in splitter.split(X, y):
+        assert not set(speakers[train]) & set(speakers[test])
+        tested.extend(test)
+    assert sorted(tested) == list(range(len(y)))
+
+
+def test_speaker_column_folds_need_speakers(corpus):
+    X, y, _ = corpus
+    with pytest.raises(ValueError, match="'speaker' column"):
+        next(SpeakerColumnGroupKFold(3).split(X.drop(columns="speaker"), y))
+    one = X[X.speaker == X.speaker.iloc[0]]
+    with pytest.raises(ValueError, match="at least 2 training speakers"):
+        next(SpeakerColumnGroupKFold(3).split(one))
+
+
+def test_tuned_early_fusion_never_sees_the_outer_test_speakers(corpus):
+    X, y, speakers = corpus
+    tuned = quick(["tuned_early_fusion"])["tuned_early_fusion"]
+    assert isinstance(tuned, GridSearchCV)
+    seen = []
+
+    class Recording(SpeakerColumnGroupKFold):
+        def split(self, X, y=None, groups=None):
+            seen.append(set(X["speaker"]))
+            yield from super().split(X, y, groups)
+
+    tuned.set_params(cv=Recording(3))
+    outer = list(SpeakerKFold(2).split(X, y, speakers))
+    result = cross_validate(
+        tuned, X, y, groups=speakers, cv=outer, return_estimator=True
+    )
+    for (train, test), inner, search in zip(outer, seen, result["estimator"]):
+        assert inner == set(speakers[train])
+        assert not inner & set(speakers[test])
+        assert set(search.best_params_) == {
+            "mlpclassifier__dropout",
+            "mlpclassifier__weight_decay",
+        }
+        assert search.n_splits_ == 3
