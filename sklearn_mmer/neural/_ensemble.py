@@ -79,6 +79,23 @@ class EnsembleMLPModule(nn.Module):
         return hidden
 
 
+class EnsembleNet:
+    """Holds a fitted ensemble's torch module, as a skorch net holds its own.
+
+    The toolkit's neural estimators keep their network in ``net_``, whose
+    ``module_`` is the torch module; model files store and rebuild networks
+    through that protocol (see :meth:`MLPEnsembleClassifier._initialize_net`).
+
+    Parameters
+    ----------
+    module : EnsembleMLPModule
+        The members' stacked networks.
+    """
+
+    def __init__(self, module):
+        self.module_ = module
+
+
 class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
     """A seed ensemble of feed-forward networks, trained together, averaged.
 
@@ -153,8 +170,11 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         Number of input features.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the input features, when X has them.
+    net_ : EnsembleNet
+        Holds the trained networks as ``net_.module_``.
     module_ : EnsembleMLPModule
-        The trained networks (in evaluation mode).
+        The trained networks (in evaluation mode); the same as
+        ``net_.module_``.
     n_iter_ : int
         Number of epochs trained.
     best_epochs_ : ndarray of shape (n_members,)
@@ -252,7 +272,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         self : MLPEnsembleClassifier
             The fitted ensemble.
         """
-        hidden_dims = check_hidden_dims(self.hidden_dims)
+        check_hidden_dims(self.hidden_dims)
         check_device(self.device)
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
         y = column_or_1d(y, warn=True)
@@ -286,17 +306,41 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         on_cuda = str(self.device).startswith("cuda")
         with torch.random.fork_rng(devices=None if on_cuda else []):
             torch.manual_seed(seed)
-            module = EnsembleMLPModule(
-                X.shape[1],
-                self.classes_.shape[0],
-                self.n_members,
-                hidden_dims=hidden_dims,
-                dropout=self.dropout,
-            ).to(self.device)
+            module = self._initialize_net().module_
             self._train(module, X, y, counts, valid)
         module.eval()
-        self.module_ = module
         return self
+
+    @property
+    def module_(self):
+        """The trained networks, ``net_.module_``."""
+        return self.net_.module_
+
+    def _initialize_net(self):
+        """Build the members' module, untrained, on ``device``; set ``net_``.
+
+        Reads only parameters and fitted attributes (``classes_`` and
+        ``n_features_in_``), never training data, so it also rebuilds the
+        network of a fitted ensemble restored from a model file: set the
+        fitted attributes, call ``_initialize_net()``, then
+        ``net_.module_.load_state_dict(state_dict)``. The initial weights are
+        drawn from torch's global RNG.
+
+        Returns
+        -------
+        net : EnsembleNet
+            The holder of the initialised module, also stored as ``net_``.
+        """
+        check_device(self.device)
+        module = EnsembleMLPModule(
+            self.n_features_in_,
+            self.classes_.shape[0],
+            self.n_members,
+            hidden_dims=check_hidden_dims(self.hidden_dims),
+            dropout=self.dropout,
+        ).to(self.device)
+        self.net_ = EnsembleNet(module)
+        return self.net_
 
     def _class_weights(self, y):
         n_classes = self.classes_.shape[0]
