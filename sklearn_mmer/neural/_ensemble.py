@@ -16,6 +16,7 @@ from torch.nn import functional as F
 from ..utils._sklearn_compat import Interval, fit_context
 from ._base import TRAINING_CONSTRAINTS, check_device, validation_split
 from ._mlp import check_hidden_dims
+from ._net import check_sample_weight, check_weighted_classes
 
 _TRAINING_PARAMETERS = (
     "lr",
@@ -268,7 +269,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, sample_weight=None):
         """Train the members.
 
         Parameters
@@ -280,6 +281,12 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         groups : array-like of shape (n_samples,), default=None
             Speaker ids; with ``early_stopping`` they make the validation split
             speaker-disjoint.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in every member's loss, for training and for
+            early stopping's validation loss alike. An integer weight counts a
+            sample that many times; a zero weight ignores it. Equal weights
+            when None. Class weights (``class_weight``) and bootstrap counts
+            multiply them.
 
         Returns
         -------
@@ -289,16 +296,10 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         check_hidden_dims(self.hidden_dims)
         check_device(self.device)
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; got "
-                f"1 class ({self.classes_[0]!r})"
-            )
-        y = encoder.transform(y).astype(np.int64)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        y = self._encode_targets(y)
+        check_weighted_classes(sample_weight, y, self.classes_)
         X = X.astype(np.float32, copy=False)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -308,22 +309,56 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
             train, valid_rows = validation_split(
                 y, groups, self.validation_fraction, seed
             )
+            valid_weight = _take(sample_weight, valid_rows)
+            if valid_weight is not None and not valid_weight.any():
+                raise ValueError(
+                    "sample_weight is zero for every sample of early stopping's "
+                    "validation split, so its loss is undefined; give some of "
+                    "them weight, or set early_stopping=False"
+                )
             self.validation_indices_ = valid_rows
-            valid = (X[valid_rows], y[valid_rows])
-            X, y = X[train], y[train]
-        counts = None
-        if self.bootstrap:
-            draws = np.random.default_rng(seed).integers(
-                0, len(y), size=(self.n_members, len(y))
-            )
-            counts = np.stack([np.bincount(row, minlength=len(y)) for row in draws])
+            valid = (X[valid_rows], y[valid_rows], valid_weight)
+            X, y, sample_weight = X[train], y[train], _take(sample_weight, train)
+        row_scale = self._row_scale(len(y), sample_weight, seed)
         on_cuda = str(self.device).startswith("cuda")
         with torch.random.fork_rng(devices=None if on_cuda else []):
             torch.manual_seed(seed)
             module = self._initialize_net().module_
-            self._train(module, X, y, counts, valid)
+            self._train(module, X, y, row_scale, valid)
         module.eval()
         return self
+
+    def _encode_targets(self, y):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; got "
+                f"1 class ({self.classes_[0]!r})"
+            )
+        return encoder.transform(y).astype(np.int64)
+
+    def _row_scale(self, n, sample_weight, seed):
+        """Each member's factor per training row, ``(n_members, n)``, or None.
+
+        The bootstrap count of the row in the member's draw (how many times
+        it is drawn, with replacement, in ``n`` draws) times its sample
+        weight.
+        """
+        scale = None
+        if self.bootstrap:
+            draws = np.random.default_rng(seed).integers(0, n, size=(self.n_members, n))
+            scale = np.stack([np.bincount(row, minlength=n) for row in draws])
+        if sample_weight is not None:
+            if not sample_weight.any():
+                raise ValueError(
+                    "sample_weight is zero for every training sample left after "
+                    "early stopping's validation split; give some of them weight"
+                )
+            scale = sample_weight[None, :] * (1 if scale is None else scale)
+        return None if scale is None else np.broadcast_to(scale, (self.n_members, n))
 
     @property
     def module_(self):
@@ -374,19 +409,19 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
             return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
         return np.ones(n_classes)
 
-    def _train(self, module, X, y, counts, valid):
+    def _train(self, module, X, y, row_scale, valid):
         """Adam on the sum of the members' losses; per-member best epochs."""
         device = self.device
         X_t = torch.from_numpy(np.ascontiguousarray(X)).to(device)
         y_t = torch.from_numpy(y).to(device)
-        # a row's weight per member: its class weight times its bootstrap count
+        # a row's weight per member: its class weight times its row scale
         class_weights = torch.as_tensor(
             self._class_weights(y), dtype=torch.float32, device=device
         )
         row_weights = class_weights[y_t].expand(self.n_members, -1)
-        if counts is not None:
-            row_weights = row_weights * torch.as_tensor(
-                counts, dtype=torch.float32, device=device
+        if row_scale is not None:
+            row_weights = row_weights * torch.tensor(
+                np.asarray(row_scale, dtype=np.float32), device=device
             )
         optimizer = _adam(module, self.lr, self.weight_decay, device)
         best_loss = torch.full((self.n_members,), math.inf)
@@ -443,13 +478,15 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
     def _validation_losses(self, module, valid, class_weights):
         """Each member's validation loss, ``(n_members,)`` on the CPU.
 
-        Weighted by class as the training loss is, so that the best epoch is
-        the one best at the objective being trained.
+        Weighted by class and sample as the training loss is, so that the
+        best epoch is the one best at the objective being trained.
         """
-        X_valid, y_valid = valid
+        X_valid, y_valid, sample_weight = valid
         logits = self._logits(module, X_valid)
         target = torch.from_numpy(y_valid)
         weights = class_weights.cpu()[target].expand(self.n_members, -1)
+        if sample_weight is not None:
+            weights = weights * torch.as_tensor(sample_weight, dtype=torch.float32)
         return _member_losses(logits, target, weights)
 
     def _logits(self, module, X):
@@ -502,6 +539,11 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
+
+
+def _take(values, rows):
+    """``values[rows]``, or None for None."""
+    return None if values is None else values[rows]
 
 
 def _adam(module, lr, weight_decay, device):
