@@ -19,7 +19,8 @@ from ..fusion import (
 from ..neural import AttentionFusionClassifier, MLPClassifier, SequenceClassifier
 from ._stronger import SEQUENCE_TRAINING, STRONGER_METHODS
 
-#: What a method is; the plots use it to tell unimodal from fusion methods.
+#: The kinds of method: what ``register_method(kind=...)`` accepts and
+#: ``method_kind`` answers; the figures colour unimodal and fusion methods apart.
 METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "other")
 
 
@@ -184,11 +185,30 @@ def method_names(modalities, names=None):
     names : list of str
         Distinct names, in the order given (modalities first otherwise).
 
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones), ``"all"``
+        combined with other names, or a modality named like a method.
+
+    See Also
+    --------
+    make_methods : Builds the estimators of these names.
+    registered_methods : The registered methods and what they are.
+
+    Notes
+    -----
+    :func:`make_methods` and :func:`compare_methods` resolve their ``names``
+    and ``methods`` this way; call it to know beforehand which methods a
+    comparison will run, or to check names a user typed.
+
     Examples
     --------
     >>> from sklearn_mmer.evaluation import method_names
     >>> method_names(["acoustic", "lexical"])
     ['acoustic', 'lexical', 'early_fusion', 'late_fusion']
+    >>> method_names(["acoustic", "lexical"], ["late_fusion", "lexical"])
+    ['late_fusion', 'lexical']
     """
     modalities = list(modalities)
     clash = sorted(set(modalities) & (set(_REGISTRY) | {"all"}))
@@ -227,7 +247,25 @@ def method_kind(name, modalities):
     Returns
     -------
     kind : str
-        One of ``METHOD_KINDS``.
+        One of ``METHOD_KINDS``: ``"unimodal"``, ``"early_fusion"``,
+        ``"late_fusion"`` or ``"other"`` (also for a name that is not
+        registered).
+
+    See Also
+    --------
+    save_comparison : Colours its figures by the ``kinds`` built with it.
+    register_method : Declares the kind of a new method.
+
+    Examples
+    --------
+    The ``kinds`` that :func:`save_comparison` and :func:`save_figures` take:
+
+    >>> from sklearn_mmer.evaluation import method_kind
+    >>> modalities = ["acoustic", "lexical"]
+    >>> {name: method_kind(name, modalities)
+    ...  for name in ["lexical", "early_fusion", "late_fusion"]}
+    {'lexical': 'unimodal', 'early_fusion': 'early_fusion', \
+'late_fusion': 'late_fusion'}
     """
     if name in modalities:
         return "unimodal"
@@ -459,8 +497,12 @@ for _name, _factory, _kind, _description, _transductive in STRONGER_METHODS:
 def set_every(estimator, param, value):
     """Set ``param`` wherever it occurs in a (nested) estimator.
 
-    The ``mmer`` command uses it to override ``max_epochs`` of every neural
-    classifier of a method, whatever its structure.
+    A method may be a pipeline, a late-fusion ensemble of pipelines or a
+    stacking of them, each with its own path to its networks
+    (``lexical__mlpclassifier__max_epochs``). ``set_every`` sets a parameter
+    of all of them without spelling out the paths: fewer epochs for a quick
+    run, a seed, a hidden size. The ``mmer`` command's ``--epochs`` is
+    ``set_every(method, "max_epochs", epochs)``.
 
     Parameters
     ----------
@@ -477,6 +519,10 @@ def set_every(estimator, param, value):
     n_set : int
         How many parameters were set (0 when the estimator has none by that
         name).
+
+    See Also
+    --------
+    make_methods : Builds the estimators of named methods.
 
     Examples
     --------
