@@ -1,4 +1,9 @@
-"""Load a corpus in the course-feature layout and compare fusion methods on it.
+"""
+=================================================
+Load your own corpus in the course-feature layout
+=================================================
+
+Load a corpus in the course-feature layout and compare fusion methods on it.
 
 The layout is the one of the study's course files: a ``dataset.csv`` with the
 columns ``file_name_list, speakers, <modality>_features ..., emotion_labels``,
@@ -10,6 +15,13 @@ Bunch's ``issues`` instead of crashing or dropping it silently.
 Give the path of your own corpus (IEMOCAP features cannot be redistributed)::
 
     python examples/load_course_features.py path/to/corpus
+
+Python puts the script's folder, not the repository, on its path, so the
+script imports the *installed* ``sklearn_mmer``. In a checkout that is not the
+installed one (a second clone, a git worktree), run it as
+``PYTHONPATH=. python examples/load_course_features.py`` from the checkout's
+root, or install the checkout with ``pip install -e .``, or the script runs
+another version of the package than the one beside it.
 
 Without a path, the example writes a small corpus from the **synthetic**
 :func:`~sklearn_mmer.datasets.make_multimodal_emotion` into a temporary folder,
@@ -40,6 +52,8 @@ from sklearn_mmer.fusion import (
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import MLPClassifier
 
+DESCRIPTION = "Load a corpus in the course-feature layout and compare fusion methods."
+
 
 def write_demo_corpus(folder):
     """A 400-utterance synthetic corpus in the course layout, with two faults."""
@@ -62,7 +76,7 @@ def write_demo_corpus(folder):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=DESCRIPTION)
     parser.add_argument(
         "path", nargs="?", help="corpus folder, dataset.csv or .zip (default: demo)"
     )

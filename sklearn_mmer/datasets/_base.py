@@ -31,6 +31,17 @@ class CorpusIssuesWarning(UserWarning):
         The counts and first faults, without the pointer to the full list.
     listed_in : str, default="the Bunch's issues table"
         Where every fault is listed; the command line names its ``issues.csv``.
+
+    See Also
+    --------
+    load_feature_table : The loader that warns it.
+    save_issues : Write the faults to a CSV file.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.datasets import CorpusIssuesWarning
+    >>> str(CorpusIssuesWarning("skipped 1 of 10 utterances"))
+    "skipped 1 of 10 utterances; every fault is listed in the Bunch's issues table"
     """
 
     def __init__(self, summary, listed_in="the Bunch's issues table"):

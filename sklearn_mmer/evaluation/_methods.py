@@ -28,7 +28,7 @@ METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "other")
 class Method:
     """A registered method.
 
-    Attributes
+    Parameters
     ----------
     name : str
         The name users type, such as ``"early_fusion"``.

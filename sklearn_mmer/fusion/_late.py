@@ -90,7 +90,7 @@ class LateFusionClassifier(VotingClassifier):
         ``sample_weight``); the prediction for a row with every modality missing.
     n_features_in_ : int
         Number of input columns (from the first member).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the input columns, when X has them.
 
     See Also

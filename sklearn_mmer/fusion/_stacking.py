@@ -132,7 +132,7 @@ class StackingFusionClassifier(ClassifierMixin, HeterogeneousEnsemble):
         Class labels.
     n_features_in_ : int
         Number of input columns (from the first member).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the input columns, when X has them.
 
     See Also

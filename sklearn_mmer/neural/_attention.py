@@ -100,7 +100,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         Class labels.
     n_features_in_ : int
         Number of columns of X seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of X, when X has them.
     modalities_ : list
         The modalities fused, in order (``["x0"]`` for a plain array).

@@ -151,7 +151,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
         Number of input features.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the input features, when X has them.
     module_ : EnsembleMLPModule
         The trained networks (in evaluation mode).
@@ -159,9 +159,9 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         Number of epochs trained.
     best_epochs_ : ndarray of shape (n_members,)
         The epoch (1-based) whose weights each member keeps.
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape (`n_iter_`,)
         Mean training loss of the members at each epoch.
-    validation_loss_curve_ : ndarray of shape (n_iter_, n_members) or None
+    validation_loss_curve_ : ndarray of shape (`n_iter_`, n_members) or None
         Each member's validation loss at each epoch (None without early
         stopping).
     validation_indices_ : ndarray of int or None

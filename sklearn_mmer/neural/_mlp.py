@@ -80,7 +80,7 @@ class MLPClassifier(BaseNeuralClassifier):
         Class labels.
     n_features_in_ : int
         Number of input features.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the input features, when X has them.
     net_ : skorch.NeuralNetClassifier
         The trained skorch net.

@@ -16,6 +16,18 @@ class MLPModule(nn.Module):
         Width of each hidden layer.
     dropout : float, default=0.0
         Dropout probability after each hidden layer (0 disables it).
+
+    See Also
+    --------
+    MLPClassifier : The scikit-learn classifier that builds and trains it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mmer.neural import MLPModule
+    >>> module = MLPModule(4, 3, hidden_dims=(8,))
+    >>> module(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
     """
 
     def __init__(self, n_inputs, n_outputs, hidden_dims=(128, 64), dropout=0.0):

@@ -41,6 +41,23 @@ class AttentionFusionModule(nn.Module):
         Shared width of the modality encodings.
     dropout : float, default=0.0
         Dropout on the encodings and on the fused vector (0 disables it).
+
+    See Also
+    --------
+    AttentionFusionClassifier : The scikit-learn classifier that builds and
+        trains it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mmer.neural import AttentionFusionModule
+    >>> module = AttentionFusionModule([4, 2], 3, hidden_dim=8)
+    >>> features = torch.zeros(2, 6)
+    >>> mask = torch.tensor([[True, True], [True, False]])
+    >>> module(features, mask).shape
+    torch.Size([2, 3])
+    >>> module.fuse(features, mask)[1][1]
+    tensor([1., 0.], grad_fn=<SelectBackward0>)
     """
 
     def __init__(self, widths, n_outputs, hidden_dim=128, dropout=0.0):
@@ -64,6 +81,14 @@ class AttentionFusionModule(nn.Module):
             The modality vectors side by side (any value where missing).
         mask : bool Tensor of shape (n, M)
             True where the modality is present.
+
+        Returns
+        -------
+        fused : Tensor of shape (n, hidden_dim)
+            The weighted sum of the encoded modalities (zeros where every
+            modality is missing).
+        weights : Tensor of shape (n, M)
+            The attention weights, 0 where a modality is missing.
         """
         parts = torch.split(features, self.widths, dim=1)
         encoded = torch.stack(
@@ -199,6 +224,20 @@ class SequenceModule(nn.Module):
     hidden_dim, architecture, n_layers, n_heads, dropout
         As for :class:`SequenceEncoder`; ``dropout`` also applies to the
         concatenated encodings before the linear classifier.
+
+    See Also
+    --------
+    SequenceClassifier : The scikit-learn classifier that builds and trains it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mmer.neural import SequenceModule
+    >>> module = SequenceModule([3], 2, hidden_dim=8)
+    >>> frames = torch.zeros(2, 5, 3)
+    >>> lengths = torch.tensor([5, 2])
+    >>> module(frames_0=frames, lengths_0=lengths).shape
+    torch.Size([2, 2])
     """
 
     def __init__(

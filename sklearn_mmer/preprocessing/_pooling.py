@@ -103,7 +103,7 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of input columns (cell columns, or features of a 2-D array).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the input columns. Defined only when X has column names (a
         DataFrame, or a named Series).
     frame_widths_ : list of int or None

@@ -177,7 +177,7 @@ class SpeakerNormalizer(TransformerMixin, BaseEstimator):
         training frames (1 where it is 0).
     n_features_in_ : int
         Number of columns of X.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns of X. Defined only when X has string column names.
 
     See Also
