@@ -11,8 +11,9 @@ from ..utils._cells import cell_columns
 from ..utils._columns import METADATA_COLUMNS, SPEAKER
 from ..utils._groups import check_groups
 from ._collect import RESULT_KEYS, RESULT_NOTES
-from ._methods import make_methods, set_every
+from ._methods import make_methods
 from ._metrics import SCORING
+from ._params import set_every
 
 
 def modality_columns(X):
