@@ -104,6 +104,7 @@ def _check_instances():
 NEURAL_CLASSIFIERS = {
     "AttentionFusionClassifier",
     "MLPClassifier",
+    "MLPEnsembleClassifier",
     "SequenceClassifier",
 }
 

@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 
 from sklearn_mmer.neural import EnsembleMLPModule, MLPEnsembleClassifier
-from sklearn_mmer.neural._ensemble import _member_losses
+from sklearn_mmer.neural._ensemble_module import _member_losses
 
 
 @pytest.fixture
@@ -37,9 +37,9 @@ def test_ensemble_members_start_different_and_stack_their_weights(blobs):
     clf = MLPEnsembleClassifier((16,), n_members=3, max_epochs=2, random_state=0)
     clf.fit(X, y)
     weights = clf.module_.weights[0].detach()
-    assert weights.shape == (3, 8, 16)
+    assert weights.shape == (3, 16, 8)  # (n_members, fan_out, fan_in)
     assert not torch.allclose(weights[0], weights[1])
-    assert clf.module_.weights[1].shape == (3, 16, 4)
+    assert clf.module_.weights[1].shape == (3, 4, 16)
 
 
 def test_ensemble_proba_is_the_mean_of_member_probabilities(blobs):

@@ -20,6 +20,7 @@ from sklearn_mmer.io import FORMAT_VERSION, ModelFileError, read_manifest
 from sklearn_mmer.neural import (
     AttentionFusionClassifier,
     MLPClassifier,
+    MLPEnsembleClassifier,
     SequenceClassifier,
 )
 from sklearn_mmer.preprocessing import (
@@ -92,6 +93,9 @@ def _fitted_public(name, X, y):
         "SequencePadder": lambda: SequencePadder(4).fit(X["acoustic"]),
         "SpeakerNormalizer": lambda: SpeakerNormalizer(min_utterances=2).fit(X),
         "MLPClassifier": lambda: MLPClassifier((8,), max_epochs=2).fit(arrays, y),
+        "MLPEnsembleClassifier": lambda: MLPEnsembleClassifier(
+            (8,), n_members=3, bootstrap=True, max_epochs=2, early_stopping=True
+        ).fit(arrays, y),
         "SequenceClassifier": lambda: SequenceClassifier(
             MODALITIES, hidden_dim=8, max_epochs=2, early_stopping=True
         ).fit(X, y),
@@ -109,6 +113,7 @@ def _fitted_public(name, X, y):
         "TemporalPooling": X["visual"],
         "SequencePadder": X["acoustic"],
         "MLPClassifier": arrays,
+        "MLPEnsembleClassifier": arrays,
         "AttentionFusionClassifier": cells,
     }
     return builders[name](), inputs.get(name, X)
@@ -127,6 +132,9 @@ def test_public_estimator_round_trip(corpus, tmp_path, name):
     if hasattr(model, "history_"):
         assert loaded.history_[:, "train_loss"] == model.history_[:, "train_loss"]
         assert loaded.best_epoch_ == model.best_epoch_
+    if hasattr(model, "best_epochs_"):
+        assert np.array_equal(loaded.best_epochs_, model.best_epochs_)
+        assert np.array_equal(loaded.loss_curve_, model.loss_curve_)
 
 
 def _same_output(a, b):
@@ -324,10 +332,11 @@ def test_fingerprint_changes_with_one_value(corpus):
     assert fingerprint(X, y[::-1]) != fingerprint(X, y)
 
 
-def test_cuda_model_loads_on_cpu_without_cuda(corpus, tmp_path, monkeypatch):
+@pytest.mark.parametrize("network", [MLPClassifier, MLPEnsembleClassifier])
+def test_cuda_model_loads_on_cpu_without_cuda(corpus, tmp_path, monkeypatch, network):
     X, y = corpus
     arrays = TemporalPooling().fit_transform(X["lexical"])
-    model = MLPClassifier((8,), max_epochs=2, random_state=0).fit(arrays, y)
+    model = network((8,), max_epochs=2, random_state=0).fit(arrays, y)
     model.device = "cuda"  # as a model trained on a GPU would say
     sklearn_mmer.save(model, tmp_path / "gpu.mmer")
     model.device = "cpu"
@@ -335,7 +344,10 @@ def test_cuda_model_loads_on_cpu_without_cuda(corpus, tmp_path, monkeypatch):
     assert read_manifest(tmp_path / "gpu.mmer")["networks"]["net_0"]["device"] == "cuda"
     with pytest.warns(UserWarning, match="device='cuda'.*loaded on 'cpu'"):
         loaded = sklearn_mmer.load(tmp_path / "gpu.mmer")
-    assert loaded.device == "cpu" and str(loaded.net_.device) == "cpu"
+    assert loaded.device == "cpu"
+    if network is MLPClassifier:
+        assert str(loaded.net_.device) == "cpu"
+    assert {p.device.type for p in loaded.net_.module_.parameters()} == {"cpu"}
     _same_predictions(model, loaded, arrays)
     with pytest.raises(ValueError, match="device='cuda' is not available"):
         sklearn_mmer.load(tmp_path / "gpu.mmer", device="cuda")

@@ -18,6 +18,7 @@ from sklearn_mmer.fusion import (
 from sklearn_mmer.neural import (
     AttentionFusionClassifier,
     MLPClassifier,
+    MLPEnsembleClassifier,
     SequenceClassifier,
 )
 
@@ -28,6 +29,10 @@ FULL_BATCH = {"batch_size": 1024, "max_epochs": 8, "random_state": 0}
 
 CLASSIFIERS = {
     "mlp": lambda: MLPClassifier(hidden_dims=(16,), lr=0.01, **FULL_BATCH),
+    # no dropout: its masks depend on how many rows there are
+    "ensemble": lambda: MLPEnsembleClassifier(
+        hidden_dims=(16,), n_members=3, dropout=0.0, lr=0.01, **FULL_BATCH
+    ),
     "attention": lambda: AttentionFusionClassifier(
         ["acoustic", "lexical"], hidden_dim=8, lr=0.01, **FULL_BATCH
     ),
@@ -40,7 +45,7 @@ CLASSIFIERS = {
 def _data(kind, corpus, n=80):
     X, y, speakers = corpus
     X, y, speakers = X.iloc[:n].reset_index(drop=True), y[:n], speakers[:n]
-    if kind == "mlp":
+    if kind in ("mlp", "ensemble"):
         X = np.vstack(X["lexical"].to_numpy())
     return X, y, speakers
 
@@ -208,3 +213,29 @@ def test_late_fusion_routes_sample_weight_to_members_that_request_it(tiny_corpus
         unweighted = GaussianNB().fit(lexical, late.le_.transform(y))
     assert_allclose(late.named_estimators_["lr"].coef_, by_hand.coef_)
     assert_allclose(late.named_estimators_["nb"].theta_, unweighted.theta_)
+
+
+def test_ensemble_validation_loss_weighs_samples(tiny_corpus):
+    X, y, speakers = _data("ensemble", tiny_corpus, n=160)
+    weight = np.random.RandomState(0).uniform(0.5, 3.0, size=len(y))
+    clf = MLPEnsembleClassifier(
+        (8,), n_members=2, max_epochs=3, early_stopping=True, random_state=0
+    )
+    clf.fit(X, y, groups=speakers, sample_weight=weight)
+    valid = clf.validation_indices_
+    with torch.no_grad():
+        logits = clf.module_(torch.as_tensor(X[valid], dtype=torch.float32))
+    codes = torch.as_tensor(np.searchsorted(clf.classes_, y[valid]))
+    losses = torch.stack(
+        [
+            torch.nn.functional.cross_entropy(member, codes, reduction="none")
+            for member in logits
+        ]
+    )
+    w = torch.as_tensor(weight[valid], dtype=torch.float32)
+    expected = ((losses * w).sum(dim=1) / w.sum()).numpy()
+    # each member keeps its best epoch: its loss is that epoch's
+    assert_allclose(expected, clf.validation_loss_curve_.min(axis=0), rtol=1e-5)
+    zero = np.where(np.isin(np.arange(len(y)), valid), 0.0, 1.0)
+    with pytest.raises(ValueError, match="zero for every sample of early stopping"):
+        clone(clf).fit(X, y, groups=speakers, sample_weight=zero)

@@ -1,5 +1,7 @@
 """The stronger methods of the registry: regularised, ensembled, tuned."""
 
+import json
+
 import pytest
 import torch
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -126,3 +128,41 @@ def test_tuned_early_fusion_never_sees_the_outer_test_speakers(corpus):
             "mlpclassifier__weight_decay",
         }
         assert search.n_splits_ == 3
+
+
+def test_compare_methods_records_the_tuned_parameters_of_each_fold(corpus):
+    """End to end: the search in each outer fold sees only its training
+    speakers, and results' best_params holds what it chose, fold by fold."""
+    X, y, speakers = corpus
+    tuned = quick(["tuned_early_fusion"])["tuned_early_fusion"]
+    seen = []
+
+    class Recording(SpeakerColumnGroupKFold):
+        def split(self, X, y=None, groups=None):
+            seen.append(set(X["speaker"]))
+            yield from super().split(X, y, groups)
+
+    tuned.set_params(cv=Recording(3))
+    grid = tuned.get_params()["param_grid"]
+    outer = list(SpeakerKFold(2).split(X, y, speakers))
+    comparison = compare_methods(
+        {"tuned_early_fusion": tuned},
+        X,
+        y,
+        speakers,
+        cv=outer,
+        random_state=0,
+        error_score="raise",
+        return_estimator=True,
+    )
+    results = comparison.results
+    assert list(results["fold"]) == [1, 2]
+    assert len(seen) == len(outer)
+    for (train, test), inner, (_, row) in zip(outer, seen, results.iterrows()):
+        assert inner == set(speakers[train])
+        assert not inner & set(speakers[test])
+        chosen = json.loads(row["best_params"])
+        assert set(chosen) == set(grid)
+        assert all(chosen[key] in grid[key] for key in grid)
+        search = comparison.estimators[("tuned_early_fusion", 1, row["fold"])]
+        assert chosen == search.best_params_

@@ -134,10 +134,12 @@ def reassemble(skeleton, members, device, path):
             ) from None
         target = _target_device(config.get("device", "cpu"), device)
         estimator.device = target
-        history = History(config.get("history") or [])
         estimator.net_ = _rebuild(estimator, state, path, key)
-        estimator.net_.history = history
-        estimator.history_ = history
+        if config.get("history") is not None:
+            # skorch-backed networks carry their training history; others none
+            history = History(config["history"])
+            estimator.net_.history = history
+            estimator.history_ = history
         used.update({f"nets/{key}.json", f"nets/{key}.safetensors"})
     unused = sorted(n for n in members if n.startswith("nets/") and n not in used)
     if unused:

@@ -100,14 +100,15 @@ def register_method(
     ...     register_method, registered_methods, unregister_method)
     >>> from sklearn_mmer.fusion import make_late_fusion
     >>> _ = register_method(
-    ...     "late_fusion_soft",
+    ...     "my_soft_vote",
     ...     lambda modalities, random_state: make_late_fusion(
     ...         modalities, voting="soft"),
-    ...     description="late fusion by mean probability", kind="late_fusion",
-    ...     replace=True)
-    >>> "late_fusion_soft" in registered_methods()
+    ...     description="late fusion by mean probability", kind="late_fusion")
+    >>> "my_soft_vote" in registered_methods()
     True
-    >>> unregister_method("late_fusion_soft")
+    >>> unregister_method("my_soft_vote")
+    >>> "my_soft_vote" in registered_methods()
+    False
     """
     if not isinstance(name, str) or not name or name == "all":
         raise ValueError(

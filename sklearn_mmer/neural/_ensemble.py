@@ -10,12 +10,18 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
-from torch import nn
-from torch.nn import functional as F
 
 from ..utils._sklearn_compat import Interval, fit_context
 from ._base import TRAINING_CONSTRAINTS, check_device, validation_split
+from ._ensemble_module import (
+    EnsembleMLPModule,
+    EnsembleNet,
+    _adam,
+    _member_losses,
+    _take,
+)
 from ._mlp import check_hidden_dims
+from ._net import check_sample_weight, check_weighted_classes
 
 _TRAINING_PARAMETERS = (
     "lr",
@@ -30,53 +36,6 @@ _TRAINING_PARAMETERS = (
     "random_state",
     "verbose",
 )
-
-
-class EnsembleMLPModule(nn.Module):
-    """``n_members`` MLPs with stacked weights, evaluated together.
-
-    Layer ``k`` holds one weight tensor of shape ``(n_members, fan_in,
-    fan_out)``, so that a forward pass of every member is one batched matrix
-    product per layer instead of ``n_members`` small ones. Each member is
-    initialised independently, as :class:`torch.nn.Linear` would be
-    (uniform in ``+-1/sqrt(fan_in)``), and dropout draws its own mask per
-    member.
-
-    Parameters
-    ----------
-    n_inputs : int
-        Width of the input vectors.
-    n_outputs : int
-        Number of classes.
-    n_members : int
-        Number of networks.
-    hidden_dims : sequence of int, default=(128, 64)
-        Width of each hidden layer.
-    dropout : float, default=0.0
-        Dropout probability after each hidden layer.
-    """
-
-    def __init__(
-        self, n_inputs, n_outputs, n_members, hidden_dims=(128, 64), dropout=0.0
-    ):
-        super().__init__()
-        widths = [n_inputs, *hidden_dims, n_outputs]
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-            bound = 1.0 / math.sqrt(fan_in)
-            weight = torch.empty(n_members, fan_in, fan_out).uniform_(-bound, bound)
-            bias = torch.empty(n_members, 1, fan_out).uniform_(-bound, bound)
-            self.weights.append(nn.Parameter(weight))
-            self.biases.append(nn.Parameter(bias))
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-
-    def forward(self, X):
-        """Logits ``(n_members, n, n_outputs)`` of every member for ``X (n, d)``."""
-        hidden = torch.matmul(X, self.weights[0]) + self.biases[0]
-        for weight, bias in zip(self.weights[1:], self.biases[1:]):
-            hidden = torch.baddbmm(bias, self.dropout(F.relu(hidden)), weight)
-        return hidden
 
 
 class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
@@ -153,8 +112,11 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         Number of input features.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the input features, when X has them.
+    net_ : EnsembleNet
+        Holds the trained networks as ``net_.module_``.
     module_ : EnsembleMLPModule
-        The trained networks (in evaluation mode).
+        The trained networks (in evaluation mode); the same as
+        ``net_.module_``.
     n_iter_ : int
         Number of epochs trained.
     best_epochs_ : ndarray of shape (n_members,)
@@ -184,7 +146,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
     >>> clf.fit(X, y).predict([[-2.0, -2.0, -2.0], [2.0, 2.0, 2.0]])
     array(['sad', 'happy'], dtype='<U5')
     >>> clf.module_.weights[0].shape
-    torch.Size([3, 3, 8])
+    torch.Size([3, 8, 3])
     """
 
     _parameter_constraints = {
@@ -234,7 +196,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, sample_weight=None):
         """Train the members.
 
         Parameters
@@ -246,25 +208,25 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         groups : array-like of shape (n_samples,), default=None
             Speaker ids; with ``early_stopping`` they make the validation split
             speaker-disjoint.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in every member's loss, for training and for
+            early stopping's validation loss alike. An integer weight counts a
+            sample that many times; a zero weight ignores it. Equal weights
+            when None. Class weights (``class_weight``) and bootstrap counts
+            multiply them.
 
         Returns
         -------
         self : MLPEnsembleClassifier
             The fitted ensemble.
         """
-        hidden_dims = check_hidden_dims(self.hidden_dims)
+        check_hidden_dims(self.hidden_dims)
         check_device(self.device)
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; got "
-                f"1 class ({self.classes_[0]!r})"
-            )
-        y = encoder.transform(y).astype(np.int64)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        y = self._encode_targets(y)
+        check_weighted_classes(sample_weight, y, self.classes_)
         X = X.astype(np.float32, copy=False)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -274,29 +236,87 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
             train, valid_rows = validation_split(
                 y, groups, self.validation_fraction, seed
             )
+            valid_weight = _take(sample_weight, valid_rows)
+            if valid_weight is not None and not valid_weight.any():
+                raise ValueError(
+                    "sample_weight is zero for every sample of early stopping's "
+                    "validation split, so its loss is undefined; give some of "
+                    "them weight, or set early_stopping=False"
+                )
             self.validation_indices_ = valid_rows
-            valid = (X[valid_rows], y[valid_rows])
-            X, y = X[train], y[train]
-        counts = None
-        if self.bootstrap:
-            draws = np.random.default_rng(seed).integers(
-                0, len(y), size=(self.n_members, len(y))
-            )
-            counts = np.stack([np.bincount(row, minlength=len(y)) for row in draws])
+            valid = (X[valid_rows], y[valid_rows], valid_weight)
+            X, y, sample_weight = X[train], y[train], _take(sample_weight, train)
+        row_scale = self._row_scale(len(y), sample_weight, seed)
         on_cuda = str(self.device).startswith("cuda")
         with torch.random.fork_rng(devices=None if on_cuda else []):
             torch.manual_seed(seed)
-            module = EnsembleMLPModule(
-                X.shape[1],
-                self.classes_.shape[0],
-                self.n_members,
-                hidden_dims=hidden_dims,
-                dropout=self.dropout,
-            ).to(self.device)
-            self._train(module, X, y, counts, valid)
+            module = self._initialize_net().module_
+            self._train(module, X, y, row_scale, valid)
         module.eval()
-        self.module_ = module
         return self
+
+    def _encode_targets(self, y):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; got "
+                f"1 class ({self.classes_[0]!r})"
+            )
+        return encoder.transform(y).astype(np.int64)
+
+    def _row_scale(self, n, sample_weight, seed):
+        """Each member's factor per training row, ``(n_members, n)``, or None.
+
+        The bootstrap count of the row in the member's draw (how many times
+        it is drawn, with replacement, in ``n`` draws) times its sample
+        weight.
+        """
+        scale = None
+        if self.bootstrap:
+            draws = np.random.default_rng(seed).integers(0, n, size=(self.n_members, n))
+            scale = np.stack([np.bincount(row, minlength=n) for row in draws])
+        if sample_weight is not None:
+            if not sample_weight.any():
+                raise ValueError(
+                    "sample_weight is zero for every training sample left after "
+                    "early stopping's validation split; give some of them weight"
+                )
+            scale = sample_weight[None, :] * (1 if scale is None else scale)
+        return None if scale is None else np.broadcast_to(scale, (self.n_members, n))
+
+    @property
+    def module_(self):
+        """The trained networks, ``net_.module_``."""
+        return self.net_.module_
+
+    def _initialize_net(self):
+        """Build the members' module, untrained, on ``device``; set ``net_``.
+
+        Reads only parameters and fitted attributes (``classes_`` and
+        ``n_features_in_``), never training data, so it also rebuilds the
+        network of a fitted ensemble restored from a model file: set the
+        fitted attributes, call ``_initialize_net()``, then
+        ``net_.module_.load_state_dict(state_dict)``. The initial weights are
+        drawn from torch's global RNG.
+
+        Returns
+        -------
+        net : EnsembleNet
+            The holder of the initialised module, also stored as ``net_``.
+        """
+        check_device(self.device)
+        module = EnsembleMLPModule(
+            self.n_features_in_,
+            self.classes_.shape[0],
+            self.n_members,
+            hidden_dims=check_hidden_dims(self.hidden_dims),
+            dropout=self.dropout,
+        ).to(self.device)
+        self.net_ = EnsembleNet(module)
+        return self.net_
 
     def _class_weights(self, y):
         n_classes = self.classes_.shape[0]
@@ -316,26 +336,21 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
             return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
         return np.ones(n_classes)
 
-    def _train(self, module, X, y, counts, valid):
+    def _train(self, module, X, y, row_scale, valid):
         """Adam on the sum of the members' losses; per-member best epochs."""
         device = self.device
         X_t = torch.from_numpy(np.ascontiguousarray(X)).to(device)
         y_t = torch.from_numpy(y).to(device)
-        # a row's weight per member: its class weight times its bootstrap count
+        # a row's weight per member: its class weight times its row scale
         class_weights = torch.as_tensor(
             self._class_weights(y), dtype=torch.float32, device=device
         )
         row_weights = class_weights[y_t].expand(self.n_members, -1)
-        if counts is not None:
-            row_weights = row_weights * torch.as_tensor(
-                counts, dtype=torch.float32, device=device
+        if row_scale is not None:
+            row_weights = row_weights * torch.tensor(
+                np.asarray(row_scale, dtype=np.float32), device=device
             )
-        optimizer = torch.optim.Adam(
-            module.parameters(),
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            foreach=True,
-        )
+        optimizer = _adam(module, self.lr, self.weight_decay, device)
         best_loss = torch.full((self.n_members,), math.inf)
         best_epochs = np.full(self.n_members, 0)
         best_state = [p.detach().clone() for p in module.parameters()]
@@ -344,7 +359,9 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         n = len(y)
         for epoch in range(1, self.max_epochs + 1):
             module.train()
-            epoch_loss, order = 0.0, torch.randperm(n, device=device)
+            order = torch.randperm(n, device=device)
+            # summed on the device: no host round trip per mini-batch
+            epoch_loss = torch.zeros((), device=device)
             for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
                 logits = module(X_t[index])
@@ -353,8 +370,8 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
                 # members share no parameter, so the sum trains each on its own
                 loss.sum().backward()
                 optimizer.step()
-                epoch_loss += float(loss.detach().mean()) * len(index)
-            losses.append(epoch_loss / n)
+                epoch_loss += loss.detach().mean() * len(index)
+            losses.append(float(epoch_loss) / n)
             if self.verbose:
                 print(f"epoch {epoch}: mean training loss {losses[-1]:.4f}")
             if valid is None:
@@ -388,13 +405,15 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
     def _validation_losses(self, module, valid, class_weights):
         """Each member's validation loss, ``(n_members,)`` on the CPU.
 
-        Weighted by class as the training loss is, so that the best epoch is
-        the one best at the objective being trained.
+        Weighted by class and sample as the training loss is, so that the
+        best epoch is the one best at the objective being trained.
         """
-        X_valid, y_valid = valid
+        X_valid, y_valid, sample_weight = valid
         logits = self._logits(module, X_valid)
         target = torch.from_numpy(y_valid)
         weights = class_weights.cpu()[target].expand(self.n_members, -1)
+        if sample_weight is not None:
+            weights = weights * torch.as_tensor(sample_weight, dtype=torch.float32)
         return _member_losses(logits, target, weights)
 
     def _logits(self, module, X):
@@ -447,19 +466,3 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
-
-
-def _member_losses(logits, target, weights):
-    """Weighted mean cross-entropy of each member, ``(n_members,)``.
-
-    ``logits`` is ``(n_members, b, n_classes)``, ``target`` ``(b,)`` and
-    ``weights`` ``(n_members, b)``. A member whose bootstrap draw left every
-    row of the batch out has loss 0 for that batch.
-    """
-    per_row = F.cross_entropy(
-        logits.permute(0, 2, 1),
-        target.expand(logits.shape[0], -1),
-        reduction="none",
-    )
-    total = weights.sum(dim=1)
-    return (per_row * weights).sum(dim=1) / total.clamp(min=1e-12)
