@@ -15,15 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import (
-    UsageError,
-    _add_size_limits,
-    _bundled_corpus,
-    _first_line,
-    _int_at_least,
-    _n_jobs,
-    _Reporter,
-)
+from ._cli_compare import bundled_corpus, size_limits
+from ._cli_runs import Reporter, first_line
+from .cli import UsageError, _add_size_limits, _int_at_least, _n_jobs
 
 
 def add_model_commands(commands):
@@ -73,7 +67,10 @@ def add_model_commands(commands):
         "--model", required=True, metavar="PATH", help="the model file to write"
     )
     fit.set_defaults(run=run_fit)
+    _add_predict_command(commands)
 
+
+def _add_predict_command(commands):
     predict = commands.add_parser(
         "predict",
         help="apply a model file to a corpus and write predictions.csv",
@@ -135,7 +132,7 @@ def run_fit(args):
     """``mmer fit``: train on the whole corpus, save the model and its card."""
     from .evaluation import method_names
 
-    say = _Reporter(quiet=args.quiet)
+    say = Reporter(quiet=args.quiet)
     model_path = _writable_file(args.model, "--model")
     corpus = _model_corpus(
         args,
@@ -232,7 +229,7 @@ class _data_errors:
         if self.args.data is None or self.args.traceback:
             return False
         raise UsageError(
-            f"--data {self.args.data}: {_first_line(error)} (--traceback shows where)"
+            f"--data {self.args.data}: {first_line(error)} (--traceback shows where)"
         ) from None
 
 
@@ -395,7 +392,7 @@ def run_predict(args):
 
     from .io import ModelFileError, check_input, load, read_manifest
 
-    say = _Reporter(quiet=args.quiet)
+    say = Reporter(quiet=args.quiet)
     model_path = Path(args.model)
     if not model_path.is_file():
         raise UsageError(f"--model {args.model}: no such file")
@@ -423,7 +420,7 @@ def run_predict(args):
         except ModelFileError as error:
             raise UsageError(f"--model {error}") from None
     for warning in caught:
-        say(f"mmer: warning: {_first_line(warning.message)}")
+        say(f"mmer: warning: {first_line(warning.message)}")
     with _data_errors(args):
         table = pd.DataFrame({"file_name_list": X.index.astype(str)})
         table["predicted_label"] = model.predict(X)
@@ -443,7 +440,7 @@ def _model_corpus(args, say, *, modalities, require_labels, issues_csv):
     from .datasets import CorpusIssuesWarning, load_feature_table
 
     if args.data is None:
-        corpus = _bundled_corpus(args)
+        corpus = bundled_corpus(args)
         corpus.issues = None
     else:
         if args.n_utterances is not None:
@@ -451,24 +448,22 @@ def _model_corpus(args, say, *, modalities, require_labels, issues_csv):
         path = Path(args.data)
         if not path.exists():
             raise UsageError(f"--data {args.data}: no such file or folder")
-        limits = {
-            name: getattr(args, name)
-            for name in ("max_member_bytes", "max_total_bytes")
-            if getattr(args, name) is not None
-        }
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 corpus = load_feature_table(
-                    path, modalities=modalities, require_labels=require_labels, **limits
+                    path,
+                    modalities=modalities,
+                    require_labels=require_labels,
+                    **size_limits(args),
                 )
             except (ValueError, OSError, KeyError) as error:
-                raise UsageError(f"--data {args.data}: {_first_line(error)}") from None
+                raise UsageError(f"--data {args.data}: {first_line(error)}") from None
         for warning in caught:
             message = warning.message
             if isinstance(message, CorpusIssuesWarning):
                 message = CorpusIssuesWarning(message.summary, issues_csv)
-            say(f"mmer: warning: {_first_line(message)}")
+            say(f"mmer: warning: {first_line(message)}")
         corpus.source = str(path)
     if corpus.issues is not None and len(corpus.issues):
         corpus.issues.to_csv(issues_csv, index=False)

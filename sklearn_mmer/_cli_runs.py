@@ -1,5 +1,6 @@
-"""What ``mmer compare`` needs to run long: progress a person can read, outputs
-checked before the work starts, and the words to resume an interrupted run."""
+"""What the ``mmer`` subcommands share at run time: notes on stderr, progress a
+person can read, outputs checked before the work starts, and the words to
+resume an interrupted run."""
 
 import os
 import shlex
@@ -19,6 +20,23 @@ OUTPUT_FILES = (
     "modality_contribution.png",
     "confusion_matrices.png",
 )
+
+
+class Reporter:
+    """Progress and notes on stderr, silent with --quiet."""
+
+    def __init__(self, quiet):
+        self.quiet = quiet
+
+    def __call__(self, line):
+        if not self.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+
+def first_line(error):
+    """The first line of an error's message (its type's name when empty)."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
 
 
 class Progress:

@@ -4,8 +4,15 @@
 fusion (and any registered method) speaker-independently, on the bundled
 synthetic corpus or on a corpus in the course-feature layout; prints the table,
 shows progress on stderr, and writes CSV files and PNG figures. ``mmer methods``
-lists the methods it knows. ``mmer fit`` and ``mmer predict`` (in
-``_cli_models``) train a method into a model file and apply one.
+lists the methods it knows. ``mmer fit`` and ``mmer predict`` train a method
+into a model file and apply one.
+
+This module only parses: it holds the parser, :func:`main`, the exit statuses
+and :class:`UsageError`. What each subcommand does lives beside it
+(``_cli_compare`` for ``compare`` and ``methods``, ``_cli_models`` for ``fit``,
+``predict`` and ``compare --save-model``, ``_cli_runs`` for progress, output
+checks and resuming), and the work itself in the library they call. Nothing
+here imports torch, so that ``mmer --help`` stays quick.
 
 Mistakes a user can make (a missing path, a CSV without the expected columns,
 an unknown modality or method, more folds than speakers) end with one line on
@@ -14,12 +21,6 @@ stderr, ``mmer: error: ...``, and exit status 2.
 
 import argparse
 import sys
-import time
-import warnings
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
-
-import numpy as np
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -27,7 +28,6 @@ EXIT_INTERRUPTED = 130
 DEFAULT_OUT = "mmer-results"
 DEFAULT_FOLDS = 5
 DEFAULT_UTTERANCES = 1336
-ISSUES_CSV = "issues.csv"  # the name datasets.save_issues writes
 
 
 class UsageError(Exception):
@@ -48,6 +48,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser():
     """The ``mmer`` argument parser (``compare``, ``methods``, ``fit``, ``predict``)."""
+    from ._cli_compare import run_compare, run_methods
     from ._cli_models import add_model_commands, add_save_model_options
 
     parser = _Parser(
@@ -69,6 +70,26 @@ def build_parser():
             "corpus (random numbers shaped like IEMOCAP, not real speech)."
         ),
     )
+    _add_compare_data_options(compare)
+    _add_compare_run_options(compare)
+    _add_compare_size_options(compare)
+    _add_compare_output_options(compare)
+    add_save_model_options(compare)
+    compare.set_defaults(run=run_compare)
+
+    methods = commands.add_parser(
+        "methods",
+        help="list the methods mmer compare can run",
+        description="List the methods mmer compare can run.",
+    )
+    methods.set_defaults(run=run_methods)
+
+    add_model_commands(commands)
+    return parser
+
+
+def _add_compare_data_options(compare):
+    """What ``mmer compare`` compares, on which data, over which folds."""
     compare.add_argument(
         "--data",
         metavar="PATH",
@@ -122,6 +143,10 @@ def build_parser():
         metavar="DIR",
         help=f"folder for the CSV files and figures (default {DEFAULT_OUT})",
     )
+
+
+def _add_compare_run_options(compare):
+    """Where and how the fits of ``mmer compare`` run."""
     compare.add_argument(
         "--n-jobs",
         type=_n_jobs,
@@ -167,6 +192,10 @@ def build_parser():
         help="override max_epochs of every network (default: each method's own, "
         "50 for the built-in methods)",
     )
+
+
+def _add_compare_size_options(compare):
+    """The size of the bundled corpus and the limits on a ``--data`` .zip."""
     compare.add_argument(
         "--n-utterances",
         type=_int_at_least(8),
@@ -175,6 +204,10 @@ def build_parser():
         "with --data",
     )
     _add_size_limits(compare)
+
+
+def _add_compare_output_options(compare):
+    """Resuming, and what ``mmer compare`` says while it runs."""
     compare.add_argument(
         "--resume",
         action="store_true",
@@ -192,18 +225,6 @@ def build_parser():
         "(by default a failed fit is recorded with its error and the run goes "
         "on)",
     )
-    add_save_model_options(compare)
-    compare.set_defaults(run=run_compare)
-
-    methods = commands.add_parser(
-        "methods",
-        help="list the methods mmer compare can run",
-        description="List the methods mmer compare can run.",
-    )
-    methods.set_defaults(run=run_methods)
-
-    add_model_commands(commands)
-    return parser
 
 
 def main(argv=None):
@@ -236,308 +257,7 @@ def main(argv=None):
         return EXIT_INTERRUPTED
 
 
-# --- mmer compare -----------------------------------------------------------
-
-
-def run_compare(args):
-    """``mmer compare``: load, cross-validate, print and write the results."""
-    from ._cli_models import check_save_model_options, save_compare_models
-    from ._cli_runs import Progress, check_outputs, report_failures, resume_command
-    from .evaluation import (
-        compare_to_reference,
-        format_table,
-        make_methods,
-        method_kind,
-        method_names,
-        save_comparison,
-        set_every,
-    )
-
-    say = _Reporter(quiet=args.quiet)
-    corpus = load_corpus(args, say)
-    X, y, groups = corpus.data, np.asarray(corpus.target), np.asarray(corpus.groups)
-    modalities = corpus.modalities
-    try:
-        names = method_names(modalities, args.methods)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    reference = _reference(args, names)
-
-    def methods(seed):
-        built = make_methods(modalities, names, random_state=seed)
-        for method in built.values() if args.epochs is not None else ():
-            set_every(method, "max_epochs", args.epochs)
-        return built
-
-    cv, cv_text = _splitter(args, X, groups)
-    out = check_outputs(args.out)
-    if isinstance(out, str):
-        raise UsageError(out)
-    check_save_model_options(args, names)
-    _write_issues(corpus, out)
-
-    say(
-        f"mmer compare: {len(y)} utterances, {len(np.unique(groups))} speakers, "
-        f"{len(np.unique(y))} emotions ({corpus.source}); modalities "
-        f"{', '.join(modalities)}; {cv_text}; methods {', '.join(names)}"
-        f"{f'; {args.repeats} repeats' if args.repeats > 1 else ''}"
-    )
-    progress = Progress(say)
-    progress.start(len(names) * args.repeats * cv.get_n_splits(X, y, groups))
-    start = time.perf_counter()
-    try:
-        with _scheduler(args.scheduler, say):
-            comparison = _compare(args, methods, corpus, cv, out, progress)
-    except KeyboardInterrupt:
-        progress.close()
-        print(
-            f"mmer: interrupted; {progress.n_finished} of {progress.n_total} "
-            f"folds finished are kept in {out}. To finish the run: "
-            f"{resume_command(args.argv)}",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    progress.close()
-    seconds = time.perf_counter() - start
-
-    comparisons = (
-        compare_to_reference(comparison.results, reference) if reference else None
-    )
-    print(format_table(comparison.summary, comparisons))
-    kinds = {name: method_kind(name, modalities) for name in names}
-    try:
-        written = save_comparison(
-            comparison,
-            out,
-            modalities=modalities,
-            kinds=kinds,
-            reference=reference,
-            speakers=groups,
-        )
-    except OSError as error:
-        print(f"mmer: error: --out {out}: {error.strerror or error}", file=sys.stderr)
-        return EXIT_FAILED
-    say(
-        f"{len(names)} methods x {len(comparison.splits)} folds"
-        f"{f' x {args.repeats} repeats' if args.repeats > 1 else ''} in "
-        f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to {out}"
-    )
-    save_compare_models(args, corpus, comparison.summary, cv_text, say)
-    return report_failures(comparison.results)
-
-
-def _compare(args, methods, corpus, cv, out, progress):
-    """compare_methods with the command's options; its mistakes as usage errors."""
-    from sklearn.exceptions import FitFailedWarning
-
-    from ._cli_runs import resume_command, warning_printer
-    from .evaluation import ConfigurationMismatchError, compare_methods
-
-    y, groups = np.asarray(corpus.target), np.asarray(corpus.groups)
-    try:
-        with warnings.catch_warnings():
-            # the failures are summed up at the end; fold warnings said now
-            warnings.simplefilter("ignore", FitFailedWarning)
-            warnings.showwarning = warning_printer(progress.note)
-            return compare_methods(
-                methods,
-                corpus.data,
-                y,
-                groups,
-                cv=cv,
-                labels=_label_order(corpus, y),
-                n_repeats=args.repeats,
-                n_jobs=args.n_jobs,
-                n_threads=args.threads,
-                random_state=args.seed,
-                error_score="raise" if args.traceback else np.nan,
-                checkpoint=out,
-                resume=args.resume,
-                progress=progress,
-            )
-    except ConfigurationMismatchError as error:
-        raise UsageError(f"--resume: {error}") from None
-    except OSError as error:
-        raise _OutputError(
-            f"--out {out}: {error.strerror or error} (the folds finished are kept; "
-            f"to finish the run: {resume_command(args.argv)})"
-        ) from None
-    except ValueError as error:
-        # data a user brings can fail checks deep in a fit (NaN frames,
-        # widths): one line, as any input error. On the bundled corpus such a
-        # ValueError is a bug of ours, and its traceback is kept.
-        if args.data is None or args.traceback:
-            raise
-        raise UsageError(
-            f"--data {args.data}: {_first_line(error)} (--traceback shows where)"
-        ) from None
-
-
-@contextmanager
-def _scheduler(scheduler, say):
-    """Inside: the fits go to the Dask cluster of ``--scheduler``, if given."""
-    if scheduler is None:
-        yield
-        return
-    from .utils._dask import dask_cluster
-
-    with ExitStack() as stack:
-        try:
-            client = stack.enter_context(dask_cluster(scheduler))
-        except (ImportError, OSError, ValueError) as error:
-            raise UsageError(f"--scheduler {scheduler}: {_first_line(error)}") from None
-        workers = client.ncores()
-        say(
-            f"on the Dask cluster at {client.scheduler.address}: {len(workers)} "
-            f"workers, {sum(workers.values())} fits at a time"
-        )
-        yield
-
-
-def load_corpus(args, say):
-    """The corpus as a Bunch with ``modalities`` and ``source`` set."""
-    if args.data is None:
-        corpus = _bundled_corpus(args)
-    else:
-        if not Path(args.data).exists():
-            raise UsageError(f"--data {args.data}: no such file or folder")
-        if args.n_utterances is not None:
-            raise UsageError("--n-utterances sizes the bundled corpus; not with --data")
-        corpus = _user_corpus(args, say)
-    if corpus.data.shape[0] == 0:
-        raise UsageError("the corpus has no usable utterance")
-    return corpus
-
-
-def _bundled_corpus(args):
-    from .datasets import DEFAULT_MODALITIES, make_multimodal_emotion
-
-    modalities = list(DEFAULT_MODALITIES)
-    if args.modalities:
-        _check_known_modalities(args.modalities, modalities)
-        modalities = list(args.modalities)
-    n_utterances = args.n_utterances or DEFAULT_UTTERANCES
-    # every modality is generated, then the ones asked for kept: each draws
-    # from the same random stream, so a seed gives the same features whichever
-    # modalities a run compares
-    corpus = make_multimodal_emotion(n_utterances, random_state=args.seed)
-    others = [m for m in DEFAULT_MODALITIES if m not in modalities]
-    corpus.data = corpus.data.drop(columns=others)
-    corpus.modalities = modalities
-    corpus.source = (
-        f"bundled synthetic corpus, make_multimodal_emotion seed {args.seed}: "
-        "synthetic data, not real speech"
-    )
-    return corpus
-
-
-def _user_corpus(args, say):
-    from .evaluation import modality_columns
-
-    path = Path(args.data)
-    from .datasets import load_feature_table
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            limits = {
-                name: getattr(args, name)
-                for name in ("max_member_bytes", "max_total_bytes")
-                if getattr(args, name) is not None
-            }
-            corpus = load_feature_table(path, modalities=args.modalities, **limits)
-        except (ValueError, OSError, KeyError) as error:
-            raise UsageError(f"--data {args.data}: {_first_line(error)}") from None
-    for warning in caught:
-        say(f"mmer: warning: {_first_line(_issues_pointer(warning.message, args))}")
-    corpus.modalities = list(
-        getattr(corpus, "modalities", None) or modality_columns(corpus.data)
-    )
-    if not corpus.modalities:
-        raise UsageError(f"--data {args.data}: the corpus has no modality column")
-    corpus.source = f"{path}"
-    return corpus
-
-
-def _check_known_modalities(asked, available):
-    unknown = [m for m in asked if m not in available]
-    if unknown:
-        raise UsageError(
-            f"unknown modality {unknown[0]!r}; the corpus has {', '.join(available)}"
-        )
-    if len(set(asked)) != len(asked):
-        raise UsageError(f"--modalities names a modality twice: {' '.join(asked)}")
-
-
-def _reference(args, names):
-    """The method of ``--reference``, early_fusion by default; None for none."""
-    if args.reference is None:
-        return "early_fusion" if "early_fusion" in names else None
-    if args.reference not in names:
-        raise UsageError(
-            f"--reference {args.reference} is not among the compared methods "
-            f"({', '.join(names)}); add it to --methods or choose one of them"
-        )
-    return args.reference
-
-
-def _splitter(args, X, groups):
-    """The folds of ``--cv``/``--folds``, content-disjoint when asked."""
-    cv, text = _speaker_splitter(args, X, groups)
-    if not args.content_disjoint:
-        return cv, text
-    from .model_selection import ContentDisjointSplit
-
-    if "content" not in X.columns:
-        raise UsageError(
-            "--content-disjoint needs a 'content' column in the corpus (a "
-            "'content' or 'transcript' column of dataset.csv); this corpus has "
-            "none"
-        )
-    cv = ContentDisjointSplit(cv)
-    try:
-        dropped = cv.n_dropped(X, groups=groups)
-    except ValueError as error:
-        raise UsageError(f"--content-disjoint: {_first_line(error)}") from None
-    per_fold = ", ".join(str(n) for n in dropped)
-    return cv, (
-        f"{text}, content-disjoint ({dropped.sum()} training utterances dropped; "
-        f"per fold {per_fold})"
-    )
-
-
-def _speaker_splitter(args, X, groups):
-    from .model_selection import LeaveOneSessionOut, SpeakerKFold
-
-    n_speakers = len(np.unique(groups))
-    if args.cv == "session":
-        if args.folds is not None:
-            raise UsageError(
-                "--folds sets speaker folds; --cv session has one fold per session"
-            )
-        cv = LeaveOneSessionOut()
-        try:
-            n_sessions = cv.get_n_splits(X, groups=groups)
-        except ValueError as error:
-            raise UsageError(f"--cv session: {_first_line(error)}") from None
-        return cv, f"leave-one-session-out ({n_sessions} folds)"
-    folds = DEFAULT_FOLDS if args.folds is None else args.folds
-    if folds > n_speakers:
-        raise UsageError(
-            f"--folds {folds} is more than the {n_speakers} speakers of the corpus; "
-            f"use --folds {n_speakers} or fewer"
-        )
-    return SpeakerKFold(folds), f"{folds} speaker folds"
-
-
-def _label_order(corpus, y):
-    """Confusion-matrix order: the corpus's target names, then any other label."""
-    present = list(np.unique(y))
-    named = [t for t in getattr(corpus, "target_names", []) or [] if t in present]
-    return np.asarray(named + [t for t in present if t not in named], dtype=object)
-
-
-# --- corpus faults: size limits, issues.csv ---------------------------------
+# --- option values ------------------------------------------------------------
 
 
 def _add_size_limits(compare):
@@ -569,58 +289,6 @@ def _byte_count(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 byte; got {text!r}")
     return value
-
-
-def _issues_pointer(message, args):
-    """A loader warning, pointing a CorpusIssuesWarning at --out's issues.csv."""
-    from .datasets import CorpusIssuesWarning
-
-    if isinstance(message, CorpusIssuesWarning):
-        return CorpusIssuesWarning(message.summary, Path(args.out) / ISSUES_CSV)
-    return message
-
-
-def _write_issues(corpus, out):
-    """Write issues.csv to --out, or remove one an earlier run left there."""
-    from .datasets import save_issues
-
-    issues = getattr(corpus, "issues", None)
-    if issues is None or save_issues(issues, out) is None:
-        (out / ISSUES_CSV).unlink(missing_ok=True)
-
-
-# --- mmer methods -----------------------------------------------------------
-
-
-def run_methods(args):
-    """``mmer methods``: the methods and what they are."""
-    from .evaluation import registered_methods
-
-    methods = registered_methods().values()
-    width = max(len("<modality>"), *(len(method.name) for method in methods))
-    print(
-        f"{'<modality>':<{width}}  each modality alone (visual, acoustic, "
-        "lexical, ...): pooled, scaled, one MLP  [default]"
-    )
-    for method in methods:
-        flag = "  [default]" if method.default else ""
-        flag += "  [transductive]" if method.transductive else ""
-        print(f"{method.name:<{width}}  {method.description}{flag}")
-    return 0
-
-
-# --- helpers ----------------------------------------------------------------
-
-
-class _Reporter:
-    """Progress and notes on stderr, silent with --quiet."""
-
-    def __init__(self, quiet):
-        self.quiet = quiet
-
-    def __call__(self, line):
-        if not self.quiet:
-            print(line, file=sys.stderr, flush=True)
 
 
 def _int_at_least(low):
@@ -663,11 +331,6 @@ def _folder_name(text):
             "current folder)"
         )
     return text
-
-
-def _first_line(error):
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
 
 
 def _version():

@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -190,3 +191,21 @@ def test_a_fit_cut_short_by_ctrl_c_is_never_scored(corpus, tmp_path):
         compare_methods(methods, X, y, speakers, cv=3, checkpoint=tmp_path, n_jobs=1)
     kept = pd.read_csv(tmp_path / "results.csv")
     assert kept.method.tolist() == ["lexical"]  # its first fold, fit before
+
+
+def test_an_interrupted_parallel_run_says_nothing_of_cancelled_tasks(corpus):
+    X, y, speakers = corpus
+
+    def interrupt(record):
+        raise KeyboardInterrupt  # Ctrl-C just after the first fold is recorded
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(KeyboardInterrupt):
+            compare_methods(
+                counting_methods(), X, y, speakers, cv=3, n_jobs=2, progress=interrupt
+            )
+    # the workers' fits are cancelled on purpose: joblib's note on it is noise
+    assert not [w for w in caught if "task" in str(w.message)], [
+        str(w.message) for w in caught
+    ]

@@ -13,11 +13,11 @@ from ._methods import (
     method_names,
     register_method,
     registered_methods,
-    set_every,
     unregister_method,
 )
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
 from ._outputs import confusion_table, format_table, save_comparison
+from ._params import set_every
 from ._plots import (
     plot_confusion_matrices,
     plot_method_comparison,

@@ -11,8 +11,9 @@ from ..utils._cells import cell_columns
 from ..utils._columns import METADATA_COLUMNS, SPEAKER
 from ..utils._groups import check_groups
 from ._collect import RESULT_KEYS, RESULT_NOTES
-from ._methods import make_methods, set_every
+from ._methods import make_methods
 from ._metrics import SCORING
+from ._params import set_every
 
 
 def modality_columns(X):
@@ -28,6 +29,26 @@ def modality_columns(X):
     modalities : list of str
         Columns other than the metadata (``speaker``, ``session``,
         ``content``) whose present cells are all arrays.
+
+    See Also
+    --------
+    make_methods : Builds the methods of these modalities.
+
+    Notes
+    -----
+    :func:`compare_methods` takes these as the modalities when given method
+    names (or None); call it to see what a corpus will be compared on, or to
+    build the methods yourself with :func:`make_methods`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn_mmer.evaluation import modality_columns
+    >>> X = pd.DataFrame({"speaker": ["s1", "s2"],
+    ...                   "acoustic": [np.zeros((3, 2)), np.ones((4, 2))],
+    ...                   "lexical": [np.zeros((1, 5)), np.ones((2, 5))]})
+    >>> modality_columns(X)
+    ['acoustic', 'lexical']
     """
     return [str(column) for column in cell_columns(X, exclude=METADATA_COLUMNS)]
 

@@ -30,6 +30,7 @@ several methods share is done once, without changing any score:
 import os
 import signal
 import threading
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -294,13 +295,20 @@ def compare_methods(
                 collected.add(outcome)
     except BaseException:
         # Ctrl-C, or an error with error_score="raise": end the workers now
-        # rather than after the fits already sent to them
-        outcomes.close()
+        # rather than after the fits already sent to them. Cancelling them is
+        # the point, so joblib's warning that tasks were cancelled is not news.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_JOBLIB_CANCELLED)
+            outcomes.close()
         raise
     collected.warn_failures()
     comparison = collected.comparison()
     comparison.summary = summarize(comparison.results)
     return comparison
+
+
+# joblib's warning when a generator of results is closed before its end
+_JOBLIB_CANCELLED = ".*You could benefit from adjusting the input task iterator"
 
 
 @contextmanager

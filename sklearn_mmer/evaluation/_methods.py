@@ -19,7 +19,8 @@ from ..fusion import (
 from ..neural import AttentionFusionClassifier, MLPClassifier, SequenceClassifier
 from ._stronger import SEQUENCE_TRAINING, STRONGER_METHODS
 
-#: What a method is; the plots use it to tell unimodal from fusion methods.
+#: The kinds of method: what ``register_method(kind=...)`` accepts and
+#: ``method_kind`` answers; the figures colour unimodal and fusion methods apart.
 METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "other")
 
 
@@ -185,11 +186,29 @@ def method_names(modalities, names=None):
     names : list of str
         Distinct names, in the order given (modalities first otherwise).
 
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones), ``"all"``
+        combined with other names, or a modality named like a method.
+
+    See Also
+    --------
+    make_methods : Builds the estimators of these names.
+    registered_methods : The registered methods and what they are.
+
+    Notes
+    -----
+    :func:`make_methods` and :func:`compare_methods` resolve names this way;
+    call it to know which methods a comparison will run.
+
     Examples
     --------
     >>> from sklearn_mmer.evaluation import method_names
     >>> method_names(["acoustic", "lexical"])
     ['acoustic', 'lexical', 'early_fusion', 'late_fusion']
+    >>> method_names(["acoustic", "lexical"], ["late_fusion", "lexical"])
+    ['late_fusion', 'lexical']
     """
     modalities = list(modalities)
     clash = sorted(set(modalities) & (set(_REGISTRY) | {"all"}))
@@ -228,7 +247,25 @@ def method_kind(name, modalities):
     Returns
     -------
     kind : str
-        One of ``METHOD_KINDS``.
+        One of ``METHOD_KINDS``: ``"unimodal"``, ``"early_fusion"``,
+        ``"late_fusion"`` or ``"other"`` (also for a name that is not
+        registered).
+
+    See Also
+    --------
+    save_comparison : Colours its figures by the ``kinds`` built with it.
+    register_method : Declares the kind of a new method.
+
+    Examples
+    --------
+    The ``kinds`` that :func:`save_comparison` and :func:`save_figures` take:
+
+    >>> from sklearn_mmer.evaluation import method_kind
+    >>> modalities = ["acoustic", "lexical"]
+    >>> {name: method_kind(name, modalities)
+    ...  for name in ["lexical", "early_fusion", "late_fusion"]}
+    {'lexical': 'unimodal', 'early_fusion': 'early_fusion', \
+'late_fusion': 'late_fusion'}
     """
     if name in modalities:
         return "unimodal"
@@ -455,43 +492,3 @@ for _name, _factory, _kind, _description, _transductive in STRONGER_METHODS:
         kind=_kind,
         transductive=_transductive,
     )
-
-
-def set_every(estimator, param, value):
-    """Set ``param`` wherever it occurs in a (nested) estimator.
-
-    The ``mmer`` command uses it to override ``max_epochs`` of every neural
-    classifier of a method, whatever its structure.
-
-    Parameters
-    ----------
-    estimator : estimator
-        An estimator with nested parameters.
-    param : str
-        A parameter name such as ``"max_epochs"``; every nested parameter whose
-        last ``__`` component is this name is set.
-    value : object
-        The new value.
-
-    Returns
-    -------
-    n_set : int
-        How many parameters were set (0 when the estimator has none by that
-        name).
-
-    Examples
-    --------
-    >>> from sklearn_mmer.evaluation import make_methods, set_every
-    >>> late = make_methods(["acoustic", "lexical"], ["late_fusion"])["late_fusion"]
-    >>> set_every(late, "max_epochs", 2)
-    2
-    >>> late.get_params()["lexical__mlpclassifier__max_epochs"]
-    2
-    """
-    names = [
-        key
-        for key in estimator.get_params(deep=True)
-        if key.rsplit("__", 1)[-1] == param
-    ]
-    estimator.set_params(**dict.fromkeys(names, value))
-    return len(names)
