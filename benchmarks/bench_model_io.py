@@ -63,9 +63,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    X, y = make_multimodal_emotion(
-        args.n_utterances, random_state=0, return_X_y=True
-    )
+    X, y = make_multimodal_emotion(args.n_utterances, random_state=0, return_X_y=True)
     folder = Path(tempfile.mkdtemp(prefix="bench-model-io-"))
     cells = folder / "one.npz"
     np.savez(cells, **{m: X[m].iloc[0] for m in MODALITIES})
