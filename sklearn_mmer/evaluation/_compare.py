@@ -270,6 +270,32 @@ def compare_methods(
         return_estimator=return_estimator,
         checkpoint=checkpoint,
     )
+    _run_tasks(
+        tasks,
+        collected,
+        plan=plan,
+        splits=splits,
+        y=y,
+        n_jobs=n_jobs,
+        threads=threads,
+        scoring=scoring,
+        labels=labels,
+        error_score=error_score,
+    )
+    collected.warn_failures()
+    comparison = collected.comparison()
+    comparison.summary = summarize(comparison.results)
+    return comparison
+
+
+# joblib's warning when a generator of results is closed before its end
+_JOBLIB_CANCELLED = ".*You could benefit from adjusting the input task iterator"
+
+
+def _run_tasks(
+    tasks, collected, *, plan, splits, y, n_jobs, threads, scoring, labels, error_score
+):
+    """Run the fit tasks in parallel and hand each outcome to ``collected``."""
     # on a Dask cluster, the corpus goes to the workers once, not with every
     # task, and each worker keeps its own torch threads
     share = to_workers([*plan.views.values(), y, *(a for s in splits for a in s)])
@@ -301,14 +327,6 @@ def compare_methods(
             warnings.filterwarnings("ignore", message=_JOBLIB_CANCELLED)
             outcomes.close()
         raise
-    collected.warn_failures()
-    comparison = collected.comparison()
-    comparison.summary = summarize(comparison.results)
-    return comparison
-
-
-# joblib's warning when a generator of results is closed before its end
-_JOBLIB_CANCELLED = ".*You could benefit from adjusting the input task iterator"
 
 
 @contextmanager
