@@ -243,7 +243,9 @@ def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None
             x + (k - (len(metrics) - 1) / 2) * width,
             means.loc[order, metric],
             width,
-            yerr=stds.loc[order, metric],
+            # a modality whose every fit failed has no bar and no spread;
+            # matplotlib 3.7 cannot draw all-NaN error bars
+            yerr=np.nan_to_num(stds.loc[order, metric].to_numpy(dtype=float)),
             capsize=3,
             label=metric_label(metric),
         )

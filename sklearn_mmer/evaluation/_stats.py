@@ -382,13 +382,18 @@ def _paired(own, base, metric, confidence, test_train_ratio):
         differences, test_train_ratio=ratio, confidence=confidence
     )
     wilcoxon_statistic = wilcoxon_p = np.nan
-    if len(differences) >= 2:
-        # scores are fractions of utterances: round away the float noise of
-        # subtraction so that equal differences tie and equal scores give 0
+    # scores are fractions of utterances: round away the float noise of
+    # subtraction so that equal differences tie and equal scores give 0
+    rounded = np.round(differences, 12)
+    if len(differences) >= 2 and not rounded.any():
+        # no difference at all: no evidence of one (what current scipy
+        # answers; scipy before 1.11 refuses all-zero differences)
+        wilcoxon_statistic, wilcoxon_p = 0.0, 1.0
+    elif len(differences) >= 2:
         # scipy's normal approximation divides by zero when a single
         # difference is non-zero; its answer (p = 1) is right, the warning noise
         with np.errstate(invalid="ignore", divide="ignore"):
-            test = stats.wilcoxon(np.round(differences, 12))
+            test = stats.wilcoxon(rounded)
         wilcoxon_statistic, wilcoxon_p = float(test.statistic), float(test.pvalue)
     return {
         "n_pairs": t.n,
