@@ -1,4 +1,6 @@
-"""Train, save and load a model, and predict new utterances.
+"""
+Train, save and load a model, and predict new utterances
+========================================================
 
 Fits early fusion on a small synthetic corpus, saves it with
 :func:`sklearn_mmer.save` to one file that loads without unpickling, loads it
