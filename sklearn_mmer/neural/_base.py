@@ -269,18 +269,8 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
 
     def _criterion_weight(self, y):
         """The loss's per-class weights from ``class_weight``, or None."""
-        n_classes = self.classes_.shape[0]
-        if self.class_weight == "balanced":
-            weights = _balanced_weights(y, n_classes)
-        elif isinstance(self.class_weight, dict):
-            unknown = sorted(set(self.class_weight) - set(self.classes_), key=str)
-            if unknown:
-                raise ValueError(
-                    f"class_weight names labels {unknown} that are not in y; "
-                    f"the classes are {list(self.classes_)}"
-                )
-            weights = [self.class_weight.get(label, 1.0) for label in self.classes_]
-        else:
+        weights = loss_class_weights(self.class_weight, self.classes_, y)
+        if weights is None:
             return None
         return torch.as_tensor(weights, dtype=torch.float32)
 
@@ -382,6 +372,26 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
+
+
+def loss_class_weights(class_weight, classes, y):
+    """Per-class loss weights, in the order of ``classes``, or None.
+
+    ``class_weight`` is "balanced" (see :func:`_balanced_weights`), a dict of
+    label to weight (missing labels weigh 1; a label not in ``classes`` is an
+    error) or None; ``y`` holds the training labels' codes.
+    """
+    if class_weight == "balanced":
+        return _balanced_weights(y, classes.shape[0])
+    if isinstance(class_weight, dict):
+        unknown = sorted(set(class_weight) - set(classes), key=str)
+        if unknown:
+            raise ValueError(
+                f"class_weight names labels {unknown} that are not in y; "
+                f"the classes are {list(classes)}"
+            )
+        return np.array([class_weight.get(label, 1.0) for label in classes])
+    return None
 
 
 def _balanced_weights(y, n_classes):

@@ -12,7 +12,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..utils._sklearn_compat import Interval, fit_context
-from ._base import TRAINING_CONSTRAINTS, check_device, validation_split
+from ._base import (
+    TRAINING_CONSTRAINTS,
+    check_device,
+    loss_class_weights,
+    validation_split,
+)
 from ._ensemble_module import (
     EnsembleMLPModule,
     EnsembleNet,
@@ -319,22 +324,8 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         return self.net_
 
     def _class_weights(self, y):
-        n_classes = self.classes_.shape[0]
-        if self.class_weight == "balanced":
-            counts = np.bincount(y, minlength=n_classes).astype(float)
-            weights = np.ones(n_classes)
-            present = counts > 0
-            weights[present] = len(y) / (present.sum() * counts[present])
-            return weights
-        if isinstance(self.class_weight, dict):
-            unknown = sorted(set(self.class_weight) - set(self.classes_), key=str)
-            if unknown:
-                raise ValueError(
-                    f"class_weight names labels {unknown} that are not in y; "
-                    f"the classes are {list(self.classes_)}"
-                )
-            return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
-        return np.ones(n_classes)
+        weights = loss_class_weights(self.class_weight, self.classes_, y)
+        return np.ones(self.classes_.shape[0]) if weights is None else weights
 
     def _train(self, module, X, y, row_scale, valid):
         """Adam on the sum of the members' losses; per-member best epochs."""
