@@ -277,26 +277,37 @@ def size_limits(args):
 
 
 def _user_corpus(args, say):
-    from .datasets import load_feature_table
     from .evaluation import modality_columns
 
-    path = Path(args.data)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            corpus = load_feature_table(
-                path, modalities=args.modalities, **size_limits(args)
-            )
-        except (ValueError, OSError, KeyError) as error:
-            raise UsageError(f"--data {args.data}: {first_line(error)}") from None
-    for warning in caught:
-        say(f"mmer: warning: {first_line(_issues_pointer(warning.message, args))}")
+    corpus = read_corpus(
+        args, say, issues_csv=Path(args.out) / ISSUES_CSV, modalities=args.modalities
+    )
     corpus.modalities = list(
         getattr(corpus, "modalities", None) or modality_columns(corpus.data)
     )
     if not corpus.modalities:
         raise UsageError(f"--data {args.data}: the corpus has no modality column")
-    corpus.source = f"{path}"
+    corpus.source = f"{Path(args.data)}"
+    return corpus
+
+
+def read_corpus(args, say, *, issues_csv, **options):
+    """``load_feature_table`` on ``--data`` with the size limits: its errors as
+    usage errors, its warnings said, the faults' warning pointing at
+    ``issues_csv``."""
+    from .datasets import CorpusIssuesWarning, load_feature_table
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            corpus = load_feature_table(Path(args.data), **options, **size_limits(args))
+        except (ValueError, OSError, KeyError) as error:
+            raise UsageError(f"--data {args.data}: {first_line(error)}") from None
+    for warning in caught:
+        message = warning.message
+        if isinstance(message, CorpusIssuesWarning):
+            message = CorpusIssuesWarning(message.summary, issues_csv)
+        say(f"mmer: warning: {first_line(message)}")
     return corpus
 
 
@@ -308,15 +319,6 @@ def _check_known_modalities(asked, available):
         )
     if len(set(asked)) != len(asked):
         raise UsageError(f"--modalities names a modality twice: {' '.join(asked)}")
-
-
-def _issues_pointer(message, args):
-    """A loader warning, pointing a CorpusIssuesWarning at --out's issues.csv."""
-    from .datasets import CorpusIssuesWarning
-
-    if isinstance(message, CorpusIssuesWarning):
-        return CorpusIssuesWarning(message.summary, Path(args.out) / ISSUES_CSV)
-    return message
 
 
 def _write_issues(corpus, out):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cli_compare import bundled_corpus, size_limits
+from ._cli_compare import bundled_corpus, read_corpus
 from ._cli_runs import Reporter, first_line
 from .cli import UsageError, _add_size_limits, _int_at_least, _n_jobs
 
@@ -437,8 +437,6 @@ def run_predict(args):
 
 def _model_corpus(args, say, *, modalities, require_labels, issues_csv):
     """The corpus of ``fit`` or ``predict``; its faults listed in ``issues_csv``."""
-    from .datasets import CorpusIssuesWarning, load_feature_table
-
     if args.data is None:
         corpus = bundled_corpus(args)
         corpus.issues = None
@@ -448,22 +446,13 @@ def _model_corpus(args, say, *, modalities, require_labels, issues_csv):
         path = Path(args.data)
         if not path.exists():
             raise UsageError(f"--data {args.data}: no such file or folder")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                corpus = load_feature_table(
-                    path,
-                    modalities=modalities,
-                    require_labels=require_labels,
-                    **size_limits(args),
-                )
-            except (ValueError, OSError, KeyError) as error:
-                raise UsageError(f"--data {args.data}: {first_line(error)}") from None
-        for warning in caught:
-            message = warning.message
-            if isinstance(message, CorpusIssuesWarning):
-                message = CorpusIssuesWarning(message.summary, issues_csv)
-            say(f"mmer: warning: {first_line(message)}")
+        corpus = read_corpus(
+            args,
+            say,
+            issues_csv=issues_csv,
+            modalities=modalities,
+            require_labels=require_labels,
+        )
         corpus.source = str(path)
     if corpus.issues is not None and len(corpus.issues):
         corpus.issues.to_csv(issues_csv, index=False)
