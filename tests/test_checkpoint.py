@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import threading
 import time
 import warnings
 
@@ -209,3 +210,37 @@ def test_an_interrupted_parallel_run_says_nothing_of_cancelled_tasks(corpus):
     assert not [w for w in caught if "task" in str(w.message)], [
         str(w.message) for w in caught
     ]
+
+
+def test_ctrl_c_while_a_fold_is_kept_waits_until_the_progress_counts_it(
+    corpus, tmp_path, monkeypatch
+):
+    from sklearn_mmer.evaluation._checkpoint import Checkpoint
+
+    X, y, speakers = corpus
+    add = Checkpoint.add
+
+    def add_then_interrupt(self, *args):
+        add(self, *args)
+        # after the write, before progress; delivered to another thread, as
+        # the kernel may do with a Ctrl-C when joblib's threads run
+        other = threading.Thread(target=time.sleep, args=(1,))
+        other.start()
+        signal.pthread_kill(other.ident, signal.SIGINT)
+        other.join()
+
+    monkeypatch.setattr(Checkpoint, "add", add_then_interrupt)
+    counted = []
+    with pytest.raises(KeyboardInterrupt):
+        compare_methods(
+            counting_methods(),
+            X,
+            y,
+            speakers,
+            cv=3,
+            checkpoint=tmp_path,
+            n_jobs=1,
+            progress=lambda record: counted.append(record["n_finished"]),
+        )
+    kept = pd.read_csv(tmp_path / "results.csv")
+    assert len(kept) == 1 and counted == [1]

@@ -332,18 +332,25 @@ def _run_tasks(
 @contextmanager
 def _interrupts_deferred():
     """Hold Ctrl-C back while a finished fold is recorded, so that an
-    interrupt lands between records (each kept whole, and counted)."""
-    if not (
-        hasattr(signal, "pthread_sigmask")
-        and threading.current_thread() is threading.main_thread()
-    ):
+    interrupt lands between records (each kept whole, and counted).
+
+    The handler is swapped rather than the signal masked: a mask holds only
+    for this thread, and the process's other threads (joblib's) would take
+    the signal and have it raised here all the same.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    interrupted = []
+    previous = signal.signal(
+        signal.SIGINT, lambda signum, frame: interrupted.append(signum)
+    )
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def _open_checkpoint(folder, resume, **run):
