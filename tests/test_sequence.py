@@ -79,6 +79,28 @@ def test_sequence_padding_does_not_change_the_logits(architecture):
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_sequence_padding_does_not_change_the_gradients(architecture):
+    """Training, not only prediction, ignores the padding after a sequence."""
+    torch.manual_seed(0)
+    module = SequenceModule([3], 4, hidden_dim=8, architecture=architecture, n_heads=2)
+    sequence = torch.randn(5, 3)
+
+    def gradients(padded_length, fill=0.0):
+        module.zero_grad()
+        frames = torch.full((1, padded_length, 3), fill)
+        frames[0, :5] = sequence
+        module(frames_0=frames, lengths_0=torch.tensor([5])).sum().backward()
+        return [p.grad.clone() for p in module.parameters() if p.grad is not None]
+
+    module.eval()  # no dropout draws
+    alone = gradients(5)
+    for got in (gradients(12), gradients(12, fill=1e3)):
+        assert len(got) == len(alone)
+        for g, a in zip(got, alone):
+            assert_allclose(g, a, atol=1e-6)
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_sequence_missing_cell_encodes_to_zeros(architecture):
     encoder = SequenceEncoder(3, 8, architecture=architecture, n_heads=2).eval()
     frames = torch.randn(2, 4, 3)

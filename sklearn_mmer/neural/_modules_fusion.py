@@ -7,7 +7,6 @@ import math
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
 def masked_softmax(scores, mask):
@@ -118,11 +117,12 @@ def sinusoidal_positions(length, width, device=None):
 class SequenceEncoder(nn.Module):
     """Encode padded frame sequences and mean-pool over their valid frames.
 
-    Padding never reaches the result: the GRU runs on packed sequences (each
-    stops at its own length), the Transformer masks padded frames out of
-    attention (``src_key_padding_mask``), and the pooling averages valid frames
-    only. Each batch is cut to its longest sequence first, so the work follows
-    the batch's lengths, not the padded length. A sequence of length 0 (a
+    Padding never reaches the result: the GRU reads frames in order, so its
+    states at valid frames never see the padding that follows them; the
+    Transformer masks padded frames out of attention
+    (``src_key_padding_mask``); and the pooling averages valid frames only.
+    Each batch is cut to its longest sequence first, so the work follows the
+    batch's lengths, not the padded length. A sequence of length 0 (a
     missing modality) encodes to a vector of zeros.
 
     Parameters
@@ -185,16 +185,13 @@ class SequenceEncoder(nn.Module):
         steps = torch.arange(length, device=frames.device)
         valid = steps[None, :] < lengths[:, None]
         if self.architecture == "gru":
-            packed = pack_padded_sequence(
-                frames,
-                lengths.clamp(min=1).cpu(),
-                batch_first=True,
-                enforce_sorted=False,
-            )
-            states, _ = self.gru(packed)
-            states, _ = pad_packed_sequence(
-                states, batch_first=True, total_length=length
-            )
+            # the GRU reads frames in order, so the state at a valid frame
+            # never depends on the padding after it, and the pooling below
+            # skips padded states: running on the padded batch gives what
+            # packed sequences would. It is done so because torch's packed
+            # GRU back-propagates step by step, 8-15x slower on CPU at 600
+            # frames (benchmarks/bench_sequence.py --part long).
+            states, _ = self.gru(frames)
         else:
             hidden = self.project(frames) + sinusoidal_positions(
                 length, self.project.out_features, frames.device
