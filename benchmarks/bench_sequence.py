@@ -8,9 +8,10 @@ Two questions, answered side by side in one run:
    seconds per fold, and each sequence model's time as a multiple of early
    fusion's (target: at most 3x, with F1-micro at least early fusion's).
 2. ``--part long``: one GRU ``SequenceClassifier`` fit on 64 utterances of
-   ``--frames`` frames each (600 by default), with subnormal numbers flushed
-   to zero (what ``fit`` does) and without (the flush replaced by a no-op in
-   this script only), to show what subnormal arithmetic costs.
+   ``--frames`` frames each (600 by default) as ``fit`` does it (the GRU on
+   the padded batch, subnormal numbers flushed to zero), beside the same fit
+   with subnormals kept and with the GRU on packed sequences (as it was
+   before); both replaced in this script only.
 
     python benchmarks/bench_sequence.py [--part methods long] [--difficulty standard]
         [--folds 5] [--frames 600] [--seed 0]
@@ -22,14 +23,18 @@ import time
 
 import numpy as np
 import pandas as pd
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sklearn_mmer.datasets import make_multimodal_emotion
 from sklearn_mmer.evaluation import compare_methods, make_methods
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import SequenceClassifier
 from sklearn_mmer.neural import _sequence as sequence_module
+from sklearn_mmer.neural._modules_fusion import SequenceEncoder
 
 MODALITIES = ["visual", "acoustic", "lexical"]
+ENCODER_FORWARD = SequenceEncoder.forward
 
 
 def methods_part(args):
@@ -57,6 +62,32 @@ def methods_part(args):
         )
 
 
+def packed_forward(self, frames, lengths):
+    """SequenceEncoder.forward as it was: the GRU on packed sequences."""
+    if self.architecture != "gru":
+        return ENCODER_FORWARD(self, frames, lengths)
+    length = max(int(lengths.max()), 1)
+    frames = frames[:, :length]
+    valid = torch.arange(length)[None, :] < lengths[:, None]
+    packed = pack_padded_sequence(
+        frames, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
+    )
+    states, _ = self.gru(packed)
+    states, _ = pad_packed_sequence(states, batch_first=True, total_length=length)
+    weights = valid.to(states.dtype).unsqueeze(-1)
+    return (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+
+
+@contextlib.contextmanager
+def patched(module, name, value):
+    previous = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, previous)
+
+
 def long_part(args):
     rng = np.random.RandomState(args.seed)
     y = np.array(["anger", "sadness"] * 32)
@@ -64,23 +95,33 @@ def long_part(args):
     drift = np.cumsum(rng.normal(scale=0.1, size=(64, args.frames, 16)), axis=1)
     cells = [d + (label == "anger") for d, label in zip(drift, y)]
     X = pd.DataFrame({"acoustic": list(cells)})
-    seconds = {}
-    for name in ("flushed (default)", "subnormals kept", "flushed (default) again"):
-        if name == "subnormals kept":
-            patched, sequence_module.flush_denormals = (
-                sequence_module.flush_denormals,
-                contextlib.nullcontext,
-            )
+    variants = {
+        "default": contextlib.nullcontext,
+        "subnormals kept": lambda: patched(
+            sequence_module, "flush_denormals", contextlib.nullcontext
+        ),
+        "packed sequences": lambda: patched(SequenceEncoder, "forward", packed_forward),
+        "default again": contextlib.nullcontext,
+    }
+    seconds, scores = {}, {}
+    for name, variant in variants.items():
         clf = SequenceClassifier(max_epochs=3, random_state=args.seed)
-        start = time.perf_counter()
-        clf.fit(X, y)
-        seconds[name] = time.perf_counter() - start
-        if name == "subnormals kept":
-            sequence_module.flush_denormals = patched
-    print(f"GRU, 64 utterances x {args.frames} frames x 16 features, 3 epochs")
-    base = seconds["flushed (default)"]
+        with variant():
+            start = time.perf_counter()
+            clf.fit(X, y)
+            seconds[name] = time.perf_counter() - start
+            scores[name] = clf.predict_proba(X)
+    print(
+        f"GRU, 64 utterances x {args.frames} frames x 16 features, 3 epochs, "
+        f"{torch.get_num_threads()} threads"
+    )
+    base = seconds["default"]
     for name, value in seconds.items():
-        print(f"{name:>24}: {value:7.2f} s  {value / base:5.2f}x")
+        same = np.abs(scores[name] - scores["default"]).max()
+        print(
+            f"{name:>18}: {value:7.2f} s  {value / base:5.2f}x default"
+            f"  (probabilities differ by at most {same:.1e})"
+        )
 
 
 def main():

@@ -2,11 +2,15 @@
 
 Back-propagating through a few hundred GRU steps shrinks the gradients of the
 early steps geometrically, down to float32's subnormal ("denormal") range below
-1.2e-38. x86 CPUs compute on subnormal numbers in microcode, tens of times
-slower than on normal ones, so the backward pass of a long sequence can take
-most of a fit (a GRU over 600 frames: 68 s, 57 s of it in the backward pass; 2.3
-s with subnormals flushed to zero). Values that small change no weight update
-in float32 anyway: flushing them to zero loses nothing the optimiser would use.
+1.2e-38 (9% of the input gradients of a GRU read from its last state after 600
+frames, in one measurement). Many x86 CPUs compute on subnormal numbers in
+microcode, tens of times slower than on normal ones; the report that led here
+measured a GRU over 600 frames at 68 s, 57 s of it in the backward pass, and
+2.3 s with subnormals flushed. Other CPUs take no such penalty (on the
+project's 2-core CI machine flushing changes nothing measurable:
+``benchmarks/bench_sequence.py --part long``). Values that small change no
+weight update in float32, so flushing them to zero loses nothing the optimiser
+would use, wherever it runs.
 """
 
 from contextlib import contextmanager

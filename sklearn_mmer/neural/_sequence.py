@@ -85,17 +85,18 @@ class SequenceClassifier(BaseNeuralClassifier):
     data (so ``T_max`` is the longest training sequence, capped at
     ``max_length``; longer sequences are truncated to their first frames) and
     its frames are standardised with the per-feature mean and standard
-    deviation of the training frames. Padding never changes the result: the
-    GRU runs on packed sequences that stop at each utterance's length, the
-    Transformer masks padded frames out of attention, and the average runs over
-    valid frames only. Training batches group utterances of similar length
-    (shuffled pools sorted by length, the batches served in random order) and
-    each mini-batch is cut to its longest sequence, so the computation follows
-    the real lengths; the padded block of the whole data is held in memory,
-    though (``n * T_max * d`` float32 per modality), hence ``max_length``.
-    Subnormal numbers are flushed to zero while training and predicting
-    (back-propagating through long sequences makes them, and x86 CPUs compute
-    on them many times slower); the caller's setting is restored after.
+    deviation of the training frames. Padding never changes the result: the GRU
+    reads frames in order, so its states at an utterance's frames never see the
+    padding after them, the Transformer masks padded frames out of attention,
+    and the average runs over valid frames only. Training batches group
+    utterances of similar length (shuffled pools sorted by length, the batches
+    served in random order) and each mini-batch is cut to its longest sequence,
+    so the computation follows the real lengths; the padded block of the whole
+    data is held in memory, though (``n * T_max * d`` float32 per modality),
+    hence ``max_length``. Subnormal numbers are flushed to zero while training
+    and predicting (back-propagating through long sequences makes them, and
+    many x86 CPUs compute on them many times slower); the caller's setting is
+    restored after.
 
     When X has a ``speaker`` column and no ``groups`` are given, early stopping
     holds out whole speakers read from that column.
