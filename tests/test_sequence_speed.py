@@ -127,3 +127,23 @@ def test_sequence_classifier_warns_on_long_sequences():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SequenceClassifier(hidden_dim=4, max_epochs=1, max_length=50).fit(X, y)
+
+
+def test_the_gru_runs_on_the_padded_batch_not_packed_sequences(
+    tiny_corpus, monkeypatch
+):
+    # torch's packed GRU back-propagates step by step: 4.2x the fit time over
+    # 600 frames (benchmarks/bench_sequence.py --part long); the padded batch
+    # gives the same results (tests/test_sequence.py, padding tests)
+    seen = []
+    forward = torch.nn.GRU.forward
+
+    def recording(self, input, hx=None):
+        seen.append(type(input))
+        return forward(self, input, hx)
+
+    monkeypatch.setattr(torch.nn.GRU, "forward", recording)
+    X, y, _ = tiny_corpus
+    clf = SequenceClassifier(["acoustic"], hidden_dim=8, max_epochs=1, random_state=0)
+    clf.fit(X, y).predict(X)
+    assert seen and set(seen) == {torch.Tensor}
