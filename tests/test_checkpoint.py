@@ -244,3 +244,29 @@ def test_ctrl_c_while_a_fold_is_kept_waits_until_the_progress_counts_it(
         )
     kept = pd.read_csv(tmp_path / "results.csv")
     assert len(kept) == 1 and counted == [1]
+
+
+KEPT = []  # what a Hoarder keeps, in the worker process that fit it
+
+
+class Hoarder(LogisticRegression):
+    """Keeps 400 MB per fit, so that loky restarts its worker."""
+
+    def fit(self, X, y, sample_weight=None):
+        KEPT.append(np.ones(50_000_000))
+        time.sleep(1.1)  # loky checks a worker's memory once a second at most
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_a_worker_restarted_for_its_memory_loses_nothing_and_says_nothing(corpus):
+    pytest.importorskip("psutil")  # loky checks memory only with it
+    X, y, speakers = corpus
+    methods = {
+        m: make_modality_pipeline(m, classifier=Hoarder())
+        for m in ("visual", "lexical")
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = compare_methods(methods, X, y, speakers, cv=3, n_jobs=2).results
+    assert len(results) == 6 and results.f1_micro.notna().all()
+    assert not [w for w in caught if "worker stopped" in str(w.message)]

@@ -290,6 +290,8 @@ def compare_methods(
 
 # joblib's warning when a generator of results is closed before its end
 _JOBLIB_CANCELLED = ".*You could benefit from adjusting the input task iterator"
+# loky's warning when it restarts a worker that grew past its memory check
+_LOKY_RESTART = "A worker stopped while some jobs were given to the executor"
 
 
 def _run_tasks(
@@ -316,9 +318,13 @@ def _run_tasks(
         for task in tasks
     )
     try:
-        for outcome in outcomes:
-            with _interrupts_deferred():
-                collected.add(outcome)
+        with warnings.catch_warnings():
+            # loky restarts a worker whose memory grew by 300 MB (torch and
+            # the corpus do) and says so; the task is not lost, nor a score
+            warnings.filterwarnings("ignore", message=_LOKY_RESTART)
+            for outcome in outcomes:
+                with _interrupts_deferred():
+                    collected.add(outcome)
     except BaseException:
         # Ctrl-C, or an error with error_score="raise": end the workers now
         # rather than after the fits already sent to them. Cancelling them is
