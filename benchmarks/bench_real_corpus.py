@@ -91,8 +91,9 @@ def main():
     )
     print(table(comparison.results))
     if "best_params" in comparison.results.columns:
-        chosen = comparison.results.dropna(subset=["best_params"])
-        for _, row in chosen.iterrows():
+        # an untuned method's best_params is "" (no search), never NaN
+        tuned = comparison.results["best_params"].fillna("").astype(str) != ""
+        for _, row in comparison.results[tuned].iterrows():
             print(f"{row['method']} fold {row['fold']}: {row['best_params']}")
     if args.out:
         comparison.results.to_csv(args.out, index=False)
