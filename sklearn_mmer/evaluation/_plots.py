@@ -104,7 +104,9 @@ def plot_method_comparison(
     bars = ax.barh(
         positions,
         means,
-        xerr=np.vstack([np.nan_to_num(low), np.nan_to_num(high)]),
+        # lists: matplotlib 3.10 reads a (2, 1) array's first row as a scalar
+        # (a NumPy DeprecationWarning) when a single method is drawn
+        xerr=np.vstack([np.nan_to_num(low), np.nan_to_num(high)]).tolist(),
         color=colours,
         capsize=4,
         height=0.6,
