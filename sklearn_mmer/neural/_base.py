@@ -132,6 +132,23 @@ def validation_split(y, groups, fraction, seed):
         return next(splitter.split(placeholder, y))
 
 
+def encode_targets(estimator, y):
+    """``y`` as class indices (int64); sets ``estimator.classes_``.
+
+    Raises a ValueError naming the estimator when y holds fewer than 2 classes.
+    """
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    encoder = LabelEncoder().fit(y)
+    estimator.classes_ = encoder.classes_
+    if estimator.classes_.shape[0] < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes; got "
+            f"1 class ({estimator.classes_[0]!r})"
+        )
+    return encoder.transform(y).astype(np.int64)
+
+
 class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     """Label handling, seeding, early stopping and prediction for neural classifiers.
 
@@ -193,25 +210,13 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = check_sample_weight(sample_weight, len(np.asarray(y)))
         inputs = self._prepare(X, reset=True, sample_weight=sample_weight)
         check_consistent_length(first_array(inputs), y)
-        y = self._encode_targets(y)
+        y = encode_targets(self, y)
         check_weighted_classes(sample_weight, y, self.classes_)
         if groups is None and isinstance(X, pd.DataFrame) and SPEAKER in X.columns:
             # the data contract puts the speakers in X: early stopping then
             # validates on whole held-out speakers, as the test fold will be
             groups = X[SPEAKER].to_numpy()
         return self._fit_net(inputs, y, groups, sample_weight)
-
-    def _encode_targets(self, y):
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; got "
-                f"1 class ({self.classes_[0]!r})"
-            )
-        return encoder.transform(y).astype(np.int64)
 
     def _fit_net(self, inputs, y, groups, sample_weight):
         """Train a fresh network on prepared input; sets ``net_`` and friends."""

@@ -6,15 +6,14 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import Interval, fit_context
 from ._base import (
     TRAINING_CONSTRAINTS,
     check_device,
+    encode_targets,
     loss_class_weights,
     validation_split,
 )
@@ -230,7 +229,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        y = self._encode_targets(y)
+        y = encode_targets(self, y)
         check_weighted_classes(sample_weight, y, self.classes_)
         X = X.astype(np.float32, copy=False)
         rng = check_random_state(self.random_state)
@@ -259,18 +258,6 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
             self._train(module, X, y, row_scale, valid)
         module.eval()
         return self
-
-    def _encode_targets(self, y):
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; got "
-                f"1 class ({self.classes_[0]!r})"
-            )
-        return encoder.transform(y).astype(np.int64)
 
     def _row_scale(self, n, sample_weight, seed):
         """Each member's factor per training row, ``(n_members, n)``, or None.
