@@ -1,5 +1,8 @@
 """Shared fixtures: tiny corpora with speakers, generated in memory."""
 
+import contextlib
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,3 +57,13 @@ def _seed():
     """Seed the global RNGs so that tests relying on them stay repeatable."""
     np.random.seed(0)
     torch.manual_seed(0)
+
+
+def run(*args):
+    """``(status, stdout, stderr)`` of ``mmer args``, run in this process."""
+    from sklearn_mmer.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()

@@ -1,7 +1,5 @@
 """The mmer command end to end, on tiny corpora: files, contents, errors."""
 
-import contextlib
-import io
 import re
 import subprocess
 import sys
@@ -11,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_mmer.cli import main
+from conftest import run
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 from sklearn_mmer.model_selection import SpeakerKFold
 
@@ -19,14 +17,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_METHODS = ["visual", "acoustic", "lexical", "early_fusion", "late_fusion"]
 METRICS = ["f1_micro", "f1_macro", "unweighted_accuracy"]
 QUICK = ["--epochs", "2", "--n-jobs", "1"]
-
-
-def run(*args):
-    """``(status, stdout, stderr)`` of ``mmer args``, run in this process."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in args])
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -1,26 +1,15 @@
 """mmer compare on faulty corpora: issues.csv in --out, archives, size limits."""
 
-import contextlib
-import io
-
 import numpy as np
 import pandas as pd
 import pytest
 from _course_layout import write_course_corpus
 from _course_layout import zip_corpus as make_zip
 
-from sklearn_mmer.cli import main
+from conftest import run
 from sklearn_mmer.datasets import ISSUE_COLUMNS
 
 QUICK = ["--methods", "lexical", "--folds", "2", "--epochs", "1", "--n-jobs", "1"]
-
-
-def run(*args):
-    """``(status, stdout, stderr)`` of ``mmer args``, run in this process."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in args])
-    return status, out.getvalue(), err.getvalue()
 
 
 def _one_error_line(status, out, err, message):

@@ -1,7 +1,5 @@
 """``mmer fit`` and ``mmer predict`` end to end, on a tiny corpus on disk."""
 
-import contextlib
-import io
 import re
 
 import numpy as np
@@ -9,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sklearn_mmer
-from sklearn_mmer.cli import main
+from conftest import run
 from sklearn_mmer.datasets import (
     load_feature_table,
     make_multimodal_emotion,
@@ -17,14 +15,6 @@ from sklearn_mmer.datasets import (
 )
 
 WIDTHS = {"visual": 10, "acoustic": 6, "lexical": 8}
-
-
-def run(*args):
-    """``(status, stdout, stderr)`` of ``mmer args``, run in this process."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in args])
-    return status, out.getvalue(), err.getvalue()
 
 
 def _write_corpus(folder, widths=WIDTHS, *, labels=True, seed=0):

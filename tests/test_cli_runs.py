@@ -1,7 +1,6 @@
 """mmer compare on long runs: killed and resumed, interrupted, outputs that
 cannot be written, progress, repeats."""
 
-import contextlib
 import errno
 import io
 import os
@@ -14,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import run
 from sklearn_mmer._cli_runs import Progress
-from sklearn_mmer.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 # 3 methods x 3 folds; one thread per fit so that every run computes alike
@@ -23,14 +22,6 @@ RUN = ["--n-utterances", "60", "--folds", "3", "--seed", "0", "--threads", "1"]
 RUN += ["--methods", "acoustic", "lexical", "late_fusion", "--epochs", "15"]
 N_FOLDS_TOTAL = 9
 DEADLINE = 240  # seconds: a bound for a stuck run, never a speed claim
-
-
-def run(*args):
-    """``(status, stdout, stderr)`` of ``mmer args``, run in this process."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in args])
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
