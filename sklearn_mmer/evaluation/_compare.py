@@ -28,10 +28,7 @@ several methods share is done once, without changing any score:
 """
 
 import os
-import signal
-import threading
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -53,7 +50,7 @@ from ._collect import RESULT_KEYS, RESULT_NOTES, OutcomeCollector
 from ._folds import check_splits, fold_warnings
 from ._sharing import plan_work
 from ._stats import confidence_intervals, score_columns
-from ._tasks import FitTask, fit_and_score
+from ._tasks import FitTask, fit_and_score, sigint_remembered
 
 
 def compare_methods(
@@ -323,7 +320,8 @@ def _run_tasks(
             # the corpus do) and says so; the task is not lost, nor a score
             warnings.filterwarnings("ignore", message=_LOKY_RESTART)
             for outcome in outcomes:
-                with _interrupts_deferred():
+                # Ctrl-C lands between records: each fold kept whole, and counted
+                with sigint_remembered(raise_now=False):
                     collected.add(outcome)
     except BaseException:
         # Ctrl-C, or an error with error_score="raise": end the workers now
@@ -333,30 +331,6 @@ def _run_tasks(
             warnings.filterwarnings("ignore", message=_JOBLIB_CANCELLED)
             outcomes.close()
         raise
-
-
-@contextmanager
-def _interrupts_deferred():
-    """Hold Ctrl-C back while a finished fold is recorded, so that an
-    interrupt lands between records (each kept whole, and counted).
-
-    The handler is swapped rather than the signal masked: a mask holds only
-    for this thread, and the process's other threads (joblib's) would take
-    the signal and have it raised here all the same.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    interrupted = []
-    previous = signal.signal(
-        signal.SIGINT, lambda signum, frame: interrupted.append(signum)
-    )
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if interrupted:
-        raise KeyboardInterrupt
 
 
 def _open_checkpoint(folder, resume, **run):

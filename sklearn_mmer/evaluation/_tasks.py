@@ -151,18 +151,36 @@ def _interruptible(caller_pid):
     ``fit`` returns. A worker process ignores SIGINT: the caller stops the
     run and ends its workers.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        os.getpid() != caller_pid
+        and threading.current_thread() is threading.main_thread()
+    ):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         yield
         return
-    if os.getpid() != caller_pid:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with sigint_remembered(raise_now=True):
+        yield
+
+
+@contextmanager
+def sigint_remembered(*, raise_now):
+    """Take Ctrl-C over for the block and raise ``KeyboardInterrupt`` once it
+    ends, if one came; with ``raise_now``, also where it lands.
+
+    The SIGINT handler is swapped rather than the signal masked: a mask holds
+    only for the calling thread, and the process's other threads (joblib's)
+    would take the signal and have Python raise it all the same. Outside the
+    main thread, where no handler can be set, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
     interrupted = []
 
     def handler(signum, frame):
         interrupted.append(signum)
-        raise KeyboardInterrupt
+        if raise_now:
+            raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
