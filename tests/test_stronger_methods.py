@@ -47,6 +47,19 @@ def quick(names):
     return methods
 
 
+def recording_split(seen):
+    """The tuned method's inner splitter (3 folds), appending the speakers of
+    every X it splits to ``seen``. A closure, not an attribute: the search is
+    cloned, and a clone deep-copies its splitter's attributes."""
+
+    class Recording(SpeakerColumnGroupKFold):
+        def split(self, X, y=None, groups=None):
+            seen.append(set(X["speaker"]))
+            yield from super().split(X, y, groups)
+
+    return Recording(3)
+
+
 def test_stronger_methods_are_registered_and_inductive():
     methods = registered_methods()
     for name in NAMES:
@@ -109,13 +122,7 @@ def test_tuned_early_fusion_never_sees_the_outer_test_speakers(corpus):
     tuned = quick(["tuned_early_fusion"])["tuned_early_fusion"]
     assert isinstance(tuned, GridSearchCV)
     seen = []
-
-    class Recording(SpeakerColumnGroupKFold):
-        def split(self, X, y=None, groups=None):
-            seen.append(set(X["speaker"]))
-            yield from super().split(X, y, groups)
-
-    tuned.set_params(cv=Recording(3))
+    tuned.set_params(cv=recording_split(seen))
     outer = list(SpeakerKFold(2).split(X, y, speakers))
     result = cross_validate(
         tuned, X, y, groups=speakers, cv=outer, return_estimator=True
@@ -136,13 +143,7 @@ def test_compare_methods_records_the_tuned_parameters_of_each_fold(corpus):
     X, y, speakers = corpus
     tuned = quick(["tuned_early_fusion"])["tuned_early_fusion"]
     seen = []
-
-    class Recording(SpeakerColumnGroupKFold):
-        def split(self, X, y=None, groups=None):
-            seen.append(set(X["speaker"]))
-            yield from super().split(X, y, groups)
-
-    tuned.set_params(cv=Recording(3))
+    tuned.set_params(cv=recording_split(seen))
     grid = tuned.get_params()["param_grid"]
     outer = list(SpeakerKFold(2).split(X, y, speakers))
     comparison = compare_methods(
