@@ -39,6 +39,16 @@ CLASSIFIERS = {
     "sequence": lambda: SequenceClassifier(
         ["acoustic", "lexical"], hidden_dim=8, lr=0.01, **FULL_BATCH
     ),
+    # the average frames' standardisation is weighted too
+    "sequence_skip": lambda: SequenceClassifier(
+        ["acoustic", "lexical"],
+        hidden_dim=8,
+        n_segments=3,
+        pooled_skip=True,
+        head_dims=(8,),
+        lr=0.01,
+        **FULL_BATCH,
+    ),
 }
 
 

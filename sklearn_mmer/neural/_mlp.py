@@ -10,12 +10,12 @@ from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._modules import MLPModule
 
 
-def check_hidden_dims(hidden_dims):
+def check_hidden_dims(hidden_dims, name="hidden_dims"):
     """Return ``hidden_dims`` as a tuple of positive ints, or raise a ValueError."""
     dims = tuple(np.atleast_1d(np.asarray(hidden_dims, dtype=object)).tolist())
     if not all(isinstance(d, (int, np.integer)) and d > 0 for d in dims):
         raise ValueError(
-            f"hidden_dims must be a sequence of positive ints, got {hidden_dims!r}"
+            f"{name} must be a sequence of positive ints, got {hidden_dims!r}"
         )
     return tuple(int(d) for d in dims)
 

@@ -220,7 +220,14 @@ class SequenceModule(nn.Module):
         Number of classes; the module returns one logit per class.
     hidden_dim, architecture, n_layers, n_heads, dropout
         As for :class:`SequenceEncoder`; ``dropout`` also applies to the
-        concatenated encodings before the linear classifier.
+        concatenated encodings and after each hidden layer of the head.
+    pooled : bool, default=False
+        Also read ``pooled_0, pooled_1, ...``: each modality's ``(n, d_i)``
+        average frame, concatenated after the encodings (a skip path around
+        the encoders, holding the view that early fusion classifies).
+    head_dims : sequence of int, default=()
+        Hidden layers (``Linear -> ReLU -> Dropout``) of the classifier head;
+        empty for a linear classifier.
 
     See Also
     --------
@@ -246,8 +253,11 @@ class SequenceModule(nn.Module):
         n_layers=1,
         n_heads=4,
         dropout=0.0,
+        pooled=False,
+        head_dims=(),
     ):
         super().__init__()
+        self.pooled = pooled
         self.encoders = nn.ModuleList(
             SequenceEncoder(
                 width,
@@ -259,13 +269,22 @@ class SequenceModule(nn.Module):
             )
             for width in input_dims
         )
-        self.head = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(hidden_dim * len(input_dims), n_outputs)
-        )
+        width = hidden_dim * len(input_dims) + (sum(input_dims) if pooled else 0)
+        # head[0] drops out the encodings only; the rest classifies them, with
+        # the average frames beside them when pooled
+        layers = [nn.Dropout(dropout)]
+        for hidden in head_dims:
+            layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout)]
+            width = hidden
+        layers.append(nn.Linear(width, n_outputs))
+        self.head = nn.Sequential(*layers)
 
     def forward(self, **inputs):
-        pooled = [
+        encoded = [
             encoder(inputs[f"frames_{i}"], inputs[f"lengths_{i}"])
             for i, encoder in enumerate(self.encoders)
         ]
-        return self.head(torch.cat(pooled, dim=1))
+        parts = [self.head[0](torch.cat(encoded, dim=1))]
+        if self.pooled:
+            parts += [inputs[f"pooled_{i}"] for i in range(len(self.encoders))]
+        return self.head[1:](torch.cat(parts, dim=1))

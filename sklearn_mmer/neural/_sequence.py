@@ -17,8 +17,10 @@ from ._inputs import (
     resolve_modalities,
     uses_cells,
 )
+from ._mlp import check_hidden_dims
 from ._modules_fusion import SequenceModule
 from ._numerics import flush_denormals
+from ._segments import mean_frames, reduce_cells
 
 #: past this many frames in a training sequence, fit warns unless max_length is set
 LONG_SEQUENCE = 1000
@@ -76,9 +78,14 @@ class SequenceClassifier(BaseNeuralClassifier):
     Where pooling reduces an utterance to its average frame before any model
     sees it, this model reads the frames in order: a recurrent (GRU) or
     self-attention (Transformer) encoder runs over each sequence, its outputs
-    are averaged over the utterance's frames and a linear layer classifies the
-    result. It can pick up how features change within an utterance, which
-    pooling discards.
+    are averaged over the utterance's frames and a linear layer (or an MLP,
+    ``head_dims``) classifies the result. It can pick up how features change
+    within an utterance, which pooling discards. ``n_segments`` bounds the
+    cost by averaging long sequences into that many segments first, and
+    ``pooled_skip`` gives the head each modality's average frame beside the
+    encodings, so that the model holds early fusion's view: the registered
+    ``gru`` and ``transformer`` methods use ``n_segments=8,
+    pooled_skip=True, head_dims=(128, 64)``.
 
     Each modality column is padded with a
     :class:`~sklearn_mmer.preprocessing.SequencePadder` fitted on the training
@@ -131,9 +138,25 @@ class SequenceClassifier(BaseNeuralClassifier):
         reads up to the longest training sequence, and ``fit`` warns when that
         is longer than 1,000 frames (time grows with the length; a
         Transformer's with its square).
+    n_segments : int or None, default=None
+        Cap on the steps the encoder reads per utterance: a sequence longer
+        than this is cut into ``n_segments`` consecutive segments of
+        near-equal length, each replaced by its average frame (after
+        ``max_length`` has cut it). The cost of an epoch is then bounded by
+        ``n * n_segments`` steps whatever the frame rate, and the order of the
+        segments is kept. None reads every frame.
+    pooled_skip : bool, default=False
+        Also give the head each modality's average frame over the frames read
+        (standardised over the training utterances; zeros where the modality
+        is missing, the training average): the view early fusion classifies.
+        The encoders then only have to add what averaging loses.
+    head_dims : sequence of int, default=()
+        Hidden layers (``Linear -> ReLU -> Dropout``) of the classifier head
+        on the concatenated encodings (and average frames); empty for a linear
+        classifier.
     dropout : float, default=0.0
-        Dropout between GRU layers or inside the Transformer layers, and before
-        the classifier.
+        Dropout between GRU layers or inside the Transformer layers, on the
+        encodings before the head, and after each hidden layer of the head.
     lr : float, default=1e-3
         Adam's learning rate.
     weight_decay : float, default=1e-5
@@ -182,9 +205,15 @@ class SequenceClassifier(BaseNeuralClassifier):
     padders_ : dict of SequencePadder
         Fitted padding step of each modality (absent for a plain array).
     frame_means_ : dict of ndarray
-        Per-feature mean of each modality's training frames.
+        Per-feature mean of each modality's training frames (of the segment
+        means, with ``n_segments``).
     frame_scales_ : dict of ndarray
-        Per-feature standard deviation of each modality's training frames.
+        Per-feature standard deviation of the same.
+    pooled_means_ : dict of ndarray
+        Per-feature mean of each modality's average frames over the training
+        utterances that have it; only with ``pooled_skip=True``.
+    pooled_scales_ : dict of ndarray
+        Their standard deviation; only with ``pooled_skip=True``.
     net_ : skorch.NeuralNetClassifier
         The trained skorch net; ``net_.module_`` is a
         :class:`~sklearn_mmer.neural.SequenceModule`.
@@ -228,6 +257,9 @@ class SequenceClassifier(BaseNeuralClassifier):
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        "n_segments": [Interval(Integral, 1, None, closed="left"), None],
+        "pooled_skip": ["boolean"],
+        "head_dims": ["array-like"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         **TRAINING_CONSTRAINTS,
         "modality": [str, "array-like", None],
@@ -242,6 +274,9 @@ class SequenceClassifier(BaseNeuralClassifier):
         n_layers=1,
         n_heads=4,
         max_length=None,
+        n_segments=None,
+        pooled_skip=False,
+        head_dims=(),
         dropout=0.0,
         lr=1e-3,
         weight_decay=1e-5,
@@ -263,6 +298,9 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.n_layers = n_layers
         self.n_heads = n_heads
         self.max_length = max_length
+        self.n_segments = n_segments
+        self.pooled_skip = pooled_skip
+        self.head_dims = head_dims
         self.dropout = dropout
         self.lr = lr
         self.weight_decay = weight_decay
@@ -307,6 +345,7 @@ class SequenceClassifier(BaseNeuralClassifier):
         return self.modality, "modality"
 
     def _check_params(self):
+        check_hidden_dims(self.head_dims, name="head_dims")
         if not (isinstance(self.modality, str) and self.modality == "deprecated"):
             if self.modalities is not None:
                 raise ValueError(
@@ -328,7 +367,11 @@ class SequenceClassifier(BaseNeuralClassifier):
             )
 
     def _sequences(self, X, reset):
-        """``[(frames, lengths), ...]`` per modality, padded, not yet scaled."""
+        """``[(frames, lengths, pooled), ...]`` per modality, not yet scaled.
+
+        ``frames`` and ``lengths`` are padded; ``pooled`` is ``(average
+        frames, presence)`` with ``pooled_skip``, else None.
+        """
         columns, parameter = self._requested_modalities()
         if reset:
             on_cells = uses_cells(
@@ -344,21 +387,40 @@ class SequenceClassifier(BaseNeuralClassifier):
                 if hasattr(self, "padders_"):
                     del self.padders_
             frames = X.astype(np.float32)[:, np.newaxis, :]
-            return [(frames, np.ones(X.shape[0], dtype=np.int64))]
+            lengths = np.ones(X.shape[0], dtype=np.int64)
+            pooled = (frames[:, 0].copy(), lengths) if self.pooled_skip else None
+            return [(frames, lengths, pooled)]
         if reset:
             validate_data(self, X, skip_check_array=True)
             self.modalities_ = resolve_modalities(X, columns, parameter=parameter)
+        cells = {m: self._cells(X, m) for m in self.modalities_}
+        if reset:
             self.padders_ = {
-                m: SequencePadder(self.max_length, dtype="float32").fit(
-                    modality_cells(X, m)
-                )
+                m: SequencePadder(self.max_length, dtype="float32").fit(cells[m][0])
                 for m in self.modalities_
             }
             self._warn_long_sequences()
-        return [
-            self.padders_[m].transform_sequences(modality_cells(X, m))[0]
-            for m in self.modalities_
-        ]
+        sequences = []
+        for m in self.modalities_:
+            frames, lengths = self.padders_[m].transform_sequences(cells[m][0])[0]
+            means = cells[m][1]
+            pooled = None if means is None else mean_frames(means, frames.shape[2])
+            sequences.append((frames, lengths, pooled))
+        return sequences
+
+    def _cells(self, X, modality):
+        """A modality's cells as the encoder reads them, and their average frames.
+
+        The average frames (None without ``pooled_skip``) are over the frames
+        read, before ``n_segments`` shortens them.
+        """
+        cells = modality_cells(X, modality)
+        if self.n_segments is None and not self.pooled_skip:
+            return cells, None
+        cells, means = reduce_cells(
+            cells, max_length=self.max_length, n_segments=self.n_segments
+        )
+        return cells, means if self.pooled_skip else None
 
     def _warn_long_sequences(self):
         longest = {m: max(p.max_lengths_) for m, p in self.padders_.items()}
@@ -369,23 +431,56 @@ class SequenceClassifier(BaseNeuralClassifier):
                 f"frames; training time grows with the length (a Transformer's "
                 "with its square) and the padded block of every modality is "
                 "held in memory. Set max_length (e.g. max_length="
-                f"{LONG_SEQUENCE}) to read only the first frames",
+                f"{LONG_SEQUENCE}) to read only the first frames, or n_segments "
+                "(e.g. n_segments=8) to average them into that many steps",
                 UserWarning,
             )
 
     def _prepare(self, X, reset, sample_weight=None):
         sequences = self._sequences(X, reset)
         if reset:
-            statistics = [_frame_statistics(f, n, sample_weight) for f, n in sequences]
-            self.frame_means_ = {m: s[0] for m, s in zip(self.modalities_, statistics)}
-            self.frame_scales_ = {m: s[1] for m, s in zip(self.modalities_, statistics)}
+            self._fit_statistics(sequences, sample_weight)
         inputs = {}
-        for i, (m, (frames, lengths)) in enumerate(zip(self.modalities_, sequences)):
+        for i, (m, (frames, lengths, pooled)) in enumerate(
+            zip(self.modalities_, sequences)
+        ):
             inputs[f"frames_{i}"] = _standardise(
                 frames, lengths, self.frame_means_[m], self.frame_scales_[m]
             )
             inputs[f"lengths_{i}"] = lengths
+            if self.pooled_skip:
+                block, present = pooled
+                inputs[f"pooled_{i}"] = _standardise(
+                    block[:, np.newaxis],
+                    present,
+                    self.pooled_means_[m],
+                    self.pooled_scales_[m],
+                )[:, 0]
         return inputs
+
+    def _fit_statistics(self, sequences, sample_weight):
+        """Per-feature mean and scale of the frames, and of the average frames."""
+        self.frame_means_, self.frame_scales_ = self._statistics(
+            [(frames, lengths) for frames, lengths, _ in sequences], sample_weight
+        )
+        for name in ("pooled_means_", "pooled_scales_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        if self.pooled_skip:
+            self.pooled_means_, self.pooled_scales_ = self._statistics(
+                [
+                    (block[:, np.newaxis], present)
+                    for _, _, (block, present) in sequences
+                ],
+                sample_weight,
+            )
+
+    def _statistics(self, blocks, sample_weight):
+        """``({modality: mean}, {modality: scale})`` of padded ``(frames, lengths)``."""
+        statistics = [_frame_statistics(f, n, sample_weight) for f, n in blocks]
+        means = {m: stats[0] for m, stats in zip(self.modalities_, statistics)}
+        scales = {m: stats[1] for m, stats in zip(self.modalities_, statistics)}
+        return means, scales
 
     def _build_module(self):
         return SequenceModule(
@@ -396,4 +491,6 @@ class SequenceClassifier(BaseNeuralClassifier):
             n_layers=self.n_layers,
             n_heads=self.n_heads,
             dropout=self.dropout,
+            pooled=self.pooled_skip,
+            head_dims=check_hidden_dims(self.head_dims, name="head_dims"),
         )
