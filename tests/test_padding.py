@@ -112,6 +112,43 @@ def test_padder_rejects_input_unlike_fit(cells, change, match):
         padder.transform(change(cells))
 
 
+@pytest.mark.parametrize("max_length", [None, 2])
+def test_padder_ragged_holds_the_padded_frames_without_the_padding(cells, max_length):
+    padder = SequencePadder(max_length).fit(cells)
+    padded = padder.transform_sequences(cells)
+    ragged = padder.transform_ragged(cells)
+    for (block, lengths), (frames, same_lengths) in zip(padded, ragged):
+        assert_array_equal(same_lengths, lengths)
+        valid = np.arange(block.shape[1])[None, :] < lengths[:, None]
+        assert_array_equal(frames, block[valid])
+        assert frames.dtype == block.dtype
+    (frames, lengths), _ = padder.transform_ragged(cells.iloc[[2]])
+    assert frames.shape == (0, 2)
+    assert_array_equal(lengths, [0])
+    ((frames, lengths),) = (
+        SequencePadder().fit(np.ones((3, 2))).transform_ragged(np.ones((3, 2)))
+    )
+    assert frames.shape == (3, 2)
+    assert_array_equal(lengths, 1)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda X: X.assign(acoustic=[np.ones((2, 5)), None, None]), "feature width 5"),
+        (
+            lambda X: X.assign(acoustic=[np.full((2, 2), np.inf), None, None]),
+            "row 0: the frames contain NaN or inf",
+        ),
+        (lambda X: X[["acoustic"]], "X has 1 columns of cells"),
+    ],
+)
+def test_padder_ragged_rejects_input_unlike_fit(cells, change, match):
+    padder = SequencePadder().fit(cells)
+    with pytest.raises(ValueError, match=match):
+        padder.transform_ragged(change(cells))
+
+
 def test_padder_fit_on_array_rejects_cells(cells):
     padder = SequencePadder().fit(np.ones((3, 2)))
     with pytest.raises(ValueError, match="fit on a plain 2-D array"):

@@ -11,7 +11,7 @@ in a random order.
 import numpy as np
 import torch
 
-from ._loader import TensorBatchIterator
+from ._loader import TensorBatchIterator, slice_batch
 
 
 def longest_lengths(X):
@@ -71,6 +71,6 @@ class LengthBucketIterator(TensorBatchIterator):
             yield from super().__iter__()
             return
         for index in self.batch_indices():
-            X_batch = {key: value[index] for key, value in self._X.items()}
+            X_batch = slice_batch(self._X, index)
             y_batch = None if self._y is None else self._y[index]
             yield X_batch, y_batch

@@ -11,21 +11,24 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from ._ragged import RaggedFrames, as_batch
+
 
 def _as_tensor(data):
     if isinstance(data, dict):
         return {key: _as_tensor(value) for key, value in data.items()}
     if isinstance(data, np.ndarray):
         return torch.from_numpy(np.ascontiguousarray(data))
-    if isinstance(data, torch.Tensor):
+    if isinstance(data, (torch.Tensor, RaggedFrames)):
         return data
     return None
 
 
-def _slice(data, index):
+def slice_batch(data, index):
+    """The rows ``index`` of an array or a dict of arrays, as the module takes them."""
     if isinstance(data, dict):
-        return {key: value[index] for key, value in data.items()}
-    return data[index]
+        return {key: as_batch(value[index]) for key, value in data.items()}
+    return as_batch(data[index])
 
 
 def _is_sliceable(data):
@@ -76,6 +79,6 @@ class TensorBatchIterator:
                 index = slice(start, start + self.batch_size)
             else:
                 index = order[start : start + self.batch_size]
-            X_batch = _slice(self._X, index)
+            X_batch = slice_batch(self._X, index)
             y_batch = None if self._y is None else self._y[index]
             yield X_batch, y_batch

@@ -20,56 +20,11 @@ from ._inputs import (
 from ._mlp import check_hidden_dims
 from ._modules_fusion import SequenceModule
 from ._numerics import flush_denormals
+from ._ragged import RaggedFrames, frame_statistics, standardise
 from ._segments import mean_frames, reduce_cells
 
 #: past this many frames in a training sequence, fit warns unless max_length is set
 LONG_SEQUENCE = 1000
-
-
-def _valid_frames(frames, lengths, weights, start, chunk):
-    """The valid frames of rows ``start:start + chunk``, and each frame's weight."""
-    valid = np.arange(frames.shape[1])[None, :] < lengths[start : start + chunk, None]
-    picked = frames[start : start + chunk][valid]
-    if weights is None:
-        return picked, None
-    rows = np.broadcast_to(weights[start : start + chunk, None], valid.shape)
-    return picked, rows[valid]
-
-
-def _frame_statistics(frames, lengths, weights=None, chunk=1024):
-    """Per-feature mean and std over the valid frames of a padded block.
-
-    With ``weights`` (one per row), each frame counts as much as its row's
-    weight. Rows are read in chunks so that no float64 copy of the whole block
-    is made.
-    """
-    count = lengths.sum() if weights is None else np.dot(weights, lengths)
-    count = count if count > 0 else 1
-    total = np.zeros(frames.shape[2])
-    for start in range(0, len(frames), chunk):
-        picked, weight = _valid_frames(frames, lengths, weights, start, chunk)
-        if weight is None:
-            total += picked.sum(axis=0, dtype=np.float64)
-        else:
-            total += weight @ picked.astype(np.float64)
-    mean = total / count
-    squares = np.zeros(frames.shape[2])
-    for start in range(0, len(frames), chunk):
-        picked, weight = _valid_frames(frames, lengths, weights, start, chunk)
-        deviations = (picked - mean) ** 2
-        squares += deviations.sum(axis=0) if weight is None else weight @ deviations
-    scale = np.sqrt(squares / count)
-    # constant features stay as they are, as in StandardScaler
-    scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
-    return mean, scale
-
-
-def _standardise(frames, lengths, mean, scale):
-    valid = (np.arange(frames.shape[1])[None, :] < lengths[:, None])[..., None]
-    frames -= mean.astype(frames.dtype)
-    frames /= scale.astype(frames.dtype)
-    frames *= valid
-    return frames
 
 
 class SequenceClassifier(BaseNeuralClassifier):
@@ -87,23 +42,24 @@ class SequenceClassifier(BaseNeuralClassifier):
     ``gru`` and ``transformer`` methods use ``n_segments=8,
     pooled_skip=True, head_dims=(128, 64)``.
 
-    Each modality column is padded with a
+    Each modality column is read with a
     :class:`~sklearn_mmer.preprocessing.SequencePadder` fitted on the training
     data (so ``T_max`` is the longest training sequence, capped at
     ``max_length``; longer sequences are truncated to their first frames) and
     its frames are standardised with the per-feature mean and standard
-    deviation of the training frames. Padding never changes the result: the GRU
+    deviation of the training frames. The frames are held end to end, without
+    padding (``sum of lengths * d`` float32 per modality), and each mini-batch
+    is padded to its own longest sequence when it is served. Padding never
+    changes the result: the GRU
     reads frames in order, so its states at an utterance's frames never see the
     padding after them, the Transformer masks padded frames out of attention,
     and the average runs over valid frames only. Training batches group
     utterances of similar length (shuffled pools sorted by length, the batches
     served in random order) and each mini-batch is cut to its longest sequence,
-    so the computation follows the real lengths; the padded block of the whole
-    data is held in memory, though (``n * T_max * d`` float32 per modality),
-    hence ``max_length``. Subnormal numbers are flushed to zero while training
-    and predicting (back-propagating through long sequences makes them, and
-    many x86 CPUs compute on them many times slower); the caller's setting is
-    restored after.
+    so the computation follows the real lengths. Subnormal numbers are flushed
+    to zero while training and predicting (back-propagating through long
+    sequences makes them, and many x86 CPUs compute on them many times
+    slower); the caller's setting is restored after.
 
     When X has a ``speaker`` column and no ``groups`` are given, early stopping
     holds out whole speakers read from that column.
@@ -369,8 +325,9 @@ class SequenceClassifier(BaseNeuralClassifier):
     def _sequences(self, X, reset):
         """``[(frames, lengths, pooled), ...]`` per modality, not yet scaled.
 
-        ``frames`` and ``lengths`` are padded; ``pooled`` is ``(average
-        frames, presence)`` with ``pooled_skip``, else None.
+        ``frames`` holds every utterance's frames end to end, ``(lengths.sum(),
+        d)``; ``pooled`` is ``(average frames, presence)`` with
+        ``pooled_skip``, else None.
         """
         columns, parameter = self._requested_modalities()
         if reset:
@@ -386,9 +343,9 @@ class SequenceClassifier(BaseNeuralClassifier):
                 self.modalities_ = [ARRAY_MODALITY]
                 if hasattr(self, "padders_"):
                     del self.padders_
-            frames = X.astype(np.float32)[:, np.newaxis, :]
+            frames = X.astype(np.float32)
             lengths = np.ones(X.shape[0], dtype=np.int64)
-            pooled = (frames[:, 0].copy(), lengths) if self.pooled_skip else None
+            pooled = (frames.copy(), lengths) if self.pooled_skip else None
             return [(frames, lengths, pooled)]
         if reset:
             validate_data(self, X, skip_check_array=True)
@@ -402,9 +359,9 @@ class SequenceClassifier(BaseNeuralClassifier):
             self._warn_long_sequences()
         sequences = []
         for m in self.modalities_:
-            frames, lengths = self.padders_[m].transform_sequences(cells[m][0])[0]
+            frames, lengths = self.padders_[m].transform_ragged(cells[m][0])[0]
             means = cells[m][1]
-            pooled = None if means is None else mean_frames(means, frames.shape[2])
+            pooled = None if means is None else mean_frames(means, frames.shape[1])
             sequences.append((frames, lengths, pooled))
         return sequences
 
@@ -429,8 +386,8 @@ class SequenceClassifier(BaseNeuralClassifier):
             warnings.warn(
                 f"the longest training sequence of {name!r} has {longest[name]} "
                 f"frames; training time grows with the length (a Transformer's "
-                "with its square) and the padded block of every modality is "
-                "held in memory. Set max_length (e.g. max_length="
+                "with its square), and so does a mini-batch's padded block. Set "
+                "max_length (e.g. max_length="
                 f"{LONG_SEQUENCE}) to read only the first frames, or n_segments "
                 "(e.g. n_segments=8) to average them into that many steps",
                 UserWarning,
@@ -444,40 +401,40 @@ class SequenceClassifier(BaseNeuralClassifier):
         for i, (m, (frames, lengths, pooled)) in enumerate(
             zip(self.modalities_, sequences)
         ):
-            inputs[f"frames_{i}"] = _standardise(
-                frames, lengths, self.frame_means_[m], self.frame_scales_[m]
-            )
+            standardise(frames, self.frame_means_[m], self.frame_scales_[m])
+            inputs[f"frames_{i}"] = RaggedFrames(frames, lengths)
             inputs[f"lengths_{i}"] = lengths
             if self.pooled_skip:
                 block, present = pooled
-                inputs[f"pooled_{i}"] = _standardise(
-                    block[:, np.newaxis],
-                    present,
-                    self.pooled_means_[m],
-                    self.pooled_scales_[m],
-                )[:, 0]
+                standardise(block, self.pooled_means_[m], self.pooled_scales_[m])
+                block[present == 0] = 0.0
+                inputs[f"pooled_{i}"] = block
         return inputs
 
     def _fit_statistics(self, sequences, sample_weight):
         """Per-feature mean and scale of the frames, and of the average frames."""
+        weights = sample_weight
         self.frame_means_, self.frame_scales_ = self._statistics(
-            [(frames, lengths) for frames, lengths, _ in sequences], sample_weight
+            [
+                (frames, None if weights is None else np.repeat(weights, lengths))
+                for frames, lengths, _ in sequences
+            ]
         )
         for name in ("pooled_means_", "pooled_scales_"):
             if hasattr(self, name):
                 delattr(self, name)
         if self.pooled_skip:
+            present = [pooled[1] > 0 for _, _, pooled in sequences]
             self.pooled_means_, self.pooled_scales_ = self._statistics(
                 [
-                    (block[:, np.newaxis], present)
-                    for _, _, (block, present) in sequences
-                ],
-                sample_weight,
+                    (block[rows], None if weights is None else weights[rows])
+                    for (_, _, (block, _)), rows in zip(sequences, present)
+                ]
             )
 
-    def _statistics(self, blocks, sample_weight):
-        """``({modality: mean}, {modality: scale})`` of padded ``(frames, lengths)``."""
-        statistics = [_frame_statistics(f, n, sample_weight) for f, n in blocks]
+    def _statistics(self, blocks):
+        """``({modality: mean}, {modality: scale})`` of ``(frames, weights)``."""
+        statistics = [frame_statistics(frames, weights) for frames, weights in blocks]
         means = {m: stats[0] for m, stats in zip(self.modalities_, statistics)}
         scales = {m: stats[1] for m, stats in zip(self.modalities_, statistics)}
         return means, scales

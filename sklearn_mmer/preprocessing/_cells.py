@@ -8,7 +8,7 @@ modality is missing. These helpers are shared by every step that reads cells.
 import numpy as np
 import pandas as pd
 
-from ..utils._cells import is_cell_input, is_missing
+from ..utils._cells import cell_as_frames, is_cell_input, is_missing
 
 __all__ = [
     "as_cell_columns",
@@ -30,28 +30,6 @@ def as_cell_columns(X, default_name="x0"):
         name = default_name if X.name is None else str(X.name)
         return [name], [list(X)]
     return [default_name], [list(X)]
-
-
-def cell_as_frames(cell, *, column, row):
-    """Return ``cell`` as a 2-D ``(T, d)`` float array, or None when missing."""
-    if is_missing(cell):
-        return None
-    arr = np.asarray(cell)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
-        raise ValueError(
-            f"column {column!r}, row {row}: cells must hold numeric arrays, "
-            f"got dtype {arr.dtype}"
-        )
-    if arr.ndim == 1:
-        arr = arr[np.newaxis, :]
-    elif arr.ndim != 2:
-        raise ValueError(
-            f"column {column!r}, row {row}: cells must be (T, d) frame sequences "
-            f"or (d,) vectors, got an array of shape {arr.shape}"
-        )
-    return arr
 
 
 def cells_width(cells, *, column):

@@ -30,6 +30,24 @@ def longest_sequence(cells, *, column):
     return longest
 
 
+def _read_sequence(cell, *, width, column, row):
+    """A cell's ``(T, d)`` frames checked against ``width``; None when missing."""
+    sequence = cell_as_frames(cell, column=column, row=row)
+    if sequence is None:
+        return None
+    if sequence.shape[1] != width:
+        raise ValueError(
+            f"column {column!r}, row {row}: feature width {sequence.shape[1]} "
+            f"differs from the width {width} seen in fit"
+        )
+    if not np.isfinite(sequence).all():
+        raise ValueError(
+            f"column {column!r}, row {row}: the frames contain NaN or inf; "
+            "drop or repair this utterance (use None for a missing modality)"
+        )
+    return sequence
+
+
 def pad_cells(cells, *, width, length, column, dtype=np.float32, fill=0.0):
     """Pad one column of cells into ``(frames, lengths)``.
 
@@ -41,23 +59,33 @@ def pad_cells(cells, *, width, length, column, dtype=np.float32, fill=0.0):
     frames = np.full((len(cells), length, width), fill, dtype=dtype)
     lengths = np.zeros(len(cells), dtype=np.int64)
     for row, cell in enumerate(cells):
-        sequence = cell_as_frames(cell, column=column, row=row)
+        sequence = _read_sequence(cell, width=width, column=column, row=row)
         if sequence is None:
             continue
-        if sequence.shape[1] != width:
-            raise ValueError(
-                f"column {column!r}, row {row}: feature width {sequence.shape[1]} "
-                f"differs from the width {width} seen in fit"
-            )
-        if not np.isfinite(sequence).all():
-            raise ValueError(
-                f"column {column!r}, row {row}: the frames contain NaN or inf; "
-                "drop or repair this utterance (use None for a missing modality)"
-            )
         kept = min(sequence.shape[0], length)
         frames[row, :kept] = sequence[:kept]
         lengths[row] = kept
     return frames, lengths
+
+
+def stack_cells(cells, *, width, length, column, dtype=np.float32):
+    """One column of cells as ``(frames, lengths)``, the frames end to end.
+
+    ``frames`` has shape ``(lengths.sum(), width)``: the first ``lengths[0]``
+    rows are cell 0's first frames (at most ``length``), then cell 1's, and so
+    on; a missing cell adds none. This is :func:`pad_cells` without the padding.
+    """
+    kept = []
+    lengths = np.zeros(len(cells), dtype=np.int64)
+    for row, cell in enumerate(cells):
+        sequence = _read_sequence(cell, width=width, column=column, row=row)
+        if sequence is None:
+            continue
+        kept.append(sequence[:length])
+        lengths[row] = len(kept[-1])
+    if not kept:
+        return np.zeros((0, width), dtype=dtype), lengths
+    return np.concatenate(kept).astype(dtype, copy=False), lengths
 
 
 class SequencePadder(TransformerMixin, BaseEstimator):
@@ -77,8 +105,9 @@ class SequencePadder(TransformerMixin, BaseEstimator):
     frames may not hold NaN, so the lengths survive the flattening and the
     output can feed any scikit-learn step that accepts NaN. Sequence models
     read :meth:`transform_sequences` instead: zero-padded ``(n, T_max, d)``
-    frames with the lengths beside them, as
-    :class:`~sklearn_mmer.neural.SequenceClassifier` does.
+    frames with the lengths beside them; or :meth:`transform_ragged`, the
+    same frames end to end without the padding, to pad one mini-batch at a
+    time, as :class:`~sklearn_mmer.neural.SequenceClassifier` does.
 
     A DataFrame with several columns of cells is padded column by column and
     the results are concatenated. A plain 2-D numeric array is read as one
@@ -259,6 +288,38 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         dtype = self._cells_dtype(columns)
         return [
             pad_cells(cells, width=width, length=length, column=name, dtype=dtype)
+            for name, cells, width, length in zip(
+                names, columns, self.frame_widths_, self.max_lengths_
+            )
+        ]
+
+    def transform_ragged(self, X):
+        """Every sequence cut as :meth:`transform_sequences` cuts it, unpadded.
+
+        Sequence models that pad one mini-batch at a time read this: it holds
+        the frames only, where a padded block holds ``n * T_max * d`` values.
+
+        Parameters
+        ----------
+        X : DataFrame, Series, list of arrays or array-like of shape (n, d)
+            The cells, with the columns and widths seen in fit.
+
+        Returns
+        -------
+        sequences : list of (frames, lengths) tuples
+            One per input column: ``frames`` of shape ``(lengths.sum(), d)``,
+            each utterance's frames after the previous one's, and ``lengths``
+            of shape ``(n_samples,)`` (int64; 0 where the cell is missing). A
+            plain 2-D array gives one column of sequences of one frame.
+        """
+        check_is_fitted(self)
+        if self.frame_widths_ is None:
+            X = self.transform(X)
+            return [(X, np.ones(X.shape[0], dtype=np.int64))]
+        names, columns = self._check_cells(X)
+        dtype = self._cells_dtype(columns)
+        return [
+            stack_cells(cells, width=width, length=length, column=name, dtype=dtype)
             for name, cells, width, length in zip(
                 names, columns, self.frame_widths_, self.max_lengths_
             )

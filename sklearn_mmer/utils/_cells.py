@@ -81,3 +81,25 @@ def _list_holds_cells(X):
     except (ValueError, TypeError):
         return True
     return arr.ndim != 2
+
+
+def cell_as_frames(cell, *, column, row):
+    """Return ``cell`` as a 2-D ``(T, d)`` float array, or None when missing."""
+    if is_missing(cell):
+        return None
+    arr = np.asarray(cell)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
+        raise ValueError(
+            f"column {column!r}, row {row}: cells must hold numeric arrays, "
+            f"got dtype {arr.dtype}"
+        )
+    if arr.ndim == 1:
+        arr = arr[np.newaxis, :]
+    elif arr.ndim != 2:
+        raise ValueError(
+            f"column {column!r}, row {row}: cells must be (T, d) frame sequences "
+            f"or (d,) vectors, got an array of shape {arr.shape}"
+        )
+    return arr
