@@ -128,3 +128,22 @@ def test_bad_callbacks_are_rejected(tiny_corpus, callbacks, match):
     X, y, _ = _data("mlp", tiny_corpus)
     with pytest.raises(ValueError, match=match):
         MLPClassifier(max_epochs=1, callbacks=callbacks).fit(X, y)
+
+
+@pytest.mark.parametrize("kind", sorted(CLASSIFIERS))
+def test_fitted_network_keeps_no_validation_data(tiny_corpus, kind):
+    # early stopping's split holds the held-out rows; a fitted model (and its
+    # pickle) has no use for them, so it must not carry them. Wide inputs, so
+    # that carried data would dwarf the network.
+    X, y, _ = _data(kind, tiny_corpus)
+    if kind == "mlp":
+        X = np.tile(X, (1, 500))
+        data_bytes = X.nbytes
+    else:
+        X = X.assign(acoustic=[np.tile(c, (1, 200)) for c in X["acoustic"]])
+        data_bytes = sum(cell.nbytes for cell in X["acoustic"])
+    clf = CLASSIFIERS[kind]().set_params(early_stopping=True, validation_fraction=0.5)
+    clf.fit(X, y)
+    assert clf.net_.train_split is None
+    assert len(pickle.dumps(clf)) < 0.25 * data_bytes
+    assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(X), clf.predict(X))

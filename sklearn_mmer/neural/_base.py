@@ -253,6 +253,9 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 criterion_weight=self._criterion_weight(y),
             )
             net.partial_fit(pack_weights(inputs, sample_weight), y)
+        # the validation split holds a copy of (or a view into) the training
+        # data, which the fitted model does not need: pickles would carry it
+        net.train_split = None
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         if self.early_stopping:
