@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 import torch
 
+from sklearn_mmer.neural import SequenceClassifier
+
 EMOTIONS = np.array(["anger", "sadness", "happiness", "neutral"])
 
 
@@ -44,6 +46,18 @@ def make_tiny_corpus(
     X = pd.DataFrame(columns)
     X["speaker"] = speakers
     return X, y, speakers
+
+
+@pytest.fixture(scope="module")
+def acoustic_corpus():
+    """Like ``tiny_corpus``, but the label is in the acoustic frame sequences."""
+    return make_tiny_corpus(informative=("acoustic",))
+
+
+def fast_sequence(modalities="acoustic", **params):
+    """A small, quick SequenceClassifier (seeded) for the sequence-model tests."""
+    params = {"hidden_dim": 16, "n_heads": 2, "lr": 0.01, "max_epochs": 15, **params}
+    return SequenceClassifier(modalities, random_state=0, **params)
 
 
 @pytest.fixture

@@ -13,23 +13,12 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
-from conftest import make_tiny_corpus
+from conftest import fast_sequence as fast
 from sklearn_mmer.neural import SequenceClassifier, SequenceModule
 from sklearn_mmer.neural._segments import segment_means
 from sklearn_mmer.preprocessing import TemporalPooling
 
 ARCHITECTURES = ["gru", "transformer"]
-
-
-@pytest.fixture(scope="module")
-def acoustic_corpus():
-    """Like ``tiny_corpus``, but the label is in the acoustic frame sequences."""
-    return make_tiny_corpus(informative=("acoustic",))
-
-
-def fast(modalities="acoustic", **params):
-    params = {"hidden_dim": 16, "n_heads": 2, "lr": 0.01, "max_epochs": 15, **params}
-    return SequenceClassifier(modalities, random_state=0, **params)
 
 
 def by_definition(frames, n_segments):

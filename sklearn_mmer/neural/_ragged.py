@@ -10,8 +10,8 @@ batch is served.
 import numpy as np
 import torch
 
-#: float64 values per chunk when summing frames (about 32 MiB)
-CHUNK_VALUES = 2**22
+#: float64 values per chunk when summing frames (8 MiB)
+CHUNK_VALUES = 2**20
 
 
 class RaggedFrames:

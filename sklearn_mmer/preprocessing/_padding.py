@@ -284,14 +284,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         if self.frame_widths_ is None:
             X = self.transform(X)
             return [(X[:, np.newaxis, :], np.ones(X.shape[0], dtype=np.int64))]
-        names, columns = self._check_cells(X)
-        dtype = self._cells_dtype(columns)
-        return [
-            pad_cells(cells, width=width, length=length, column=name, dtype=dtype)
-            for name, cells, width, length in zip(
-                names, columns, self.frame_widths_, self.max_lengths_
-            )
-        ]
+        return self._read_columns(X, pad_cells)
 
     def transform_ragged(self, X):
         """Every sequence cut as :meth:`transform_sequences` cuts it, unpadded.
@@ -316,10 +309,14 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         if self.frame_widths_ is None:
             X = self.transform(X)
             return [(X, np.ones(X.shape[0], dtype=np.int64))]
+        return self._read_columns(X, stack_cells)
+
+    def _read_columns(self, X, read_cells):
+        """Each cell column of X, read by ``pad_cells`` or ``stack_cells``."""
         names, columns = self._check_cells(X)
         dtype = self._cells_dtype(columns)
         return [
-            stack_cells(cells, width=width, length=length, column=name, dtype=dtype)
+            read_cells(cells, width=width, length=length, column=name, dtype=dtype)
             for name, cells, width, length in zip(
                 names, columns, self.frame_widths_, self.max_lengths_
             )
