@@ -7,19 +7,30 @@ Two questions, answered side by side in one run:
    under the same speaker folds (SpeakerKFold(5)): mean F1-micro and fit
    seconds per fold, and each sequence model's time as a multiple of early
    fusion's (target: at most 3x, with F1-micro at least early fusion's).
+   Beside them, the same networks without segment means, skip path and MLP
+   head (``*_plain``), trained the same way.
 2. ``--part long``: one GRU ``SequenceClassifier`` fit on 64 utterances of
    ``--frames`` frames each (600 by default) as ``fit`` does it (the GRU on
    the padded batch, subnormal numbers flushed to zero), beside the same fit
    with subnormals kept and with the GRU on packed sequences (as it was
    before); both replaced in this script only.
+3. ``--part memory``: the memory a fit holds for its frames, on
+   ``--utterances`` utterances of 128 features whose lengths are skewed as
+   real ones are (most short, a few up to 1,000 frames): the frames end to
+   end, padded one batch at a time (as ``fit`` does it), beside the whole
+   data padded to the longest sequence once (as it was before), by
+   tracemalloc's peak over the fit (NumPy reports its arrays to it; torch's
+   batches are not counted, in either variant), and the fit time.
 
-    python benchmarks/bench_sequence.py [--part methods long] [--difficulty standard]
-        [--folds 5] [--frames 600] [--repeats 3] [--seed 0]
+    python benchmarks/bench_sequence.py [--part methods long memory]
+        [--difficulty standard] [--folds 5] [--frames 600] [--utterances 1000]
+        [--repeats 3] [--seed 0]
 """
 
 import argparse
 import contextlib
 import time
+import tracemalloc
 
 import numpy as np
 import pandas as pd
@@ -28,6 +39,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sklearn_mmer.datasets import make_multimodal_emotion
 from sklearn_mmer.evaluation import compare_methods, make_methods
+from sklearn_mmer.evaluation._stronger import SEQUENCE_TRAINING
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import SequenceClassifier
 from sklearn_mmer.neural import _sequence as sequence_module
@@ -44,6 +56,15 @@ def methods_part(args):
     methods = make_methods(
         MODALITIES, ["early_fusion", "gru", "transformer"], random_state=args.seed
     )
+    # the registered networks without the segment means, the skip path of
+    # average frames and the MLP head: what the methods were before them
+    for architecture in ("gru", "transformer"):
+        methods[f"{architecture}_plain"] = SequenceClassifier(
+            MODALITIES,
+            architecture=architecture,
+            **SEQUENCE_TRAINING,
+            random_state=args.seed,
+        )
     results = compare_methods(
         methods, X, y, cv=SpeakerKFold(args.folds), random_state=args.seed
     ).results
@@ -56,7 +77,7 @@ def methods_part(args):
     for name, row in means.iterrows():
         gain = row.f1_micro - base.f1_micro
         print(
-            f"{name:>14}: F1-micro {row.f1_micro:.4f} ({gain:+.4f})"
+            f"{name:>19}: F1-micro {row.f1_micro:.4f} ({gain:+.4f})"
             f"  fit {row.fit_seconds:7.1f} s/fold  "
             f"{row.fit_seconds / base.fit_seconds:5.2f}x early fusion"
         )
@@ -127,19 +148,70 @@ def long_part(args):
         )
 
 
+def padded_block(frames, lengths):
+    """The whole data padded to its longest sequence once, as fit held it before."""
+    longest = max(int(lengths.max()), 1)
+    block = np.zeros((len(lengths), longest, frames.shape[1]), dtype=frames.dtype)
+    block[np.arange(longest)[None, :] < lengths[:, None]] = frames
+    return block
+
+
+def memory_part(args):
+    rng = np.random.RandomState(args.seed)
+    lengths = np.clip(rng.lognormal(np.log(40), 0.8, args.utterances), 1, 1000)
+    lengths = lengths.astype(int)
+    lengths[0] = 1000
+    y = rng.randint(4, size=args.utterances)
+    cells = [rng.normal(size=(n, 128)).astype(np.float32) for n in lengths]
+    X = pd.DataFrame({"acoustic": cells})
+    frame_bytes = lengths.sum() * 128 * 4
+    print(
+        f"{args.utterances} utterances x 128 features, lengths median "
+        f"{int(np.median(lengths))}, longest {lengths.max()}: frames "
+        f"{frame_bytes / 2**20:.0f} MiB, padded to the longest "
+        f"{args.utterances * lengths.max() * 128 * 4 / 2**20:.0f} MiB"
+    )
+    variants = {
+        "end to end, padded per batch": contextlib.nullcontext,
+        "padded once (before)": lambda: patched(
+            sequence_module, "RaggedFrames", padded_block
+        ),
+    }
+    params = {"hidden_dim": 16, "max_epochs": 1, "random_state": args.seed}
+    SequenceClassifier(**params).fit(X.iloc[1:50], y[1:50])  # warm-up, not timed
+    for name, variant in variants.items():
+        with variant():
+            tracemalloc.start()
+            start = time.perf_counter()
+            SequenceClassifier(**params).fit(X, y)
+            seconds = time.perf_counter() - start
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        print(
+            f"{name:>29}: peak {peak / 2**20:7.1f} MiB ({peak / frame_bytes:5.2f}x "
+            f"the frames)  fit {seconds:6.1f} s"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--part", nargs="+", default=["methods", "long"], choices=["methods", "long"]
+        "--part",
+        nargs="+",
+        default=["methods", "long", "memory"],
+        choices=["methods", "long", "memory"],
     )
     parser.add_argument("--difficulty", default="standard")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--frames", type=int, default=600)
+    parser.add_argument("--utterances", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if "long" in args.part:
         long_part(args)
+    if "memory" in args.part:
+        memory_part(args)
     if "methods" in args.part:
         methods_part(args)
 

@@ -17,7 +17,7 @@ from ..fusion import (
     make_stacking_fusion,
 )
 from ..neural import AttentionFusionClassifier, MLPClassifier, SequenceClassifier
-from ._stronger import SEQUENCE_TRAINING, STRONGER_METHODS
+from ._stronger import SEQUENCE_MODEL, SEQUENCE_TRAINING, STRONGER_METHODS
 
 #: The kinds of method: what ``register_method(kind=...)`` accepts and
 #: ``method_kind`` answers; the figures colour unimodal and fusion methods apart.
@@ -402,6 +402,7 @@ def _gru(modalities, random_state):
     return SequenceClassifier(
         list(modalities),
         architecture="gru",
+        **SEQUENCE_MODEL,
         **SEQUENCE_TRAINING,
         random_state=random_state,
     )
@@ -411,6 +412,7 @@ def _transformer(modalities, random_state):
     return SequenceClassifier(
         list(modalities),
         architecture="transformer",
+        **SEQUENCE_MODEL,
         **SEQUENCE_TRAINING,
         random_state=random_state,
     )
@@ -465,15 +467,16 @@ for _name, _factory, _kind, _description in [
         "gru",
         _gru,
         "other",
-        "a GRU per modality over the frame sequences, fused; early stopping on "
-        "held-out training speakers",
+        "a GRU per modality over up to 8 segment means, beside the average "
+        "frames, into early fusion's MLP; early stopping on held-out speakers",
     ),
     (
         "transformer",
         _transformer,
         "other",
-        "a Transformer encoder per modality over the frame sequences, fused; "
-        "early stopping on held-out training speakers",
+        "a Transformer per modality over up to 8 segment means, beside the "
+        "average frames, into early fusion's MLP; early stopping on held-out "
+        "speakers",
     ),
 ]:
     register_method(

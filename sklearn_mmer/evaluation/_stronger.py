@@ -36,6 +36,14 @@ SEQUENCE_TRAINING = {
     "weight_decay": 1e-3,
 }
 
+#: the shape of the ``gru`` and ``transformer`` methods' networks: the encoders
+#: read at most 8 segment means per utterance (a bound on an epoch's cost on any
+#: corpus, the segment count of common video models), and the head is early
+#: fusion's MLP reading each modality's average frame beside the encodings, so
+#: the network holds early fusion's view and the encoders add to it (see
+#: docs/stronger_methods.md)
+SEQUENCE_MODEL = {"n_segments": 8, "pooled_skip": True, "head_dims": (128, 64)}
+
 #: what ``tuned_early_fusion`` searches, and how
 TUNING_GRID = {
     "mlpclassifier__dropout": [0.2, 0.5],
