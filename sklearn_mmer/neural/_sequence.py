@@ -50,10 +50,10 @@ class SequenceClassifier(BaseNeuralClassifier):
     deviation of the training frames. The frames are held end to end, without
     padding (``sum of lengths * d`` float32 per modality), and each mini-batch
     is padded to its own longest sequence when it is served. Padding never
-    changes the result: the GRU
-    reads frames in order, so its states at an utterance's frames never see the
-    padding after them, the Transformer masks padded frames out of attention,
-    and the average runs over valid frames only. Training batches group
+    changes the result: the GRU reads frames in order, so its states at an
+    utterance's frames never see the padding after them, the Transformer masks
+    padded frames out of attention, and the average runs over valid frames
+    only. Training batches group
     utterances of similar length (shuffled pools sorted by length, the batches
     served in random order) and each mini-batch is cut to its longest sequence,
     so the computation follows the real lengths. Subnormal numbers are flushed
