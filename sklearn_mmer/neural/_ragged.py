@@ -47,7 +47,7 @@ class RaggedFrames:
         self.frames = frames
         self.lengths = np.asarray(lengths, dtype=np.int64)
         if starts is None:
-            starts = np.cumsum(self.lengths) - self.lengths
+            starts = _first_rows(self.lengths)
         self.starts = np.asarray(starts, dtype=np.int64)
 
     def __len__(self):
@@ -68,13 +68,18 @@ class RaggedFrames:
         total = int(self.lengths.sum())
         if total:
             rows = np.repeat(np.arange(n), self.lengths)
-            firsts = np.repeat(np.cumsum(self.lengths) - self.lengths, self.lengths)
+            firsts = np.repeat(_first_rows(self.lengths), self.lengths)
             steps = np.arange(total) - firsts
             source = np.repeat(self.starts, self.lengths) + steps
             block[torch.from_numpy(rows), torch.from_numpy(steps)] = self.frames[
                 torch.from_numpy(source)
             ]
         return block
+
+
+def _first_rows(lengths):
+    """Where each sequence starts when sequences of ``lengths`` follow one another."""
+    return np.cumsum(lengths) - lengths
 
 
 def as_batch(value):
@@ -89,30 +94,26 @@ def frame_statistics(frames, weights=None):
     float64 chunks, so no float64 copy of the whole array is made. Constant
     features get a scale of 1, as in StandardScaler.
     """
-    width = frames.shape[1]
-    chunk = max(1, CHUNK_VALUES // max(width, 1))
     count = len(frames) if weights is None else float(np.sum(weights))
     count = count if count > 0 else 1
-    total = np.zeros(width)
-    for start in range(0, len(frames), chunk):
-        part = frames[start : start + chunk].astype(np.float64)
-        total += (
-            part.sum(axis=0)
-            if weights is None
-            else weights[start : start + chunk] @ part
-        )
-    mean = total / count
-    squares = np.zeros(width)
-    for start in range(0, len(frames), chunk):
-        part = (frames[start : start + chunk].astype(np.float64) - mean) ** 2
-        squares += (
-            part.sum(axis=0)
-            if weights is None
-            else weights[start : start + chunk] @ part
-        )
+    mean = _column_sums(frames, weights, lambda part: part) / count
+    squares = _column_sums(frames, weights, lambda part: (part - mean) ** 2)
     scale = np.sqrt(squares / count)
     scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
     return mean, scale
+
+
+def _column_sums(frames, weights, term):
+    """Per-feature (weighted) sum of ``term`` of the frames, in float64 chunks."""
+    chunk = max(1, CHUNK_VALUES // max(frames.shape[1], 1))
+    total = np.zeros(frames.shape[1])
+    for start in range(0, len(frames), chunk):
+        part = term(frames[start : start + chunk].astype(np.float64))
+        if weights is None:
+            total += part.sum(axis=0)
+        else:
+            total += weights[start : start + chunk] @ part
+    return total
 
 
 def standardise(frames, mean, scale):

@@ -53,10 +53,9 @@ class SequenceClassifier(BaseNeuralClassifier):
     changes the result: the GRU reads frames in order, so its states at an
     utterance's frames never see the padding after them, the Transformer masks
     padded frames out of attention, and the average runs over valid frames
-    only. Training batches group
-    utterances of similar length (shuffled pools sorted by length, the batches
-    served in random order) and each mini-batch is cut to its longest sequence,
-    so the computation follows the real lengths. Subnormal numbers are flushed
+    only. Training batches group utterances of similar length (shuffled pools
+    sorted by length, the batches served in random order), so the computation
+    follows the real lengths. Subnormal numbers are flushed
     to zero while training and predicting (back-propagating through long
     sequences makes them, and many x86 CPUs compute on them many times
     slower); the caller's setting is restored after.
@@ -414,6 +413,7 @@ class SequenceClassifier(BaseNeuralClassifier):
     def _fit_statistics(self, sequences, sample_weight):
         """Per-feature mean and scale of the frames, and of the average frames."""
         weights = sample_weight
+        # each frame weighs as much as its utterance
         self.frame_means_, self.frame_scales_ = self._statistics(
             [
                 (frames, None if weights is None else np.repeat(weights, lengths))
