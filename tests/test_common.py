@@ -82,12 +82,14 @@ def _check_instances():
                 architecture="transformer", hidden_dim=16, n_heads=2, max_epochs=40
             ),
             SequenceClassifier(
+                architecture="residual_gru",
                 hidden_dim=16,
                 n_segments=2,
                 pooled_skip=True,
                 head_dims=(8,),
                 max_epochs=40,
                 early_stopping=True,
+                refit=True,
             ),
         ],
         "SpeakerNormalizer": [SpeakerNormalizer(), SpeakerNormalizer(min_utterances=1)],

@@ -11,7 +11,7 @@ from conftest import fast_sequence as fast
 from sklearn_mmer.neural import SequenceClassifier, SequenceModule
 from sklearn_mmer.neural._modules_fusion import SequenceEncoder
 
-ARCHITECTURES = ["gru", "transformer"]
+ARCHITECTURES = ["gru", "residual_gru", "transformer"]
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)

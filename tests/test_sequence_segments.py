@@ -18,7 +18,7 @@ from sklearn_mmer.neural import SequenceClassifier, SequenceModule
 from sklearn_mmer.neural._segments import segment_means
 from sklearn_mmer.preprocessing import TemporalPooling
 
-ARCHITECTURES = ["gru", "transformer"]
+ARCHITECTURES = ["gru", "residual_gru", "transformer"]
 
 
 def by_definition(frames, n_segments):

@@ -81,6 +81,13 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         for early stopping.
     patience : int, default=5
         Epochs without improvement of the validation loss before stopping.
+    refit : bool, default=False
+        With ``early_stopping``: once it has chosen the epoch count
+        (``best_epoch_``) on the held-out split, train the network again from
+        the same initial weights on all the training data, held-out part
+        included, for that many epochs, and keep that network. It costs one
+        more training of ``best_epoch_`` epochs, and no data is set aside for
+        good. Needs ``early_stopping=True``.
     class_weight : {"balanced"}, dict or None, default=None
         Per-class weights of the loss, as in ``MLPClassifier``.
     callbacks : list of skorch callbacks or None, default=None
@@ -112,13 +119,17 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         The trained skorch net; ``net_.module_`` is an
         :class:`~sklearn_mmer.neural.AttentionFusionModule`.
     history_ : skorch.History
-        Per-epoch training history.
+        Per-epoch training history (with ``refit``, the final network's).
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained (with ``refit``, by the final network).
     best_epoch_ : int
-        The epoch (1-based) whose weights are kept.
+        The epoch (1-based) whose weights are kept; with ``refit``, the number
+        of epochs the final network is trained for.
     validation_indices_ : ndarray of int or None
         Rows of the training X held out for early stopping (None without it).
+    validation_losses_ : ndarray of shape (n_epochs,) or None
+        The validation loss after each epoch of early stopping's run (None
+        without it); ``best_epoch_`` is its argmin, plus one.
 
     See Also
     --------
@@ -169,6 +180,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
+        refit=False,
         class_weight=None,
         callbacks=None,
         device="cpu",
@@ -186,6 +198,7 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.refit = refit
         self.class_weight = class_weight
         self.callbacks = callbacks
         self.device = device

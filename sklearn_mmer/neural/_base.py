@@ -61,6 +61,7 @@ TRAINING_CONSTRAINTS = {
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "max_epochs": [Interval(Integral, 1, None, closed="left")],
     "early_stopping": ["boolean"],
+    "refit": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "patience": [Interval(Integral, 1, None, closed="left")],
     "class_weight": [StrOptions({"balanced"}), dict, None],
@@ -221,28 +222,66 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     def _fit_net(self, inputs, y, groups, sample_weight):
         """Train a fresh network on prepared input; sets ``net_`` and friends."""
         check_device(self.device)
+        if self.refit and not self.early_stopping:
+            raise ValueError(
+                "refit=True trains again for the number of epochs early stopping "
+                "chooses, so it needs early_stopping=True; set it, or set "
+                "refit=False"
+            )
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         callbacks = user_callbacks(self.callbacks, reserved=EARLY_STOPPING)
-        train_split = None
-        self.validation_indices_ = None
-        if self.early_stopping:
-            train, valid = validation_split(y, groups, self.validation_fraction, seed)
-            if sample_weight is not None and not sample_weight[valid].any():
-                raise ValueError(
-                    "sample_weight is zero for every sample of early stopping's "
-                    "validation split, so its loss is undefined; give some of "
-                    "them weight, or set early_stopping=False"
-                )
-            valid_inputs = pack_weights(
-                _take(inputs, valid), _take(sample_weight, valid)
+        self.validation_indices_ = self.validation_losses_ = None
+        if not self.early_stopping:
+            net = self._train(inputs, y, sample_weight, seed, callbacks)
+            self.n_iter_ = self.best_epoch_ = len(net.history)
+            return self
+        train, valid = validation_split(y, groups, self.validation_fraction, seed)
+        if sample_weight is not None and not sample_weight[valid].any():
+            raise ValueError(
+                "sample_weight is zero for every sample of early stopping's "
+                "validation split, so its loss is undefined; give some of "
+                "them weight, or set early_stopping=False"
             )
-            train_split = predefined_split(Dataset(valid_inputs, y[valid]))
-            inputs = _take(inputs, train)
-            sample_weight = _take(sample_weight, train)
-            y = y[train]
-            self.validation_indices_ = valid
-            callbacks.insert(0, (EARLY_STOPPING, self._early_stopping()))
+        valid_inputs = pack_weights(_take(inputs, valid), _take(sample_weight, valid))
+        callbacks.insert(0, (EARLY_STOPPING, self._early_stopping()))
+        net = self._train(
+            _take(inputs, train),
+            y[train],
+            _take(sample_weight, train),
+            seed,
+            callbacks,
+            train_split=predefined_split(Dataset(valid_inputs, y[valid])),
+        )
+        self.validation_indices_ = valid
+        self.validation_losses_ = np.asarray(net.history[:, "valid_loss"], dtype=float)
+        self.best_epoch_ = int(np.argmin(self.validation_losses_)) + 1
+        self.n_iter_ = len(net.history)
+        if self.refit:
+            # the epoch count was chosen on held-out speakers; the final
+            # network learns from them too, starting from the same weights
+            net = self._train(
+                inputs,
+                y,
+                sample_weight,
+                seed,
+                user_callbacks(self.callbacks, reserved=EARLY_STOPPING),
+                max_epochs=self.best_epoch_,
+            )
+            self.n_iter_ = len(net.history)
+        return self
+
+    def _train(
+        self,
+        inputs,
+        y,
+        sample_weight,
+        seed,
+        callbacks,
+        train_split=None,
+        max_epochs=None,
+    ):
+        """Initialise a network from ``seed`` and train it; sets ``net_``."""
         # seed a private copy of torch's RNG, leaving the caller's global state be
         on_cuda = str(self.device).startswith("cuda")
         with torch.random.fork_rng(devices=None if on_cuda else []):
@@ -252,17 +291,14 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 callbacks=callbacks,
                 criterion_weight=self._criterion_weight(y),
             )
+            if max_epochs is not None:
+                net.max_epochs = max_epochs
             net.partial_fit(pack_weights(inputs, sample_weight), y)
         # the validation split holds a copy of (or a view into) the training
         # data, which the fitted model does not need: pickles would carry it
         net.train_split = None
         self.history_ = net.history
-        self.n_iter_ = len(net.history)
-        if self.early_stopping:
-            self.best_epoch_ = int(np.argmin(net.history[:, "valid_loss"])) + 1
-        else:
-            self.best_epoch_ = self.n_iter_
-        return self
+        return net
 
     def _early_stopping(self):
         return EarlyStopping(

@@ -80,8 +80,12 @@ class SequenceClassifier(BaseNeuralClassifier):
         The column of X to read, such as ``"acoustic"``, or a list of columns
         to fuse, such as ``["visual", "acoustic", "lexical"]``. None reads
         every column of X whose cells are arrays.
-    architecture : {"gru", "transformer"}, default="gru"
-        The sequence encoder.
+    architecture : {"gru", "residual_gru", "transformer"}, default="gru"
+        The sequence encoder: a GRU on the frames; the frames projected to
+        ``hidden_dim`` then GRU layers that each add their states to their
+        input (``x + GRU(x)``, the Transformer encoder's shape: the encoding
+        keeps a linear view of the average frame, and the recurrent layers
+        have fewer weights); or a Transformer encoder.
     hidden_dim : int, default=64
         Width of the hidden states (the Transformer's model width).
     n_layers : int, default=1
@@ -110,7 +114,8 @@ class SequenceClassifier(BaseNeuralClassifier):
         on the concatenated encodings (and average frames); empty for a linear
         classifier.
     dropout : float, default=0.0
-        Dropout between GRU layers or inside the Transformer layers, on the
+        Dropout between GRU layers, on each residual GRU layer's output or
+        inside the Transformer layers, on the
         encodings before the head, and after each hidden layer of the head.
     lr : float, default=1e-3
         Adam's learning rate.
@@ -128,6 +133,13 @@ class SequenceClassifier(BaseNeuralClassifier):
         for early stopping.
     patience : int, default=5
         Epochs without improvement of the validation loss before stopping.
+    refit : bool, default=False
+        With ``early_stopping``: once it has chosen the epoch count
+        (``best_epoch_``) on the held-out split, train the network again from
+        the same initial weights on all the training data, held-out part
+        included, for that many epochs, and keep that network. It costs one
+        more training of ``best_epoch_`` epochs, and no data is set aside for
+        good. Needs ``early_stopping=True``.
     class_weight : {"balanced"}, dict or None, default=None
         Per-class weights of the loss, as in ``MLPClassifier``.
     callbacks : list of skorch callbacks or None, default=None
@@ -173,13 +185,17 @@ class SequenceClassifier(BaseNeuralClassifier):
         The trained skorch net; ``net_.module_`` is a
         :class:`~sklearn_mmer.neural.SequenceModule`.
     history_ : skorch.History
-        Per-epoch training history.
+        Per-epoch training history (with ``refit``, the final network's).
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained (with ``refit``, by the final network).
     best_epoch_ : int
-        The epoch (1-based) whose weights are kept.
+        The epoch (1-based) whose weights are kept; with ``refit``, the number
+        of epochs the final network is trained for.
     validation_indices_ : ndarray of int or None
         Rows of the training X held out for early stopping (None without it).
+    validation_losses_ : ndarray of shape (n_epochs,) or None
+        The validation loss after each epoch of early stopping's run (None
+        without it); ``best_epoch_`` is its argmin, plus one.
 
     See Also
     --------
@@ -207,7 +223,7 @@ class SequenceClassifier(BaseNeuralClassifier):
 
     _parameter_constraints = {
         "modalities": [str, "array-like", None],
-        "architecture": [StrOptions({"gru", "transformer"})],
+        "architecture": [StrOptions({"gru", "residual_gru", "transformer"})],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
@@ -240,6 +256,7 @@ class SequenceClassifier(BaseNeuralClassifier):
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
+        refit=False,
         class_weight=None,
         callbacks=None,
         device="cpu",
@@ -264,6 +281,7 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.refit = refit
         self.class_weight = class_weight
         self.callbacks = callbacks
         self.device = device
