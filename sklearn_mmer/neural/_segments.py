@@ -31,10 +31,14 @@ def segment_means(frames, n_segments):
     length = frames.shape[0]
     if length <= n_segments:
         return frames
-    starts = (np.arange(n_segments) * length) // n_segments
-    sums = np.add.reduceat(frames, starts, axis=0, dtype=np.float64)
-    sizes = np.diff(np.append(starts, length))
-    return sums / sizes[:, None]
+    bounds = (np.arange(n_segments + 1) * length) // n_segments
+    # a sum per segment: several times quicker than np.add.reduceat on rows,
+    # and the same numbers (each sums its few rows in order)
+    means = np.empty((n_segments, frames.shape[1]), dtype=np.float64)
+    for j in range(n_segments):
+        frames[bounds[j] : bounds[j + 1]].sum(axis=0, dtype=np.float64, out=means[j])
+        means[j] /= bounds[j + 1] - bounds[j]
+    return means
 
 
 def reduce_cells(cells, *, max_length=None, n_segments=None):
@@ -63,12 +67,18 @@ def reduce_cells(cells, *, max_length=None, n_segments=None):
     reduced, means = [], []
     for row, cell in enumerate(cells[column]):
         frames = cell_as_frames(cell, column=column, row=row)
-        if frames is None or frames.shape[0] == 0 or not np.isfinite(frames).all():
+        if frames is None or frames.shape[0] == 0:
             reduced.append(cell)
             means.append(None)
             continue
         frames = frames[:max_length]
-        means.append(frames.mean(axis=0, dtype=np.float64))
+        mean = frames.mean(axis=0, dtype=np.float64)
+        # NaN or inf in a frame leaves its column's average NaN or inf
+        if not np.isfinite(mean).all():
+            reduced.append(cell)
+            means.append(None)
+            continue
+        means.append(mean)
         if n_segments is not None:
             frames = segment_means(frames, n_segments)
         reduced.append(frames)
