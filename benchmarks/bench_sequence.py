@@ -7,14 +7,20 @@ Two questions, answered side by side in one run:
    under the same speaker folds (SpeakerKFold(5)): mean F1-micro and fit
    seconds per fold, and each sequence model's time as a multiple of early
    fusion's (target: at most 3x, with F1-micro at least early fusion's).
-   Beside them, the same networks without segment means, skip path and MLP
-   head (``*_plain``), trained the same way.
-2. ``--part long``: one GRU ``SequenceClassifier`` fit on 64 utterances of
+   Beside them, the plain encoders without segment means, skip path and MLP
+   head (and, for the GRU, without its projection and residual: ``*_plain``),
+   trained the same way.
+2. ``--part choices``: the same table for the registered ``gru`` and
+   ``transformer`` methods beside variants that each undo one of their
+   choices (the GRU's dropout, refit or residual encoder; the Transformer's
+   refit, or dropout added): the figures that chose them
+   (docs/stronger_methods.md). Not run by default (about 5 minutes).
+3. ``--part long``: one GRU ``SequenceClassifier`` fit on 64 utterances of
    ``--frames`` frames each (600 by default) as ``fit`` does it (the GRU on
    the padded batch, subnormal numbers flushed to zero), beside the same fit
    with subnormals kept and with the GRU on packed sequences (as it was
    before); both replaced in this script only.
-3. ``--part memory``: the memory a fit holds for its frames, on
+4. ``--part memory``: the memory a fit holds for its frames, on
    ``--utterances`` utterances of 128 features whose lengths are skewed as
    real ones are (most short, a few up to 1,000 frames): the frames end to
    end, padded one batch at a time (as ``fit`` does it), beside the whole
@@ -22,7 +28,7 @@ Two questions, answered side by side in one run:
    tracemalloc's peak over the fit (NumPy reports its arrays to it; torch's
    batches are not counted, in either variant), and the fit time.
 
-    python benchmarks/bench_sequence.py [--part methods long memory]
+    python benchmarks/bench_sequence.py [--part methods choices long memory]
         [--difficulty standard] [--folds 5] [--frames 600] [--utterances 1000]
         [--repeats 3] [--seed 0]
 """
@@ -35,11 +41,12 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import clone
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sklearn_mmer.datasets import make_multimodal_emotion
 from sklearn_mmer.evaluation import compare_methods, make_methods
-from sklearn_mmer.evaluation._stronger import SEQUENCE_TRAINING
+from sklearn_mmer.evaluation._stronger import REGULARISED, SEQUENCE_TRAINING
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import SequenceClassifier
 from sklearn_mmer.neural import _sequence as sequence_module
@@ -56,8 +63,10 @@ def methods_part(args):
     methods = make_methods(
         MODALITIES, ["early_fusion", "gru", "transformer"], random_state=args.seed
     )
-    # the registered networks without the segment means, the skip path of
-    # average frames and the MLP head: what the methods were before them
+    # the plain GRU and Transformer encoders, without the segment means, the
+    # skip path of average frames, the MLP head (and the GRU's projection and
+    # residual): what the methods were before them, trained as they are now
+    # (early stopping, then a refit on all training speakers; no dropout)
     for architecture in ("gru", "transformer"):
         methods[f"{architecture}_plain"] = SequenceClassifier(
             MODALITIES,
@@ -65,19 +74,43 @@ def methods_part(args):
             **SEQUENCE_TRAINING,
             random_state=args.seed,
         )
+    print_table(methods, X, y, args, "registered settings")
+
+
+def choices_part(args):
+    X, y = make_multimodal_emotion(
+        random_state=args.seed, difficulty=args.difficulty, return_X_y=True
+    )
+    methods = make_methods(
+        MODALITIES, ["early_fusion", "gru", "transformer"], random_state=args.seed
+    )
+    # each registered sequence method with one of its choices undone
+    variants = {
+        "gru_no_dropout": ("gru", {"dropout": 0.0}),
+        "gru_no_refit": ("gru", {"refit": False}),
+        "gru_plain_encoder": ("gru", {"architecture": "gru"}),
+        "transformer_dropout": ("transformer", {"dropout": REGULARISED["dropout"]}),
+        "transformer_no_refit": ("transformer", {"refit": False}),
+    }
+    for name, (method, params) in variants.items():
+        methods[name] = clone(methods[method]).set_params(**params)
+    print_table(methods, X, y, args, "the registered choices, one undone per row")
+
+
+def print_table(methods, X, y, args, title):
     results = compare_methods(
         methods, X, y, cv=SpeakerKFold(args.folds), random_state=args.seed
     ).results
     means = results.groupby("method", sort=False)[["f1_micro", "fit_seconds"]].mean()
     base = means.loc["early_fusion"]
     print(
-        f"{len(y)} utterances ({args.difficulty}), SpeakerKFold({args.folds}), "
-        "registered settings"
+        f"{len(y)} utterances ({args.difficulty}, seed {args.seed}), "
+        f"SpeakerKFold({args.folds}), {title}"
     )
     for name, row in means.iterrows():
         gain = row.f1_micro - base.f1_micro
         print(
-            f"{name:>19}: F1-micro {row.f1_micro:.4f} ({gain:+.4f})"
+            f"{name:>20}: F1-micro {row.f1_micro:.4f} ({gain:+.4f})"
             f"  fit {row.fit_seconds:7.1f} s/fold  "
             f"{row.fit_seconds / base.fit_seconds:5.2f}x early fusion"
         )
@@ -199,7 +232,7 @@ def main():
         "--part",
         nargs="+",
         default=["methods", "long", "memory"],
-        choices=["methods", "long", "memory"],
+        choices=["methods", "choices", "long", "memory"],
     )
     parser.add_argument("--difficulty", default="standard")
     parser.add_argument("--folds", type=int, default=5)
@@ -214,6 +247,8 @@ def main():
         memory_part(args)
     if "methods" in args.part:
         methods_part(args)
+    if "choices" in args.part:
+        choices_part(args)
 
 
 if __name__ == "__main__":
