@@ -56,13 +56,15 @@ MODALITIES = ["visual", "acoustic", "lexical"]
 ENCODER_FORWARD = SequenceEncoder.forward
 
 
-def methods_part(args):
-    X, y = make_multimodal_emotion(
-        random_state=args.seed, difficulty=args.difficulty, return_X_y=True
-    )
-    methods = make_methods(
+def registered_methods(args):
+    """The registered early fusion, ``gru`` and ``transformer`` methods."""
+    return make_methods(
         MODALITIES, ["early_fusion", "gru", "transformer"], random_state=args.seed
     )
+
+
+def methods_part(args):
+    methods = registered_methods(args)
     # the plain GRU and Transformer encoders, without the segment means, the
     # skip path of average frames, the MLP head (and the GRU's projection and
     # residual): what the methods were before them, trained as they are now
@@ -74,16 +76,11 @@ def methods_part(args):
             **SEQUENCE_TRAINING,
             random_state=args.seed,
         )
-    print_table(methods, X, y, args, "registered settings")
+    print_table(methods, args, "registered settings")
 
 
 def choices_part(args):
-    X, y = make_multimodal_emotion(
-        random_state=args.seed, difficulty=args.difficulty, return_X_y=True
-    )
-    methods = make_methods(
-        MODALITIES, ["early_fusion", "gru", "transformer"], random_state=args.seed
-    )
+    methods = registered_methods(args)
     # each registered sequence method with one of its choices undone
     variants = {
         "gru_no_dropout": ("gru", {"dropout": 0.0}),
@@ -94,10 +91,14 @@ def choices_part(args):
     }
     for name, (method, params) in variants.items():
         methods[name] = clone(methods[method]).set_params(**params)
-    print_table(methods, X, y, args, "the registered choices, one undone per row")
+    print_table(methods, args, "the registered choices, one undone per row")
 
 
-def print_table(methods, X, y, args, title):
+def print_table(methods, args, title):
+    """Each method on the corpus of ``args``, against early fusion."""
+    X, y = make_multimodal_emotion(
+        random_state=args.seed, difficulty=args.difficulty, return_X_y=True
+    )
     results = compare_methods(
         methods, X, y, cv=SpeakerKFold(args.folds), random_state=args.seed
     ).results

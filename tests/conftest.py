@@ -48,6 +48,11 @@ def make_tiny_corpus(
     return X, y, speakers
 
 
+def lexical_matrix(X):
+    """The tiny corpus's ``lexical`` vectors as one ``(n, 8)`` float array."""
+    return np.vstack([np.asarray(c, dtype=float).reshape(-1, 8) for c in X["lexical"]])
+
+
 @pytest.fixture(scope="module")
 def acoustic_corpus():
     """Like ``tiny_corpus``, but the label is in the acoustic frame sequences."""

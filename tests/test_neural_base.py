@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from skorch.callbacks import Callback, LRScheduler
 
+from conftest import lexical_matrix
 from sklearn_mmer.neural import (
     AttentionFusionClassifier,
     MLPClassifier,
@@ -17,10 +18,6 @@ from sklearn_mmer.neural import (
 )
 
 MODALITIES = ["visual", "acoustic", "lexical"]
-
-
-def _lexical_matrix(X):
-    return np.vstack([np.asarray(c, dtype=float).reshape(-1, 8) for c in X["lexical"]])
 
 
 CLASSIFIERS = {
@@ -44,7 +41,7 @@ CLASSIFIERS = {
 
 def _data(kind, corpus):
     X, y, speakers = corpus
-    return (_lexical_matrix(X) if kind == "mlp" else X), y, speakers
+    return (lexical_matrix(X) if kind == "mlp" else X), y, speakers
 
 
 class EpochRecorder(Callback):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+from conftest import lexical_matrix
 from sklearn_mmer.neural import (
     AttentionFusionClassifier,
     MLPClassifier,
@@ -35,7 +36,7 @@ STOPPING = {"early_stopping": True, "validation_fraction": 0.3, "patience": 2}
 def _data(kind, corpus):
     X, y, speakers = corpus
     if kind == "mlp":
-        X = np.vstack([np.asarray(c, float).reshape(-1, 8) for c in X["lexical"]])
+        X = lexical_matrix(X)
     return X, y, speakers
 
 

@@ -278,6 +278,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         sample_weight,
         seed,
         callbacks,
+        *,
         train_split=None,
         max_epochs=None,
     ):
