@@ -110,7 +110,7 @@ def _run(args, plan, progress, say):
 
     out = plan["out"]
     try:
-        with _scheduler(args.scheduler, say):
+        with _scheduler(args.scheduler, say, threads=args.threads):
             comparison = _compare(
                 args, plan["methods"], plan["corpus"], plan["cv"], out, progress
             )
@@ -205,8 +205,9 @@ def _compare(args, methods, corpus, cv, out, progress):
 
 
 @contextmanager
-def _scheduler(scheduler, say):
-    """Inside: the fits go to the Dask cluster of ``--scheduler``, if given."""
+def _scheduler(scheduler, say, *, threads):
+    """Inside: the fits go to the Dask cluster of ``--scheduler``, if given,
+    whose workers start with the fits' ``threads``."""
     if scheduler is None:
         yield
         return
@@ -214,7 +215,7 @@ def _scheduler(scheduler, say):
 
     with ExitStack() as stack:
         try:
-            client = stack.enter_context(dask_cluster(scheduler))
+            client = stack.enter_context(dask_cluster(scheduler, torch_threads=threads))
         except (ImportError, OSError, ValueError) as error:
             raise UsageError(f"--scheduler {scheduler}: {first_line(error)}") from None
         workers = client.ncores()

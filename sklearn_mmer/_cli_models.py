@@ -17,7 +17,14 @@ import numpy as np
 
 from ._cli_compare import bundled_corpus, read_corpus
 from ._cli_runs import Reporter, first_line
-from .cli import UsageError, _add_size_limits, _int_at_least, _n_jobs
+from .cli import (
+    UsageError,
+    _add_size_limits,
+    _int_at_least,
+    _n_jobs,
+    add_threads_option,
+)
+from .utils._threads import fit_threads
 
 
 def add_model_commands(commands):
@@ -63,6 +70,7 @@ def add_model_commands(commands):
         metavar="N",
         help="parallel fits for --cv; -1 uses every CPU core (default -1)",
     )
+    add_threads_option(fit)
     fit.add_argument(
         "--model", required=True, metavar="PATH", help="the model file to write"
     )
@@ -165,10 +173,10 @@ def fit_and_save(args, corpus, method, model_path, scores, say):
     model = _method(args, corpus, method)
     X, y = corpus.data, np.asarray(corpus.target)
     start = time.perf_counter()
-    with _data_errors(args):
+    with _data_errors(args), fit_threads(args.threads):
         model.fit(X, y)
     seconds = time.perf_counter() - start
-    manifest = save(model, model_path, X=X, y=y, method=method)
+    manifest = save(model, model_path, X=X, y=y, method=method, threads=args.threads)
     card = model_path.with_suffix(".card.md")
     facts = {
         "method": method,
@@ -176,6 +184,7 @@ def fit_and_save(args, corpus, method, model_path, scores, say):
         "seconds": seconds,
         "seed": args.seed,
         "epochs": args.epochs,
+        "threads": args.threads,
     }
     card.write_text(_card_text(facts, model, corpus, manifest, scores), "utf-8")
     say(f"{method}: fitted in {seconds:.1f} s; wrote {model_path} and {card}")
@@ -211,6 +220,7 @@ def _cross_validate(args, corpus, say):
             np.asarray(corpus.groups),
             cv=SpeakerKFold(args.cv),
             n_jobs=args.n_jobs,
+            n_threads=args.threads,
         )
 
 
@@ -251,7 +261,8 @@ def _card_text(facts, model, corpus, manifest, scores):
         f"- Model file: `{facts['file']}`, format {manifest['format_version']}",
         f"- Trained: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in "
         f"{facts['seconds']:.1f} s, seed {facts['seed']}"
-        + (f", max_epochs {facts['epochs']}" if facts["epochs"] else ""),
+        + (f", max_epochs {facts['epochs']}" if facts["epochs"] else "")
+        + f", {facts['threads']} threads",
         "- Versions: "
         + ", ".join(f"{name} {versions[name]}" for name in sorted(versions)),
         f"- Data: {corpus.source}; {len(y)} utterances, {len(speakers)} speakers; "

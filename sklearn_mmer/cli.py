@@ -22,6 +22,8 @@ stderr, ``mmer: error: ...``, and exit status 2.
 import argparse
 import sys
 
+from .utils._threads import DEFAULT_THREADS
+
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -163,13 +165,7 @@ def _add_compare_run_options(compare):
         "the dask extra (pip install 'sklearn-mmer[dask]'); the workers' "
         "threads, not --n-jobs, set how many fits run at a time",
     )
-    compare.add_argument(
-        "--threads",
-        type=_int_at_least(1),
-        metavar="N",
-        help="threads each fit may use (torch and BLAS); default: the CPU cores "
-        "shared out among the --n-jobs workers",
-    )
+    add_threads_option(compare)
     compare.add_argument(
         "--repeats",
         type=_int_at_least(1),
@@ -191,6 +187,20 @@ def _add_compare_run_options(compare):
         metavar="E",
         help="override max_epochs of every network (default: each method's own, "
         "50 for the built-in methods)",
+    )
+
+
+def add_threads_option(parser):
+    """``--threads``: the one option besides the seeds that changes the scores."""
+    parser.add_argument(
+        "--threads",
+        type=_int_at_least(1),
+        default=DEFAULT_THREADS,
+        metavar="N",
+        help="threads each fit computes with (torch and BLAS), the same for every "
+        "fit whatever --n-jobs or --scheduler, so that a seed gives the same "
+        "scores however many fits run at a time; another value can change the "
+        f"last digits of the scores (default {DEFAULT_THREADS})",
     )
 
 

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_info
 
 from sklearn_mmer.neural import SequenceClassifier
 
@@ -46,6 +48,15 @@ def make_tiny_corpus(
     X = pd.DataFrame(columns)
     X["speaker"] = speakers
     return X, y, speakers
+
+
+class ThreadRecordingLogisticRegression(LogisticRegression):
+    """Keeps the torch and BLAS threads its fit computed with."""
+
+    def fit(self, X, y, sample_weight=None):
+        blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        self.threads_ = {torch.get_num_threads(), *blas}
+        return super().fit(X, y, sample_weight=sample_weight)
 
 
 def lexical_matrix(X):

@@ -73,6 +73,13 @@ def test_fit_writes_a_model_and_its_card(fitted):
     assert card.count("| Ses0") == 4  # one row per speaker
 
 
+def test_fit_records_the_threads_it_computed_with(fitted):
+    status, err, _, model = fitted
+    assert status == 0, err
+    assert sklearn_mmer.io.read_manifest(model)["threads"] == 1
+    assert ", 1 threads" in model.with_suffix(".card.md").read_text()
+
+
 def test_predict_writes_one_row_per_utterance_without_labels(fitted, tmp_path):
     model = fitted[3]
     corpus = _write_corpus(tmp_path / "new", labels=False, seed=1)

@@ -3,6 +3,7 @@ cannot be written, progress, repeats."""
 
 import errno
 import io
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from conftest import run
 from sklearn_mmer._cli_runs import Progress
@@ -113,6 +115,34 @@ def test_resume_refuses_other_options(reference, tmp_path):
     assert status == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("mmer: error: --resume: cannot resume the run in ")
     assert "the parameters of acoustic, lexical, late_fusion differ" in err
+
+
+@pytest.mark.parametrize(
+    "where", [["--n-jobs", "1"], ["--n-jobs", "2"], ["--scheduler", "local:2"]]
+)
+def test_scores_do_not_depend_on_n_jobs_or_the_scheduler(reference, tmp_path, where):
+    at = RUN.index("--threads")
+    default_threads = RUN[:at] + RUN[at + 2 :]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the caller's own setting, which --n-jobs 1 took
+    try:
+        status, _, err = run(
+            "compare", *default_threads, *where, "--out", tmp_path, "--quiet"
+        )
+    finally:
+        torch.set_num_threads(before)
+    assert status == 0, err
+    assert_same_results(tmp_path, reference)
+
+
+def test_resume_refuses_other_threads(reference, tmp_path):
+    assert json.loads((reference / "manifest.json").read_text())["threads"] == 1
+    run("compare", *RUN[:-1], "3", "--n-jobs", 1, "--out", tmp_path, "--quiet")
+    other = [*RUN[:-1], "3", "--threads", "2"]
+    status, _, err = run("compare", *other, "--out", tmp_path, "--resume", "--quiet")
+    assert status == 2 and err.count("\n") == 1
+    assert "it ran with 1 threads per fit, now 2" in err
+    assert "use --threads 1" in err
 
 
 def test_a_read_only_output_is_refused_before_any_work(tmp_path):

@@ -334,3 +334,39 @@ def test_set_every_sets_a_parameter_at_every_depth():
     assert set_every(late, "max_epochs", 4) == 3
     params = late.get_params()
     assert [params[f"{m}__mlpclassifier__max_epochs"] for m in MODALITIES] == [4] * 3
+
+
+@pytest.mark.parametrize("n_jobs, n_threads", [(1, 1), (2, 1), (1, 2), (2, 2)])
+def test_every_fit_computes_with_n_threads_whatever_n_jobs(corpus, n_jobs, n_threads):
+    X, y, speakers = corpus
+    torch.set_num_threads(3)  # the caller's own setting is not the fits'
+    from conftest import ThreadRecordingLogisticRegression
+
+    pipeline = make_modality_pipeline(
+        "lexical", classifier=ThreadRecordingLogisticRegression()
+    )
+    comparison = compare_methods(
+        {"lexical": pipeline},
+        X,
+        y,
+        speakers,
+        cv=3,
+        n_jobs=n_jobs,
+        n_threads=n_threads,
+        return_estimator=True,
+    )
+    seen = [fitted[-1].threads_ for fitted in comparison.estimators.values()]
+    assert seen == [{n_threads}] * 3
+    assert torch.get_num_threads() == 3
+
+
+def test_the_same_seed_gives_the_same_bits_whatever_n_jobs(corpus):
+    X, y, speakers = corpus
+    names = ["acoustic", "lexical", "early_fusion", "late_fusion"]
+    one, two = (
+        compare_methods(quick_methods(names), X, y, speakers, cv=3, n_jobs=n_jobs)
+        for n_jobs in (1, 2)
+    )
+    scores = one.results.columns.drop("fit_seconds")
+    pd.testing.assert_frame_equal(one.results[scores], two.results[scores])
+    pd.testing.assert_frame_equal(one.predictions, two.predictions)

@@ -28,6 +28,7 @@ from sklearn_mmer.evaluation import (
     set_every,
 )
 from sklearn_mmer.evaluation._sharing import _CorpusView, plan_work
+from sklearn_mmer.fusion import make_modality_pipeline
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.utils import _dask
 from sklearn_mmer.utils._cells import is_cell_input
@@ -152,6 +153,33 @@ def test_compare_methods_on_the_cluster_gives_the_local_table(client, corpus):
         np.testing.assert_array_equal(
             remote.confusion_matrices[name], local.confusion_matrices[name]
         )
+
+
+def test_fits_on_the_cluster_compute_with_n_threads(client, corpus):
+    from conftest import ThreadRecordingLogisticRegression
+
+    X, y, speakers = corpus
+    pipeline = make_modality_pipeline(
+        "lexical", classifier=ThreadRecordingLogisticRegression()
+    )
+    comparison, tasks = on_cluster(
+        client,
+        lambda: compare_methods(
+            {"lexical": pipeline},
+            X,
+            y,
+            speakers,
+            cv=2,
+            n_jobs=-1,
+            n_threads=2,
+            return_estimator=True,
+        ),
+    )
+    assert tasks
+    seen = [fitted[-1].threads_ for fitted in comparison.estimators.values()]
+    assert seen == [{2}] * 2
+    # the workers keep the threads they were started with
+    assert set(client.run(torch.get_num_threads).values()) == {1}
 
 
 def test_the_corpus_is_sent_to_the_cluster_once(client, corpus, monkeypatch):

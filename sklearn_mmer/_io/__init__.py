@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-def save(model, path, *, X=None, y=None, method=None):
+def save(model, path, *, X=None, y=None, method=None, threads=None):
     """Save a fitted model to a file that loads without unpickling.
 
     The file is a zip holding the scikit-learn parts as a skops payload, the
@@ -55,6 +55,10 @@ def save(model, path, *, X=None, y=None, method=None):
         The training labels, included in the fingerprint.
     method : str, default=None
         The method's name (such as ``"early_fusion"``), recorded as is.
+    threads : int, default=None
+        The torch and BLAS threads the model was fit with (``mmer fit
+        --threads``), recorded as is: with another number, a refit from the
+        same seed can differ in the last digits.
 
     Returns
     -------
@@ -113,6 +117,7 @@ def save(model, path, *, X=None, y=None, method=None):
         "versions": versions(),
         "estimator": f"{type(model).__module__}.{type(model).__qualname__}",
         "method": method,
+        "threads": threads,
         "classes": None if classes is None else jsonable(list(classes)),
         **data_summary(X, y),
         "networks": networks,

@@ -40,7 +40,17 @@ class ConfigurationMismatchError(ValueError):
 
 
 def describe_run(
-    *, X, y, groups, splits, methods_by_repeat, seeds, scoring, labels, error_score
+    *,
+    X,
+    y,
+    groups,
+    splits,
+    methods_by_repeat,
+    seeds,
+    scoring,
+    labels,
+    error_score,
+    threads,
 ):
     """The manifest of a comparison: what must be equal for a run to resume."""
     return {
@@ -62,6 +72,7 @@ def describe_run(
         "scoring": {name: _text(scorer) for name, scorer in scoring.items()},
         "labels": [_text(label) for label in labels],
         "error_score": _text(error_score),
+        "threads": threads,
         "versions": versions(),
     }
 
@@ -214,6 +225,12 @@ def _differences(previous, manifest):
     for field in ("seeds", "scoring", "labels", "error_score"):
         if previous[field] != manifest[field]:
             yield f"its {field} were {previous[field]}, now {manifest[field]}"
+    if previous.get("threads") != manifest["threads"]:
+        yield (
+            f"it ran with {previous.get('threads')} threads per fit, now "
+            f"{manifest['threads']} (the scores could differ; use --threads "
+            f"{previous.get('threads')})"
+        )
     for library, version in manifest["versions"].items():
         if previous["versions"].get(library) != version:
             yield (

@@ -4,7 +4,6 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from joblib import cpu_count, effective_n_jobs
 from sklearn.base import clone
 
 from ..utils._cells import cell_columns
@@ -166,16 +165,3 @@ def check_error_score(error_score):
             f"error_score must be 'raise' or a number such as np.nan; got "
             f"{error_score!r}"
         )
-
-
-def threads_per_fit(n_jobs, n_threads):
-    if n_threads is not None:
-        if not isinstance(n_threads, numbers.Integral) or n_threads < 1:
-            raise ValueError(
-                f"n_threads must be a positive int or None; got {n_threads!r}"
-            )
-        return int(n_threads)
-    n_workers = effective_n_jobs(n_jobs)
-    # each parallel worker gets its share of the cores; in-process fits keep
-    # the caller's settings
-    return max(1, cpu_count() // n_workers) if n_workers > 1 else None

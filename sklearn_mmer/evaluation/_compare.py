@@ -20,11 +20,11 @@ several methods share is done once, without changing any score:
   encoded targets (as the vote would fit it) and serves both: its own scores
   come from decoding its predictions, and the vote is assembled from the
   fitted members exactly as its ``fit`` would have left it.
-- *Folds and fits* run in parallel with ``n_jobs``; each worker limits torch and
-  the BLAS pools to its share of the CPU cores so that parallel fits do not
-  oversubscribe them. Under joblib's ``dask`` backend the corpus goes to the
-  cluster once and tasks carry references to it; workers keep the torch
-  threads their plugin set.
+- *Folds and fits* run in parallel with ``n_jobs``; every fit, in the caller's
+  process, a joblib worker or on a Dask cluster, computes with the same
+  ``n_threads`` torch and BLAS threads, so that the scores do not depend on
+  ``n_jobs``. Under joblib's ``dask`` backend the corpus goes to the cluster
+  once and tasks carry references to it.
 """
 
 import os
@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from ..utils._dask import on_dask, to_workers
+from ..utils._dask import to_workers
+from ..utils._threads import DEFAULT_THREADS, check_n_threads
 from ._checkpoint import Checkpoint, describe_run
 from ._checks import (
     check_data,
@@ -44,7 +45,6 @@ from ._checks import (
     check_repeats,
     check_scoring,
     modality_columns,
-    threads_per_fit,
 )
 from ._collect import RESULT_KEYS, RESULT_NOTES, OutcomeCollector
 from ._folds import check_splits, fold_warnings
@@ -64,7 +64,7 @@ def compare_methods(
     labels=None,
     n_repeats=1,
     n_jobs=None,
-    n_threads=None,
+    n_threads=DEFAULT_THREADS,
     random_state=None,
     error_score=np.nan,
     return_estimator=False,
@@ -115,10 +115,16 @@ def compare_methods(
     n_jobs : int or None, default=None
         Number of fits run in parallel (over repeats, folds and methods); None
         means 1, -1 all CPU cores.
-    n_threads : int or None, default=None
-        Threads each fit may use (torch and the BLAS pools). None: the CPU
-        cores shared out among the ``n_jobs`` workers, or the caller's own
-        settings when ``n_jobs`` is 1.
+    n_threads : int or None, default=1
+        Threads each fit may use (torch and the BLAS pools), the same for every
+        fit whatever ``n_jobs`` or the Dask cluster: floating-point sums depend
+        on how they are split among threads, so this is the one option besides
+        the seeds that changes the scores (see :mod:`sklearn_mmer.utils._threads`).
+        More threads can speed up a fit of large networks when few fits run
+        at a time. It is recorded in the checkpoint's manifest, and a resume
+        with another value is refused. None leaves each process's own thread
+        settings, which follow its CPU cores and the parallel backend, so that
+        the scores can then differ with ``n_jobs``.
     random_state : int or None, default=None
         Seed of the methods built from names. Estimators passed in are used as
         they are when ``n_repeats=1``; with more repeats every
@@ -228,7 +234,7 @@ def compare_methods(
     methods_by_repeat = [
         check_methods(methods, X, seed, reseed=len(seeds) > 1) for seed in seeds
     ]
-    threads = threads_per_fit(n_jobs, n_threads)
+    threads = check_n_threads(n_threads)
     notes = fold_warnings(splits, y, groups)
 
     checkpoint = _open_checkpoint(
@@ -243,6 +249,7 @@ def compare_methods(
         scoring=scoring,
         labels=labels,
         error_score=error_score,
+        threads=threads,
     )
     finished = checkpoint.finished if checkpoint is not None else {}
 
@@ -296,9 +303,8 @@ def _run_tasks(
 ):
     """Run the fit tasks in parallel and hand each outcome to ``collected``."""
     # on a Dask cluster, the corpus goes to the workers once, not with every
-    # task, and each worker keeps its own torch threads
+    # task
     share = to_workers([*plan.views.values(), y, *(a for s in splits for a in s)])
-    threads = None if on_dask() else threads
     outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(fit_and_score)(
             task,

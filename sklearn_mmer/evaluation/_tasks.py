@@ -23,7 +23,8 @@ from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import check_scoring, confusion_matrix
 from sklearn.preprocessing import LabelEncoder
-from threadpoolctl import threadpool_limits
+
+from ..utils._threads import fit_threads
 
 
 @dataclass
@@ -72,7 +73,7 @@ def fit_and_score(
     outcome = FitOutcome(task.repeat, task.fold, task.fit_index, 0.0)
     start = time.perf_counter()
     try:
-        with _thread_limit(threads):
+        with fit_threads(threads):
             _warm_up_torch()
             estimator = clone(task.estimator)
             y_train = y[train]
@@ -189,25 +190,6 @@ def sigint_remembered(*, raise_now):
         signal.signal(signal.SIGINT, previous)
     if interrupted:
         raise KeyboardInterrupt
-
-
-@contextmanager
-def _thread_limit(threads):
-    """At most ``threads`` threads for torch and the BLAS/OpenMP pools (None:
-    leave the process's settings)."""
-    if threads is None:
-        yield
-        return
-    torch = sys.modules.get("torch")
-    before = torch.get_num_threads() if torch is not None else None
-    if torch is not None:
-        torch.set_num_threads(threads)
-    try:
-        with threadpool_limits(limits=threads):
-            yield
-    finally:
-        if torch is not None:
-            torch.set_num_threads(before)
 
 
 _WARM = []

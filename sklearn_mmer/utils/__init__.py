@@ -11,6 +11,7 @@ know nothing of the rest of the package, so that every layer may import them:
 - :mod:`._members`: the columns a member estimator reads;
 - :mod:`._ensemble`: a base class for ensembles of named estimators;
 - :mod:`._sklearn_compat`: the one door to scikit-learn's private names;
+- :mod:`._threads`: the fixed number of threads every fit computes with;
 - :mod:`._dask`: running on a Dask cluster (``distributed`` imported only
   when one is asked for), and :mod:`._dask_plugin`, its worker plugin.
 """

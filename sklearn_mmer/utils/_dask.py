@@ -10,8 +10,10 @@ serves them all once joblib's ``dask`` backend is active::
 What travels: the corpus (or the pooled views of it that the fits read), the
 labels and the folds go to the cluster once (:func:`to_workers`); each task
 then carries only its estimator and references to them. Threads: each worker runs
-as many fits at a time as it has threads, and every fit on a machine gets an
-equal share of that machine's cores for torch (see :class:`TorchThreads`).
+as many fits at a time as it has threads; the workers start with the torch
+threads asked for, or an equal share of their machine's cores (see
+:class:`TorchThreads`), and ``compare_methods`` sets every fit's threads again
+while it runs (``n_threads``), so that its scores do not depend on the cluster.
 
 The ``distributed`` package is optional (``pip install 'sklearn-mmer[dask]'``)
 and imported only when a cluster is asked for.
