@@ -51,11 +51,15 @@ def make_tiny_corpus(
 
 
 class ThreadRecordingLogisticRegression(LogisticRegression):
-    """Keeps the torch and BLAS threads its fit computed with."""
+    """Keeps the torch and BLAS threads its fit computed with (and, in this
+    process, every fit's in ``seen``)."""
+
+    seen = []
 
     def fit(self, X, y, sample_weight=None):
         blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
         self.threads_ = {torch.get_num_threads(), *blas}
+        self.seen.append(self.threads_)
         return super().fit(X, y, sample_weight=sample_weight)
 
 

@@ -360,6 +360,26 @@ def test_every_fit_computes_with_n_threads_whatever_n_jobs(corpus, n_jobs, n_thr
     assert torch.get_num_threads() == 3
 
 
+def test_a_tuned_method_s_inner_fits_compute_with_n_threads(corpus):
+    from sklearn.model_selection import GridSearchCV
+
+    from conftest import ThreadRecordingLogisticRegression
+
+    X, y, speakers = corpus
+    torch.set_num_threads(3)
+    ThreadRecordingLogisticRegression.seen = seen = []
+    search = GridSearchCV(
+        make_modality_pipeline(
+            "lexical", classifier=ThreadRecordingLogisticRegression()
+        ),
+        {"threadrecordinglogisticregression__C": [0.1, 1.0]},
+        cv=2,
+    )
+    compare_methods({"tuned": search}, X, y, speakers, cv=3, n_jobs=1, n_threads=2)
+    assert len(seen) == 3 * (2 * 2 + 1)  # per fold: 2 candidates x 2 folds, refit
+    assert set().union(*seen) == {2}
+
+
 def test_the_same_seed_gives_the_same_bits_whatever_n_jobs(corpus):
     X, y, speakers = corpus
     names = ["acoustic", "lexical", "early_fusion", "late_fusion"]
