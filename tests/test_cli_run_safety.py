@@ -140,9 +140,12 @@ def test_a_refused_resume_leaves_issues_csv_and_every_file_as_they_were(out):
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
-def test_resume_under_another_seed_names_seed(out):
-    err = one_error(*run("compare", *RUN, "--seed", 1, "--out", out, "--resume")[::2])
-    assert "seeds [0], this run has [1] (--seed and --repeats" in err
+@pytest.mark.parametrize(
+    "option, seeds", [(["--seed", "1"], "[1]"), (["--repeats", "2"], "[0, 1]")]
+)
+def test_resume_under_another_seed_names_seed(out, option, seeds):
+    err = one_error(*run("compare", *RUN, *option, "--out", out, "--resume")[::2])
+    assert f"seeds [0], this run has {seeds} (--seed and --repeats" in err
     assert "--epochs" not in err
 
 
