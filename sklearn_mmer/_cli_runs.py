@@ -54,6 +54,8 @@ SYSTEM_FOLDERS = (
     "/Users",
     "/Volumes",
     "/private",
+    "/private/tmp",
+    "/private/var",
 )
 #: Folders whose whole tree belongs to the system: nothing is written below them.
 SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64")

@@ -258,3 +258,14 @@ def test_a_checkpoint_folder_that_is_a_link_is_refused(corpus, tmp_path):
         compare(corpus, tmp_path / "out")
     assert (elsewhere / "0123456789abcdef-r1-f1.json").exists()
     assert not (tmp_path / "out" / ".mmer.lock").exists()  # released
+
+
+def test_an_empty_lock_is_refused_while_new_and_taken_over_once_old(corpus, tmp_path):
+    lock = tmp_path / ".mmer.lock"
+    lock.write_text("")  # a run between creating its lock and writing it
+    with pytest.raises(RunLockedError, match="was just created"):
+        compare(corpus, tmp_path)
+    os.utime(lock, (time.time() - 60, time.time() - 60))  # a kill left it so
+    with pytest.warns(UserWarning, match="taking over an unreadable lock"):
+        compare(corpus, tmp_path)
+    assert not lock.exists()
