@@ -33,11 +33,18 @@ ISSUES_CSV = "issues.csv"  # the name datasets.save_issues writes
 
 def run_compare(args):
     """``mmer compare``: load, cross-validate, print and write the results."""
+    # --out stays locked from its checks to the last file written, whatever
+    # ends the run (an error, Ctrl-C)
+    with ExitStack() as held:
+        return _run_compare(args, held)
+
+
+def _run_compare(args, held):
     from ._cli_models import save_compare_models
     from ._cli_runs import Progress, report_failures
 
     say = Reporter(quiet=args.quiet)
-    plan = _plan(args, say)
+    plan = _plan(args, say, held)
     corpus, names, cv = plan["corpus"], plan["names"], plan["cv"]
     X, y, groups = corpus.data, np.asarray(corpus.target), np.asarray(corpus.groups)
     say(
@@ -53,6 +60,9 @@ def run_compare(args):
     comparison = _run(args, plan, progress, say)
     if comparison is None:
         return EXIT_INTERRUPTED
+    if args.resume:
+        # only now that the run in --out has been accepted as this one
+        _write_issues(corpus, plan["out"])
     seconds = time.perf_counter() - start
     written = _save(comparison, plan)
     if written is None:
@@ -67,8 +77,9 @@ def run_compare(args):
     return report_failures(comparison.results)
 
 
-def _plan(args, say):
-    """Everything the options decide, checked before any fit runs."""
+def _plan(args, say, held):
+    """Everything the options decide, checked before any fit runs; --out
+    locked in ``held``."""
     from ._cli_models import check_save_model_options
     from ._cli_runs import check_outputs
     from .evaluation import make_methods, method_names, set_every
@@ -88,11 +99,15 @@ def _plan(args, say):
         return built
 
     cv, cv_text = _splitter(args, corpus.data, np.asarray(corpus.groups))
-    out = check_outputs(args.out)
+    out = check_outputs(args.out, inputs={"--data": args.data})
     if isinstance(out, str):
         raise UsageError(out)
     check_save_model_options(args, names)
-    _write_issues(corpus, out)
+    held.callback(_lock(args, out, say).release)
+    if not args.resume:
+        # a resumed run writes it once the run in --out is found to be this
+        # one: a refused --resume leaves that run's issues.csv as it was
+        _write_issues(corpus, out)
     return {
         "corpus": corpus,
         "names": names,
@@ -202,6 +217,18 @@ def _compare(args, methods, corpus, cv, out, progress):
         raise UsageError(
             f"--data {args.data}: {first_line(error)} (--traceback shows where)"
         ) from None
+
+
+def _lock(args, out, say):
+    """--out's lock, held by this run (refused while another run holds it)."""
+    from .evaluation import RunLockedError
+    from .evaluation._files import RunLock
+
+    lock = RunLock(out, note=lambda line: say(f"mmer: warning: {line}"))
+    try:
+        return lock.acquire()
+    except RunLockedError as error:
+        raise UsageError(f"--out {args.out}: {error}") from None
 
 
 @contextmanager

@@ -141,7 +141,9 @@ def run_fit(args):
     from .evaluation import method_names
 
     say = Reporter(quiet=args.quiet)
-    model_path = _writable_file(args.model, "--model")
+    model_path = _output_file(
+        "--model", args.model, (".card.md", ".issues.csv"), {"--data": args.data}
+    )
     corpus = _model_corpus(
         args,
         say,
@@ -338,6 +340,8 @@ def add_save_model_options(compare):
 
 def check_save_model_options(args, compared):
     """Check the options before the comparison runs; returns the folder or None."""
+    from ._cli_runs import system_folder
+
     if args.save_model_methods and not args.save_model:
         raise UsageError("--save-model-methods needs --save-model DIR")
     if not args.save_model:
@@ -351,6 +355,9 @@ def check_save_model_options(args, compared):
     folder = Path(args.save_model)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--save-model {args.save_model}: exists and is not a folder")
+    problem = system_folder(folder)
+    if problem:
+        raise UsageError(f"--save-model {args.save_model}: {problem}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -407,7 +414,8 @@ def run_predict(args):
     model_path = Path(args.model)
     if not model_path.is_file():
         raise UsageError(f"--model {args.model}: no such file")
-    out = _writable_file(args.out, "--out")
+    inputs = {"--model": args.model, "--data": args.data}
+    out = _output_file("--out", args.out, (".issues.csv",), inputs)
     try:
         manifest = read_manifest(model_path)
     except ModelFileError as error:
@@ -474,12 +482,19 @@ def _model_corpus(args, say, *, modalities, require_labels, issues_csv):
     return corpus
 
 
-def _writable_file(text, option):
+def _output_file(option, text, beside, inputs):
+    """The file of ``option``, once it and the files written beside it (its
+    suffix replaced by each of ``beside``) are found writable, not folders,
+    and not any of ``inputs`` (option -> path) or inside one."""
+    from ._cli_runs import check_output_files
+
     path = Path(text)
-    if path.is_dir():
+    if path.is_dir() or not path.name:
         raise UsageError(f"{option} {text}: is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise UsageError(f"{option} {text}: the folder {path.parent} does not exist")
+    outputs = [path, *(path.with_suffix(suffix) for suffix in beside)]
+    problem = check_output_files(option, text, outputs, inputs)
+    if problem:
+        raise UsageError(problem)
     return path
 
 

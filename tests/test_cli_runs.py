@@ -76,13 +76,16 @@ def test_a_killed_run_leaves_whole_files_and_resumes_to_the_same_bits(
     assert 1 <= n_finished < N_FOLDS_TOTAL  # killed mid-way
     partial = pd.read_csv(tmp_path / "results.csv")  # a valid CSV
     assert len(partial) >= 1 and partial.f1_micro.between(0, 1).all()
+    assert (tmp_path / ".mmer.lock").exists()  # a kill cannot remove it
     status, out, err = run(
         "compare", *RUN, "--n-jobs", 1, "--out", tmp_path, "--resume"
     )
     assert status == 0, err
+    assert "taking over the lock of a run that ended" in err
     assert_same_results(tmp_path, reference)
     # a temporary file the kill cut off is swept away by the resumed run
     assert not list(tmp_path.rglob("*.tmp"))
+    assert not (tmp_path / ".mmer.lock").exists()
 
 
 def test_ctrl_c_stops_keeps_finished_folds_and_says_how_to_resume(reference, tmp_path):
@@ -99,6 +102,7 @@ def test_ctrl_c_stops_keeps_finished_folds_and_says_how_to_resume(reference, tmp
     )
     assert len(err.splitlines()) == n_finished + 2
     assert len(pd.read_csv(tmp_path / "results.csv")) == n_finished
+    assert not (tmp_path / ".mmer.lock").exists()  # released on Ctrl-C
     # resumed with one job: the scores do not depend on --n-jobs
     status, _, err = run("compare", *RUN, "--n-jobs", 1, "--out", tmp_path, "--resume")
     assert status == 0, err

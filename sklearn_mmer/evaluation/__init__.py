@@ -1,9 +1,10 @@
 """Speaker-independent evaluation: metrics, method comparison and plots."""
 
 from ._breakdown import per_class_recall, per_speaker_scores
-from ._checkpoint import ConfigurationMismatchError
+from ._checkpoint import CheckpointError, ConfigurationMismatchError
 from ._checks import modality_columns
 from ._compare import compare_methods, summarize
+from ._files import RunLockedError
 from ._folds import FoldWarning
 from ._methods import (
     METHOD_KINDS,
@@ -35,8 +36,10 @@ from ._stats import (
 )
 
 __all__ = [
+    "CheckpointError",
     "ConfigurationMismatchError",
     "METHOD_KINDS",
+    "RunLockedError",
     "SCORING",
     "FoldWarning",
     "Method",

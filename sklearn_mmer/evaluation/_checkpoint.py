@@ -9,24 +9,45 @@ metrics, and the versions of the libraries that compute the scores), a hidden
 ``results.csv`` with every row finished so far. Each file is written to a
 temporary name and renamed into place, so a kill at any moment leaves every
 file whole.
+
+The runs cannot mix. A fresh run writes a new run id into ``manifest.json``
+and every record carries it, with a checksum of its content (see
+:mod:`._records`); a resumed run refuses, naming the file, a record of another
+run, an edited or damaged one, and a ``manifest.json`` it cannot read. While a
+run writes to its folder it holds the folder's lock (``.mmer.lock``), so that a
+second run is refused instead of overwriting the first's files. A fresh run
+removes only files named as its own records are, never the folder or anything
+else a user put there.
 """
 
 import hashlib
 import json
 import math
 import platform
-import shutil
+import re
+import uuid
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._files import write_atomically
+from ._files import RunLock, UnreadableFileError, read_json, write_atomically
+from ._records import (
+    RECORD_NAME,
+    RECORD_TEMPORARY,
+    InvalidRecordError,
+    RecordRules,
+    make_record,
+    record_name,
+)
 
 MANIFEST = "manifest.json"
 CHECKPOINT = ".checkpoint"
-FORMAT = 1
+# 2: a run id in the manifest, a run id and a checksum in every record
+FORMAT = 2
+# the temporary files of the folder's own files that a kill may leave
+_TEMPORARY = re.compile(r"\.(manifest\.json|results\.csv)\.\w+\.tmp")
 _LIBRARIES = ("sklearn-mmer", "scikit-learn", "numpy", "torch", "skorch", "pandas")
 
 
@@ -36,6 +57,30 @@ class ConfigurationMismatchError(ValueError):
     Raised by :func:`compare_methods` with ``resume=True``; the message says
     what differs (data, folds, methods or their parameters, seeds, metrics,
     library versions).
+    """
+
+
+class CheckpointError(ConfigurationMismatchError):
+    """A file of a run's folder that a resumed run cannot trust.
+
+    Raised by :func:`compare_methods` with ``resume=True`` when
+    ``manifest.json`` or a record of ``.checkpoint`` cannot be read, does not
+    hold what a run writes, was edited (its checksum no longer matches, or its
+    predictions, test rows or confusion matrix are not its fold's), or belongs
+    to another run. The message names the file. Nothing is refit in its place:
+    remove the file to have that fold fit again, or start a new run.
+
+    See Also
+    --------
+    ConfigurationMismatchError : The run to resume was configured otherwise.
+    compare_methods : Resumes a run kept in ``checkpoint``.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.evaluation import CheckpointError
+    >>> from sklearn_mmer.evaluation import ConfigurationMismatchError
+    >>> issubclass(CheckpointError, ConfigurationMismatchError)
+    True
     """
 
 
@@ -78,40 +123,70 @@ def describe_run(
 
 
 class Checkpoint:
-    """Keeps each finished (method, repeat, fold) of a run in its folder."""
+    """Keeps each finished (method, repeat, fold) of a run in its folder.
 
-    def __init__(self, folder, manifest, *, resume, columns):
+    Holds the folder's lock from its creation to :meth:`close`. ``expected``
+    holds what a record of this run must match: ``splits``, ``labels``, ``y``
+    and ``seeds``.
+    """
+
+    def __init__(self, folder, manifest, *, resume, columns, expected, note=None):
         self.folder = Path(folder)
         self.parts = self.folder / CHECKPOINT
         self.columns = columns
         self.rows = {}
         self.finished = {}
-        if resume:
-            self._check_manifest(manifest)
-            # temporary files of writes that a kill cut short
-            for stale in [*self.folder.glob(".*.tmp"), *self.parts.glob(".*.tmp")]:
-                stale.unlink()
-            self._load()
-        else:
-            if self.parts.exists():
-                shutil.rmtree(self.parts)
-            self.parts.mkdir(parents=True)
-            write_atomically(self.folder / MANIFEST, _json_writer(manifest))
-            # no row yet: an earlier run's results.csv is not this run's
-            self._write_results()
+        if resume and not (self.folder / MANIFEST).is_file():
+            raise ConfigurationMismatchError(
+                f"nothing to resume in {self.folder}: it has no {MANIFEST} (run "
+                "without resuming to start)"
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.lock = RunLock(self.folder, note=note).acquire()
+        try:
+            self._check_parts_folder()
+            if resume:
+                self.run = self._check_manifest(manifest)
+                self._load(expected)
+                self._sweep(self.folder, _TEMPORARY)
+                self._sweep(self.parts, RECORD_TEMPORARY)
+            else:
+                self._start(manifest)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        """Release the folder's lock."""
+        self.lock.release()
 
     def add(self, key, row, test, y_pred, matrix):
         """Keep one finished fold, then rewrite results.csv with every row."""
-        record = {
-            "row": _plain(row),
-            "test": np.asarray(test).tolist(),
-            "y_pred": None if y_pred is None else np.asarray(y_pred).tolist(),
-            "matrix": np.asarray(matrix).tolist(),
-        }
-        name = hashlib.sha1(str(key[0]).encode()).hexdigest()[:16]
-        path = self.parts / f"{name}-r{key[1] + 1}-f{key[2] + 1}.json"
+        record = make_record(self.run, row, test, y_pred, matrix, file_format=FORMAT)
+        path = self.parts / record_name(key)
         write_atomically(path, _json_writer(record))
         self.rows[key] = row
+        self._write_results()
+
+    def _start(self, manifest):
+        # an earlier run's records go, and only they: the folder, and any
+        # file a user put in it, stay
+        self.parts.mkdir(exist_ok=True)
+        self._sweep(self.parts, RECORD_NAME)
+        self._sweep(self.parts, RECORD_TEMPORARY)
+        self._sweep(self.folder, _TEMPORARY)
+        self.run = uuid.uuid4().hex
+        write_atomically(
+            self.folder / MANIFEST, _json_writer({**manifest, "run": self.run})
+        )
+        # no row yet: an earlier run's results.csv is not this run's
         self._write_results()
 
     def _write_results(self):
@@ -123,40 +198,61 @@ class Checkpoint:
             self.folder / "results.csv", lambda path: table.to_csv(path, index=False)
         )
 
-    def _check_manifest(self, manifest):
-        path = self.folder / MANIFEST
-        if not path.is_file():
-            raise ConfigurationMismatchError(
-                f"nothing to resume in {self.folder}: it has no {MANIFEST} (run "
-                "without resuming to start)"
+    def _check_parts_folder(self):
+        if self.parts.is_symlink() or (self.parts.exists() and not self.parts.is_dir()):
+            raise CheckpointError(
+                f"{self.parts} is not a folder of the run's own (a file or a "
+                "link); remove it, or use another folder"
             )
-        previous = json.loads(path.read_text())
+
+    def _check_manifest(self, manifest):
+        """The run id of the folder's manifest, once it matches ``manifest``."""
+        path = self.folder / MANIFEST
+        try:
+            previous = read_json(path)
+        except UnreadableFileError as error:
+            raise _corrupt(path, error) from None
+        problem = _manifest_problem(previous)
+        if problem:
+            raise _corrupt(path, problem)
         for reason in _differences(previous, manifest):
             raise ConfigurationMismatchError(
                 f"cannot resume the run in {self.folder}: {reason}; resume with the "
                 "same configuration, or start a new run in another folder"
             )
+        return previous["run"]
 
-    def _load(self):
-        methods = set(self.columns["methods"])
-        for path in sorted(self.parts.glob("*.json")) if self.parts.is_dir() else []:
+    def _load(self, expected):
+        rules = RecordRules(
+            run=self.run,
+            file_format=FORMAT,
+            columns=self.columns["all"],
+            methods=self.columns["methods"],
+            **expected,
+        )
+        paths = sorted(self.parts.iterdir()) if self.parts.is_dir() else []
+        for path in paths:
+            if not RECORD_NAME.fullmatch(path.name):
+                continue  # not a record: a user's file, left alone
             try:
-                record = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue  # an unreadable fold is fit again
-            row = record["row"]
-            if row["method"] not in methods:
-                continue
-            key = (row["method"], row["repeat"] - 1, row["fold"] - 1)
-            for column in ("best_params", "warnings", "error"):
-                row[column] = row.get(column) or ""
-            self.rows[key] = row
-            self.finished[key] = (
-                row,
-                np.asarray(record["test"], dtype=np.intp),
-                None if record["y_pred"] is None else np.asarray(record["y_pred"]),
-                np.asarray(record["matrix"], dtype=np.int64),
-            )
+                key, *kept = rules.check(read_json(path), path.name)
+            except (UnreadableFileError, InvalidRecordError) as error:
+                raise CheckpointError(
+                    f"cannot resume the run in {self.folder}: the record {path} "
+                    f"is refused: {error}; remove it to fit its fold again, or "
+                    "start a new run in another folder"
+                ) from None
+            self.rows[key] = kept[0]
+            self.finished[key] = tuple(kept)
+
+    @staticmethod
+    def _sweep(folder, pattern):
+        """Remove the files of ``folder`` whose names match ``pattern``."""
+        if not folder.is_dir():
+            return
+        for path in folder.iterdir():
+            if pattern.fullmatch(path.name) and path.is_file():
+                path.unlink()
 
 
 def fingerprint_data(X, y, groups):
@@ -207,12 +303,59 @@ def versions():
     return found
 
 
+_MANIFEST_FIELDS = {
+    "run": str,
+    "data": dict,
+    "folds": dict,
+    "methods": dict,
+    "seeds": list,
+    "scoring": dict,
+    "labels": list,
+    "error_score": str,
+    "versions": dict,
+}
+
+
+def _manifest_problem(previous):
+    """What makes a manifest unlike any a run writes, or None."""
+    if not isinstance(previous, dict):
+        return "it holds no JSON object"
+    if previous.get("format") != FORMAT:
+        return None  # an older format: _differences says so
+    for field, kind in _MANIFEST_FIELDS.items():
+        if not isinstance(previous.get(field), kind):
+            return f"its {field!r} is missing or not a JSON {kind.__name__}"
+    return None
+
+
+def _corrupt(path, reason):
+    return CheckpointError(
+        f"cannot resume the run in {path.parent}: {path} is not a run's "
+        f"manifest: {reason}; start a new run (without resuming) or in another "
+        "folder"
+    )
+
+
 def _differences(previous, manifest):
     if previous.get("format") != FORMAT:
-        yield f"its {MANIFEST} has format {previous.get('format')!r}, not {FORMAT}"
+        yield (
+            f"its {MANIFEST} has format {previous.get('format')!r}, not {FORMAT} "
+            "(it was written by another version of sklearn-mmer)"
+        )
         return
+    # before the data and methods: a seed changes the bundled corpus and every
+    # network's random_state, and the seed is what the user changed
+    if previous["seeds"] != manifest["seeds"]:
+        yield (
+            f"it ran with the seeds {previous['seeds']}, this run has "
+            f"{manifest['seeds']} (--seed and --repeats; random_state and "
+            "n_repeats in Python)"
+        )
     if previous["data"] != manifest["data"]:
-        yield "the data differ (another corpus, other modalities or labels)"
+        yield (
+            "the data differ (another corpus, other modalities or labels: --data, "
+            "--modalities or --n-utterances)"
+        )
     if previous["folds"] != manifest["folds"]:
         yield "the folds differ"
     old, new = previous["methods"], manifest["methods"]
@@ -222,7 +365,7 @@ def _differences(previous, manifest):
         changed = [name for name in new if old[name] != new[name]]
         if changed:
             yield f"the parameters of {', '.join(changed)} differ (e.g. --epochs)"
-    for field in ("seeds", "scoring", "labels", "error_score"):
+    for field in ("scoring", "labels", "error_score"):
         if previous[field] != manifest[field]:
             yield f"its {field} were {previous[field]}, now {manifest[field]}"
     if previous.get("threads") != manifest["threads"]:
@@ -267,15 +410,6 @@ def _text(value):
     if " at 0x" in text:
         return f"{type(value).__module__}.{type(value).__qualname__}"
     return text
-
-
-def _plain(row):
-    plain = {}
-    for key, value in row.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        plain[key] = None if value is pd.NA else value
-    return plain
 
 
 def _json_writer(value):

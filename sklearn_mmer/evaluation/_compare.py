@@ -29,6 +29,7 @@ several methods share is done once, without changing any score:
 
 import os
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
@@ -147,13 +148,20 @@ def compare_methods(
         finishes, with a ``manifest.json`` of the run's configuration, and
         ``results.csv`` holds every row finished so far; each file is written
         whole or not at all, so a run killed at any moment can be resumed.
-        An earlier run's checkpoint there is replaced unless ``resume``.
+        An earlier run's checkpoint there is replaced unless ``resume`` (its
+        record files only; other files are left alone). The folder is locked
+        (``.mmer.lock``) while the comparison runs: another run into it raises
+        :class:`RunLockedError`; the lock of a killed run is taken over, with a
+        warning.
     resume : bool, default=False
         Finish the run kept in ``checkpoint``: the folds it finished are read
         back instead of being fit again, giving the results an uninterrupted
-        run gives. Raises ``ValueError`` when its configuration (data, folds,
-        methods and their parameters, seeds, metrics, library versions)
-        differs from this one.
+        run gives. Raises :class:`ConfigurationMismatchError` (a
+        ``ValueError``) when its configuration (data, folds, methods and their
+        parameters, seeds, metrics, library versions) differs from this one,
+        and :class:`CheckpointError`, naming the file, when its
+        ``manifest.json`` or a fold's record cannot be read, was edited, or
+        belongs to another run.
     progress : callable or None, default=None
         Called as ``progress(record)`` each time a method finishes a fold,
         with a dict holding the fold's row of ``results`` plus ``n_folds``,
@@ -237,7 +245,8 @@ def compare_methods(
     threads = check_n_threads(n_threads)
     notes = fold_warnings(splits, y, groups)
 
-    checkpoint = _open_checkpoint(
+    # the checkpoint's folder stays locked until every fold is kept
+    with _open_checkpoint(
         checkpoint,
         resume,
         X=X,
@@ -250,46 +259,46 @@ def compare_methods(
         labels=labels,
         error_score=error_score,
         threads=threads,
-    )
-    finished = checkpoint.finished if checkpoint is not None else {}
+    ) as checkpoint:
+        finished = checkpoint.finished if checkpoint is not None else {}
 
-    plan = plan_work(
-        methods_by_repeat,
-        X,
-        modality_columns(X),
-        share_members=not return_estimator,
-    )
-    tasks = _fit_tasks(plan, splits, finished, return_estimator=return_estimator)
-    collected = OutcomeCollector(
-        plan,
-        splits,
-        y,
-        methods_by_repeat=methods_by_repeat,
-        seeds=seeds,
-        notes=notes,
-        scoring=scoring,
-        labels=labels,
-        error_score=error_score,
-        progress=progress,
-        return_estimator=return_estimator,
-        checkpoint=checkpoint,
-    )
-    _run_tasks(
-        tasks,
-        collected,
-        plan=plan,
-        splits=splits,
-        y=y,
-        n_jobs=n_jobs,
-        threads=threads,
-        scoring=scoring,
-        labels=labels,
-        error_score=error_score,
-    )
-    collected.warn_failures()
-    comparison = collected.comparison()
-    comparison.summary = summarize(comparison.results)
-    return comparison
+        plan = plan_work(
+            methods_by_repeat,
+            X,
+            modality_columns(X),
+            share_members=not return_estimator,
+        )
+        tasks = _fit_tasks(plan, splits, finished, return_estimator=return_estimator)
+        collected = OutcomeCollector(
+            plan,
+            splits,
+            y,
+            methods_by_repeat=methods_by_repeat,
+            seeds=seeds,
+            notes=notes,
+            scoring=scoring,
+            labels=labels,
+            error_score=error_score,
+            progress=progress,
+            return_estimator=return_estimator,
+            checkpoint=checkpoint,
+        )
+        _run_tasks(
+            tasks,
+            collected,
+            plan=plan,
+            splits=splits,
+            y=y,
+            n_jobs=n_jobs,
+            threads=threads,
+            scoring=scoring,
+            labels=labels,
+            error_score=error_score,
+        )
+        collected.warn_failures()
+        comparison = collected.comparison()
+        comparison.summary = summarize(comparison.results)
+        return comparison
 
 
 # joblib's warning when a generator of results is closed before its end
@@ -343,13 +352,19 @@ def _open_checkpoint(folder, resume, **run):
     if folder is None:
         if resume:
             raise ValueError("resume=True needs the checkpoint folder of the run")
-        return None
+        return nullcontext()
     columns = [*RESULT_KEYS, *run["scoring"], "fit_seconds", *RESULT_NOTES]
     return Checkpoint(
         folder,
         describe_run(**run),
         resume=resume,
         columns={"methods": list(run["methods_by_repeat"][0]), "all": columns},
+        expected={
+            "splits": run["splits"],
+            "labels": run["labels"],
+            "y": run["y"],
+            "seeds": run["seeds"],
+        },
     )
 
 
