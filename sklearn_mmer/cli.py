@@ -20,6 +20,7 @@ stderr, ``mmer: error: ...``, and exit status 2.
 """
 
 import argparse
+import os
 import sys
 
 EXIT_FAILED = 1
@@ -28,6 +29,18 @@ EXIT_INTERRUPTED = 130
 DEFAULT_OUT = "mmer-results"
 DEFAULT_FOLDS = 5
 DEFAULT_UTTERANCES = 1336
+#: The bundled corpus's speakers (make_multimodal_emotion's default): each
+#: needs an utterance, so --n-utterances may not be fewer.
+MIN_UTTERANCES = 10
+#: About 210 KB of frames per utterance: the bundled corpus stays near 2 GiB.
+MAX_UTTERANCES = 10_000
+#: Every repeat fits every method on every fold again; past this many the
+#: plan alone costs more than any study needs.
+MAX_REPEATS = 1000
+#: Seeds numpy and torch both accept.
+MAX_SEED = 2**32 - 1
+#: More workers or threads per fit than this many per CPU core only thrash.
+PER_CORE = 4
 
 
 class UsageError(Exception):
@@ -152,7 +165,9 @@ def _add_compare_run_options(compare):
         type=_n_jobs,
         default=-1,
         metavar="N",
-        help="fits run in parallel; -1 uses every CPU core (default -1)",
+        help="fits run in parallel; -1 uses every CPU core (default -1); never "
+        "more workers than fits to run; a value above the cores runs that many "
+        f"fits at once on shared cores (at most {PER_CORE} per core)",
     )
     compare.add_argument(
         "--scheduler",
@@ -165,25 +180,26 @@ def _add_compare_run_options(compare):
     )
     compare.add_argument(
         "--threads",
-        type=_int_at_least(1),
+        type=_per_core,
         metavar="N",
         help="threads each fit may use (torch and BLAS); default: the CPU cores "
-        "shared out among the --n-jobs workers",
+        f"shared out among the --n-jobs workers; at most {PER_CORE} per core",
     )
     compare.add_argument(
         "--repeats",
-        type=_int_at_least(1),
+        type=_int_between(1, MAX_REPEATS),
         default=1,
         metavar="R",
         help="run every method on every fold R times, repeat r with network "
-        "seed --seed + r - 1, on the same folds (default 1)",
+        f"seed --seed + r - 1, on the same folds (default 1, at most {MAX_REPEATS})",
     )
     compare.add_argument(
         "--seed",
-        type=int,
+        type=seed_value,
         default=0,
         metavar="S",
-        help="seed of the networks (and of the bundled corpus) (default 0)",
+        help="seed of the networks (and of the bundled corpus), 0 to 2**32-1 "
+        "(default 0)",
     )
     compare.add_argument(
         "--epochs",
@@ -198,10 +214,10 @@ def _add_compare_size_options(compare):
     """The size of the bundled corpus and the limits on a ``--data`` .zip."""
     compare.add_argument(
         "--n-utterances",
-        type=_int_at_least(8),
+        type=n_utterances_value,
         metavar="N",
-        help=f"size of the bundled corpus (default {DEFAULT_UTTERANCES}); not "
-        "with --data",
+        help=f"size of the bundled corpus (default {DEFAULT_UTTERANCES}, "
+        f"{MIN_UTTERANCES} to {MAX_UTTERANCES}); not with --data",
     )
     _add_size_limits(compare)
 
@@ -291,12 +307,16 @@ def _byte_count(text):
     return value
 
 
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
 def _int_at_least(low):
     def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        value = _integer(text)
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}; got {value}")
         return value
@@ -304,13 +324,49 @@ def _int_at_least(low):
     return parse
 
 
+def _int_between(low, high, why=""):
+    def parse(text):
+        value = _integer(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be from {low} to {high}{why}; got {value}"
+            )
+        return value
+
+    return parse
+
+
+def seed_value(text):
+    """A ``--seed``: an int numpy and torch both accept."""
+    return _int_between(0, MAX_SEED, " (2**32-1, the largest seed numpy takes)")(text)
+
+
+def n_utterances_value(text):
+    """An ``--n-utterances``: one utterance per speaker at least, ~2 GiB at most."""
+    why = " (at least one per speaker of the bundled corpus, at most ~2 GiB of frames)"
+    return _int_between(MIN_UTTERANCES, MAX_UTTERANCES, why)(text)
+
+
+def _max_per_core():
+    return PER_CORE * (os.cpu_count() or 1)
+
+
+def _per_core(text):
+    most = _max_per_core()
+    why = f" ({PER_CORE} per CPU core of this machine's {most // PER_CORE})"
+    return _int_between(1, most, why)(text)
+
+
 def _n_jobs(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    value = _integer(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be a positive number or -1, not 0")
+    most = _max_per_core()
+    if value > most:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {most} ({PER_CORE} per CPU core of this machine's "
+            f"{most // PER_CORE}), or -1 for every core; got {value}"
+        )
     return value
 
 

@@ -32,7 +32,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
 from ..utils._dask import on_dask, to_workers
 from ._checkpoint import Checkpoint, describe_run
@@ -114,7 +114,9 @@ def compare_methods(
         ``random_state`` when above 1.
     n_jobs : int or None, default=None
         Number of fits run in parallel (over repeats, folds and methods); None
-        means 1, -1 all CPU cores.
+        means 1 (or joblib's ``parallel_config``), -1 all CPU cores. Never more
+        worker processes start than there are fits to run; more than the CPU
+        cores run that many fits at once on shared cores.
     n_threads : int or None, default=None
         Threads each fit may use (torch and the BLAS pools). None: the CPU
         cores shared out among the ``n_jobs`` workers, or the caller's own
@@ -228,7 +230,7 @@ def compare_methods(
     methods_by_repeat = [
         check_methods(methods, X, seed, reseed=len(seeds) > 1) for seed in seeds
     ]
-    threads = threads_per_fit(n_jobs, n_threads)
+    threads_per_fit(n_jobs, n_threads)  # n_threads checked before any file is written
     notes = fold_warnings(splits, y, groups)
 
     checkpoint = _open_checkpoint(
@@ -253,6 +255,8 @@ def compare_methods(
         share_members=not return_estimator,
     )
     tasks = _fit_tasks(plan, splits, finished, return_estimator=return_estimator)
+    n_jobs = _n_workers(n_jobs, len(tasks))
+    threads = threads_per_fit(n_jobs, n_threads)
     collected = OutcomeCollector(
         plan,
         splits,
@@ -331,6 +335,14 @@ def _run_tasks(
             warnings.filterwarnings("ignore", message=_JOBLIB_CANCELLED)
             outcomes.close()
         raise
+
+
+def _n_workers(n_jobs, n_tasks):
+    """``n_jobs`` as joblib resolves it, but never more workers than tasks:
+    each process started costs a second and its memory for nothing."""
+    if on_dask():
+        return n_jobs  # the cluster's threads decide, and 1 would run here
+    return max(1, min(effective_n_jobs(n_jobs), n_tasks))
 
 
 def _open_checkpoint(folder, resume, **run):
