@@ -21,7 +21,10 @@ stderr, ``mmer: error: ...``, and exit status 2.
 
 import argparse
 import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -255,9 +258,18 @@ def main(argv=None):
     -------
     status : int
         0 on success, 1 when a fit failed (the others' results are written),
-        2 after a usage or input error, 130 when interrupted.
+        2 after a usage or input error, 130 when interrupted (Ctrl-C), 143
+        after SIGTERM and 129 after SIGHUP, which stop it as Ctrl-C does.
     """
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    with _stop_signals_as_interrupt() as stopped_by:
+        status = _main(argv)
+    if status == EXIT_INTERRUPTED and stopped_by:
+        return 128 + stopped_by[0]
+    return status
+
+
+def _main(argv):
     try:
         args = build_parser().parse_args(argv)
         args.argv = argv
@@ -271,6 +283,39 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("mmer: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+@contextmanager
+def _stop_signals_as_interrupt():
+    """Inside, SIGTERM and SIGHUP stop the command as Ctrl-C does.
+
+    Their default is to end the process on the spot, leaving its worker
+    processes to finish their fits and the run's shared memory behind. Handed
+    to the SIGINT handler of the moment, they take the Ctrl-C path: the
+    workers are ended, the finished folds kept, the resume command printed.
+    Yields the list that receives the signal's number, for the exit status
+    (128 + the signal, as the shell reports a process it ended).
+    """
+    stopped_by = []
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield stopped_by
+        return
+
+    def interrupt(signum, frame):
+        stopped_by.append(signum)
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    previous = {name: signal.signal(getattr(signal, name), interrupt) for name in names}
+    try:
+        yield stopped_by
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 # --- option values ------------------------------------------------------------

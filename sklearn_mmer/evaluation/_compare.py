@@ -50,7 +50,12 @@ from ._collect import RESULT_KEYS, RESULT_NOTES, OutcomeCollector
 from ._folds import check_splits, fold_warnings
 from ._sharing import plan_work
 from ._stats import confidence_intervals, score_columns
-from ._tasks import FitTask, fit_and_score, sigint_remembered
+from ._tasks import (
+    FitTask,
+    fit_and_score,
+    sigint_remembered,
+    workers_end_with_caller,
+)
 
 
 def compare_methods(
@@ -303,21 +308,23 @@ def _run_tasks(
     # task, and each worker keeps its own torch threads
     share = to_workers([*plan.views.values(), y, *(a for s in splits for a in s)])
     threads = None if on_dask() else threads
-    outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(fit_and_score)(
-            task,
-            corpus=share(plan.views[task.view]),
-            train=share(splits[task.fold][0]),
-            test=share(splits[task.fold][1]),
-            y=share(y),
-            scoring=scoring,
-            labels=labels,
-            threads=threads,
-            error_score=error_score,
-            caller_pid=os.getpid(),
+    # workers that outlive a killed caller would hold its shared memory
+    with workers_end_with_caller():
+        outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(fit_and_score)(
+                task,
+                corpus=share(plan.views[task.view]),
+                train=share(splits[task.fold][0]),
+                test=share(splits[task.fold][1]),
+                y=share(y),
+                scoring=scoring,
+                labels=labels,
+                threads=threads,
+                error_score=error_score,
+                caller_pid=os.getpid(),
+            )
+            for task in tasks
         )
-        for task in tasks
-    )
     try:
         with warnings.catch_warnings():
             # loky restarts a worker whose memory grew by 300 MB (torch and
