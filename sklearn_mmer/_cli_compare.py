@@ -85,6 +85,7 @@ def _plan(args, say, held):
     from .evaluation import make_methods, method_names, set_every
 
     corpus = load_corpus(args, say)
+    _check_seeds(args)
     modalities = corpus.modalities
     try:
         names = method_names(modalities, args.methods)
@@ -246,9 +247,11 @@ def _scheduler(scheduler, say, *, threads):
         except (ImportError, OSError, ValueError) as error:
             raise UsageError(f"--scheduler {scheduler}: {first_line(error)}") from None
         workers = client.ncores()
+        alone = " (a single thread: joblib runs the fits in this process)"
         say(
             f"on the Dask cluster at {client.scheduler.address}: {len(workers)} "
             f"workers, {sum(workers.values())} fits at a time"
+            f"{alone if sum(workers.values()) < 2 else ''}"
         )
         yield
 
@@ -268,7 +271,27 @@ def load_corpus(args, say):
         corpus = _user_corpus(args, say)
     if corpus.data.shape[0] == 0:
         raise UsageError("the corpus has no usable utterance")
+    emotions = np.unique(np.asarray(corpus.target))
+    if emotions.size < 2:
+        raise UsageError(
+            f"--data {args.data}: every utterance is labelled "
+            f"{emotions.tolist()[0]!r}; comparing classifiers needs at least 2 "
+            "emotions"
+        )
     return corpus
+
+
+def _check_seeds(args):
+    """Repeat r seeds with --seed + r - 1: the last seed must be one numpy takes."""
+    from .cli import MAX_SEED
+
+    last = args.seed + args.repeats - 1
+    if last > MAX_SEED:
+        raise UsageError(
+            f"--seed {args.seed} with --repeats {args.repeats} would seed the last "
+            f"repeat with {last}, past 2**32-1; use --seed "
+            f"{MAX_SEED - args.repeats + 1} or less"
+        )
 
 
 def bundled_corpus(args):
@@ -421,6 +444,12 @@ def _speaker_splitter(args, X, groups):
             raise UsageError(f"--cv session: {first_line(error)}") from None
         return cv, f"leave-one-session-out ({n_sessions} folds)"
     folds = DEFAULT_FOLDS if args.folds is None else args.folds
+    if n_speakers < 2:
+        raise UsageError(
+            f"the corpus has a single speaker ({np.unique(groups).tolist()[0]!r}); "
+            "speaker-independent folds need at least 2 speakers: add another "
+            "speaker's utterances to the corpus"
+        )
     if folds > n_speakers:
         raise UsageError(
             f"--folds {folds} is more than the {n_speakers} speakers of the corpus; "

@@ -18,11 +18,16 @@ import numpy as np
 from ._cli_compare import bundled_corpus, read_corpus
 from ._cli_runs import Reporter, first_line
 from .cli import (
+    DEFAULT_UTTERANCES,
+    MAX_UTTERANCES,
+    MIN_UTTERANCES,
     UsageError,
     _add_size_limits,
     _int_at_least,
     _n_jobs,
     add_threads_option,
+    n_utterances_value,
+    seed_value,
 )
 from .utils._threads import fit_threads
 
@@ -114,16 +119,17 @@ def _corpus_options(parser):
     )
     parser.add_argument(
         "--n-utterances",
-        type=_int_at_least(8),
+        type=n_utterances_value,
         metavar="N",
-        help="size of the bundled corpus (default 1336); not with --data",
+        help=f"size of the bundled corpus (default {DEFAULT_UTTERANCES}, "
+        f"{MIN_UTTERANCES} to {MAX_UTTERANCES}); not with --data",
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed_value,
         default=0,
         metavar="S",
-        help="seed of the networks and of the bundled corpus (default 0)",
+        help="seed of the networks and of the bundled corpus, 0 to 2**32-1 (default 0)",
     )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument(

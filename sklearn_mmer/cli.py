@@ -20,7 +20,11 @@ stderr, ``mmer: error: ...``, and exit status 2.
 """
 
 import argparse
+import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 from .utils._threads import DEFAULT_THREADS
 
@@ -30,6 +34,18 @@ EXIT_INTERRUPTED = 130
 DEFAULT_OUT = "mmer-results"
 DEFAULT_FOLDS = 5
 DEFAULT_UTTERANCES = 1336
+#: The bundled corpus's speakers (make_multimodal_emotion's default): each
+#: needs an utterance, so --n-utterances may not be fewer.
+MIN_UTTERANCES = 10
+#: About 210 KB of frames per utterance: the bundled corpus stays near 2 GiB.
+MAX_UTTERANCES = 10_000
+#: Every repeat fits every method on every fold again; past this many the
+#: plan alone costs more than any study needs.
+MAX_REPEATS = 1000
+#: Seeds numpy and torch both accept.
+MAX_SEED = 2**32 - 1
+#: More workers or threads per fit than this many per CPU core only thrash.
+PER_CORE = 4
 
 
 class UsageError(Exception):
@@ -154,7 +170,9 @@ def _add_compare_run_options(compare):
         type=_n_jobs,
         default=-1,
         metavar="N",
-        help="fits run in parallel; -1 uses every CPU core (default -1)",
+        help="fits run in parallel; -1 uses every CPU core (default -1); never "
+        "more workers than fits to run; a value above the cores runs that many "
+        f"fits at once on shared cores (at most {PER_CORE} per core)",
     )
     compare.add_argument(
         "--scheduler",
@@ -168,18 +186,19 @@ def _add_compare_run_options(compare):
     add_threads_option(compare)
     compare.add_argument(
         "--repeats",
-        type=_int_at_least(1),
+        type=_int_between(1, MAX_REPEATS),
         default=1,
         metavar="R",
         help="run every method on every fold R times, repeat r with network "
-        "seed --seed + r - 1, on the same folds (default 1)",
+        f"seed --seed + r - 1, on the same folds (default 1, at most {MAX_REPEATS})",
     )
     compare.add_argument(
         "--seed",
-        type=int,
+        type=seed_value,
         default=0,
         metavar="S",
-        help="seed of the networks (and of the bundled corpus) (default 0)",
+        help="seed of the networks (and of the bundled corpus), 0 to 2**32-1 "
+        "(default 0)",
     )
     compare.add_argument(
         "--epochs",
@@ -194,13 +213,14 @@ def add_threads_option(parser):
     """``--threads``: the one option besides the seeds that changes the scores."""
     parser.add_argument(
         "--threads",
-        type=_int_at_least(1),
+        type=_per_core,
         default=DEFAULT_THREADS,
         metavar="N",
         help="threads each fit computes with (torch and BLAS), the same for every "
         "fit whatever --n-jobs or --scheduler, so that a seed gives the same "
         "scores however many fits run at a time; another value can change the "
-        f"last digits of the scores (default {DEFAULT_THREADS})",
+        f"last digits of the scores; at most {PER_CORE} per core (default "
+        f"{DEFAULT_THREADS})",
     )
 
 
@@ -208,10 +228,10 @@ def _add_compare_size_options(compare):
     """The size of the bundled corpus and the limits on a ``--data`` .zip."""
     compare.add_argument(
         "--n-utterances",
-        type=_int_at_least(8),
+        type=n_utterances_value,
         metavar="N",
-        help=f"size of the bundled corpus (default {DEFAULT_UTTERANCES}); not "
-        "with --data",
+        help=f"size of the bundled corpus (default {DEFAULT_UTTERANCES}, "
+        f"{MIN_UTTERANCES} to {MAX_UTTERANCES}); not with --data",
     )
     _add_size_limits(compare)
 
@@ -249,9 +269,18 @@ def main(argv=None):
     -------
     status : int
         0 on success, 1 when a fit failed (the others' results are written),
-        2 after a usage or input error, 130 when interrupted.
+        2 after a usage or input error, 130 when interrupted (Ctrl-C), 143
+        after SIGTERM and 129 after SIGHUP, which stop it as Ctrl-C does.
     """
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    with _stop_signals_as_interrupt() as stopped_by:
+        status = _main(argv)
+    if status == EXIT_INTERRUPTED and stopped_by:
+        return 128 + stopped_by[0]
+    return status
+
+
+def _main(argv):
     try:
         args = build_parser().parse_args(argv)
         args.argv = argv
@@ -265,6 +294,39 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("mmer: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+@contextmanager
+def _stop_signals_as_interrupt():
+    """Inside, SIGTERM and SIGHUP stop the command as Ctrl-C does.
+
+    Their default is to end the process on the spot, leaving its worker
+    processes to finish their fits and the run's shared memory behind. Handed
+    to the SIGINT handler of the moment, they take the Ctrl-C path: the
+    workers are ended, the finished folds kept, the resume command printed.
+    Yields the list that receives the signal's number, for the exit status
+    (128 + the signal, as the shell reports a process it ended).
+    """
+    stopped_by = []
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield stopped_by
+        return
+
+    def interrupt(signum, frame):
+        stopped_by.append(signum)
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    previous = {name: signal.signal(getattr(signal, name), interrupt) for name in names}
+    try:
+        yield stopped_by
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 # --- option values ------------------------------------------------------------
@@ -301,12 +363,16 @@ def _byte_count(text):
     return value
 
 
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
 def _int_at_least(low):
     def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        value = _integer(text)
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}; got {value}")
         return value
@@ -314,13 +380,49 @@ def _int_at_least(low):
     return parse
 
 
+def _int_between(low, high, why=""):
+    def parse(text):
+        value = _integer(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be from {low} to {high}{why}; got {value}"
+            )
+        return value
+
+    return parse
+
+
+def seed_value(text):
+    """A ``--seed``: an int numpy and torch both accept."""
+    return _int_between(0, MAX_SEED, " (2**32-1, the largest seed numpy takes)")(text)
+
+
+def n_utterances_value(text):
+    """An ``--n-utterances``: one utterance per speaker at least, ~2 GiB at most."""
+    why = " (at least one per speaker of the bundled corpus, at most ~2 GiB of frames)"
+    return _int_between(MIN_UTTERANCES, MAX_UTTERANCES, why)(text)
+
+
+def _max_per_core():
+    return PER_CORE * (os.cpu_count() or 1)
+
+
+def _per_core(text):
+    most = _max_per_core()
+    why = f" ({PER_CORE} per CPU core of this machine's {most // PER_CORE})"
+    return _int_between(1, most, why)(text)
+
+
 def _n_jobs(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    value = _integer(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be a positive number or -1, not 0")
+    most = _max_per_core()
+    if value > most:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {most} ({PER_CORE} per CPU core of this machine's "
+            f"{most // PER_CORE}), or -1 for every core; got {value}"
+        )
     return value
 
 

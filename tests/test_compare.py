@@ -267,6 +267,18 @@ def test_summary_is_mean_and_std_best_first():
         ({"labels": ["anger", "sadness"]}, "labels must include every label of y"),
         ({"scoring": {"fold": "accuracy"}}, "scoring may not name a metric 'fold'"),
         ({"groups": "shuffled"}, r"groups and X\['speaker'\] disagree on"),
+        (
+            {"scoring": ["f1_micro", "nonexistent"]},
+            "unknown scorer 'nonexistent'; give one of accuracy, .*f1_micro",
+        ),
+        ({"y": ["anger"] * 120}, "y holds a single class, 'anger'; .* at least 2"),
+        ({"random_state": -1}, r"random_state must be an int from 0 to 2\*\*32-1"),
+        ({"random_state": 2**32}, r"from 0 to 2\*\*32-1 \(4294967295\).* 4294967296"),
+        (
+            {"random_state": 2**32 - 1, "n_repeats": 2},
+            "would seed the last repeat with 4294967296, past 2\\*\\*32-1; use "
+            "random_state at most 4294967294",
+        ),
     ],
 )
 def test_compare_methods_rejects_bad_input(corpus, kwargs, message):
@@ -277,6 +289,35 @@ def test_compare_methods_rejects_bad_input(corpus, kwargs, message):
         arguments["groups"] = np.random.RandomState(0).permutation(speakers)
     with pytest.raises(ValueError, match=message):
         compare_methods(**arguments)
+
+
+def test_compare_methods_takes_its_own_metrics_by_name(corpus):
+    X, y, speakers = corpus
+    scoring = ["unweighted_accuracy", "accuracy"]
+    comparison = compare_methods(quick_methods(["lexical"]), X, y, speakers, cv=2)
+    named = compare_methods(
+        quick_methods(["lexical"]), X, y, speakers, cv=2, scoring=scoring
+    )
+    assert (named.results.error == "").all()
+    np.testing.assert_array_equal(
+        named.results.unweighted_accuracy, comparison.results.unweighted_accuracy
+    )
+
+
+def test_compare_methods_starts_no_more_workers_than_fits(corpus):
+    psutil = pytest.importorskip("psutil")
+    X, y, speakers = corpus
+    methods = {
+        "lexical": make_modality_pipeline("lexical", classifier=LogisticRegression())
+    }
+    compare_methods(methods, X, y, speakers, cv=2, n_jobs=4)
+    # loky keeps the workers of its last run for the next (one per n_jobs)
+    workers = [
+        child
+        for child in psutil.Process().children()
+        if "popen_loky" in " ".join(child.cmdline())
+    ]
+    assert len(workers) == 2
 
 
 def test_missing_cells_give_the_scores_of_cross_validate(corpus):

@@ -182,6 +182,17 @@ def test_fits_on_the_cluster_compute_with_n_threads(client, corpus):
     assert set(client.run(torch.get_num_threads).values()) == {1}
 
 
+def test_a_cluster_of_one_thread_gives_the_local_table(corpus):
+    """joblib runs the tasks of a one-thread cluster in the calling process."""
+    X, y, speakers = corpus
+    methods = tiny(["lexical", "late_fusion"])
+    local = compare_methods(methods, X, y, speakers, cv=2)
+    with _dask.dask_cluster("local:1", torch_threads=1, timeout=60):
+        alone = compare_methods(methods, X, y, speakers, cv=2, n_jobs=-1)
+    assert (alone.results.error == "").all(), alone.results.error.iloc[0]
+    pd.testing.assert_frame_equal(alone.results[SCORES], local.results[SCORES])
+
+
 def test_the_corpus_is_sent_to_the_cluster_once(client, corpus, monkeypatch):
     X, y, speakers = corpus
     pickled = []

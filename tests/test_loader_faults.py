@@ -274,6 +274,60 @@ def test_a_npy_header_claiming_huge_frames_takes_no_memory(tmp_path, kind):
     assert reason.startswith("unreadable .npy: truncated: its header declares")
 
 
+@pytest.mark.parametrize("kind", ["folder", "zip"])
+@pytest.mark.parametrize(
+    "shape, reason",
+    [((0, 2**62), "empty sequence"), ((2**31, 2**31, 0), "bad shape")],
+)
+def test_a_npy_header_with_an_empty_huge_shape_is_a_fault(
+    tmp_path, kind, shape, reason
+):
+    """No bytes declared, yet numpy refuses to shape even an empty array so."""
+    X, y, _ = make_clean_corpus(6)
+    root = tmp_path / "corpus"
+    write_feature_table(X, y, root)
+    path = next((root / "features" / "lexical_features").rglob("*.npy"))
+    with open(path, "wb") as handle:
+        header = {"descr": "<f4", "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(handle, header)
+    source = root if kind == "folder" else make_zip(root, tmp_path / "c.zip")
+    with pytest.warns(CorpusIssuesWarning, match="skipped 1 of 6"):
+        loaded = load_feature_table(source)
+    assert loaded.issues["reason"].iloc[0].startswith(f"{reason}: ")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("where", ["path", "dataset.csv"])
+def test_a_named_pipe_as_the_corpus_is_refused_without_reading(tmp_path, where):
+    fifo = tmp_path / "dataset.csv"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    path = fifo if where == "path" else tmp_path
+    with pytest.raises(ValueError, match=r"dataset.csv' is a named pipe \(FIFO\)"):
+        load_feature_table(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_named_by_the_csv_is_a_fault_not_a_wait(tmp_path):
+    root, X, _, _ = write_course_corpus(tmp_path)
+    table = pd.read_csv(root / "dataset.csv", dtype=str)
+    os.mkfifo(root / "pipe.npy")
+    _rewrite_csv(root, "lexical_features", ["/pipe.npy", *table.lexical_features[1:]])
+    with pytest.warns(CorpusIssuesWarning, match="skipped 1 of 30"):
+        loaded = load_feature_table(root)
+    assert loaded.issues["reason"].iloc[0].startswith("file not found: ")
+
+
+@pytest.mark.parametrize("name", ["speaker", "session", "content"])
+def test_a_modality_named_as_a_metadata_column_is_refused(tmp_path, name):
+    root, _, _, _ = write_course_corpus(tmp_path)
+    table = pd.read_csv(root / "dataset.csv", dtype=str)
+    table[f"{name}_features"] = table["lexical_features"]
+    table.to_csv(root / "dataset.csv", index=False)
+    with pytest.raises(ValueError, match=f"column '{name}_features' would be a"):
+        load_feature_table(root)
+    assert load_feature_table(root, modalities=["lexical"]).modalities == ["lexical"]
+
+
 def _rewrite_csv(root, column, values):
     table = pd.read_csv(root / "dataset.csv", dtype=str, keep_default_na=False)
     table[column] = values

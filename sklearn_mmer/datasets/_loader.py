@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..utils._columns import CONTENT, SESSION, SPEAKER
+from ..utils._columns import CONTENT, METADATA_COLUMNS, SESSION, SPEAKER
 from ..utils._modalities import check_modalities
 from ..utils._sessions import parse_sessions
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
@@ -38,7 +38,7 @@ def _select_modalities(columns, modalities):
             f"{list(columns)}"
         )
     if modalities is None:
-        return available
+        return _not_reserved(available)
     modalities = check_modalities(modalities)
     chosen = [
         m[: -len(FEATURE_SUFFIX)] if m.endswith(FEATURE_SUFFIX) else m
@@ -50,7 +50,21 @@ def _select_modalities(columns, modalities):
             f"modalities={list(modalities)!r} must name distinct modalities of the "
             f"corpus; {CSV_NAME} has {available}"
         )
-    return chosen
+    return _not_reserved(chosen)
+
+
+def _not_reserved(modalities):
+    """Refuse a modality that would take the name of a metadata column of X."""
+    for name in modalities:
+        if name in METADATA_COLUMNS:
+            raise ValueError(
+                f"{CSV_NAME} column '{name}{FEATURE_SUFFIX}' would be a modality "
+                f"named {name!r}, a name X keeps for its own column "
+                f"({', '.join(METADATA_COLUMNS)}); rename the column (e.g. "
+                f"'{name}_embedding{FEATURE_SUFFIX}'), or leave it out with "
+                "modalities="
+            )
+    return modalities
 
 
 @validate_params(

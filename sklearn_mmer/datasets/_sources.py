@@ -5,6 +5,7 @@ import io
 import math
 import os
 import posixpath
+import stat
 import zipfile
 import zlib
 from pathlib import Path, PureWindowsPath
@@ -74,6 +75,15 @@ def _as_frames(array, where):
     return array
 
 
+def _check_shape(shape, where):
+    """The checks of :func:`_as_frames` on a declared shape, before any memory
+    is taken for it."""
+    if len(shape) not in (1, 2):
+        raise Fault("bad shape", f"{shape} is neither (T, d) nor (d,): {where}")
+    if 0 in shape:
+        raise Fault("empty sequence", f"shape {shape}: {where}")
+
+
 def _check_magic(start, where):
     if start[: len(_NPY_MAGIC)] == _NPY_MAGIC and len(start) == 8:
         return
@@ -112,6 +122,9 @@ def _read_npy(handle, where, size, budget):
     shape, fortran_order, dtype = _read_header(handle, where)
     if dtype.hasobject:
         raise Fault(UNPICKLING, f"an object array: {where}")
+    # the header's shape is only a claim: an empty dimension beside a huge one
+    # declares no bytes, but numpy refuses to shape even an empty array so
+    _check_shape(shape, where)
     count = math.prod(shape)
     nbytes = count * dtype.itemsize
     if size is not None and handle.count + nbytes > size:
@@ -121,7 +134,15 @@ def _read_npy(handle, where, size, budget):
             f"holds {max(size - handle.count, 0)}: {where}",
         )
     budget.check(nbytes, where)
-    array = np.empty(count, dtype=dtype)
+    try:
+        array = np.empty(count, dtype=dtype)
+    except (MemoryError, ValueError):
+        # a zip member may declare a size it does not hold, with no limit set
+        raise Fault(
+            "unreadable .npy",
+            f"its header declares {nbytes} bytes of frames, more than this machine "
+            f"can hold: {where}",
+        ) from None
     buffer = memoryview(array.view(np.uint8))
     got = 0
     while got < nbytes:
@@ -322,6 +343,24 @@ class ZipSource:
         self.archive.close()
 
 
+def _refuse_special(path):
+    """Refuse a named pipe, device or socket: reading one may never end."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    kind = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+    )
+    raise ValueError(
+        f"path={os.fspath(path)!r} is {kind}, not a file or folder; give a "
+        f"folder holding {CSV_NAME}, the CSV itself or a .zip holding both"
+    )
+
+
 def open_source(path, *, max_member_bytes=None, max_total_bytes=None):
     """The folder or ``.zip`` a corpus path names; archives of other kinds refused."""
     if not os.path.exists(path):
@@ -329,8 +368,11 @@ def open_source(path, *, max_member_bytes=None, max_total_bytes=None):
             f"path={os.fspath(path)!r} does not exist; give a folder holding "
             f"{CSV_NAME}, the CSV itself or a .zip holding both"
         )
+    _refuse_special(path)
     if os.path.isdir(path):
         csv_path = Path(path) / CSV_NAME
+        if csv_path.exists():
+            _refuse_special(csv_path)
         if not csv_path.is_file():
             raise ValueError(
                 f"path={os.fspath(path)!r} is a folder without {CSV_NAME}; give the "

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.metrics import get_scorer_names
 
 from ..utils._cells import cell_columns
 from ..utils._columns import METADATA_COLUMNS, SPEAKER
@@ -13,6 +14,9 @@ from ._collect import RESULT_KEYS, RESULT_NOTES
 from ._methods import make_methods
 from ._metrics import SCORING
 from ._params import set_every
+
+#: The largest seed numpy's RandomState (and so every method) accepts.
+MAX_SEED = 2**32 - 1
 
 
 def modality_columns(X):
@@ -63,6 +67,16 @@ def check_data(X, y, groups):
         raise ValueError(
             f"y must be 1-D with one label per row of X ({X.shape[0]}); got shape "
             f"{y.shape}"
+        )
+    classes = np.unique(y)
+    if classes.size < 2:
+        # every fit would fail alike: say it once, before any
+        held = "no label"
+        if classes.size:
+            held = f"a single class, {classes.tolist()[0]!r}"
+        raise ValueError(
+            f"y holds {held}; a comparison of classifiers needs utterances of at "
+            "least 2 emotions"
         )
     if groups is None and SPEAKER in X.columns:
         groups = X[SPEAKER].to_numpy()
@@ -126,7 +140,24 @@ def check_scoring(scoring):
     clash = {*RESULT_KEYS, *RESULT_NOTES, "fit_seconds"} & set(scoring)
     if clash:
         raise ValueError(f"scoring may not name a metric {sorted(clash)[0]!r}")
-    return dict(scoring)
+    return {name: _scorer(scorer) for name, scorer in scoring.items()}
+
+
+def _scorer(scorer):
+    """A scorer name checked now, so that a typo fails once rather than each fit;
+    the toolkit's own metrics by name too."""
+    if not isinstance(scorer, str):
+        return scorer
+    own = {name: s for name, s in SCORING.items() if not isinstance(s, str)}
+    if scorer in own:
+        return own[scorer]
+    if scorer not in get_scorer_names():
+        names = ", ".join(sorted({*own, *get_scorer_names()}))
+        raise ValueError(
+            f"scoring names an unknown scorer {scorer!r}; give one of {names}, or a "
+            "callable scorer"
+        )
+    return scorer
 
 
 def check_labels(labels, y):
@@ -144,15 +175,28 @@ def check_labels(labels, y):
 
 
 def check_repeats(n_repeats, random_state):
-    """The seed of each repeat."""
+    """The seed of each repeat, each one numpy and torch accept."""
     if not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
         raise ValueError(f"n_repeats must be an int of at least 1; got {n_repeats!r}")
-    if n_repeats == 1:
-        return [random_state if isinstance(random_state, numbers.Integral) else None]
-    if not isinstance(random_state, numbers.Integral):
+    seeded = isinstance(random_state, numbers.Integral)
+    if n_repeats > 1 and not seeded:
         raise ValueError(
             f"n_repeats={n_repeats} needs an int random_state (repeat r is seeded "
             f"with random_state + r - 1); got random_state={random_state!r}"
+        )
+    if not seeded:
+        return [None]
+    # checked here, not in every fit: each method would fail on its own
+    if not 0 <= random_state <= MAX_SEED:
+        raise ValueError(
+            f"random_state must be an int from 0 to 2**32-1 ({MAX_SEED}), the "
+            f"seeds numpy accepts; got {random_state!r}"
+        )
+    if random_state + n_repeats - 1 > MAX_SEED:
+        raise ValueError(
+            f"random_state={random_state} with n_repeats={n_repeats} would seed the "
+            f"last repeat with {random_state + n_repeats - 1}, past 2**32-1; use "
+            f"random_state at most {MAX_SEED - n_repeats + 1}"
         )
     return [int(random_state) + r for r in range(n_repeats)]
 

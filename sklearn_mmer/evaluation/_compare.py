@@ -33,9 +33,9 @@ from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
-from ..utils._dask import to_workers
+from ..utils._dask import on_dask, to_workers
 from ..utils._threads import DEFAULT_THREADS, check_n_threads
 from ._checkpoint import Checkpoint, describe_run
 from ._checks import (
@@ -51,7 +51,12 @@ from ._collect import RESULT_KEYS, RESULT_NOTES, OutcomeCollector
 from ._folds import check_splits, fold_warnings
 from ._sharing import plan_work
 from ._stats import confidence_intervals, score_columns
-from ._tasks import FitTask, fit_and_score, sigint_remembered
+from ._tasks import (
+    FitTask,
+    fit_and_score,
+    sigint_remembered,
+    workers_end_with_caller,
+)
 
 
 def compare_methods(
@@ -115,7 +120,9 @@ def compare_methods(
         ``random_state`` when above 1.
     n_jobs : int or None, default=None
         Number of fits run in parallel (over repeats, folds and methods); None
-        means 1, -1 all CPU cores.
+        means 1 (or joblib's ``parallel_config``), -1 all CPU cores. Never more
+        worker processes start than there are fits to run; more than the CPU
+        cores run that many fits at once on shared cores.
     n_threads : int or None, default=1
         Threads each fit may use (torch and the BLAS pools), the same for every
         fit whatever ``n_jobs`` or the Dask cluster: floating-point sums depend
@@ -269,6 +276,7 @@ def compare_methods(
             share_members=not return_estimator,
         )
         tasks = _fit_tasks(plan, splits, finished, return_estimator=return_estimator)
+        n_jobs = _n_workers(n_jobs, len(tasks))
         collected = OutcomeCollector(
             plan,
             splits,
@@ -314,21 +322,23 @@ def _run_tasks(
     # on a Dask cluster, the corpus goes to the workers once, not with every
     # task
     share = to_workers([*plan.views.values(), y, *(a for s in splits for a in s)])
-    outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(fit_and_score)(
-            task,
-            corpus=share(plan.views[task.view]),
-            train=share(splits[task.fold][0]),
-            test=share(splits[task.fold][1]),
-            y=share(y),
-            scoring=scoring,
-            labels=labels,
-            threads=threads,
-            error_score=error_score,
-            caller_pid=os.getpid(),
+    # workers that outlive a killed caller would hold its shared memory
+    with workers_end_with_caller():
+        outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(fit_and_score)(
+                task,
+                corpus=share(plan.views[task.view]),
+                train=share(splits[task.fold][0]),
+                test=share(splits[task.fold][1]),
+                y=share(y),
+                scoring=scoring,
+                labels=labels,
+                threads=threads,
+                error_score=error_score,
+                caller_pid=os.getpid(),
+            )
+            for task in tasks
         )
-        for task in tasks
-    )
     try:
         with warnings.catch_warnings():
             # loky restarts a worker whose memory grew by 300 MB (torch and
@@ -346,6 +356,14 @@ def _run_tasks(
             warnings.filterwarnings("ignore", message=_JOBLIB_CANCELLED)
             outcomes.close()
         raise
+
+
+def _n_workers(n_jobs, n_tasks):
+    """``n_jobs`` as joblib resolves it, but never more workers than tasks:
+    each process started costs a second and its memory for nothing."""
+    if on_dask():
+        return n_jobs  # the cluster's threads decide, and 1 would run here
+    return max(1, min(effective_n_jobs(n_jobs), n_tasks))
 
 
 def _open_checkpoint(folder, resume, **run):

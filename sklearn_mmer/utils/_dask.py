@@ -154,6 +154,10 @@ def to_workers(objects):
     data, a copy lost with a worker that dies is computed again from that
     task, so the run goes on.
 
+    A cluster of a single worker thread is the exception: joblib then runs
+    every task in the calling process, as for ``n_jobs=1``, where nothing
+    would resolve a future, so each object is passed itself.
+
     Parameters
     ----------
     objects : iterable
@@ -167,9 +171,13 @@ def to_workers(objects):
     """
     if not on_dask():
         return _identity
+    backend = get_active_backend()[0]
+    # joblib's dask backend counts the cluster's threads, whatever n_jobs says
+    if backend.effective_n_jobs(-1) < 2:
+        return _identity
     import dask
 
-    client = get_active_backend()[0].client
+    client = backend.client
     shared = {}
     # the data go to the scheduler once, on purpose: no warning about it
     threshold = {"distributed.admin.large-graph-warning-threshold": "1 TiB"}
