@@ -12,8 +12,9 @@ from pathlib import Path
 
 import sklearn_mmer
 
-#: Subpackages that are not public API (their docstring says so).
-PRIVATE = {"utils", "tests"}
+#: Subpackages that are not public API (their docstring says so), and the
+#: command line, whose reference is its own page (cli.md).
+PRIVATE = {"utils", "tests", "cli"}
 
 TITLE = "API reference"
 

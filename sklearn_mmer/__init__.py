@@ -1,6 +1,6 @@
 """sklearn-mmer: multimodal emotion recognition as scikit-learn estimators."""
 
-__version__ = "0.1.0.dev0"
+from ._version import __version__ as __version__  # re-exported
 
 __all__ = ["load", "save"]
 

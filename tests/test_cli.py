@@ -377,7 +377,7 @@ def test_methods_all_runs_every_registered_method(tmp_path):
 def test_bundled_corpus_features_do_not_depend_on_the_modalities_chosen():
     from argparse import Namespace
 
-    from sklearn_mmer._cli_compare import bundled_corpus
+    from sklearn_mmer.cli._steps import bundled_corpus
 
     def corpus(modalities):
         args = Namespace(modalities=modalities, n_utterances=30, seed=3)

@@ -35,7 +35,7 @@ def _write_corpus(folder, widths=WIDTHS, *, labels=True, seed=0):
 
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
-    """``mmer fit --cv 2`` of early fusion on a small corpus: (status, err, paths)."""
+    """``mmer fit --folds 2`` of early fusion on a small corpus: status, err, paths."""
     folder = tmp_path_factory.mktemp("fit")
     corpus = _write_corpus(folder / "corpus")
     model = folder / "early.mmer"
@@ -47,7 +47,7 @@ def fitted(tmp_path_factory):
         "early_fusion",
         "--epochs",
         2,
-        "--cv",
+        "--folds",
         2,
         "--n-jobs",
         1,
@@ -169,7 +169,7 @@ def test_compare_saves_the_best_inductive_method(fitted, tmp_path):
 
 
 def test_best_inductive_method_skips_transductive_ones():
-    from sklearn_mmer._cli_models import _best_inductive
+    from sklearn_mmer.evaluation import best_inductive_method
 
     summary = pd.DataFrame(
         {
@@ -177,7 +177,7 @@ def test_best_inductive_method_skips_transductive_ones():
             "f1_micro_mean": [0.9, np.nan, 0.5],
         }
     )
-    assert _best_inductive(summary, ["lexical"]) == "early_fusion"
+    assert best_inductive_method(summary, ["lexical"]) == "early_fusion"
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,8 @@ def _public_packages():
     return sorted(
         f"sklearn_mmer.{path.parent.name}"
         for path in folder.glob("*/__init__.py")
-        if not path.parent.name.startswith("_") and path.parent.name != "utils"
+        if not path.parent.name.startswith("_")
+        and path.parent.name not in ("utils", "cli")
     )
 
 

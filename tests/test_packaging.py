@@ -1,7 +1,10 @@
 """What pyproject.toml claims about versions is what CI tests."""
 
+import ast
 import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 from packaging.version import Version
@@ -42,3 +45,126 @@ def test_ci_runs_the_readme_command_and_the_oldest_environment():
     assert "./scripts/setup.sh && .venv/bin/python -m pytest\n" in ci
     assert ".venv-oldest/bin/python -m pytest" in ci
     assert "./scripts/setup_oldest.sh" in ci
+
+
+# --- the package's imports, read from its source (nothing imported) -----------
+
+PACKAGE = ROOT / "sklearn_mmer"
+
+
+def _modules():
+    """``{dotted name: (path, is a package)}`` of every module of sklearn_mmer."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        is_package = parts[-1] == "__init__"
+        found[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    return found
+
+
+def _import_graph():
+    """``{module: modules of the package it imports}``, every import counted:
+    at the top, inside functions, under ``if``. ``from a import b`` is an edge
+    to the module ``a.b`` when there is one, else to ``a``."""
+    modules = _modules()
+    graph = {}
+    for name, (path, is_package) in modules.items():
+        base = name if is_package else name.rpartition(".")[0]
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names if a.name in modules}
+            elif isinstance(node, ast.ImportFrom):
+                target = node.module or ""
+                if node.level:
+                    parts = base.split(".")[: len(base.split(".")) - node.level + 1]
+                    target = ".".join(parts + ([node.module] if node.module else []))
+                for alias in node.names:
+                    if f"{target}.{alias.name}" in modules:
+                        imported.add(f"{target}.{alias.name}")
+                    elif target in modules:
+                        imported.add(target)
+        graph[name] = imported - {name}
+    return graph
+
+
+def _cycles(graph):
+    """The strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = set()
+            while node not in component:
+                component.add(stack.pop())
+            on_stack.difference_update(component)
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_import_graph_sees_function_local_and_relative_imports():
+    graph = _import_graph()
+    # cli/compare.py imports evaluation inside its functions only
+    assert "sklearn_mmer.evaluation" in graph["sklearn_mmer.cli.compare"]
+    assert "sklearn_mmer.cli._common" in graph["sklearn_mmer.cli.compare"]
+    assert "sklearn_mmer.cli.compare" in graph["sklearn_mmer.cli"]
+
+
+def test_no_import_cycle_among_the_package_modules():
+    assert _cycles(_import_graph()) == []
+
+
+def test_no_cli_command_imports_another_and_nothing_imports_the_cli():
+    graph = _import_graph()
+    commands = {
+        name
+        for name in graph
+        if name.startswith("sklearn_mmer.cli.")
+        and not name.rpartition(".")[2].startswith("_")
+    }
+    assert {"compare", "fit", "predict", "methods"} <= {
+        c.rpartition(".")[2] for c in commands
+    }
+    for command in sorted(commands):
+        assert not graph[command] & commands, f"{command} imports another command"
+    for name, imported in graph.items():
+        if not name.startswith("sklearn_mmer.cli") and name != "sklearn_mmer.__main__":
+            cli = {m for m in imported if m.startswith("sklearn_mmer.cli")}
+            assert not cli, f"{name} imports the command line ({cli})"
+
+
+def test_mmer_help_imports_neither_torch_nor_scikit_learn():
+    code = (
+        "import sys\n"
+        "from sklearn_mmer.cli import main\n"
+        "for command in ([], ['compare'], ['fit'], ['predict'], ['methods']):\n"
+        "    try:\n"
+        "        main([*command, '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('torch', 'sklearn', 'pandas', 'skorch')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "[]"

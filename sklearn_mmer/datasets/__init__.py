@@ -4,12 +4,20 @@
 ``.npy`` feature files, in a folder or a ``.zip``); :func:`make_multimodal_emotion`
 generates a synthetic corpus of the same shape that needs no files;
 :func:`write_feature_table` writes a corpus in the layout; :func:`save_issues`
-writes what loading one skipped to ``issues.csv``.
+writes what loading one skipped to ``issues.csv``; :func:`select_modalities`
+keeps some of a corpus's modalities and :func:`label_order` orders its labels
+for tables and confusion matrices.
 :data:`DEFAULT_MODALITIES` names the study's modalities (with the synthetic
 corpus's default feature widths).
 """
 
-from ._base import ISSUE_COLUMNS, CorpusIssuesWarning, save_issues
+from ._base import (
+    ISSUE_COLUMNS,
+    CorpusIssuesWarning,
+    label_order,
+    save_issues,
+    select_modalities,
+)
 from ._loader import load_feature_table
 from ._synthetic import DEFAULT_MODALITIES, make_multimodal_emotion
 from ._writer import write_feature_table
@@ -18,8 +26,10 @@ __all__ = [
     "DEFAULT_MODALITIES",
     "ISSUE_COLUMNS",
     "CorpusIssuesWarning",
+    "label_order",
     "load_feature_table",
     "make_multimodal_emotion",
     "save_issues",
+    "select_modalities",
     "write_feature_table",
 ]

@@ -1,10 +1,13 @@
 """What every corpus shares: the issues table, the warning that summarises it,
-and the writer of ``issues.csv``."""
+the writer of ``issues.csv``, a corpus's modalities narrowed down, and the
+order of its labels."""
 
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from sklearn.utils import Bunch
 
 from ..utils._sklearn_compat import validate_params
 
@@ -106,3 +109,113 @@ def save_issues(issues, folder):
     path = Path(folder) / ISSUES_FILE
     issues.to_csv(path, index=False)
     return path
+
+
+def select_modalities(corpus, modalities):
+    """The corpus with only some of its modalities.
+
+    The other modalities' columns are dropped from ``data`` and ``modalities``
+    lists the ones kept, in the order given; every row, the labels, speakers
+    and issues stay as they are. On :func:`make_multimodal_emotion`'s corpus,
+    generating every modality and then selecting some gives the same features
+    whichever modalities are kept (each modality draws from the same random
+    stream), which is how ``mmer compare --modalities`` builds the bundled
+    corpus.
+
+    Parameters
+    ----------
+    corpus : Bunch
+        A corpus as :func:`make_multimodal_emotion` or
+        :func:`load_feature_table` return it, with ``data`` and
+        ``modalities``.
+    modalities : list of str
+        The modalities to keep: distinct modalities of the corpus.
+
+    Returns
+    -------
+    corpus : Bunch
+        A new Bunch (the given one is left as it was) whose ``data`` holds the
+        kept modalities' columns and every other column (``speaker``,
+        ``session``, ``content``).
+
+    Raises
+    ------
+    ValueError
+        When a name is not a modality of the corpus, or is given twice.
+
+    See Also
+    --------
+    make_multimodal_emotion : The synthetic corpus, every modality drawn.
+    load_feature_table : Takes ``modalities=`` and reads only those files.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.datasets import make_multimodal_emotion, select_modalities
+    >>> corpus = make_multimodal_emotion(
+    ...     20, n_speakers=2, n_sessions=1,
+    ...     modalities={"acoustic": 3, "lexical": 2}, random_state=0)
+    >>> lexical = select_modalities(corpus, ["lexical"])
+    >>> lexical.modalities, list(lexical.data.columns)
+    (['lexical'], ['lexical', 'speaker', 'session'])
+    >>> bool((lexical.data["lexical"].iloc[0] == corpus.data["lexical"].iloc[0]).all())
+    True
+    """
+    available = list(corpus.modalities)
+    if isinstance(modalities, str):
+        modalities = [modalities]
+    modalities = list(modalities)
+    for name in modalities:
+        if name not in available:
+            raise ValueError(
+                f"unknown modality {name!r}; the corpus has {', '.join(available)}"
+            )
+    twice = sorted({m for m in modalities if modalities.count(m) > 1})
+    if twice:
+        raise ValueError(
+            f"{twice[0]!r} is named twice in modalities ({' '.join(modalities)}); "
+            "name each modality once"
+        )
+    selected = Bunch(**corpus)
+    selected.data = corpus.data.drop(
+        columns=[m for m in available if m not in modalities]
+    )
+    selected.modalities = modalities
+    return selected
+
+
+def label_order(target, target_names=None):
+    """The order of a corpus's labels in tables and confusion matrices.
+
+    The corpus's ``target_names`` that occur in ``target`` first, in their
+    order (anger, sadness, happiness, neutral for the study's corpora), then
+    any other label of ``target``, sorted.
+
+    Parameters
+    ----------
+    target : array-like of shape (n_samples,)
+        The labels.
+    target_names : list or None, default=None
+        The corpus's label names in their order (a Bunch's
+        ``target_names``); None sorts every label.
+
+    Returns
+    -------
+    labels : ndarray of object
+        Each label of ``target`` once, in that order: what
+        :func:`~sklearn_mmer.evaluation.compare_methods` takes as ``labels``.
+
+    See Also
+    --------
+    sklearn_mmer.evaluation.compare_methods : Orders its confusion matrices by
+        ``labels``.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.datasets import label_order
+    >>> label_order(["neutral", "anger", "fear", "anger"],
+    ...             ["anger", "sadness", "happiness", "neutral"]).tolist()
+    ['anger', 'neutral', 'fear']
+    """
+    present = np.unique(np.asarray(target)).tolist()
+    named = [t for t in target_names or [] if t in present]
+    return np.asarray(named + [t for t in present if t not in named], dtype=object)

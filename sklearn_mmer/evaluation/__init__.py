@@ -17,6 +17,7 @@ from ._methods import (
     unregister_method,
 )
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
+from ._model_card import best_inductive_method, model_card
 from ._outputs import confusion_table, format_table, save_comparison
 from ._params import set_every
 from ._plots import (
@@ -43,6 +44,7 @@ __all__ = [
     "SCORING",
     "FoldWarning",
     "Method",
+    "best_inductive_method",
     "compare_methods",
     "compare_to_reference",
     "confidence_intervals",
@@ -54,6 +56,7 @@ __all__ = [
     "method_kind",
     "method_names",
     "modality_columns",
+    "model_card",
     "per_class_recall",
     "per_speaker_scores",
     "plot_confusion_matrices",

@@ -1,0 +1,210 @@
+"""The steps several ``mmer`` commands take: read the corpus, choose its folds,
+fit a method on all of it and save the model with its card.
+
+Each step is a thin layer over the library (:mod:`sklearn_mmer.datasets`,
+:mod:`sklearn_mmer.model_selection`, :func:`sklearn_mmer.save`,
+:func:`sklearn_mmer.evaluation.model_card`) that turns the options into its
+arguments and its errors into :class:`~._common.UsageError` lines naming the
+option. The library is imported inside each step, so that ``mmer --help``
+does not import torch.
+"""
+
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from ._common import (
+    DEFAULT_FOLDS,
+    DEFAULT_UTTERANCES,
+    UsageError,
+    first_line,
+    size_limits,
+)
+
+# --- the corpus -----------------------------------------------------------------
+
+
+def load_corpus(args, say, *, issues_csv, list_issues=False, require_labels=True):
+    """The corpus of ``--data`` (the bundled one without it) as a Bunch with
+    ``modalities`` and ``source`` set.
+
+    The loader's warning about faults points at ``issues_csv``; with
+    ``list_issues`` the faults are written there at once (an earlier list
+    removed when there are none), before a corpus left empty is refused.
+    """
+    if args.data is None:
+        corpus = bundled_corpus(args)
+        if list_issues:
+            _list_issues(None, issues_csv)
+        return corpus
+    if not Path(args.data).exists():
+        raise UsageError(f"--data {args.data}: no such file or folder")
+    if getattr(args, "n_utterances", None) is not None:
+        raise UsageError("--n-utterances sizes the bundled corpus; not with --data")
+    corpus = read_corpus(
+        args,
+        say,
+        issues_csv=issues_csv,
+        modalities=args.modalities,
+        require_labels=require_labels,
+    )
+    if list_issues:
+        _list_issues(corpus.issues, issues_csv)
+    corpus.modalities = list(corpus.modalities)
+    if not corpus.modalities:
+        raise UsageError(f"--data {args.data}: the corpus has no modality column")
+    if corpus.data.shape[0] == 0:
+        raise UsageError(f"--data {args.data}: the corpus has no usable utterance")
+    corpus.source = str(Path(args.data))
+    return corpus
+
+
+def _list_issues(issues, path):
+    """Write ``issues`` to ``path``, or remove a list an earlier run left there."""
+    if issues is not None and len(issues):
+        issues.to_csv(path, index=False)
+    else:
+        Path(path).unlink(missing_ok=True)
+
+
+def bundled_corpus(args):
+    """The bundled synthetic corpus of ``--n-utterances``, ``--seed`` and
+    ``--modalities``."""
+    from ..datasets import make_multimodal_emotion, select_modalities
+
+    n_utterances = getattr(args, "n_utterances", None) or DEFAULT_UTTERANCES
+    # every modality is generated, then the ones asked for kept: each draws
+    # from the same random stream, so a seed gives the same features whichever
+    # modalities a run compares
+    corpus = make_multimodal_emotion(n_utterances, random_state=args.seed)
+    if args.modalities:
+        try:
+            corpus = select_modalities(corpus, args.modalities)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    corpus.source = (
+        f"bundled synthetic corpus, make_multimodal_emotion seed {args.seed}: "
+        "synthetic data, not real speech"
+    )
+    return corpus
+
+
+def read_corpus(args, say, *, issues_csv, **options):
+    """``load_feature_table`` on ``--data`` with the size limits: its errors as
+    usage errors, its warnings said, the faults' warning pointing at
+    ``issues_csv``."""
+    from ..datasets import CorpusIssuesWarning, load_feature_table
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            corpus = load_feature_table(Path(args.data), **options, **size_limits(args))
+        except (ValueError, OSError, KeyError) as error:
+            raise UsageError(f"--data {args.data}: {first_line(error)}") from None
+    for warning in caught:
+        message = warning.message
+        if isinstance(message, CorpusIssuesWarning):
+            message = CorpusIssuesWarning(message.summary, issues_csv)
+        say(f"mmer: warning: {first_line(message)}")
+    return corpus
+
+
+@contextmanager
+def data_errors(args):
+    """Inside, a ValueError of a user's data becomes one line (not on the
+    bundled corpus, where it is a bug of ours, nor with ``--traceback``)."""
+    try:
+        yield
+    except ValueError as error:
+        if args.data is None or args.traceback:
+            raise
+        raise UsageError(
+            f"--data {args.data}: {first_line(error)} (--traceback shows where)"
+        ) from None
+
+
+# --- the folds ------------------------------------------------------------------
+
+
+def splitter(args, X, groups):
+    """The folds of ``--cv`` and ``--folds`` and their description, once the
+    corpus is found to have the speakers or sessions they need."""
+    from ..model_selection import LeaveOneSessionOut, SpeakerKFold
+
+    if args.cv == "session":
+        if args.folds is not None:
+            raise UsageError(
+                "--folds sets speaker folds; --cv session has one fold per session"
+            )
+        cv = LeaveOneSessionOut()
+        try:
+            n_sessions = cv.get_n_splits(X, groups=groups)
+        except ValueError as error:
+            raise UsageError(f"--cv session: {first_line(error)}") from None
+        return cv, f"leave-one-session-out ({n_sessions} folds)"
+    folds = DEFAULT_FOLDS if args.folds is None else args.folds
+    speakers = np.unique(groups)
+    if len(speakers) < 2:
+        raise UsageError(
+            f"the corpus has a single speaker ({speakers.tolist()[0]!r}); "
+            "speaker-independent folds need at least 2 speakers: add another "
+            "speaker's utterances to the corpus"
+        )
+    if folds > len(speakers):
+        raise UsageError(
+            f"--folds {folds} is more than the {len(speakers)} speakers of the "
+            f"corpus; use --folds {len(speakers)} or fewer"
+        )
+    return SpeakerKFold(folds), f"{folds} speaker folds"
+
+
+# --- a model --------------------------------------------------------------------
+
+
+def make_method(args, modalities, name):
+    """The unfitted estimator of method ``name``, seeded, with --epochs applied."""
+    from ..evaluation import make_methods, set_every
+
+    model = make_methods(modalities, [name], random_state=args.seed)[name]
+    if args.epochs is not None:
+        set_every(model, "max_epochs", args.epochs)
+    return model
+
+
+def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
+    """Fit method ``name`` on the whole corpus; write its model file and card.
+
+    ``scores`` is the method's row of a comparison's summary, measured over
+    the folds ``how`` describes (None: not measured).
+    """
+    from ..evaluation import model_card
+    from ..io import save
+    from ..utils._threads import fit_threads
+
+    model = make_method(args, corpus.modalities, name)
+    X, y = corpus.data, np.asarray(corpus.target)
+    start = time.perf_counter()
+    with data_errors(args), fit_threads(args.threads):
+        model.fit(X, y)
+    seconds = time.perf_counter() - start
+    manifest = save(model, model_path, X=X, y=y, method=name, threads=args.threads)
+    card = model_path.with_suffix(".card.md")
+    text = model_card(
+        model,
+        manifest,
+        y,
+        corpus.groups,
+        source=corpus.source,
+        file_name=model_path.name,
+        fit_seconds=seconds,
+        random_state=args.seed,
+        max_epochs=args.epochs,
+        scores=scores,
+        cv_description=how,
+    )
+    card.write_text(text, "utf-8")
+    say(f"{name}: fitted in {seconds:.1f} s; wrote {model_path} and {card}")
+    return model_path

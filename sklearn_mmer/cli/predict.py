@@ -1,0 +1,103 @@
+"""``mmer predict``: apply a model file to a corpus, one row per utterance.
+
+The model file is read with :func:`sklearn_mmer.io.read_manifest` and
+:func:`sklearn_mmer.load`, the corpus checked against it with
+:func:`sklearn_mmer.io.check_input`; the corpus may have no labels.
+"""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ._common import (
+    EXIT_OK,
+    Reporter,
+    UsageError,
+    add_data_options,
+    add_quiet_and_traceback_options,
+    add_seed_option,
+    first_line,
+    output_file,
+)
+from ._steps import data_errors, load_corpus
+
+
+def add_parser(commands):
+    """Add ``mmer predict`` to ``mmer``'s subparsers."""
+    parser = commands.add_parser(
+        "predict",
+        help="apply a model file to a corpus and write predictions.csv",
+        description=(
+            "Predict every utterance of a corpus (which may have no "
+            "emotion_labels column) with a model file written by 'mmer fit' or "
+            "sklearn_mmer.save, and write one row per utterance: "
+            "file_name_list, predicted_label, emotion_labels (when the corpus "
+            "has labels) and proba_<class> per class (when the method has "
+            "probabilities)."
+        ),
+    )
+    parser.add_argument(
+        "--model", required=True, metavar="PATH", help="a model file to apply"
+    )
+    add_data_options(parser)
+    parser.add_argument(
+        "--out",
+        default="predictions.csv",
+        metavar="CSV",
+        help="the CSV file to write (default predictions.csv)",
+    )
+    add_seed_option(parser)
+    add_quiet_and_traceback_options(parser)
+    parser.set_defaults(run=run, modalities=None)
+    return parser
+
+
+def run(args):
+    """``mmer predict``: apply a model file to a corpus, one row per utterance."""
+    import pandas as pd
+
+    from ..io import ModelFileError, check_input, load, read_manifest
+
+    say = Reporter(quiet=args.quiet)
+    model_path = Path(args.model)
+    if not model_path.is_file():
+        raise UsageError(f"--model {args.model}: no such file")
+    inputs = {"--model": args.model, "--data": args.data}
+    out = output_file("--out", args.out, (".issues.csv",), inputs)
+    try:
+        manifest = read_manifest(model_path)
+    except ModelFileError as error:
+        raise UsageError(f"--model {error}") from None
+    corpus = load_corpus(
+        args,
+        say,
+        issues_csv=out.with_suffix(".issues.csv"),
+        list_issues=True,
+        require_labels=False,
+    )
+    X = corpus.data
+    try:
+        check_input(manifest, X)
+    except ValueError as error:
+        raise UsageError(f"--data {args.data or '(bundled corpus)'}: {error}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            model = load(model_path)
+        except ModelFileError as error:
+            raise UsageError(f"--model {error}") from None
+    for warning in caught:
+        say(f"mmer: warning: {first_line(warning.message)}")
+    with data_errors(args):
+        table = pd.DataFrame({"file_name_list": X.index.astype(str)})
+        table["predicted_label"] = model.predict(X)
+        if corpus.target is not None:
+            table["emotion_labels"] = np.asarray(corpus.target)
+        if hasattr(model, "predict_proba"):
+            proba = model.predict_proba(X)
+            for k, label in enumerate(model.classes_):
+                table[f"proba_{label}"] = proba[:, k]
+    table.to_csv(out, index=False)
+    say(f"mmer predict: {len(table)} utterances; wrote {out}")
+    return EXIT_OK
