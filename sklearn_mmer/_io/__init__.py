@@ -163,8 +163,8 @@ def load(
     manifest's), from another format version, holds a pickle, declares more
     than the limits below, or names a type or function that is neither in
     :data:`~sklearn_mmer.io.TRUSTED_TYPES` (the exact types sklearn-mmer's
-    own models hold) nor in ``trusted``. The docs' "Train, save, predict" page
-    says what this guarantees and what it does not.
+    own models hold) nor in ``trusted``. The docs' page "Loading model files
+    safely" says what this guarantees and what it does not.
 
     Parameters
     ----------
@@ -216,7 +216,7 @@ def load(
     if SKELETON not in members:
         raise ModelFileError(f"{path}: no {SKELETON}; not an sklearn-mmer model file")
     if PARAMS in members:
-        read_json(path, PARAMS, members[PARAMS], what="JSON")
+        read_json(path, PARAMS, members[PARAMS], mapping=False)
     payload = members[SKELETON]
     names = audit_payload(payload, trusted=trusted, where=f"{path}: {SKELETON}")
     try:

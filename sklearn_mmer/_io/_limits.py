@@ -132,7 +132,7 @@ class ReadBudget:
         raise ModelFileError(f"{self.path}: {message}")
 
 
-def read_json(path, name, data, *, what="a JSON object"):
+def read_json(path, name, data, *, mapping=True):
     """Parse JSON member ``name``, refusing it when too large or too deep.
 
     Parameters
@@ -143,9 +143,8 @@ def read_json(path, name, data, *, what="a JSON object"):
         The member's name.
     data : bytes or str
         Its content.
-    what : str, default="a JSON object"
-        What the member must hold, for the error message: ``"a JSON object"``
-        requires a dict, anything else accepts any JSON value.
+    mapping : bool, default=True
+        Whether the member must hold a JSON object (else any JSON value).
 
     Returns
     -------
@@ -167,7 +166,7 @@ def read_json(path, name, data, *, what="a JSON object"):
         value = json.loads(data)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ModelFileError(f"{path}: {name} is not valid JSON") from None
-    if what == "a JSON object" and not isinstance(value, dict):
+    if mapping and not isinstance(value, dict):
         raise ModelFileError(
             f"{path}: {name} holds a JSON {type(value).__name__}, not a JSON object"
         )

@@ -238,7 +238,9 @@ def _check_shapes(estimator, state, path, key):
         # nothing either, before they are moved to the estimator's device
         with torch.random.fork_rng(devices=[]), torch.device("meta"):
             module = estimator._initialize_net().module_
-        expected = {n: (tuple(t.shape), t.dtype) for n, t in module.state_dict().items()}
+        expected = {
+            n: (tuple(t.shape), t.dtype) for n, t in module.state_dict().items()
+        }
     except Exception as error:  # parameters from the file can fail in many ways
         raise ModelFileError(
             f"{path}: the {type(estimator).__name__} of nets/{key} cannot be "

@@ -303,7 +303,7 @@ def _node_names(node, where, path, files):
             f"{where}: the node at {path} is of the unknown kind {kind!r} "
             "(the file is damaged or was crafted)"
         )
-    if "file" in node and node["file"] not in files:
+    if "file" in node and not (isinstance(node["file"], str) and node["file"] in files):
         raise ModelFileError(
             f"{where}: the node at {path} names the member {node['file']!r}, "
             "which the payload lacks"
