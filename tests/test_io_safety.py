@@ -226,7 +226,11 @@ GADGETS = {
 
 
 def _run_as_skops_would(payload, X):
-    """Load ``payload`` trusting all it names, as the old loader did, and predict."""
+    """Load ``payload`` with skops trusting all it names, then predict.
+
+    What a loader that trusts by package (as sklearn-mmer's did) or by
+    ``get_untrusted_types`` does: a live gadget creates its marker here.
+    """
     with contextlib.suppress(Exception):
         model = skops.io.loads(
             payload, trusted=skops.io.get_untrusted_types(data=payload)

@@ -11,10 +11,11 @@ into an ``exec`` at predict time. skops' own default list trusts such types too
 
 So sklearn-mmer trusts only what its own models hold: the exact names below,
 each for the one way (skops' *node kind*, its ``__loader__``) in which skops
-stores it. :func:`audit_payload` reads the payload's ``schema.json`` itself,
-never building an object, and walks every node without recursion: each node's
-kind and type must be listed here or named by the caller's ``trusted``. skops
-then loads the payload trusting exactly the names found. Functions, methods,
+stores it. :func:`payload_names` reads the payload's ``schema.json`` itself,
+never building an object, and walks every node without recursion;
+:func:`audit_payload` requires each node's kind and type to be listed here or
+named by the caller's ``trusted``. skops then loads the payload trusting
+exactly the names found. Functions, methods,
 partials, ``operator`` functions and builtins are refused unless the caller
 trusts them by name; the only functions listed are the scikit-learn metrics a
 search's scorer holds, which compute a number from arrays and call nothing.
@@ -136,8 +137,9 @@ TRUSTED_NODES = {
 #: Every type and function name a model file may hold without ``trusted=``.
 TRUSTED_TYPES = frozenset().union(*TRUSTED_NODES.values())
 
-# the node kinds of skops' protocol 2: a name the caller trusts is accepted in
-# any of them; any other kind is refused
+# the node kinds of skops' protocol 2 (but CachedNode, which skops does not
+# write): a name the caller trusts is accepted in any of them; any other kind
+# is refused
 _SKOPS_KINDS = frozenset(
     {
         *TRUSTED_NODES,
@@ -149,6 +151,7 @@ _SKOPS_KINDS = frozenset(
         "MethodNode",
         "OperatorFuncNode",
         "PartialNode",
+        "QuantileForestNode",
         "RandomGeneratorNode",
         "SetNode",
         "SparseMatrixNode",
