@@ -17,10 +17,12 @@ parallel workers. :mod:`._methods` registers them.
 """
 
 import numpy as np
-from sklearn.model_selection import GridSearchCV, GroupKFold
+from sklearn.model_selection import GridSearchCV
 
 from ..fusion import make_early_fusion, make_late_fusion
 from ..neural import MLPClassifier, MLPEnsembleClassifier
+from ..utils._groups import speakers_of
+from ..utils._splits import speaker_group_kfold
 
 #: the regularisation of the new methods' networks (chosen by measurement: see
 #: docs/stronger_methods.md)
@@ -75,7 +77,8 @@ class SpeakerColumnGroupKFold:
     :func:`~sklearn_mmer.evaluation.compare_methods`; this splitter reads the
     training speakers from X instead (the data contract puts them there), so
     that every inner validation fold holds speakers its training part lacks.
-    ``groups``, when given, are used only when X has no speaker column.
+    ``groups``, when given, are the speakers; when X also has a speaker
+    column, the two must agree.
     ``n_splits`` is capped at the number of training speakers.
 
     Parameters
@@ -91,25 +94,20 @@ class SpeakerColumnGroupKFold:
         self.speaker_column = speaker_column
 
     def _speakers(self, X, groups):
-        if hasattr(X, "columns") and self.speaker_column in X.columns:
-            return np.asarray(X[self.speaker_column])
-        if groups is not None:
-            return np.asarray(groups)
-        raise ValueError(
-            f"the speaker-grouped inner folds need X's {self.speaker_column!r} "
-            "column (or groups); X has none. Add the speakers as a column of X"
+        return speakers_of(
+            X,
+            groups,
+            column=self.speaker_column,
+            needed_by="SpeakerColumnGroupKFold",
+            fix=f"add the speakers to X as a {self.speaker_column!r} column",
         )
 
     def split(self, X, y=None, groups=None):
         """Yield ``(train, test)`` indices of whole-speaker inner folds."""
         speakers = self._speakers(X, groups)
-        n_speakers = np.unique(speakers).shape[0]
-        if n_speakers < 2:
-            raise ValueError(
-                "the speaker-grouped inner folds need at least 2 training "
-                f"speakers; got {n_speakers}"
-            )
-        splitter = GroupKFold(min(self.n_splits, n_speakers))
+        splitter = speaker_group_kfold(
+            speakers, self.n_splits, needed_by="SpeakerColumnGroupKFold"
+        )
         yield from splitter.split(X, y, speakers)
 
     def get_n_splits(self, X=None, y=None, groups=None):
