@@ -7,11 +7,11 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import get_scorer_names
 
+from ..methods import make_methods
 from ..utils._cells import cell_columns
 from ..utils._columns import METADATA_COLUMNS
 from ..utils._groups import speakers_of
 from ._collect import RESULT_KEYS, RESULT_NOTES
-from ._methods import make_methods
 from ._metrics import SCORING
 from ._params import set_every
 
