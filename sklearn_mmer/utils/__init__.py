@@ -6,7 +6,9 @@ know nothing of the rest of the package, so that every layer may import them:
 - :mod:`._columns`: the data contract's column names;
 - :mod:`._cells`: missing cells and which columns hold cells;
 - :mod:`._modalities`: checking a list of modality names;
-- :mod:`._groups`: sample counts and speaker groups;
+- :mod:`._groups`: sample counts, speaker groups and the one speaker rule
+  (:func:`._groups.speakers_of`);
+- :mod:`._splits`: the one implementation of every split of whole speakers;
 - :mod:`._sessions`: session numbers parsed from IEMOCAP-style ids;
 - :mod:`._members`: the columns a member estimator reads;
 - :mod:`._ensemble`: a base class for ensembles of named estimators;
