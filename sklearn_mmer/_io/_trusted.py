@@ -42,7 +42,10 @@ SKOPS_PROTOCOL = 2
 TRUSTED_OBJECTS = frozenset(
     {
         "sklearn_mmer._io._nets.NetPlaceholder",
+        # where the tuned method's inner splitter lived before the method
+        # catalogue had a package of its own: files saved then still load
         "sklearn_mmer.evaluation._stronger.SpeakerColumnGroupKFold",
+        "sklearn_mmer.methods._stronger.SpeakerColumnGroupKFold",
         "sklearn_mmer.fusion._late.LateFusionClassifier",
         "sklearn_mmer.fusion._stacking.StackingFusionClassifier",
         "sklearn_mmer.model_selection._content.ContentDisjointSplit",
