@@ -8,21 +8,29 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._container import (
     FORMAT_VERSION,
+    SKELETON,
     read_container,
     read_manifest_only,
     write_container,
 )
 from ._errors import ModelFileError
+from ._limits import (
+    DEFAULT_MAX_MEMBER_BYTES,
+    DEFAULT_MAX_TOTAL_BYTES,
+    ReadBudget,
+    read_json,
+)
 from ._nets import reassemble, take_apart
-from ._trusted import TRUSTED_PACKAGES, trusted_types
+from ._trusted import TRUSTED_TYPES, audit_payload, check_trusted
 from ._values import check_input, data_summary, jsonable, versions
 
-SKELETON = "skeleton.skops"
 PARAMS = "params.json"
 
 __all__ = [
+    "DEFAULT_MAX_MEMBER_BYTES",
+    "DEFAULT_MAX_TOTAL_BYTES",
     "FORMAT_VERSION",
-    "TRUSTED_PACKAGES",
+    "TRUSTED_TYPES",
     "ModelFileError",
     "check_input",
     "load",
@@ -31,7 +39,7 @@ __all__ = [
 ]
 
 
-def save(model, path, *, X=None, y=None, method=None, threads=None):
+def save(model, path, *, X=None, y=None, method=None, threads=None, trusted=None):
     """Save a fitted model to a file that loads without unpickling.
 
     The file is a zip holding the scikit-learn parts as a skops payload, the
@@ -48,6 +56,7 @@ def save(model, path, *, X=None, y=None, method=None, threads=None):
         scikit-learn composition of them.
     path : str or path-like
         The file to write (``.mmer`` by convention); replaced if it exists.
+        Its folder must exist, and it must not be a folder itself.
     X : DataFrame or array-like, default=None
         The training data, for the manifest's modalities, feature widths,
         number of samples and fingerprint (None leaves them empty).
@@ -59,6 +68,11 @@ def save(model, path, *, X=None, y=None, method=None, threads=None):
         The torch and BLAS threads the model was fit with (``mmer fit
         --threads``), recorded as is: with another number, a refit from the
         same seed can differ in the last digits.
+    trusted : list of str, default=None
+        Fully qualified names of types or functions outside
+        :data:`~sklearn_mmer.io.TRUSTED_TYPES` that the model may hold (such as
+        ``["numpy.log1p"]`` for a ``FunctionTransformer(np.log1p)``); loading
+        the file then needs the same ``trusted``.
 
     Returns
     -------
@@ -70,8 +84,12 @@ def save(model, path, *, X=None, y=None, method=None, threads=None):
     sklearn.exceptions.NotFittedError
         When ``model`` is not fitted.
     ModelFileError
-        When the model holds an object outside sklearn-mmer, scikit-learn,
-        NumPy and SciPy (other than its torch networks).
+        When the model holds a type or function that is neither in
+        :data:`~sklearn_mmer.io.TRUSTED_TYPES` nor in ``trusted`` (the message
+        names it and where it is), or an object skops cannot store.
+    IsADirectoryError, FileNotFoundError
+        When ``path`` is a folder, or its folder does not exist; nothing is
+        written.
 
     See Also
     --------
@@ -99,6 +117,13 @@ def save(model, path, *, X=None, y=None, method=None, threads=None):
     """
     check_is_fitted(model)
     path = Path(path)
+    trusted = check_trusted(trusted)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{path}: is a folder; give save a file name, such as {path / 'model.mmer'}"
+        )
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path}: the folder {path.parent} does not exist")
     skeleton, members, networks = take_apart(model)
     try:
         payload = skops.io.dumps(skeleton)
@@ -106,7 +131,9 @@ def save(model, path, *, X=None, y=None, method=None, threads=None):
         raise ModelFileError(
             f"cannot store this {type(model).__name__} in a model file: {error}"
         ) from None
-    trusted_types(payload)
+    audit_payload(
+        payload, trusted=trusted, where=f"this {type(model).__name__}", saving=True
+    )
     members = {
         SKELETON: payload,
         PARAMS: json.dumps(jsonable(model.get_params(deep=True))).encode(),
@@ -125,14 +152,24 @@ def save(model, path, *, X=None, y=None, method=None, threads=None):
     return write_container(path, manifest, members)
 
 
-def load(path, *, device=None):
-    """Load a model saved by :func:`save`, without unpickling anything.
+def load(
+    path,
+    *,
+    device=None,
+    trusted=None,
+    max_member_bytes=DEFAULT_MAX_MEMBER_BYTES,
+    max_total_bytes=DEFAULT_MAX_TOTAL_BYTES,
+):
+    """Load a model saved by :func:`save`, without unpickling or running its code.
 
     The file is read in memory (never extracted) and refused with a
-    :class:`ModelFileError` when it is not a model file, truncated, altered
-    (a member's checksum differs from the manifest's), from another format
-    version, holds a pickle, or names a type from outside sklearn-mmer,
-    scikit-learn, NumPy and SciPy.
+    :class:`ModelFileError`, before any object in it is built, when it is not
+    a model file, truncated, altered (a member's checksum differs from the
+    manifest's), from another format version, holds a pickle, declares more
+    than the limits below, or names a type or function that is neither in
+    :data:`~sklearn_mmer.io.TRUSTED_TYPES` (the exact types sklearn-mmer's
+    own models hold) nor in ``trusted``. The docs' page "Loading model files
+    safely" says what this guarantees and what it does not.
 
     Parameters
     ----------
@@ -143,6 +180,16 @@ def load(path, *, device=None):
         device each network was saved with when it is available here, and
         otherwise loads it on ``"cpu"`` with a warning, setting the network's
         ``device`` parameter to ``"cpu"`` so that a refit works here too.
+    trusted : list of str, default=None
+        Fully qualified names of further types or functions to accept, such
+        as ``["numpy.log1p"]`` (the error refusing a file names what it
+        needs). Only name what you know the file's author put there: a
+        trusted function can be made to run with the file's arguments.
+    max_member_bytes : int or None, default=2**31
+        The most one member (network weights, the skops payload or one of its
+        arrays) may expand to, checked before it is read; None for no limit.
+    max_total_bytes : int or None, default=2**32
+        The most all members may expand to together.
 
     Returns
     -------
@@ -166,15 +213,19 @@ def load(path, *, device=None):
     See :func:`save`.
     """
     path = Path(path)
+    trusted = check_trusted(trusted)
+    budget = ReadBudget(path, max_member_bytes, max_total_bytes)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
-    _, members = read_container(path)
+    _, members = read_container(path, budget)
     if SKELETON not in members:
         raise ModelFileError(f"{path}: no {SKELETON}; not an sklearn-mmer model file")
+    if PARAMS in members:
+        read_json(path, PARAMS, members[PARAMS], mapping=False)
     payload = members[SKELETON]
-    trusted = trusted_types(payload, member=SKELETON)
+    names = audit_payload(payload, trusted=trusted, where=f"{path}: {SKELETON}")
     try:
-        skeleton = skops.io.loads(payload, trusted=trusted)
+        skeleton = skops.io.loads(payload, trusted=sorted(names))
     except Exception as error:  # a damaged payload raises many kinds
         raise ModelFileError(f"{path}: {SKELETON} cannot be loaded ({error})") from None
     return reassemble(skeleton, members, device, path)

@@ -19,7 +19,16 @@ from sklearn.base import BaseEstimator
 from skorch.history import History
 
 from ._errors import ModelFileError
+from ._limits import read_json
 from ._values import jsonable
+
+# the fields of a network's JSON member and the JSON types each may hold
+_CONFIG_FIELDS = {
+    "estimator": (str,),
+    "device": (str,),
+    "params": (dict,),
+    "history": (list, type(None)),
+}
 
 
 class NetPlaceholder:
@@ -132,7 +141,7 @@ def reassemble(skeleton, members, device, path):
             raise ModelFileError(
                 f"{path}: nets/{key}.safetensors is not readable ({error})"
             ) from None
-        target = _target_device(config.get("device", "cpu"), device)
+        target = _target_device(config["device"], device)
         estimator.device = target
         estimator.net_ = _rebuild(estimator, state, path, key)
         if config.get("history") is not None:
@@ -148,14 +157,17 @@ def reassemble(skeleton, members, device, path):
 
 
 def _read_config(members, key, path):
-    try:
-        config = json.loads(members[f"nets/{key}.json"])
-    except KeyError:
-        raise ModelFileError(f"{path}: nets/{key}.json is missing") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelFileError(f"{path}: nets/{key}.json is not valid JSON") from None
-    if not isinstance(config, dict):
-        raise ModelFileError(f"{path}: nets/{key}.json is not a JSON object")
+    name = f"nets/{key}.json"
+    if name not in members:
+        raise ModelFileError(f"{path}: {name} is missing")
+    config = read_json(path, name, members[name])
+    for field, types in _CONFIG_FIELDS.items():
+        if not isinstance(config.get(field), types):
+            raise ModelFileError(
+                f"{path}: {name} field {field!r} holds a JSON "
+                f"{type(config.get(field)).__name__}, not a {types[0].__name__} "
+                "(the file is damaged or was altered)"
+            )
     return config
 
 
@@ -198,8 +210,12 @@ def _rebuild(estimator, state, path, key):
     The estimator builds its network from its parameters and fitted
     attributes (``_initialize_net``); its initial weights, drawn in a private
     copy of torch's RNG so that the caller's stays as it was, are replaced by
-    the saved ones.
+    the saved ones. The network is first built on torch's ``meta`` device
+    (shapes without memory) and compared with the saved weights, so that
+    parameters in the file (a layer's width...) cannot make loading allocate
+    more than the weights themselves take.
     """
+    _check_shapes(estimator, state, path, key)
     with torch.random.fork_rng(devices=[]):
         net = estimator._initialize_net()
     try:
@@ -211,6 +227,47 @@ def _rebuild(estimator, state, path, key):
         ) from None
     net.module_.eval()
     return net
+
+
+def _check_shapes(estimator, state, path, key):
+    """Refuse weights that differ from the network's, before allocating it."""
+    device = estimator.device
+    estimator.device = "meta"
+    try:
+        # torch.device("meta") makes the modules' constructors allocate
+        # nothing either, before they are moved to the estimator's device
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            module = estimator._initialize_net().module_
+        expected = {
+            n: (tuple(t.shape), t.dtype) for n, t in module.state_dict().items()
+        }
+    except Exception as error:  # parameters from the file can fail in many ways
+        raise ModelFileError(
+            f"{path}: the {type(estimator).__name__} of nets/{key} cannot be "
+            f"rebuilt from its parameters ({first_line(error)})"
+        ) from None
+    finally:
+        estimator.device = device
+    saved = {n: (tuple(t.shape), t.dtype) for n, t in state.items()}
+    if saved != expected:
+        name = min(set(saved) ^ set(expected), default=None) or min(
+            n for n in saved if saved[n] != expected[n]
+        )
+        raise ModelFileError(
+            f"{path}: the weights of nets/{key} do not fit the "
+            f"{type(estimator).__name__} they belong to: {name!r} is "
+            f"{_describe(saved.get(name))} in the file, but the network's "
+            f"parameters make it {_describe(expected.get(name))}"
+        )
+
+
+def _describe(spec):
+    return "absent" if spec is None else f"{list(spec[0])} of {spec[1]}"
+
+
+def first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _qualified_name(obj):

@@ -166,7 +166,8 @@ def splitter(args, X, groups):
 
 def make_method(args, modalities, name):
     """The unfitted estimator of method ``name``, seeded, with --epochs applied."""
-    from ..evaluation import make_methods, set_every
+    from ..evaluation import set_every
+    from ..methods import make_methods
 
     model = make_methods(modalities, [name], random_state=args.seed)[name]
     if args.epochs is not None:

@@ -210,7 +210,8 @@ def _run_compare(args, held):
 
 def _plan(args, say, held):
     """The :class:`Plan` of the options; --out locked in ``held``."""
-    from ..evaluation import make_methods, method_names, set_every
+    from ..evaluation import set_every
+    from ..methods import make_methods, method_names
 
     corpus = _corpus(args, say)
     _check_seeds(args)
@@ -302,12 +303,8 @@ def _compare(args, plan, progress):
 
 def _save(comparison, plan):
     """Print the table and write every output; None (after a line) on failure."""
-    from ..evaluation import (
-        compare_to_reference,
-        format_table,
-        method_kind,
-        save_comparison,
-    )
+    from ..evaluation import compare_to_reference, format_table, save_comparison
+    from ..methods import method_kind
 
     reference, out = plan.reference, plan.out
     modalities = plan.corpus.modalities

@@ -61,7 +61,7 @@ def add_parser(commands):
 
 def run(args):
     """``mmer fit``: train on the whole corpus, save the model and its card."""
-    from ..evaluation import method_names
+    from ..methods import method_names
 
     say = Reporter(quiet=args.quiet)
     model_path = output_file(

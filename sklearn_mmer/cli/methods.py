@@ -16,7 +16,7 @@ def add_parser(commands):
 
 def run(args):
     """``mmer methods``: the methods and what they are."""
-    from ..evaluation import registered_methods
+    from ..methods import registered_methods
 
     methods = registered_methods().values()
     width = max(len("<modality>"), *(len(method.name) for method in methods))

@@ -40,6 +40,14 @@ def add_parser(commands):
     parser.add_argument(
         "--model", required=True, metavar="PATH", help="a model file to apply"
     )
+    parser.add_argument(
+        "--trusted",
+        nargs="+",
+        metavar="NAME",
+        help="also accept these fully qualified types or functions in the model "
+        "file (as sklearn_mmer.load's trusted=); only for a file whose author "
+        "you trust, since a trusted function runs with the file's arguments",
+    )
     add_data_options(parser)
     parser.add_argument(
         "--out",
@@ -84,9 +92,11 @@ def run(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         try:
-            model = load(model_path)
+            model = load(model_path, trusted=args.trusted)
         except ModelFileError as error:
             raise UsageError(f"--model {error}") from None
+        except ValueError as error:  # a malformed --trusted name
+            raise UsageError(f"--trusted: {error}") from None
     for warning in caught:
         say(f"mmer: warning: {first_line(warning.message)}")
     with data_errors(args):

@@ -1,12 +1,6 @@
 """Speaker-independent evaluation: metrics, method comparison and plots."""
 
-from ._breakdown import per_class_recall, per_speaker_scores
-from ._checkpoint import CheckpointError, ConfigurationMismatchError
-from ._checks import modality_columns
-from ._compare import compare_methods, summarize
-from ._files import RunLockedError
-from ._folds import FoldWarning
-from ._methods import (
+from ..methods import (
     METHOD_KINDS,
     Method,
     make_methods,
@@ -16,6 +10,12 @@ from ._methods import (
     registered_methods,
     unregister_method,
 )
+from ._breakdown import per_class_recall, per_speaker_scores
+from ._checkpoint import CheckpointError, ConfigurationMismatchError
+from ._checks import modality_columns
+from ._compare import compare_methods, summarize
+from ._files import RunLockedError
+from ._folds import FoldWarning
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
 from ._model_card import best_inductive_method, model_card
 from ._outputs import confusion_table, format_table, save_comparison

@@ -7,11 +7,11 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import get_scorer_names
 
+from ..methods import make_methods
 from ..utils._cells import cell_columns
-from ..utils._columns import METADATA_COLUMNS, SPEAKER
-from ..utils._groups import check_groups
+from ..utils._columns import METADATA_COLUMNS
+from ..utils._groups import speakers_of
 from ._collect import RESULT_KEYS, RESULT_NOTES
-from ._methods import make_methods
 from ._metrics import SCORING
 from ._params import set_every
 
@@ -78,23 +78,9 @@ def check_data(X, y, groups):
             f"y holds {held}; a comparison of classifiers needs utterances of at "
             "least 2 emotions"
         )
-    if groups is None and SPEAKER in X.columns:
-        groups = X[SPEAKER].to_numpy()
-    if groups is not None:
-        groups = check_groups(groups, X.shape[0])
-        # folds follow groups, while speaker normalisation and stacking read
-        # X's speaker column: the two must name the same speakers
-        if SPEAKER in X.columns:
-            differ = np.flatnonzero(
-                X[SPEAKER].astype(str).to_numpy() != groups.astype(str)
-            )
-            if differ.size:
-                raise ValueError(
-                    f"groups and X['speaker'] disagree on {differ.size} rows "
-                    f"(first: row {differ[0]}, {groups[differ[0]]!r} vs "
-                    f"{X['speaker'].iloc[differ[0]]!r}); pass the speaker column "
-                    "as groups"
-                )
+    # folds follow groups, while speaker normalisation and stacking read X's
+    # speaker column: the speaker rule checks the two name the same speakers
+    groups = speakers_of(X, groups)
     return X, y, groups
 
 

@@ -1,195 +1,24 @@
-"""Methods stronger by construction: regularised, ensembled and tuned early fusion.
+"""The stronger methods' settings, kept importable here (benchmarks read them).
 
-The study's ``early_fusion`` and ``late_fusion`` keep its exact settings, so
-that comparisons with the study stay honest; the methods here change one thing
-each, for reasons that hold on any corpus (see ``docs/stronger_methods.md``):
-
-- ``early_fusion_regularised``: the same network with dropout 0.5, weight
-  decay 1e-3 and 30 epochs (less over-fitting to the training speakers);
-- ``early_fusion_ensemble``: five such networks from different seeds, trained
-  in one batched pass, probabilities averaged (less variance);
-- ``late_fusion_ensemble``: a soft vote of one such ensemble per modality;
-- ``tuned_early_fusion``: dropout and weight decay chosen inside each outer
-  fold by a grid search whose inner folds are whole training speakers.
-
-The factories are named functions, not lambdas, so that methods pickle into
-parallel workers. :mod:`._methods` registers them.
+They live in the method catalogue, :mod:`sklearn_mmer.methods._stronger`.
 """
 
-import numpy as np
-from sklearn.model_selection import GridSearchCV, GroupKFold
+from ..methods._catalogue import STRONGER
+from ..methods._stronger import (  # noqa: F401 (re-exports)
+    REGULARISED,
+    SEQUENCE_MODEL,
+    SEQUENCE_NETWORKS,
+    SEQUENCE_TRAINING,
+    TUNING_GRID,
+    TUNING_INNER_FOLDS,
+    SpeakerColumnGroupKFold,
+    early_fusion_ensemble,
+    early_fusion_regularised,
+    late_fusion_ensemble,
+    tuned_early_fusion,
+)
 
-from ..fusion import make_early_fusion, make_late_fusion
-from ..neural import MLPClassifier, MLPEnsembleClassifier
-
-#: the regularisation of the new methods' networks (chosen by measurement: see
-#: docs/stronger_methods.md)
-REGULARISED = {"dropout": 0.5, "weight_decay": 1e-3, "max_epochs": 30}
-
-#: training of the ``gru`` and ``transformer`` methods: stop when the loss on
-#: held-out training speakers (from X's speaker column) has not improved for 5
-#: epochs, then train again on every training speaker for the epoch count that
-#: chose (``refit``: no speaker is set aside for good); the weight decay of the
-#: regularised MLPs
-SEQUENCE_TRAINING = {
-    "early_stopping": True,
-    "validation_fraction": 0.2,
-    "patience": 5,
-    "refit": True,
-    "weight_decay": REGULARISED["weight_decay"],
-}
-
-#: the shape of the ``gru`` and ``transformer`` methods' networks: the encoders
-#: read at most 8 segment means per utterance (a bound on an epoch's cost on any
-#: corpus, the segment count of common video models), and the head is early
-#: fusion's MLP reading each modality's average frame beside the encodings, so
-#: the network holds early fusion's view and the encoders add to it (see
-#: docs/stronger_methods.md)
-SEQUENCE_MODEL = {"n_segments": 8, "pooled_skip": True, "head_dims": (128, 64)}
-
-#: the encoder and dropout of each registered sequence method. The ``gru``
-#: method's GRU reads the frames projected to its width and adds its states to
-#: them (the Transformer encoder's shape), so its encoding keeps a linear view
-#: of the average frame and its recurrent layer has 3x fewer weights per input.
-#: The dropout of the regularised MLPs was measured on both (three synthetic
-#: corpora, docs/stronger_methods.md): it raised the GRU's mean F1-micro
-#: over them, and lowered the Transformer's at about twice its fit time
-SEQUENCE_NETWORKS = {
-    "gru": {"architecture": "residual_gru", "dropout": REGULARISED["dropout"]},
-    "transformer": {"architecture": "transformer", "dropout": 0.0},
-}
-
-#: what ``tuned_early_fusion`` searches, and how
-TUNING_GRID = {
-    "mlpclassifier__dropout": [0.2, 0.5],
-    "mlpclassifier__weight_decay": [1e-4, 1e-3],
-}
-TUNING_INNER_FOLDS = 3
-
-
-class SpeakerColumnGroupKFold:
-    """Group k-fold over the speakers of X's ``speaker`` column.
-
-    A search nested in an outer speaker fold is given no ``groups`` by
-    scikit-learn's ``cross_validate`` or by
-    :func:`~sklearn_mmer.evaluation.compare_methods`; this splitter reads the
-    training speakers from X instead (the data contract puts them there), so
-    that every inner validation fold holds speakers its training part lacks.
-    ``groups``, when given, are used only when X has no speaker column.
-    ``n_splits`` is capped at the number of training speakers.
-
-    Parameters
-    ----------
-    n_splits : int, default=3
-        Number of inner folds.
-    speaker_column : str, default="speaker"
-        The column of X holding each row's speaker.
-    """
-
-    def __init__(self, n_splits=3, *, speaker_column="speaker"):
-        self.n_splits = n_splits
-        self.speaker_column = speaker_column
-
-    def _speakers(self, X, groups):
-        if hasattr(X, "columns") and self.speaker_column in X.columns:
-            return np.asarray(X[self.speaker_column])
-        if groups is not None:
-            return np.asarray(groups)
-        raise ValueError(
-            f"the speaker-grouped inner folds need X's {self.speaker_column!r} "
-            "column (or groups); X has none. Add the speakers as a column of X"
-        )
-
-    def split(self, X, y=None, groups=None):
-        """Yield ``(train, test)`` indices of whole-speaker inner folds."""
-        speakers = self._speakers(X, groups)
-        n_speakers = np.unique(speakers).shape[0]
-        if n_speakers < 2:
-            raise ValueError(
-                "the speaker-grouped inner folds need at least 2 training "
-                f"speakers; got {n_speakers}"
-            )
-        splitter = GroupKFold(min(self.n_splits, n_speakers))
-        yield from splitter.split(X, y, speakers)
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """The number of inner folds (``n_splits``, or fewer speakers in X)."""
-        if X is None:
-            return self.n_splits
-        speakers = self._speakers(X, groups)
-        return min(self.n_splits, np.unique(speakers).shape[0])
-
-    def __repr__(self):
-        return (
-            f"SpeakerColumnGroupKFold(n_splits={self.n_splits}, "
-            f"speaker_column={self.speaker_column!r})"
-        )
-
-
-def early_fusion_regularised(modalities, random_state):
-    return make_early_fusion(
-        modalities, classifier=MLPClassifier(**REGULARISED, random_state=random_state)
-    )
-
-
-def early_fusion_ensemble(modalities, random_state):
-    return make_early_fusion(
-        modalities, classifier=MLPEnsembleClassifier(random_state=random_state)
-    )
-
-
-def late_fusion_ensemble(modalities, random_state):
-    return make_late_fusion(
-        modalities,
-        voting="soft",
-        classifier=MLPEnsembleClassifier(random_state=random_state),
-    )
-
-
-def tuned_early_fusion(modalities, random_state):
-    search = GridSearchCV(
-        make_early_fusion(
-            modalities,
-            classifier=MLPClassifier(max_epochs=30, random_state=random_state),
-        ),
-        TUNING_GRID,
-        scoring="f1_micro",
-        cv=SpeakerColumnGroupKFold(TUNING_INNER_FOLDS),
-        error_score="raise",
-    )
-    return search
-
-
-#: (name, factory, kind, description, transductive) of each method
+#: (name, factory, kind, description, transductive) of each stronger method
 STRONGER_METHODS = [
-    (
-        "early_fusion_regularised",
-        early_fusion_regularised,
-        "early_fusion",
-        "early fusion, one MLP with dropout 0.5, weight decay 1e-3, 30 epochs",
-        False,
-    ),
-    (
-        "early_fusion_ensemble",
-        early_fusion_ensemble,
-        "early_fusion",
-        "early fusion, 5 regularised MLPs from different seeds trained in one "
-        "batched pass, probabilities averaged",
-        False,
-    ),
-    (
-        "late_fusion_ensemble",
-        late_fusion_ensemble,
-        "late_fusion",
-        "soft vote of one 5-member regularised MLP ensemble per modality",
-        False,
-    ),
-    (
-        "tuned_early_fusion",
-        tuned_early_fusion,
-        "early_fusion",
-        "early fusion with dropout and weight decay chosen per fold by a "
-        "2x2 grid search over 3 inner folds of whole training speakers",
-        False,
-    ),
+    (m.name, m.factory, m.kind, m.description, m.transductive) for m in STRONGER
 ]

@@ -6,7 +6,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, StratifiedKFold, check_cv
+from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import available_if
@@ -20,8 +20,9 @@ from sklearn.utils.validation import (
 
 from ..utils._columns import SPEAKER
 from ..utils._ensemble import HeterogeneousEnsemble
-from ..utils._groups import check_groups, num_samples
+from ..utils._groups import num_samples, speakers_of
 from ..utils._sklearn_compat import HasMethods, fit_context
+from ..utils._splits import speaker_group_kfold
 from ._early import modality_members
 from ._late import _rows, present_rows
 from ._routing import groups_params
@@ -84,8 +85,9 @@ class StackingFusionClassifier(ClassifierMixin, HeterogeneousEnsemble):
     With speakers known, the inner folds are whole speakers: the out-of-fold
     probabilities of an utterance come from members that never saw its
     speaker, as at test time in speaker-independent evaluation. Speakers are
-    read from X's ``speaker_column`` when X is a DataFrame that has it (the
-    data contract), else from ``groups`` passed to ``fit``. Without either,
+    the ``groups`` passed to ``fit``, else X's ``speaker_column`` when X is a
+    DataFrame that has it (the data contract); when both are given they must
+    name the same speakers. Without either,
     the inner folds are stratified but not grouped: members then predict
     speakers they were trained on, which flatters the members that memorise
     speakers, and the meta-classifier may over-trust them.
@@ -183,25 +185,19 @@ class StackingFusionClassifier(ClassifierMixin, HeterogeneousEnsemble):
         self.n_jobs = n_jobs
 
     def _speakers(self, X, groups):
-        if hasattr(X, "columns") and self.speaker_column in X.columns:
-            return np.asarray(X[self.speaker_column])
-        if groups is not None:
-            return check_groups(groups, num_samples(X))
-        return None
+        return speakers_of(X, groups, column=self.speaker_column)
 
     def _inner_cv(self, y, speakers):
         cv = 5 if self.cv is None else self.cv
         if isinstance(cv, Integral):
             if speakers is None:
                 return StratifiedKFold(cv)
-            n_speakers = np.unique(speakers).shape[0]
-            if n_speakers < 2:
-                raise ValueError(
-                    "stacking's speaker-grouped inner cross-validation needs at "
-                    f"least 2 training speakers; got {n_speakers}. Pass cv as a "
-                    "splitter to choose another inner cross-validation"
-                )
-            return GroupKFold(min(cv, n_speakers))
+            return speaker_group_kfold(
+                speakers,
+                cv,
+                needed_by="stacking's speaker-grouped inner cross-validation",
+                fix="Pass cv as a splitter to choose another inner cross-validation",
+            )
         return check_cv(copy.deepcopy(cv), y, classifier=True)
 
     @fit_context(
@@ -214,12 +210,13 @@ class StackingFusionClassifier(ClassifierMixin, HeterogeneousEnsemble):
         Parameters
         ----------
         X : DataFrame or array-like
-            Input the members read; its ``speaker_column``, when present, gives
-            the speakers of the inner folds.
+            Input the members read; its ``speaker_column``, when present and
+            ``groups`` are not given, gives the speakers of the inner folds.
         y : array-like of shape (n_samples,)
             Class labels.
         groups : array-like of shape (n_samples,), default=None
-            Speaker ids, used when X has no ``speaker_column``. With metadata
+            Speaker ids of the inner folds; when X also has a
+            ``speaker_column``, the two must agree. With metadata
             routing, request them with ``set_fit_request(groups=True)``.
 
         Returns

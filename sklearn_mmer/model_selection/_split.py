@@ -7,9 +7,10 @@ import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 
 from ..utils._columns import SESSION, SPEAKER
-from ..utils._groups import check_groups, num_samples
+from ..utils._groups import speakers_of
 from ..utils._sessions import parse_session
 from ..utils._sklearn_compat import GroupsConsumerMixin, Interval, validate_params
+from ..utils._splits import sorted_speaker_folds
 
 
 class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):
@@ -19,6 +20,11 @@ class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):
     (``numpy.array_split``); each group in turn is the test fold. No test speaker
     is ever in the training part. With IEMOCAP's ten speakers sorted
     (``Ses01F, Ses01M, Ses02F, ...``) and five folds, each fold is one session.
+
+    The speakers are ``groups`` when given, else X's ``speaker`` column (the
+    data contract), so that the splitter also works nested in a search to
+    which scikit-learn passes no ``groups``; when both are given they must
+    agree.
 
     Parameters
     ----------
@@ -49,19 +55,8 @@ class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):
         self.n_splits = n_splits
 
     def _iter_test_masks(self, X, y=None, groups=None):
-        if groups is None:
-            raise ValueError(
-                "SpeakerKFold needs the speaker of each sample: pass groups=speakers"
-            )
-        groups = check_groups(groups, num_samples(X))
-        speakers = np.unique(groups)
-        if self.n_splits > speakers.shape[0]:
-            raise ValueError(
-                f"Cannot have n_splits={self.n_splits} greater than the number of "
-                f"speakers ({speakers.shape[0]})"
-            )
-        for test_speakers in np.array_split(speakers, self.n_splits):
-            yield np.isin(groups, test_speakers)
+        groups = speakers_of(X, groups, needed_by="SpeakerKFold")
+        yield from sorted_speaker_folds(groups, self.n_splits)
 
     def get_n_splits(self, X=None, y=None, groups=None):
         """Number of folds.
@@ -109,7 +104,9 @@ class LeaveOneSessionOut(GroupsConsumerMixin, BaseCrossValidator):
     holding out a speaker while training on the partner leaks some of the test
     dialogue. Each fold here holds out every speaker of one session together.
 
-    Groups are speakers. Each speaker's session is taken, in order:
+    Groups are speakers (``groups`` when given, else X's ``speaker`` column;
+    when both are given they must agree). Each speaker's session is taken, in
+    order:
 
     1. from X's ``session_column`` when X is a DataFrame that has it (the data
        contract's ``session`` column);
@@ -151,12 +148,7 @@ class LeaveOneSessionOut(GroupsConsumerMixin, BaseCrossValidator):
 
     def _sessions(self, X, groups):
         """The session of each sample, from X, the speaker ids, or pairing."""
-        if groups is None:
-            raise ValueError(
-                "LeaveOneSessionOut needs the speaker of each sample: pass "
-                "groups=speakers"
-            )
-        groups = check_groups(groups, num_samples(X))
+        groups = speakers_of(X, groups, needed_by="LeaveOneSessionOut")
         session_of = _sessions_of(groups, X, self.session_column)
         sessions = np.array([session_of[s] for s in groups.tolist()], dtype=object)
         if len(set(session_of.values())) < 2:
@@ -180,8 +172,8 @@ class LeaveOneSessionOut(GroupsConsumerMixin, BaseCrossValidator):
             The samples; its ``session_column`` is read when it has one.
         y : object
             Ignored.
-        groups : array-like of shape (n_samples,)
-            Speaker ids; required.
+        groups : array-like of shape (n_samples,) or None, default=None
+            Speaker ids; required when X has no ``speaker`` column.
 
         Returns
         -------

@@ -22,14 +22,9 @@ loaded.
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import (
-    GroupShuffleSplit,
-    ShuffleSplit,
-    StratifiedShuffleSplit,
-)
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -42,9 +37,9 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from ..utils._columns import SPEAKER
-from ..utils._groups import check_groups
+from ..utils._groups import check_groups, speakers_of
 from ..utils._sklearn_compat import Interval, StrOptions, fit_context
+from ..utils._splits import speaker_holdout
 from ._loader import TensorBatchIterator
 from ._net import (
     WeightedNeuralNetClassifier,
@@ -112,14 +107,13 @@ def validation_split(y, groups, fraction, seed):
     n_samples = len(y)
     placeholder = np.zeros(n_samples)
     if groups is not None:
-        groups = check_groups(groups, n_samples)
-        if np.unique(groups).size < 2:
-            raise ValueError(
-                "early_stopping with groups needs at least 2 distinct speakers in "
-                "the training data to hold one out for validation"
-            )
-        splitter = GroupShuffleSplit(1, test_size=fraction, random_state=seed)
-        return next(splitter.split(placeholder, y, groups))
+        return speaker_holdout(
+            check_groups(groups, n_samples),
+            fraction,
+            seed,
+            needed_by="early_stopping's speaker-disjoint validation split",
+            fix="Set early_stopping=False, or train on more speakers",
+        )
     if n_samples < 2:
         raise ValueError(
             "early_stopping needs at least 2 training samples to carve out a "
@@ -186,7 +180,8 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             Speaker ids; with ``early_stopping`` they make the validation split
             speaker-disjoint. Routed here by metadata routing when requested with
             ``set_fit_request(groups=True)``. When None and X is a DataFrame
-            with a ``speaker`` column (the data contract), that column is used.
+            with a ``speaker`` column (the data contract), that column is used;
+            when both are given they must agree.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample: in the loss, for training and for early
             stopping's validation loss alike, and in the statistics the
@@ -213,10 +208,9 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         check_consistent_length(first_array(inputs), y)
         y = encode_targets(self, y)
         check_weighted_classes(sample_weight, y, self.classes_)
-        if groups is None and isinstance(X, pd.DataFrame) and SPEAKER in X.columns:
-            # the data contract puts the speakers in X: early stopping then
-            # validates on whole held-out speakers, as the test fold will be
-            groups = X[SPEAKER].to_numpy()
+        # the data contract puts the speakers in X: early stopping then
+        # validates on whole held-out speakers, as the test fold will be
+        groups = speakers_of(X, groups)
         return self._fit_net(inputs, y, groups, sample_weight)
 
     def _fit_net(self, inputs, y, groups, sample_weight):

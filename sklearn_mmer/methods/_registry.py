@@ -1,28 +1,19 @@
-"""The named methods of the comparison, and a registry to add more.
+"""The registry of named methods: what the catalogue fills and users extend.
 
 A *method* is a name (``"early_fusion"``) with a factory that builds an
-unfitted estimator for given modalities and seed. Every modality is also a
-method of its own (its unimodal pipeline), named by the modality. The ``mmer``
-command and :func:`compare_methods` resolve names through this registry, so a
-method registered here is offered everywhere at once.
+unfitted estimator for given modalities and seed, and what it is declared to
+be (its kind, the modalities it reads, whether it is transductive). Every
+modality is also a method of its own (its unimodal pipeline), named by the
+modality. The ``mmer`` command and ``compare_methods`` resolve names through
+this registry, so a method registered here is offered everywhere at once.
+Nothing here is inferred from a method's name: what is not declared takes the
+default.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..fusion import (
-    make_early_fusion,
-    make_late_fusion,
-    make_modality_pipeline,
-    make_stacking_fusion,
-)
-from ..neural import AttentionFusionClassifier, MLPClassifier, SequenceClassifier
-from ._stronger import (
-    SEQUENCE_MODEL,
-    SEQUENCE_NETWORKS,
-    SEQUENCE_TRAINING,
-    STRONGER_METHODS,
-)
+from ._factories import _unimodal
 
 #: The kinds of method: what ``register_method(kind=...)`` accepts and
 #: ``method_kind`` answers; the figures colour unimodal and fusion methods apart.
@@ -50,6 +41,21 @@ class Method:
         Whether it reads the test fold's unlabelled features at predict time
         (per-speaker statistics of unseen speakers): its scores are then not
         comparable one to one with purely inductive methods.
+    modalities : tuple of str or None
+        The modalities it reads, when declared as a fixed set; None (every
+        built-in method) means every modality of the corpus it is given.
+
+    See Also
+    --------
+    register_method : Registers a method.
+    registered_methods : The registered methods by name.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.methods import registered_methods
+    >>> method = registered_methods()["early_fusion_speaker_norm"]
+    >>> method.kind, method.transductive, method.modalities
+    ('early_fusion', True, None)
     """
 
     name: str
@@ -58,6 +64,7 @@ class Method:
     kind: str = "other"
     default: bool = False
     transductive: bool = False
+    modalities: tuple | None = None
 
 
 _REGISTRY = {}
@@ -71,9 +78,10 @@ def register_method(
     kind="other",
     default=False,
     transductive=False,
+    modalities=None,
     replace=False,
 ):
-    """Register a named method for :func:`compare_methods` and ``mmer compare``.
+    """Register a named method for ``compare_methods`` and ``mmer compare``.
 
     Parameters
     ----------
@@ -91,6 +99,12 @@ def register_method(
         Whether it runs when no methods are named.
     transductive : bool, default=False
         Whether it reads the test fold's unlabelled features at predict time.
+        Declared, never guessed: a name such as ``"my_speaker_norm"`` does not
+        make a method transductive.
+    modalities : list of str or None, default=None
+        The modalities it reads, when a fixed set; None means every modality
+        of the corpus (recorded in :class:`Method`; the factory is still
+        called with the corpus's modalities).
     replace : bool, default=False
         Allow replacing a method registered under the same name.
 
@@ -99,9 +113,14 @@ def register_method(
     method : Method
         The registered entry.
 
+    See Also
+    --------
+    unregister_method : Removes a method.
+    registered_methods : The registered methods and what they are.
+
     Examples
     --------
-    >>> from sklearn_mmer.evaluation import (
+    >>> from sklearn_mmer.methods import (
     ...     register_method, registered_methods, unregister_method)
     >>> from sklearn_mmer.fusion import make_late_fusion
     >>> _ = register_method(
@@ -125,12 +144,29 @@ def register_method(
         )
     if kind not in METHOD_KINDS:
         raise ValueError(f"kind must be one of {METHOD_KINDS}; got {kind!r}")
+    if modalities is not None:
+        if isinstance(modalities, str) or not all(
+            isinstance(m, str) for m in modalities
+        ):
+            raise ValueError(
+                f"modalities of method {name!r} must be a list of modality names "
+                f"or None (every modality); got {modalities!r}"
+            )
+        modalities = tuple(modalities)
     if name in _REGISTRY and not replace:
         raise ValueError(
             f"a method named {name!r} is already registered; pass replace=True "
             "to replace it"
         )
-    method = Method(name, factory, description, kind, bool(default), bool(transductive))
+    method = Method(
+        name,
+        factory,
+        description,
+        kind,
+        bool(default),
+        bool(transductive),
+        modalities,
+    )
     _REGISTRY[name] = method
     return method
 
@@ -146,6 +182,18 @@ def unregister_method(name):
     See Also
     --------
     register_method : Adds a method.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.methods import (
+    ...     register_method, registered_methods, unregister_method)
+    >>> from sklearn_mmer.fusion import make_early_fusion
+    >>> _ = register_method(
+    ...     "plain_early", lambda m, random_state: make_early_fusion(m),
+    ...     description="early fusion")
+    >>> unregister_method("plain_early")
+    >>> "plain_early" in registered_methods()
+    False
     """
     if name not in _REGISTRY:
         raise ValueError(
@@ -166,9 +214,14 @@ def registered_methods():
     methods : dict of str to Method
         A copy of the registry.
 
+    See Also
+    --------
+    register_method : Adds a method.
+    method_names : Resolves the names a comparison runs.
+
     Examples
     --------
-    >>> from sklearn_mmer.evaluation import registered_methods
+    >>> from sklearn_mmer.methods import registered_methods
     >>> [name for name in registered_methods()][:2]
     ['early_fusion', 'late_fusion']
     """
@@ -204,12 +257,13 @@ def method_names(modalities, names=None):
 
     Notes
     -----
-    :func:`make_methods` and :func:`compare_methods` resolve names this way;
-    call it to know which methods a comparison will run.
+    :func:`make_methods` and
+    :func:`~sklearn_mmer.evaluation.compare_methods` resolve names this way; call
+    it to know which methods a comparison will run.
 
     Examples
     --------
-    >>> from sklearn_mmer.evaluation import method_names
+    >>> from sklearn_mmer.methods import method_names
     >>> method_names(["acoustic", "lexical"])
     ['acoustic', 'lexical', 'early_fusion', 'late_fusion']
     >>> method_names(["acoustic", "lexical"], ["late_fusion", "lexical"])
@@ -258,14 +312,16 @@ def method_kind(name, modalities):
 
     See Also
     --------
-    save_comparison : Colours its figures by the ``kinds`` built with it.
+    sklearn_mmer.evaluation.save_comparison : Colours its figures by the
+        ``kinds`` built with it.
     register_method : Declares the kind of a new method.
 
     Examples
     --------
-    The ``kinds`` that :func:`save_comparison` and :func:`save_figures` take:
+    The ``kinds`` that :func:`~sklearn_mmer.evaluation.save_comparison` and
+    :func:`~sklearn_mmer.evaluation.save_figures` take:
 
-    >>> from sklearn_mmer.evaluation import method_kind
+    >>> from sklearn_mmer.methods import method_kind
     >>> modalities = ["acoustic", "lexical"]
     >>> {name: method_kind(name, modalities)
     ...  for name in ["lexical", "early_fusion", "late_fusion"]}
@@ -289,16 +345,22 @@ def make_methods(modalities, names=None, *, random_state=None):
     random_state : int or None, default=None
         Seed handed to every factory. The built-in methods give each of their
         classifiers this same seed, so that late fusion's members equal the
-        unimodal methods and :func:`compare_methods` can fit them once.
+        unimodal methods and :func:`~sklearn_mmer.evaluation.compare_methods`
+        can fit them once.
 
     Returns
     -------
     methods : dict of str to estimator
         Unfitted estimators by method name.
 
+    See Also
+    --------
+    method_names : The names these are built for.
+    registered_methods : The registered methods and what they are.
+
     Examples
     --------
-    >>> from sklearn_mmer.evaluation import make_methods
+    >>> from sklearn_mmer.methods import make_methods
     >>> methods = make_methods(["acoustic", "lexical"], random_state=0)
     >>> list(methods)
     ['acoustic', 'lexical', 'early_fusion', 'late_fusion']
@@ -313,191 +375,3 @@ def make_methods(modalities, names=None, *, random_state=None):
         else:
             methods[name] = _REGISTRY[name].factory(modalities, random_state)
     return methods
-
-
-def _unimodal(modality, random_state):
-    return make_modality_pipeline(
-        modality, classifier=MLPClassifier(random_state=random_state)
-    )
-
-
-def _early_fusion(modalities, random_state):
-    return make_early_fusion(
-        modalities, classifier=MLPClassifier(random_state=random_state)
-    )
-
-
-def _late_fusion(modalities, random_state):
-    return make_late_fusion(
-        modalities, voting="hard", classifier=MLPClassifier(random_state=random_state)
-    )
-
-
-register_method(
-    "early_fusion",
-    _early_fusion,
-    description="pooled, scaled modalities concatenated into one MLP",
-    kind="early_fusion",
-    default=True,
-)
-register_method(
-    "late_fusion",
-    _late_fusion,
-    description="one MLP per modality, majority vote (ties by summed probability)",
-    kind="late_fusion",
-    default=True,
-)
-
-
-# Beyond the study: named functions rather than lambdas, so that methods pickle
-# into parallel workers.
-
-
-def _late_fusion_soft(modalities, random_state):
-    return make_late_fusion(
-        modalities, voting="soft", classifier=MLPClassifier(random_state=random_state)
-    )
-
-
-def _late_fusion_weighted(modalities, random_state):
-    weights = {"lexical": 2.0} if "lexical" in modalities else None
-    return make_late_fusion(
-        modalities,
-        voting="soft",
-        weights=weights,
-        classifier=MLPClassifier(random_state=random_state),
-    )
-
-
-def _stacking(modalities, random_state):
-    return make_stacking_fusion(
-        modalities, classifier=MLPClassifier(random_state=random_state), cv=5
-    )
-
-
-def _early_fusion_speaker_norm(modalities, random_state):
-    return make_early_fusion(
-        modalities,
-        speaker_normalization=True,
-        classifier=MLPClassifier(random_state=random_state),
-    )
-
-
-def _late_fusion_speaker_norm(modalities, random_state):
-    return make_late_fusion(
-        modalities,
-        voting="soft",
-        speaker_normalization=True,
-        classifier=MLPClassifier(random_state=random_state),
-    )
-
-
-def _early_fusion_balanced(modalities, random_state):
-    return make_early_fusion(
-        modalities,
-        classifier=MLPClassifier(class_weight="balanced", random_state=random_state),
-    )
-
-
-def _attention_fusion(modalities, random_state):
-    return AttentionFusionClassifier(list(modalities), random_state=random_state)
-
-
-def _gru(modalities, random_state):
-    return SequenceClassifier(
-        list(modalities),
-        **SEQUENCE_NETWORKS["gru"],
-        **SEQUENCE_MODEL,
-        **SEQUENCE_TRAINING,
-        random_state=random_state,
-    )
-
-
-def _transformer(modalities, random_state):
-    return SequenceClassifier(
-        list(modalities),
-        **SEQUENCE_NETWORKS["transformer"],
-        **SEQUENCE_MODEL,
-        **SEQUENCE_TRAINING,
-        random_state=random_state,
-    )
-
-
-for _name, _factory, _kind, _description in [
-    (
-        "late_fusion_soft",
-        _late_fusion_soft,
-        "late_fusion",
-        "one MLP per modality, mean probability (soft vote)",
-    ),
-    (
-        "late_fusion_weighted",
-        _late_fusion_weighted,
-        "late_fusion",
-        "soft vote with the lexical modality counting double (equal otherwise)",
-    ),
-    (
-        "stacking",
-        _stacking,
-        "late_fusion",
-        "a meta-classifier on out-of-fold, speaker-grouped member probabilities",
-    ),
-    (
-        "early_fusion_speaker_norm",
-        _early_fusion_speaker_norm,
-        "early_fusion",
-        "early fusion after per-speaker standardisation (uses the test "
-        "speaker's unlabelled features)",
-    ),
-    (
-        "late_fusion_speaker_norm",
-        _late_fusion_speaker_norm,
-        "late_fusion",
-        "soft vote after per-speaker standardisation (uses the test speaker's "
-        "unlabelled features)",
-    ),
-    (
-        "early_fusion_balanced",
-        _early_fusion_balanced,
-        "early_fusion",
-        'early fusion with class_weight="balanced" (for unweighted accuracy)',
-    ),
-    (
-        "attention_fusion",
-        _attention_fusion,
-        "other",
-        "pooled modalities weighted per utterance by learned attention",
-    ),
-    (
-        "gru",
-        _gru,
-        "other",
-        "a residual GRU per modality over up to 8 segment means, beside the "
-        "average frames, into early fusion's MLP (dropout 0.5); epochs chosen "
-        "on held-out speakers, then trained on all",
-    ),
-    (
-        "transformer",
-        _transformer,
-        "other",
-        "a Transformer per modality over up to 8 segment means, beside the "
-        "average frames, into early fusion's MLP; epochs chosen on held-out "
-        "speakers, then trained on all",
-    ),
-]:
-    register_method(
-        _name,
-        _factory,
-        description=_description,
-        kind=_kind,
-        transductive="speaker_norm" in _name,
-    )
-
-for _name, _factory, _kind, _description, _transductive in STRONGER_METHODS:
-    register_method(
-        _name,
-        _factory,
-        description=_description,
-        kind=_kind,
-        transductive=_transductive,
-    )

@@ -1,0 +1,38 @@
+"""The method catalogue: every named method of the comparison, declared.
+
+Each built-in method is declared once in :mod:`._catalogue` with its factory,
+kind (family), the modalities it reads, its ``transductive`` flag and a
+description: classical study baselines (``early_fusion``, ``late_fusion``)
+beside the networks beyond the study. The registry functions here (also
+importable from :mod:`sklearn_mmer.evaluation`, as before) list them, resolve
+names, build the estimators and let users register their own.
+
+The catalogue sits above :mod:`sklearn_mmer.fusion` and
+:mod:`sklearn_mmer.neural`, whose estimators it builds, and below
+:mod:`sklearn_mmer.evaluation`, whose driver runs them.
+"""
+
+from ._catalogue import register_catalogue
+from ._registry import (
+    METHOD_KINDS,
+    Method,
+    make_methods,
+    method_kind,
+    method_names,
+    register_method,
+    registered_methods,
+    unregister_method,
+)
+
+register_catalogue()
+
+__all__ = [
+    "METHOD_KINDS",
+    "Method",
+    "make_methods",
+    "method_kind",
+    "method_names",
+    "register_method",
+    "registered_methods",
+    "unregister_method",
+]

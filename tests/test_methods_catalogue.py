@@ -1,0 +1,77 @@
+"""The method catalogue: every method declared, nothing inferred from a name."""
+
+import ast
+import pathlib
+
+import pytest
+
+import sklearn_mmer
+from sklearn_mmer import evaluation, methods
+from sklearn_mmer.fusion import make_early_fusion
+from sklearn_mmer.methods._catalogue import CATALOGUE
+
+PACKAGE = pathlib.Path(sklearn_mmer.__file__).parent
+
+
+def _plain(modalities, random_state):
+    return make_early_fusion(modalities)
+
+
+@pytest.fixture
+def registered():
+    """Names registered by a test, unregistered after it."""
+    names = []
+    yield names
+    for name in names:
+        methods.unregister_method(name)
+
+
+def test_catalogue_is_what_is_registered():
+    assert list(methods.registered_methods().values()) == list(CATALOGUE)
+
+
+def test_catalogue_declares_which_methods_are_transductive():
+    transductive = {m.name for m in CATALOGUE if m.transductive}
+    assert transductive == {"early_fusion_speaker_norm", "late_fusion_speaker_norm"}
+
+
+@pytest.mark.parametrize("name", ["x_speaker_norm", "x_late_fusion", "x_early_fusion"])
+def test_register_method_infers_nothing_from_the_name(registered, name):
+    method = methods.register_method(name, _plain, description="plain")
+    registered.append(name)
+    assert (method.kind, method.transductive, method.default) == ("other", False, False)
+    assert method.modalities is None
+
+
+def test_register_method_keeps_declared_modalities(registered):
+    method = methods.register_method(
+        "lexical_only", _plain, description="words", modalities=["lexical"]
+    )
+    registered.append("lexical_only")
+    assert method.modalities == ("lexical",)
+
+
+def test_register_method_refuses_a_string_as_modalities():
+    with pytest.raises(ValueError, match="modalities of method 'x' must be a list"):
+        methods.register_method("x", _plain, description="x", modalities="lexical")
+
+
+@pytest.mark.parametrize("name", methods.__all__)
+def test_evaluation_reexports_the_catalogues_names(name):
+    assert getattr(evaluation, name) is getattr(methods, name)
+    assert name in evaluation.__all__
+
+
+def _imported_modules(folder):
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                yield path, "." * node.level + (node.module or "")
+
+
+def test_catalogue_sits_below_evaluation_and_above_the_estimators():
+    for path, module in _imported_modules(PACKAGE / "methods"):
+        assert "evaluation" not in module and "cli" not in module, (path, module)
+    for package in ("fusion", "neural", "utils", "model_selection"):
+        for path, module in _imported_modules(PACKAGE / package):
+            assert "methods" not in module.split("."), (path, module)
