@@ -100,13 +100,16 @@ def _check_instances():
             ),
         ],
         "SpeakerNormalizer": [SpeakerNormalizer(), SpeakerNormalizer(min_utterances=1)],
+        # 2 inner folds take the same path as the default 5 and pass every
+        # check, in about 60% of the time
         "StackingFusionClassifier": [
             StackingFusionClassifier(
-                [("lr", LogisticRegression()), ("nb", GaussianNB())], cv=3
+                [("lr", LogisticRegression()), ("nb", GaussianNB())], cv=2
             ),
             StackingFusionClassifier(
                 [("lr", LogisticRegression()), ("nb", GaussianNB())],
                 final_estimator=GaussianNB(),
+                cv=2,
             ),
         ],
         "LateFusionClassifier": [
