@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import run
 from sklearn_mmer._cli_runs import Progress
+from sklearn_mmer._testing import run
 
 ROOT = Path(__file__).resolve().parents[1]
 # 3 methods x 3 folds; one thread per fit so that every run computes alike
