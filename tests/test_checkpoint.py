@@ -20,7 +20,7 @@ MODALITIES = ["visual", "acoustic", "lexical"]
 
 @pytest.fixture
 def corpus():
-    from conftest import make_tiny_corpus
+    from sklearn_mmer._testing import make_tiny_corpus
 
     return make_tiny_corpus(n_utterances=60, informative=("lexical",))
 

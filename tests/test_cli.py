@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import run
+from sklearn_mmer._testing import run
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 from sklearn_mmer.model_selection import SpeakerKFold
 

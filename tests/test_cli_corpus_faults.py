@@ -3,10 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
-from _course_layout import write_course_corpus
-from _course_layout import zip_corpus as make_zip
 
-from conftest import run
+from sklearn_mmer._testing import run, write_course_corpus
+from sklearn_mmer._testing import zip_corpus as make_zip
 from sklearn_mmer.datasets import ISSUE_COLUMNS
 
 QUICK = ["--methods", "lexical", "--folds", "2", "--epochs", "1", "--n-jobs", "1"]

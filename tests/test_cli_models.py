@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sklearn_mmer
-from conftest import run
+from sklearn_mmer._testing import run
 from sklearn_mmer.datasets import (
     load_feature_table,
     make_multimodal_emotion,

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import run
+from sklearn_mmer._testing import run
 from sklearn_mmer.cli import MIN_UTTERANCES, PER_CORE
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 

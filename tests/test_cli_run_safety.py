@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import run
+from sklearn_mmer._testing import run
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 
 RUN = ["--n-utterances", "40", "--folds", "2", "--methods", "lexical"]

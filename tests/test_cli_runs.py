@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import run
+from sklearn_mmer._testing import run
 from sklearn_mmer.cli._common import Progress
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -44,7 +44,7 @@ def _one_torch_thread():
 
 @pytest.fixture
 def corpus():
-    from conftest import make_tiny_corpus
+    from sklearn_mmer._testing import make_tiny_corpus
 
     return make_tiny_corpus(
         n_utterances=120, informative=("acoustic", "lexical"), signal=1.0
@@ -381,7 +381,7 @@ def test_set_every_sets_a_parameter_at_every_depth():
 def test_every_fit_computes_with_n_threads_whatever_n_jobs(corpus, n_jobs, n_threads):
     X, y, speakers = corpus
     torch.set_num_threads(3)  # the caller's own setting is not the fits'
-    from conftest import ThreadRecordingLogisticRegression
+    from sklearn_mmer._testing import ThreadRecordingLogisticRegression
 
     pipeline = make_modality_pipeline(
         "lexical", classifier=ThreadRecordingLogisticRegression()
@@ -404,7 +404,7 @@ def test_every_fit_computes_with_n_threads_whatever_n_jobs(corpus, n_jobs, n_thr
 def test_a_tuned_method_s_inner_fits_compute_with_n_threads(corpus):
     from sklearn.model_selection import GridSearchCV
 
-    from conftest import ThreadRecordingLogisticRegression
+    from sklearn_mmer._testing import ThreadRecordingLogisticRegression
 
     X, y, speakers = corpus
     torch.set_num_threads(3)

@@ -50,7 +50,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def corpus():
-    from conftest import make_tiny_corpus
+    from sklearn_mmer._testing import make_tiny_corpus
 
     return make_tiny_corpus(
         n_utterances=48, n_speakers=4, informative=("acoustic", "lexical")
@@ -156,7 +156,7 @@ def test_compare_methods_on_the_cluster_gives_the_local_table(client, corpus):
 
 
 def test_fits_on_the_cluster_compute_with_n_threads(client, corpus):
-    from conftest import ThreadRecordingLogisticRegression
+    from sklearn_mmer._testing import ThreadRecordingLogisticRegression
 
     X, y, speakers = corpus
     pipeline = make_modality_pipeline(

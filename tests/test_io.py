@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from test_common import public_estimator_classes
 
 import sklearn_mmer
-from conftest import make_tiny_corpus
+from sklearn_mmer._testing import make_tiny_corpus
 from sklearn_mmer.evaluation import make_methods, registered_methods, set_every
 from sklearn_mmer.fusion import make_late_fusion
 from sklearn_mmer.io import FORMAT_VERSION, ModelFileError, read_manifest

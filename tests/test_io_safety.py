@@ -35,7 +35,7 @@ from test_common import public_estimator_classes
 from test_io import METHOD_FACTORIES, _fitted_public, _small
 
 import sklearn_mmer
-from conftest import make_tiny_corpus, run
+from sklearn_mmer._testing import make_tiny_corpus, run
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 from sklearn_mmer.fusion import make_early_fusion
 from sklearn_mmer.io import TRUSTED_TYPES, ModelFileError, read_manifest

@@ -8,9 +8,9 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from _course_layout import FAULTS, WIDTHS, make_clean_corpus, write_course_corpus
-from _course_layout import zip_corpus as make_zip
 
+from sklearn_mmer._testing import FAULTS, WIDTHS, make_clean_corpus, write_course_corpus
+from sklearn_mmer._testing import zip_corpus as make_zip
 from sklearn_mmer.datasets import (
     ISSUE_COLUMNS,
     CorpusIssuesWarning,

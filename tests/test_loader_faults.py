@@ -13,10 +13,10 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from _course_layout import WIDTHS, make_clean_corpus, write_course_corpus
-from _course_layout import zip_corpus as make_zip
 
 import sklearn_mmer.datasets._sources as sources
+from sklearn_mmer._testing import WIDTHS, make_clean_corpus, write_course_corpus
+from sklearn_mmer._testing import zip_corpus as make_zip
 from sklearn_mmer.datasets import (
     ISSUE_COLUMNS,
     CorpusIssuesWarning,

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LogisticRegression
 
-from conftest import make_tiny_corpus
+from sklearn_mmer._testing import make_tiny_corpus
 from sklearn_mmer.fusion import (
     LateFusionClassifier,
     make_early_fusion,

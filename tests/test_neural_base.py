@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from skorch.callbacks import Callback, LRScheduler
 
-from conftest import lexical_matrix
+from sklearn_mmer._testing import lexical_matrix
 from sklearn_mmer.neural import (
     AttentionFusionClassifier,
     MLPClassifier,

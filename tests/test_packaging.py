@@ -1,8 +1,12 @@
-"""What pyproject.toml claims about versions is what CI tests."""
+"""What pyproject.toml and the README claim about versions and tests is what CI
+runs; and the tests import their helpers from the package, not from conftest."""
 
 import ast
+import os
 import pathlib
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 
@@ -40,11 +44,88 @@ def test_every_floor_is_pinned_in_the_oldest_environment():
     assert {name: pins.get(name) for name in floors} == floors
 
 
-def test_ci_runs_the_readme_command_and_the_oldest_environment():
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert "./scripts/setup.sh && .venv/bin/python -m pytest\n" in ci
-    assert ".venv-oldest/bin/python -m pytest" in ci
-    assert "./scripts/setup_oldest.sh" in ci
+def _readme_test_command():
+    """The README's quick-start test command, as the shell would split it."""
+    quick_start = (ROOT / "README.md").read_text().split("## Quick start", 1)[1]
+    block = quick_start.split("```bash\n", 1)[1].split("```", 1)[0]
+    (line,) = [line for line in block.splitlines() if line.endswith("# tests")]
+    return shlex.split(line, comments=True)
+
+
+# The programs .ci/run calls, replaced by stubs that log their arguments (and
+# fail when their name is in $FAIL), so that the script runs in a moment.
+STUBS = [
+    "scripts/setup.sh",
+    "scripts/setup_oldest.sh",
+    "scripts/build_docs.sh",
+    ".venv/bin/python",
+    ".venv-oldest/bin/python",
+]
+
+
+def _stub_tree(folder):
+    for stub in STUBS:
+        path = folder / stub
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            "#!/bin/sh\n"
+            f'echo {stub} "$@" >> "$CALLS"\n'
+            f'case " $FAIL " in *" {stub} "*) exit 3;; esac\n'
+        )
+        path.chmod(0o755)
+    (folder / ".ci").mkdir()
+    shutil.copy2(ROOT / ".ci" / "run", folder / ".ci" / "run")
+    return folder
+
+
+def _calls(folder, command, fail=""):
+    calls = folder / "calls.log"
+    calls.unlink(missing_ok=True)
+    env = {**os.environ, "CALLS": str(calls), "FAIL": fail}
+    status = subprocess.run(command, cwd=folder, env=env).returncode
+    return status, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_ci_script_is_executable():
+    assert os.access(ROOT / ".ci" / "run", os.X_OK)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_ci_runs_the_readme_command_then_the_oldest_environment_and_docs(tmp_path):
+    tree = _stub_tree(tmp_path)
+    _, readme = _calls(tree, ["bash", "-ec", " ".join(_readme_test_command())])
+    status, ci = _calls(tree, [str(tree / ".ci" / "run")])
+    assert status == 0
+    assert readme[-1].startswith(".venv/bin/python -m pytest")
+    assert ci[: len(readme)] == readme
+    oldest = ci[len(readme) : len(readme) + 2]
+    assert oldest[0] == "scripts/setup_oldest.sh"
+    assert oldest[1].startswith(".venv-oldest/bin/python -m pytest")
+    assert ci[-1] == "scripts/build_docs.sh"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_ci_stops_with_an_error_when_the_tests_fail(tmp_path):
+    tree = _stub_tree(tmp_path)
+    status, ci = _calls(tree, [str(tree / ".ci" / "run")], fail=".venv/bin/python")
+    assert status != 0
+    assert ci == ["scripts/setup.sh", ".venv/bin/python -m pytest"]
+
+
+def test_no_test_module_imports_conftest():
+    # helpers live in sklearn_mmer._testing: a conftest imported as a module
+    # is a second copy of it, and is not importable in worker processes
+    found = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            found += [f"{path.name}: {n}" for n in names if "conftest" in n.split(".")]
+    assert found == []
 
 
 # --- the package's imports, read from its source (nothing imported) -----------
@@ -141,8 +222,10 @@ def test_no_cli_command_imports_another_and_nothing_imports_the_cli():
     }
     for command in sorted(commands):
         assert not graph[command] & commands, f"{command} imports another command"
+    # python -m sklearn_mmer, and the tests' run() helper, call the command
+    callers = {"sklearn_mmer.__main__", "sklearn_mmer._testing"}
     for name, imported in graph.items():
-        if not name.startswith("sklearn_mmer.cli") and name != "sklearn_mmer.__main__":
+        if not name.startswith("sklearn_mmer.cli") and name not in callers:
             cli = {m for m in imported if m.startswith("sklearn_mmer.cli")}
             assert not cli, f"{name} imports the command line ({cli})"
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from conftest import lexical_matrix
+from sklearn_mmer._testing import lexical_matrix
 from sklearn_mmer.neural import (
     AttentionFusionClassifier,
     MLPClassifier,

@@ -26,7 +26,7 @@ from sklearn_mmer.fusion import make_modality_pipeline
 
 @pytest.fixture(scope="module")
 def corpus():
-    from conftest import make_tiny_corpus
+    from sklearn_mmer._testing import make_tiny_corpus
 
     return make_tiny_corpus(n_utterances=48, informative=("lexical",))
 

@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, cross_val_score
 
-from conftest import fast_sequence as fast
+from sklearn_mmer._testing import fast_sequence as fast
 from sklearn_mmer.neural import SequenceClassifier, SequenceModule
 from sklearn_mmer.neural._modules_fusion import SequenceEncoder
 

@@ -13,7 +13,7 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
-from conftest import fast_sequence as fast
+from sklearn_mmer._testing import fast_sequence as fast
 from sklearn_mmer.neural import SequenceClassifier, SequenceModule
 from sklearn_mmer.neural._segments import segment_means
 from sklearn_mmer.preprocessing import TemporalPooling

@@ -101,7 +101,7 @@ def test_session_folds_work_as_cv_in_scikit_learn(tiny_corpus):
 
 def imbalanced_corpus(seed):
     """``make_tiny_corpus`` thinned to an IEMOCAP-like imbalance: few happiness."""
-    from conftest import make_tiny_corpus
+    from sklearn_mmer._testing import make_tiny_corpus
 
     X, y, speakers = make_tiny_corpus(
         n_utterances=400, widths=(("lexical", 8),), signal=0.8, seed=seed

@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from conftest import make_tiny_corpus
+from sklearn_mmer._testing import make_tiny_corpus
 from sklearn_mmer.fusion import LateFusionClassifier, make_early_fusion
 from sklearn_mmer.preprocessing import SpeakerNormalizer
 

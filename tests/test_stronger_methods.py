@@ -34,7 +34,7 @@ def _one_torch_thread():
 
 @pytest.fixture
 def corpus():
-    from conftest import make_tiny_corpus
+    from sklearn_mmer._testing import make_tiny_corpus
 
     return make_tiny_corpus(n_utterances=96, informative=("lexical",), signal=2.0)
 

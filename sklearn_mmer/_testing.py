@@ -1,10 +1,28 @@
-"""A tiny corpus in the course-feature layout, with one of every fault on request.
+"""Helpers for the test suite: tiny corpora, small fast models, an in-process CLI.
 
-``write_course_corpus`` writes a clean corpus from ``make_multimodal_emotion``
-with ``write_feature_table`` and then breaks it, one fault per row, so that each
-fault's row, modality and expected reason are known (``FAULTS``).
+Nothing here is public API. The tests import these helpers from this module,
+as scikit-learn's tests do from ``sklearn.utils._testing``, rather than from a
+``conftest.py``: a module of the package can be imported by name anywhere,
+including in the joblib and Dask worker processes that unpickle
+``ThreadRecordingLogisticRegression``, and ``tests/conftest.py`` keeps only
+fixtures. The module needs no pytest, and nothing in the package imports it,
+so ``import sklearn_mmer`` and ``mmer --help`` never load it.
+
+It sits beside the subpackages rather than in ``utils``, because it imports
+them (the estimators, the synthetic corpus, the command line) and ``utils``
+imports nothing else of the package.
+
+- ``make_tiny_corpus``, ``lexical_matrix``: shared tiny corpora with speakers;
+- ``fast_sequence``: a small, quick, seeded ``SequenceClassifier``;
+- ``run``: ``mmer`` run in this process;
+- ``ThreadRecordingLogisticRegression``: records the threads each fit used;
+- ``write_course_corpus``, ``zip_corpus``, ``make_clean_corpus``, ``FAULTS``,
+  ``WIDTHS``: a tiny corpus in the course-feature layout, with one of every
+  fault on request.
 """
 
+import contextlib
+import io
 import os
 import pickle
 import zipfile
@@ -12,9 +30,88 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_info
 
-from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
+from .cli import main
+from .datasets import make_multimodal_emotion, write_feature_table
+from .neural import SequenceClassifier
 
+EMOTIONS = np.array(["anger", "sadness", "happiness", "neutral"])
+
+
+def make_tiny_corpus(
+    n_utterances=160,
+    n_speakers=6,
+    widths=(("visual", 12), ("acoustic", 6), ("lexical", 8)),
+    informative=("lexical",),
+    signal=2.0,
+    seed=0,
+):
+    """A small DataFrame of frame sequences (vectors for ``lexical``).
+
+    Only the ``informative`` modalities carry the label: each class shifts their
+    frames' mean by ``signal`` along its own direction; the others are noise.
+    Returns ``(X, y, speakers)``; X also has a ``speaker`` column.
+    """
+    rng = np.random.RandomState(seed)
+    y = EMOTIONS[rng.randint(len(EMOTIONS), size=n_utterances)]
+    codes = pd.Categorical(y, categories=EMOTIONS).codes
+    speakers = np.array([f"spk{i % n_speakers:02d}" for i in range(n_utterances)])
+    columns = {}
+    for modality, width in widths:
+        centres = rng.normal(size=(len(EMOTIONS), width)) * signal
+        cells = []
+        for code in codes:
+            mean = centres[code] if modality in informative else 0.0
+            if modality == "lexical":
+                cells.append(mean + rng.normal(size=width))
+            else:
+                frames = rng.randint(3, 12)
+                cells.append(mean + rng.normal(size=(frames, width)))
+        columns[modality] = cells
+    X = pd.DataFrame(columns)
+    X["speaker"] = speakers
+    return X, y, speakers
+
+
+def lexical_matrix(X):
+    """The tiny corpus's ``lexical`` vectors as one ``(n, 8)`` float array."""
+    return np.vstack([np.asarray(c, dtype=float).reshape(-1, 8) for c in X["lexical"]])
+
+
+def fast_sequence(modalities="acoustic", **params):
+    """A small, quick SequenceClassifier (seeded) for the sequence-model tests."""
+    params = {"hidden_dim": 16, "n_heads": 2, "lr": 0.01, "max_epochs": 15, **params}
+    return SequenceClassifier(modalities, random_state=0, **params)
+
+
+class ThreadRecordingLogisticRegression(LogisticRegression):
+    """Keeps the torch and BLAS threads its fit computed with (and, in this
+    process, every fit's in ``seen``)."""
+
+    seen = []
+
+    def fit(self, X, y, sample_weight=None):
+        blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        self.threads_ = {torch.get_num_threads(), *blas}
+        self.seen.append(self.threads_)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def run(*args):
+    """``(status, stdout, stderr)`` of ``mmer args``, run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()
+
+
+# A tiny corpus in the course-feature layout: ``write_course_corpus`` writes a
+# clean corpus from ``make_multimodal_emotion`` with ``write_feature_table`` and
+# then breaks it, one fault per row, so that each fault's row, modality and
+# expected reason are known (``FAULTS``).
 WIDTHS = {"visual": 6, "acoustic": 4, "lexical": 5}
 N_UTTERANCES = 30
 
