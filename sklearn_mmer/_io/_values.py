@@ -34,7 +34,7 @@ def versions():
     import skops
     import torch
 
-    from .._version import __version__
+    from ..utils._version import __version__
 
     return {
         "sklearn-mmer": __version__,

@@ -329,8 +329,7 @@ def _save(comparison, plan):
 
 def _lock(args, out, say):
     """--out's lock, held by this run (refused while another run holds it)."""
-    from ..evaluation import RunLockedError
-    from ..evaluation._files import RunLock
+    from ..utils._lock import RunLock, RunLockedError
 
     lock = RunLock(out, note=lambda line: say(f"mmer: warning: {line}"))
     try:

@@ -10,11 +10,11 @@ from ..methods import (
     registered_methods,
     unregister_method,
 )
+from ..utils._lock import RunLockedError
 from ._breakdown import per_class_recall, per_speaker_scores
 from ._checkpoint import CheckpointError, ConfigurationMismatchError
 from ._checks import modality_columns
 from ._compare import compare_methods, summarize
-from ._files import RunLockedError
 from ._folds import FoldWarning
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
 from ._model_card import best_inductive_method, model_card

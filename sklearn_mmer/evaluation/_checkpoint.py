@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._files import RunLock, UnreadableFileError, read_json, write_atomically
+from ..utils._lock import RunLock
+from ._files import UnreadableFileError, read_json, write_atomically
 from ._records import (
     RECORD_NAME,
     RECORD_TEMPORARY,

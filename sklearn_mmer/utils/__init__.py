@@ -16,6 +16,9 @@ know nothing of the rest of the package, so that every layer may import them:
   recursion (for reading untrusted files);
 - :mod:`._sklearn_compat`: the one door to scikit-learn's private names;
 - :mod:`._threads`: the fixed number of threads every fit computes with;
+- :mod:`._lock`: the lock of a run's folder (one run at a time writes there);
+- :mod:`._version`: the package's version (the model files and the command
+  line read it);
 - :mod:`._dask`: running on a Dask cluster (``distributed`` imported only
   when one is asked for), and :mod:`._dask_plugin`, its worker plugin.
 """
