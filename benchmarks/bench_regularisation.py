@@ -22,8 +22,8 @@ from sklearn.metrics import f1_score
 
 from sklearn_mmer.datasets import load_feature_table, make_multimodal_emotion
 from sklearn_mmer.evaluation import modality_columns
-from sklearn_mmer.evaluation._stronger import REGULARISED
 from sklearn_mmer.fusion import make_early_fusion
+from sklearn_mmer.methods._stronger import REGULARISED
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import MLPClassifier, MLPEnsembleClassifier
 

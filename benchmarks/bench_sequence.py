@@ -46,7 +46,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sklearn_mmer.datasets import make_multimodal_emotion
 from sklearn_mmer.evaluation import compare_methods, make_methods
-from sklearn_mmer.evaluation._stronger import REGULARISED, SEQUENCE_TRAINING
+from sklearn_mmer.methods._stronger import REGULARISED, SEQUENCE_TRAINING
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import SequenceClassifier
 from sklearn_mmer.neural import _sequence as sequence_module

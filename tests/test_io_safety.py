@@ -29,6 +29,7 @@ import skops
 import skops.io
 from numpy.testing._private.utils import runstring
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from test_common import public_estimator_classes
@@ -861,3 +862,26 @@ def test_network_parameters_cannot_make_loading_allocate_more(saved_net, tmp_pat
     path = _forge(saved_net, tmp_path / "wide.mmer", plant)
     with _bounded(), pytest.raises(ModelFileError, match=r"do not fit.*layers"):
         sklearn_mmer.load(path)
+
+
+def test_load_asks_to_refit_a_file_naming_a_type_that_moved(plain, tmp_path):
+    from sklearn_mmer.methods._stronger import SpeakerColumnGroupKFold
+
+    _, path = plain
+    splitter = GridSearchCV(
+        LogisticRegression(), {"C": [1.0]}, cv=SpeakerColumnGroupKFold(2)
+    )
+
+    def move(schema):
+        for node in _nodes(schema):
+            if node.get("__class__") == "SpeakerColumnGroupKFold":
+                node["__module__"] = "sklearn_mmer.evaluation._stronger"
+
+    payload = _edit_schema(skops.io.dumps(splitter), move)
+    forged = _with_payload(path, tmp_path / "old.mmer", payload)
+    with pytest.raises(
+        ModelFileError,
+        match=r"earlier sklearn-mmer, whose sklearn_mmer\.evaluation\._stronger\."
+        r"SpeakerColumnGroupKFold is now .*; refit and save",
+    ):
+        sklearn_mmer.load(forged)

@@ -12,8 +12,8 @@ import pytest
 from numpy.testing import assert_array_equal
 from sklearn.linear_model import LogisticRegression
 
-from sklearn_mmer.evaluation._stronger import SpeakerColumnGroupKFold
 from sklearn_mmer.fusion import StackingFusionClassifier
+from sklearn_mmer.methods._stronger import SpeakerColumnGroupKFold
 from sklearn_mmer.model_selection import LeaveOneSessionOut, SpeakerKFold
 from sklearn_mmer.neural import SequenceClassifier
 from sklearn_mmer.utils._groups import speakers_of

@@ -12,8 +12,8 @@ from numpy.testing import assert_array_equal
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
-from sklearn_mmer.evaluation._stronger import SpeakerColumnGroupKFold
 from sklearn_mmer.fusion import StackingFusionClassifier
+from sklearn_mmer.methods._stronger import SpeakerColumnGroupKFold
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural._base import validation_split
 from sklearn_mmer.utils._splits import count_speakers, speaker_holdout

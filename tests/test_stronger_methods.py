@@ -12,16 +12,13 @@ from sklearn_mmer.evaluation import (
     registered_methods,
     set_every,
 )
-from sklearn_mmer.evaluation._stronger import (
-    REGULARISED,
-    STRONGER_METHODS,
-    SpeakerColumnGroupKFold,
-)
+from sklearn_mmer.methods._catalogue import STRONGER
+from sklearn_mmer.methods._stronger import REGULARISED, SpeakerColumnGroupKFold
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import MLPClassifier, MLPEnsembleClassifier
 
 MODALITIES = ["visual", "acoustic", "lexical"]
-NAMES = [name for name, *_ in STRONGER_METHODS]
+NAMES = [method.name for method in STRONGER]
 
 
 @pytest.fixture(autouse=True)

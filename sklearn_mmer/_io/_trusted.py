@@ -42,9 +42,6 @@ SKOPS_PROTOCOL = 2
 TRUSTED_OBJECTS = frozenset(
     {
         "sklearn_mmer._io._nets.NetPlaceholder",
-        # where the tuned method's inner splitter lived before the method
-        # catalogue had a package of its own: files saved then still load
-        "sklearn_mmer.evaluation._stronger.SpeakerColumnGroupKFold",
         "sklearn_mmer.methods._stronger.SpeakerColumnGroupKFold",
         "sklearn_mmer.fusion._late.LateFusionClassifier",
         "sklearn_mmer.fusion._stacking.StackingFusionClassifier",
@@ -128,6 +125,14 @@ OLDER_NAMES = frozenset(
         "sklearn.utils._metadata_requests.MethodMetadataRequest",
     }
 )
+
+#: Names that earlier releases wrote and that have moved since: a file naming
+#: one is refused with the advice to refit, never loaded from another module.
+MOVED = {
+    "sklearn_mmer.evaluation._stronger.SpeakerColumnGroupKFold": (
+        "sklearn_mmer.methods._stronger.SpeakerColumnGroupKFold"
+    ),
+}
 
 #: Each skops node kind with the exact type names it may hold.
 TRUSTED_NODES = {
@@ -226,6 +231,12 @@ def audit_payload(
         found.setdefault(name, kind)
         if checked and not (name in TRUSTED_NODES.get(kind, ()) or name in trusted):
             refused.append((kind, name, path))
+    moved = [name for _, name, _ in refused if name in MOVED]
+    if moved:
+        raise ModelFileError(
+            f"{where}: written by an earlier sklearn-mmer, whose {moved[0]} is "
+            f"now {MOVED[moved[0]]}; refit and save the model with this release"
+        )
     if refused:
         raise _refusal(where, refused, saving)
     return found
