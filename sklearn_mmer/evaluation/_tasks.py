@@ -188,7 +188,9 @@ def workers_end_with_caller():
     from joblib.parallel import get_active_backend
 
     backend, _ = get_active_backend()
-    if type(backend) is not LokyBackend:
+    # joblib before 1.5 keeps no backend_kwargs to pass an initializer with:
+    # there the workers start watching at their first task
+    if type(backend) is not LokyBackend or not hasattr(backend, "backend_kwargs"):
         yield
         return
     watching = LokyBackend(
