@@ -78,6 +78,10 @@ TRAINING_CONSTRAINTS = {
 
 #: name of the early-stopping callback the estimator adds itself
 EARLY_STOPPING = "early_stopping"
+#: key of the sample weights in the dict fed to the net
+SAMPLE_WEIGHT = "sample_weight"
+#: key of a plain array input when weights travel with it
+ARRAY_INPUT = "X"
 
 
 def _silent(*args, **kwargs):
@@ -491,12 +495,6 @@ def take_rows(X, indices):
     if isinstance(X, dict):
         return {key: value[indices] for key, value in X.items()}
     return X[indices]
-
-
-#: key of the sample weights in the dict fed to the net
-SAMPLE_WEIGHT = "sample_weight"
-#: key of a plain array input when weights travel with it
-ARRAY_INPUT = "X"
 
 
 class WeightedNeuralNetClassifier(NeuralNetClassifier):

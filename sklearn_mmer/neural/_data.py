@@ -45,6 +45,8 @@ from ..utils._modalities import check_modalities
 
 #: name of the single modality a plain 2-D array stands for
 ARRAY_MODALITY = "x0"
+#: float64 values per chunk when summing frames (8 MiB)
+CHUNK_VALUES = 2**20
 
 
 def _listing(X):
@@ -138,10 +140,6 @@ def modality_cells(X, modality):
     column = X[[modality]]
     is_object = column.dtypes.iloc[0] == np.dtype(object)
     return column if is_object else column.astype(object)
-
-
-#: float64 values per chunk when summing frames (8 MiB)
-CHUNK_VALUES = 2**20
 
 
 class RaggedFrames:
