@@ -287,7 +287,9 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def _resolve(self, item):
         """The item as the extractor reads it: a path joined to ``root``."""
-        if item is None or (isinstance(item, float) and np.isnan(item)):
+        if item is None or (
+            not isinstance(item, (str, bytes, os.PathLike)) and pd.isna(item)
+        ):
             raise ExtractionError(item, "missing", "the cell is empty")
         if self.input_kind == "text":
             if not isinstance(item, str):
