@@ -376,3 +376,15 @@ def test_a_pipeline_runs_from_recordings_under_cross_validation(tmp_path):
     )
     # a low and a high tone are told apart for speakers never seen in training
     assert scores.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("spec", ["mfcc", "logmel", "egemaps", "compare"])
+def test_the_recipe_parameters_rebuild_the_extractor(spec):
+    extractor = make_extractor(spec)
+    again = make_extractor(spec, **extractor.recipe()["parameters"])
+    assert again.get_params() == extractor.get_params()
+
+
+def test_make_extractor_refuses_a_feature_set_other_than_its_kind():
+    with pytest.raises(ValueError, match="'egemaps' extractor is openSMILE's eGe"):
+        make_extractor("egemaps", feature_set="ComParE_2016")

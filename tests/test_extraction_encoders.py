@@ -222,6 +222,15 @@ def test_the_recipe_holds_the_model_folder_fingerprint(wav2vec, tmp_path):
     )
 
 
+@pytest.mark.parametrize("kind", ["encoder", "text"])
+def test_the_recipe_parameters_rebuild_the_encoder(kind, wav2vec, bert):
+    folder = wav2vec if kind == "encoder" else bert
+    extractor = make_extractor(f"{kind}:{folder}", layer=1, dtype="float16")
+    again = make_extractor(f"{kind}:{folder}", **extractor.recipe()["parameters"])
+    assert again.get_params() == extractor.get_params()
+    assert again.recipe() == extractor.recipe()
+
+
 def test_text_encoder_gives_a_vector_per_token(bert):
     texts = pd.DataFrame(
         {"text": ["i am so happy today", "sad", "the cat is not here"], "speaker": "a"}

@@ -134,6 +134,10 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             ``versions`` (of the libraries used, and of sklearn-mmer) and, for
             kinds that read a model folder, ``model_fingerprint`` (a hash of
             its configuration and weight files' contents).
+            ``make_extractor(KIND, **recipe["parameters"])`` (``KIND:PATH``
+            for the kinds with a model folder) builds the same extractor
+            again; the folder's place is not part of the recipe, so that a
+            copy of the model elsewhere gives the same recipe.
         """
         from ..utils._version import __version__
 
