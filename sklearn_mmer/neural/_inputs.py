@@ -9,8 +9,13 @@ input against fit.
 import numpy as np
 import pandas as pd
 
-from ..utils._cells import cell_columns, is_cell_column, is_cell_input, is_missing
-from ..utils._modalities import check_modalities
+from ..utils._data import (
+    cell_columns,
+    check_modalities,
+    is_cell_column,
+    is_cell_input,
+    is_missing,
+)
 
 #: name of the single modality a plain 2-D array stands for
 ARRAY_MODALITY = "x0"

@@ -11,7 +11,7 @@ per utterance whatever the corpus's frame rate, while the order of the segments
 import numpy as np
 import pandas as pd
 
-from ..utils._cells import cell_as_frames
+from ..utils._data import cell_as_frames
 
 
 def segment_means(frames, n_segments):
