@@ -50,7 +50,7 @@ from sklearn_mmer.methods._stronger import REGULARISED, SEQUENCE_TRAINING
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import SequenceClassifier
 from sklearn_mmer.neural import _sequence as sequence_module
-from sklearn_mmer.neural._modules_fusion import SequenceEncoder
+from sklearn_mmer.neural._modules import SequenceEncoder
 
 MODALITIES = ["visual", "acoustic", "lexical"]
 ENCODER_FORWARD = SequenceEncoder.forward

@@ -4,7 +4,7 @@ from numpy.testing import assert_array_equal
 from skorch.dataset import Dataset
 from torch.utils.data import TensorDataset
 
-from sklearn_mmer.neural._loader import TensorBatchIterator
+from sklearn_mmer.neural._data import TensorBatchIterator
 
 
 def test_batches_cover_every_row_once_when_shuffled():

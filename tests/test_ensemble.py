@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 
 from sklearn_mmer.neural import EnsembleMLPModule, MLPEnsembleClassifier
-from sklearn_mmer.neural._ensemble_module import _member_losses
+from sklearn_mmer.neural._modules import _member_losses
 
 
 @pytest.fixture

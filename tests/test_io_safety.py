@@ -885,3 +885,31 @@ def test_load_asks_to_refit_a_file_naming_a_type_that_moved(plain, tmp_path):
         r"SpeakerColumnGroupKFold is now .*; refit and save",
     ):
         sklearn_mmer.load(forged)
+
+
+def test_load_asks_to_refit_a_file_naming_the_ensemble_s_old_module(corpus, tmp_path):
+    from sklearn_mmer.neural import MLPEnsembleClassifier
+
+    X, y = corpus
+    ensemble = MLPEnsembleClassifier((4,), n_members=2, max_epochs=1, random_state=0)
+    model = make_early_fusion(MODALITIES, classifier=ensemble).fit(X, y)
+    path = tmp_path / "ensemble.mmer"
+    sklearn_mmer.save(model, path, X=X, y=y, method="early_fusion")
+    sklearn_mmer.load(path)  # the file as written loads
+
+    def move(schema):
+        for node in _nodes(schema):
+            if node.get("__class__") == "MLPEnsembleClassifier":
+                node["__module__"] = "sklearn_mmer.neural._ensemble"
+
+    def plant(members, manifest):
+        members["skeleton.skops"] = _edit_schema(members["skeleton.skops"], move)
+
+    forged = _forge(path, tmp_path / "old.mmer", plant)
+    with pytest.raises(
+        ModelFileError,
+        match=r"earlier sklearn-mmer, whose sklearn_mmer\.neural\._ensemble\."
+        r"MLPEnsembleClassifier is now sklearn_mmer\.neural\._mlp\."
+        r"MLPEnsembleClassifier; refit and save",
+    ):
+        sklearn_mmer.load(forged)

@@ -10,9 +10,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 from skorch.dataset import Dataset
 
 from sklearn_mmer.neural import SequenceClassifier
-from sklearn_mmer.neural._buckets import LengthBucketIterator
-from sklearn_mmer.neural._loader import TensorBatchIterator
-from sklearn_mmer.neural._ragged import RaggedFrames, frame_statistics
+from sklearn_mmer.neural._data import (
+    LengthBucketIterator,
+    RaggedFrames,
+    TensorBatchIterator,
+    frame_statistics,
+)
 from sklearn_mmer.preprocessing import SequencePadder
 
 
@@ -87,7 +90,7 @@ def test_frame_statistics_weigh_frames_and_read_in_chunks(monkeypatch):
     frames = np.random.RandomState(0).normal(3.0, 2.0, size=(500, 4))
     frames[:, 3] = 7.0
     weights = np.random.RandomState(1).randint(0, 3, size=500).astype(float)
-    monkeypatch.setattr("sklearn_mmer.neural._ragged.CHUNK_VALUES", 40)
+    monkeypatch.setattr("sklearn_mmer.neural._data.CHUNK_VALUES", 40)
     mean, scale = frame_statistics(frames.astype(np.float32), weights)
     repeated = np.repeat(frames, weights.astype(int), axis=0)
     assert_allclose(mean, repeated.mean(axis=0), rtol=1e-6)

@@ -9,7 +9,7 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 
 from sklearn_mmer._testing import fast_sequence as fast
 from sklearn_mmer.neural import SequenceClassifier, SequenceModule
-from sklearn_mmer.neural._modules_fusion import SequenceEncoder
+from sklearn_mmer.neural._modules import SequenceEncoder
 
 ARCHITECTURES = ["gru", "residual_gru", "transformer"]
 

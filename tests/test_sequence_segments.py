@@ -15,7 +15,7 @@ from skorch.callbacks import Callback
 
 from sklearn_mmer._testing import fast_sequence as fast
 from sklearn_mmer.neural import SequenceClassifier, SequenceModule
-from sklearn_mmer.neural._segments import segment_means
+from sklearn_mmer.neural._data import segment_means
 from sklearn_mmer.preprocessing import TemporalPooling
 
 ARCHITECTURES = ["gru", "residual_gru", "transformer"]

@@ -9,9 +9,12 @@ import torch
 from skorch.dataset import Dataset
 
 from sklearn_mmer.neural import SequenceClassifier
-from sklearn_mmer.neural._buckets import LengthBucketIterator, longest_lengths
-from sklearn_mmer.neural._loader import TensorBatchIterator
-from sklearn_mmer.neural._numerics import denormals_flushed, flush_denormals
+from sklearn_mmer.neural._data import (
+    LengthBucketIterator,
+    TensorBatchIterator,
+    longest_lengths,
+)
+from sklearn_mmer.neural._sequence import denormals_flushed, flush_denormals
 
 
 def sequences(n=400, seed=0):
@@ -90,16 +93,16 @@ def test_flush_denormals_leaves_a_callers_flushing_on():
 
 
 def test_sequence_classifier_trains_with_subnormals_flushed(tiny_corpus, monkeypatch):
-    from sklearn_mmer.neural import _modules_fusion
+    from sklearn_mmer.neural import _modules
 
     seen = []
-    forward = _modules_fusion.SequenceModule.forward
+    forward = _modules.SequenceModule.forward
 
     def recording(self, **inputs):
         seen.append(denormals_flushed())
         return forward(self, **inputs)
 
-    monkeypatch.setattr(_modules_fusion.SequenceModule, "forward", recording)
+    monkeypatch.setattr(_modules.SequenceModule, "forward", recording)
     X, y, _ = tiny_corpus
     clf = SequenceClassifier(["acoustic"], hidden_dim=8, max_epochs=1, random_state=0)
     clf.fit(X, y).predict(X)

@@ -49,8 +49,8 @@ TRUSTED_OBJECTS = frozenset(
         "sklearn_mmer.model_selection._split.LeaveOneSessionOut",
         "sklearn_mmer.model_selection._split.SpeakerKFold",
         "sklearn_mmer.neural._attention.AttentionFusionClassifier",
-        "sklearn_mmer.neural._ensemble.MLPEnsembleClassifier",
         "sklearn_mmer.neural._mlp.MLPClassifier",
+        "sklearn_mmer.neural._mlp.MLPEnsembleClassifier",
         "sklearn_mmer.neural._sequence.SequenceClassifier",
         "sklearn_mmer.preprocessing._padding.SequencePadder",
         "sklearn_mmer.preprocessing._pooling.TemporalPooling",
@@ -131,6 +131,9 @@ OLDER_NAMES = frozenset(
 MOVED = {
     "sklearn_mmer.evaluation._stronger.SpeakerColumnGroupKFold": (
         "sklearn_mmer.methods._stronger.SpeakerColumnGroupKFold"
+    ),
+    "sklearn_mmer.neural._ensemble.MLPEnsembleClassifier": (
+        "sklearn_mmer.neural._mlp.MLPEnsembleClassifier"
     ),
 }
 

@@ -1,10 +1,13 @@
 """Neural classifiers: plain torch modules behind thin scikit-learn estimators."""
 
 from ._attention import AttentionFusionClassifier
-from ._ensemble import EnsembleMLPModule, MLPEnsembleClassifier
-from ._mlp import MLPClassifier
-from ._modules import MLPModule
-from ._modules_fusion import AttentionFusionModule, SequenceModule
+from ._mlp import MLPClassifier, MLPEnsembleClassifier
+from ._modules import (
+    AttentionFusionModule,
+    EnsembleMLPModule,
+    MLPModule,
+    SequenceModule,
+)
 from ._sequence import SequenceClassifier
 
 __all__ = [

@@ -12,14 +12,14 @@ from ..preprocessing import TemporalPooling
 from ..utils._data import POOLING_STATISTICS, pooling_methods
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
-from ._inputs import (
+from ._data import (
     ARRAY_MODALITY,
     check_predict_input,
     modality_cells,
     resolve_modalities,
     uses_cells,
 )
-from ._modules_fusion import AttentionFusionModule
+from ._modules import AttentionFusionModule
 
 
 class AttentionFusionClassifier(BaseNeuralClassifier):

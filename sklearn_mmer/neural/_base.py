@@ -17,8 +17,24 @@ Because ``_build_module`` reads only fitted attributes, a fitted classifier's
 network can be rebuilt without training (see
 :meth:`BaseNeuralClassifier._initialize_net`), which is how a model file is
 loaded.
+
+A classifier whose networks are not trained through skorch (the seed ensemble,
+whose members each keep their own best epoch) still fits through this
+template: it overrides ``_train_networks`` (which receives the prepared input,
+the encoded labels, the weights, the seed and early stopping's split) and
+``_initialize_net`` and ``predict_proba``.
+
+The skorch net they train (:class:`WeightedNeuralNetClassifier`) weights
+samples: skorch's ``NeuralNetClassifier`` averages the loss over a batch, so
+the weights travel with the input, as one more entry of a dict
+(``{"X": array, "sample_weight": w}`` or the module's own dict of arrays plus
+``"sample_weight"``), so that they follow every sample through the shuffling,
+the batching and early stopping's validation split. The net strips them off
+before the module's forward pass and weights the per-sample losses with them.
 """
 
+import copy
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,21 +49,15 @@ from sklearn.utils.validation import (
     check_is_fitted,
     column_or_1d,
 )
+from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
+from skorch.utils import to_tensor
 
 from ..utils._data import check_groups, speaker_holdout, speakers_of
 from ..utils._sklearn_compat import Interval, StrOptions, fit_context
-from ._loader import TensorBatchIterator
-from ._net import (
-    WeightedNeuralNetClassifier,
-    check_sample_weight,
-    check_weighted_classes,
-    first_array,
-    pack_weights,
-    user_callbacks,
-)
+from ._data import TensorBatchIterator
 
 TRAINING_CONSTRAINTS = {
     "lr": [Interval(Real, 0, None, closed="neither")],
@@ -67,6 +77,10 @@ TRAINING_CONSTRAINTS = {
 
 #: name of the early-stopping callback the estimator adds itself
 EARLY_STOPPING = "early_stopping"
+#: key of the sample weights in the dict fed to the net
+SAMPLE_WEIGHT = "sample_weight"
+#: key of a plain array input when weights travel with it
+ARRAY_INPUT = "X"
 
 
 def _silent(*args, **kwargs):
@@ -213,40 +227,69 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         return self._fit_net(inputs, y, groups, sample_weight)
 
     def _fit_net(self, inputs, y, groups, sample_weight):
-        """Train a fresh network on prepared input; sets ``net_`` and friends."""
+        """Seed the fit, carve early stopping's split, then train the network.
+
+        The seed is drawn once from ``random_state``; it seeds the validation
+        split and the training (see :meth:`_train_networks`).
+        """
         check_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        self.validation_indices_ = split = None
+        if self.early_stopping:
+            split = validation_split(y, groups, self.validation_fraction, seed)
+            valid = split[1]
+            if sample_weight is not None and not sample_weight[valid].any():
+                raise ValueError(
+                    "sample_weight is zero for every sample of early stopping's "
+                    "validation split, so its loss is undefined; give some of "
+                    "them weight, or set early_stopping=False"
+                )
+            self.validation_indices_ = valid
+        self._train_networks(inputs, y, sample_weight, seed, split)
+        return self
+
+    def _train_networks(self, inputs, y, sample_weight, seed, split):
+        """Train a fresh skorch net; sets ``net_`` and its training record.
+
+        Parameters
+        ----------
+        inputs : ndarray or dict of ndarray
+            What ``_prepare`` returned for the training data.
+        y : ndarray of shape (n_samples,)
+            Class indices.
+        sample_weight : ndarray of shape (n_samples,) or None
+            Checked sample weights.
+        seed : int
+            Seeds the initial weights and the shuffling.
+        split : tuple of ndarray or None
+            Rows ``(train, valid)`` of early stopping, or None without it.
+        """
         if self.refit and not self.early_stopping:
             raise ValueError(
                 "refit=True trains again for the number of epochs early stopping "
                 "chooses, so it needs early_stopping=True; set it, or set "
                 "refit=False"
             )
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
         callbacks = user_callbacks(self.callbacks, reserved=EARLY_STOPPING)
-        self.validation_indices_ = self.validation_losses_ = None
-        if not self.early_stopping:
+        self.validation_losses_ = None
+        if split is None:
             net = self._train(inputs, y, sample_weight, seed, callbacks)
             self.n_iter_ = self.best_epoch_ = len(net.history)
-            return self
-        train, valid = validation_split(y, groups, self.validation_fraction, seed)
-        if sample_weight is not None and not sample_weight[valid].any():
-            raise ValueError(
-                "sample_weight is zero for every sample of early stopping's "
-                "validation split, so its loss is undefined; give some of "
-                "them weight, or set early_stopping=False"
-            )
-        valid_inputs = pack_weights(_take(inputs, valid), _take(sample_weight, valid))
+            return
+        train, valid = split
+        valid_inputs = pack_weights(
+            take_rows(inputs, valid), take_rows(sample_weight, valid)
+        )
         callbacks.insert(0, (EARLY_STOPPING, self._early_stopping()))
         net = self._train(
-            _take(inputs, train),
+            take_rows(inputs, train),
             y[train],
-            _take(sample_weight, train),
+            take_rows(sample_weight, train),
             seed,
             callbacks,
             train_split=predefined_split(Dataset(valid_inputs, y[valid])),
         )
-        self.validation_indices_ = valid
         self.validation_losses_ = np.asarray(net.history[:, "valid_loss"], dtype=float)
         self.best_epoch_ = int(np.argmin(self.validation_losses_)) + 1
         self.n_iter_ = len(net.history)
@@ -262,7 +305,6 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 max_epochs=self.best_epoch_,
             )
             self.n_iter_ = len(net.history)
-        return self
 
     def _train(
         self,
@@ -445,10 +487,130 @@ def _balanced_weights(y, n_classes):
     return weights
 
 
-def _take(X, indices):
+def take_rows(X, indices):
     """Rows of an array, or of every array in a dict of arrays (None stays None)."""
     if X is None:
         return None
     if isinstance(X, dict):
         return {key: value[indices] for key, value in X.items()}
     return X[indices]
+
+
+class WeightedNeuralNetClassifier(NeuralNetClassifier):
+    """skorch's classifier, with a loss that can weight each sample.
+
+    When a batch is a dict holding ``"sample_weight"``, the loss is
+    ``sum(w_i * c_i * l_i) / sum(w_i * c_i)`` over the batch, with ``l_i`` the
+    cross-entropy of sample ``i``, ``w_i`` its weight and ``c_i`` its class's
+    weight (1 without ``criterion__weight``): the mean skorch takes otherwise,
+    with an integer weight counting a sample that many times. Without weights
+    the net is skorch's own.
+    """
+
+    def infer(self, x, **fit_params):
+        if isinstance(x, Mapping) and SAMPLE_WEIGHT in x:
+            x = {key: value for key, value in x.items() if key != SAMPLE_WEIGHT}
+            if set(x) == {ARRAY_INPUT}:
+                x = x[ARRAY_INPUT]
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if not (isinstance(X, Mapping) and SAMPLE_WEIGHT in X):
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        y_true = to_tensor(y_true, device=self.device)
+        weight = to_tensor(X[SAMPLE_WEIGHT], device=self.device).to(y_pred.dtype)
+        class_weight = self.criterion_.weight
+        # per-sample losses, already multiplied by their class's weight
+        losses = torch.nn.functional.cross_entropy(
+            y_pred, y_true, weight=class_weight, reduction="none"
+        )
+        norm = weight if class_weight is None else weight * class_weight[y_true]
+        # a batch of zero weights contributes a loss (and a gradient) of 0
+        total = norm.sum().clamp_min(torch.finfo(norm.dtype).tiny)
+        return (weight * losses).sum() / total
+
+
+def pack_weights(inputs, sample_weight):
+    """The net's input: ``inputs`` alone, or with the weights travelling along."""
+    if sample_weight is None:
+        return inputs
+    weight = np.asarray(sample_weight, dtype=np.float32)
+    if isinstance(inputs, dict):
+        return {**inputs, SAMPLE_WEIGHT: weight}
+    return {ARRAY_INPUT: inputs, SAMPLE_WEIGHT: weight}
+
+
+def first_array(inputs):
+    """The first array of the module's input (an array or a dict of arrays)."""
+    return next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """``sample_weight`` as a new float array of shape ``(n_samples,)``.
+
+    A scalar weighs every sample alike. Raises a ValueError for a wrong
+    shape, a weight that is negative or not finite, and all weights zero.
+    """
+    if isinstance(sample_weight, Real):
+        return np.full(n_samples, float(sample_weight))
+    weight = np.array(sample_weight, dtype=np.float64)
+    if weight.ndim != 1 or weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per "
+            f"sample of X; got shape {weight.shape}"
+        )
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if bad.any():
+        raise ValueError(
+            "sample_weight must be finite and non-negative; got "
+            f"{weight[bad][0]} for sample {np.flatnonzero(bad)[0]}"
+        )
+    if not weight.any():
+        raise ValueError(
+            "sample_weight is zero for every sample; at least one weight must "
+            "be positive"
+        )
+    return weight
+
+
+def check_weighted_classes(sample_weight, y, classes):
+    """Raise a ValueError unless 2 classes or more have positive weight.
+
+    ``y`` holds the encoded labels of ``classes``.
+    """
+    if sample_weight is None:
+        return
+    weighted = np.unique(y[sample_weight > 0])
+    if weighted.shape[0] < 2:
+        raise ValueError(
+            "sample_weight must be positive on samples of at least 2 classes; "
+            f"only class {classes[weighted[0]].item()!r} has positive weight"
+        )
+
+
+def user_callbacks(callbacks, *, reserved):
+    """Fresh copies of the user's skorch callbacks, as ``(name, callback)``.
+
+    Copied at every fit, so that the estimator's parameter is never changed
+    by training and a clone starts from the same callbacks.
+    """
+    if callbacks is None:
+        return []
+    named = []
+    for callback in callbacks:
+        if isinstance(callback, tuple) and len(callback) == 2:
+            name, callback = callback
+        else:
+            name = type(callback).__name__
+        if not hasattr(callback, "on_epoch_end"):
+            raise ValueError(
+                f"callbacks must hold skorch callbacks (or (name, callback) "
+                f"tuples); got {callback!r}"
+            )
+        if name == reserved:
+            raise ValueError(
+                f"the callback name {reserved!r} is the estimator's own early "
+                "stopping; give your callback another name"
+            )
+        named.append((name, copy.deepcopy(callback)))
+    return named

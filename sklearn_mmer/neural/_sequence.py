@@ -1,27 +1,45 @@
-"""SequenceClassifier: a GRU or Transformer over the frame sequences."""
+"""SequenceClassifier: a GRU or Transformer over the frame sequences.
+
+Its training flushes subnormal floats to zero (:func:`flush_denormals`):
+back-propagating through a few hundred GRU steps shrinks the gradients of the
+early steps geometrically, down to float32's subnormal ("denormal") range below
+1.2e-38 (9% of the input gradients of a GRU read from its last state after 600
+frames, in one measurement). Many x86 CPUs compute on subnormal numbers in
+microcode, tens of times slower than on normal ones; the report that led here
+measured a GRU over 600 frames at 68 s, 57 s of it in the backward pass, and
+2.3 s with subnormals flushed. Other CPUs take no such penalty (on the
+project's 2-core CI machine flushing changes nothing measurable:
+``benchmarks/bench_sequence.py --part long``). Values that small change no
+weight update in float32, so flushing them to zero loses nothing the optimiser
+would use, wherever it runs.
+"""
 
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.utils.validation import validate_data
 
 from ..preprocessing import SequencePadder
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
-from ._buckets import LengthBucketIterator
-from ._inputs import (
+from ._data import (
     ARRAY_MODALITY,
+    LengthBucketIterator,
+    RaggedFrames,
     check_predict_input,
+    frame_statistics,
+    mean_frames,
     modality_cells,
+    reduce_cells,
     resolve_modalities,
+    standardise,
     uses_cells,
 )
 from ._mlp import check_hidden_dims
-from ._modules_fusion import SequenceModule
-from ._numerics import flush_denormals
-from ._ragged import RaggedFrames, frame_statistics, standardise
-from ._segments import mean_frames, reduce_cells
+from ._modules import SequenceModule
 
 #: past this many frames in a training sequence, fit warns unless max_length is set
 LONG_SEQUENCE = 1000
@@ -291,7 +309,7 @@ class SequenceClassifier(BaseNeuralClassifier):
 
     def _fit_net(self, inputs, y, groups, sample_weight):
         # back-propagating through long sequences makes subnormal numbers,
-        # which x86 CPUs compute on many times slower (see _numerics)
+        # which x86 CPUs compute on many times slower (see flush_denormals)
         with flush_denormals():
             return super()._fit_net(inputs, y, groups, sample_weight)
 
@@ -469,3 +487,35 @@ class SequenceClassifier(BaseNeuralClassifier):
             pooled=self.pooled_skip,
             head_dims=check_hidden_dims(self.head_dims, name="head_dims"),
         )
+
+
+def denormals_flushed():
+    """Whether this thread's CPU flushes subnormal float32 numbers to zero now."""
+    subnormal = torch.tensor([1e-39], dtype=torch.float32)
+    return bool((subnormal * 1.0).item() == 0.0)
+
+
+@contextmanager
+def flush_denormals():
+    """Flush subnormal numbers to zero inside the block, then restore the setting.
+
+    Does nothing where the CPU cannot flush them (``torch.set_flush_denormal``
+    returns False there) or where they are flushed already; afterwards the
+    caller's setting is back as it was.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.neural._sequence import denormals_flushed, flush_denormals
+    >>> before = denormals_flushed()
+    >>> with flush_denormals():
+    ...     pass
+    >>> denormals_flushed() == before
+    True
+    """
+    if denormals_flushed() or not torch.set_flush_denormal(True):
+        yield
+        return
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
