@@ -100,7 +100,7 @@ def main():
     from sklearn_mmer.datasets import make_multimodal_emotion
     from sklearn_mmer.evaluation import SCORING, _compare, make_methods, set_every
     from sklearn_mmer.evaluation._sharing import plan_work
-    from sklearn_mmer.utils._dask import dask_cluster
+    from sklearn_mmer.utils._runtime import dask_cluster
 
     corpus = make_multimodal_emotion(n_samples=args.n_utterances, random_state=0)
     X, y, groups = corpus.data, corpus.target, corpus.groups

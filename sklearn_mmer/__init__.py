@@ -1,6 +1,6 @@
 """sklearn-mmer: multimodal emotion recognition as scikit-learn estimators."""
 
-from .utils._version import __version__ as __version__  # re-exported
+from .utils._runtime import __version__ as __version__  # re-exported
 
 __all__ = ["load", "save"]
 

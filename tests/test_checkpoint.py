@@ -1,11 +1,15 @@
 """compare_methods(checkpoint=...): every finished fold kept at once; resume."""
 
+import hashlib
 import json
+import math
 import os
+import platform
 import signal
 import threading
 import time
 import warnings
+from importlib import metadata
 
 import numpy as np
 import pandas as pd
@@ -129,6 +133,60 @@ def test_resume_skips_the_fits_of_finished_folds(corpus, tmp_path):
     )
     # the vote of fold 2 needs both members again; nothing else is fit
     assert CountingLogisticRegression.fits == [40, 40]
+
+
+def _former_fingerprint(X, y, groups):
+    """The data fingerprint a run's manifest.json recorded up to 0.1.0.dev0."""
+    digest = hashlib.sha256()
+
+    def update(value):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            digest.update(b"missing;")
+            return
+        array = np.asarray(value)
+        if array.dtype == object:
+            digest.update(repr(array.tolist()).encode())
+        else:
+            digest.update(f"{array.dtype.str}{array.shape};".encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+
+    for column in X.columns:
+        digest.update(f"column {column!s}".encode())
+        for cell in X[column]:
+            update(cell)
+    update(np.asarray(y))
+    update(None if groups is None else np.asarray(groups))
+    return digest.hexdigest()
+
+
+def _former_versions():
+    """The versions a run's manifest.json recorded up to 0.1.0.dev0."""
+    found = {"python": platform.python_version()}
+    for name in ("sklearn-mmer", "scikit-learn", "numpy", "torch", "skorch", "pandas"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def test_a_run_folder_written_by_the_former_code_resumes(corpus, tmp_path):
+    X, y, speakers = corpus
+    first = compare_methods(
+        counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path
+    )
+    manifest_path = tmp_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["data"]["fingerprint"] == _former_fingerprint(X, y, speakers)
+    # as the former code wrote them: Python first, then each library
+    manifest["versions"] = _former_versions()
+    manifest_path.write_text(json.dumps(manifest, indent=1))
+    CountingLogisticRegression.fits.clear()
+    resumed = compare_methods(
+        counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path, resume=True
+    )
+    assert CountingLogisticRegression.fits == []
+    pd.testing.assert_frame_equal(first.results, resumed.results)
 
 
 @pytest.mark.parametrize(

@@ -30,9 +30,9 @@ from sklearn_mmer.evaluation import (
 from sklearn_mmer.evaluation._sharing import _CorpusView, plan_work
 from sklearn_mmer.fusion import make_modality_pipeline
 from sklearn_mmer.model_selection import SpeakerKFold
-from sklearn_mmer.utils import _dask
-from sklearn_mmer.utils._cells import is_cell_input
+from sklearn_mmer.utils import _runtime
 from sklearn_mmer.utils._dask_plugin import TorchThreads
+from sklearn_mmer.utils._data import is_cell_input
 
 MODALITIES = ["visual", "acoustic", "lexical"]
 SCORES = ["method", "fold", *SCORING]
@@ -44,7 +44,7 @@ RUN_SECONDS = 180
 def client():
     """2 worker processes of one thread on 127.0.0.1, one torch thread per fit
     (as in this process, so that the float arithmetic is the same)."""
-    with _dask.dask_client("local:2", torch_threads=1, timeout=60) as client:
+    with _runtime.dask_client("local:2", torch_threads=1, timeout=60) as client:
         yield client
 
 
@@ -187,7 +187,7 @@ def test_a_cluster_of_one_thread_gives_the_local_table(corpus):
     X, y, speakers = corpus
     methods = tiny(["lexical", "late_fusion"])
     local = compare_methods(methods, X, y, speakers, cv=2)
-    with _dask.dask_cluster("local:1", torch_threads=1, timeout=60):
+    with _runtime.dask_cluster("local:1", torch_threads=1, timeout=60):
         alone = compare_methods(methods, X, y, speakers, cv=2, n_jobs=-1)
     assert (alone.results.error == "").all(), alone.results.error.iloc[0]
     pd.testing.assert_frame_equal(alone.results[SCORES], local.results[SCORES])
@@ -263,7 +263,7 @@ def test_a_malformed_scheduler_is_a_usage_error(value, message, capsys):
 
 
 def test_an_unreachable_scheduler_fails_within_the_timeout(monkeypatch, capsys):
-    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(_runtime, "CONNECT_TIMEOUT", 1)
     status = main(
         ["compare", "--n-utterances", "40", "--scheduler", "tcp://127.0.0.1:9"]
     )
@@ -278,7 +278,7 @@ def test_an_unreachable_scheduler_fails_within_the_timeout(monkeypatch, capsys):
 
 @pytest.mark.filterwarnings("ignore:Port .* is already in use")
 def test_a_scheduler_without_workers_is_reported(monkeypatch, capsys):
-    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(_runtime, "CONNECT_TIMEOUT", 1)
     with distributed.LocalCluster(
         n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None
     ) as empty:

@@ -322,14 +322,63 @@ def test_manifest_describes_model_and_data(saved, corpus):
 
 
 def test_fingerprint_changes_with_one_value(corpus):
-    from sklearn_mmer._io._values import fingerprint
+    from sklearn_mmer.utils._data import fingerprint_data
 
     X, y = corpus
     changed = X.copy()
     changed.at[changed.index[3], "lexical"] = X["lexical"].iloc[3] + 1e-6
-    assert fingerprint(X, y) == fingerprint(X.copy(), y.copy())
-    assert fingerprint(changed, y) != fingerprint(X, y)
-    assert fingerprint(X, y[::-1]) != fingerprint(X, y)
+    assert fingerprint_data(X, y) == fingerprint_data(X.copy(), y.copy())
+    assert fingerprint_data(changed, y) != fingerprint_data(X, y)
+    assert fingerprint_data(X, y[::-1]) != fingerprint_data(X, y)
+
+
+def _former_fingerprint(X, y):
+    """The data fingerprint a model file recorded up to 0.1.0.dev0."""
+    digest = hashlib.sha256()
+
+    def update(value):
+        if isinstance(value, np.ndarray) and value.dtype != object:
+            digest.update(f"{value.dtype.str}{value.shape}".encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        elif isinstance(value, np.ndarray):
+            for item in value.ravel():
+                update(item)
+        else:
+            digest.update(f"<{type(value).__name__}:{value!r}>".encode())
+
+    digest.update(repr(list(map(str, X.columns))).encode())
+    for column in X.columns:
+        for value in X[column]:
+            update(value)
+    update(np.asarray(y).astype(str))
+    return digest.hexdigest()
+
+
+def test_a_model_file_written_by_the_former_code_loads(saved, corpus, tmp_path):
+    # up to 0.1.0.dev0 a model file recorded the fingerprint of its own digest
+    # and the versions read from each module: both are only recorded, never
+    # compared, so such a file loads and reports them as they are
+    model, X, _ = saved
+    former = {
+        "fingerprint": _former_fingerprint(*corpus),
+        "versions": {
+            "sklearn-mmer": sklearn_mmer.__version__,
+            "scikit-learn": "1.6.1",
+            "torch": "2.5.1+cpu",
+            "skops": "0.11.0",
+            "numpy": "2.1.3",
+            "python": "3.10.16",
+        },
+    }
+
+    def as_before(members, manifest):
+        manifest.update(former)
+
+    path = _rewrite(saved[2], tmp_path / "former.mmer", as_before, forge=False)
+    _same_predictions(model, sklearn_mmer.load(path), X)
+    manifest = read_manifest(path)
+    assert manifest["fingerprint"] == former["fingerprint"]
+    assert manifest["versions"] == former["versions"]
 
 
 @pytest.mark.parametrize("network", [MLPClassifier, MLPEnsembleClassifier])

@@ -2,7 +2,7 @@
 
 Every place that reads speaker ids (the neural classifiers' early stopping,
 stacking's inner folds, the speaker splitters, compare_methods' checks) goes
-through :func:`sklearn_mmer.utils._groups.speakers_of`; the tests here pin the
+through :func:`sklearn_mmer.utils._data.speakers_of`; the tests here pin the
 rule, then check each place follows it.
 """
 
@@ -16,7 +16,7 @@ from sklearn_mmer.fusion import StackingFusionClassifier
 from sklearn_mmer.methods._stronger import SpeakerColumnGroupKFold
 from sklearn_mmer.model_selection import LeaveOneSessionOut, SpeakerKFold
 from sklearn_mmer.neural import SequenceClassifier
-from sklearn_mmer.utils._groups import speakers_of
+from sklearn_mmer.utils._data import speakers_of
 
 SPEAKERS = np.array(["s1", "s1", "s2", "s3", "s3", "s4"])
 

@@ -1,7 +1,7 @@
 """The one speaker-disjoint split implementation keeps every split as it was.
 
 Each caller used to cut its own folds; these tests pin that the shared
-implementation (sklearn_mmer.utils._splits) gives the very indices the old
+implementation (sklearn_mmer.utils._data) gives the very indices the old
 code's expression gave, so that no method's score moves.
 """
 
@@ -16,7 +16,7 @@ from sklearn_mmer.fusion import StackingFusionClassifier
 from sklearn_mmer.methods._stronger import SpeakerColumnGroupKFold
 from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural._base import validation_split
-from sklearn_mmer.utils._splits import count_speakers, speaker_holdout
+from sklearn_mmer.utils._data import count_speakers, speaker_holdout
 
 # seven speakers of unequal sizes, out of order
 RNG = np.random.RandomState(0)

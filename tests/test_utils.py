@@ -14,15 +14,26 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sklearn_mmer
-from sklearn_mmer.utils._cells import cell_columns, is_cell_column, is_missing
-from sklearn_mmer.utils._columns import METADATA_COLUMNS, SESSION, SPEAKER
-from sklearn_mmer.utils._ensemble import HeterogeneousEnsemble
-from sklearn_mmer.utils._groups import check_groups, num_samples
-from sklearn_mmer.utils._members import member_columns, member_reads
-from sklearn_mmer.utils._modalities import check_modalities
-from sklearn_mmer.utils._sessions import parse_session, parse_sessions
+from sklearn_mmer.utils._data import (
+    METADATA_COLUMNS,
+    SESSION,
+    SPEAKER,
+    cell_columns,
+    check_groups,
+    check_modalities,
+    fingerprint_data,
+    is_cell_column,
+    is_missing,
+    member_columns,
+    member_reads,
+    num_samples,
+    parse_session,
+    parse_sessions,
+)
+from sklearn_mmer.utils._runtime import first_line, versions
 from sklearn_mmer.utils._sklearn_compat import (
     GroupsConsumerMixin,
+    HeterogeneousEnsemble,
     check_feature_names_in,
 )
 
@@ -238,3 +249,71 @@ def test_feature_names_in_are_generated_or_checked():
     np.testing.assert_array_equal(check_feature_names_in(_Fitted()), ["x0", "x1"])
     with pytest.raises(ValueError, match="equal to number of features \\(2\\)"):
         check_feature_names_in(_Fitted(), ["a"])
+
+
+# --- the data's fingerprint, versions and first lines ------------------------
+
+
+def _pinned_data():
+    X = pd.DataFrame(
+        {
+            "acoustic": [
+                np.arange(6, dtype=np.float32).reshape(3, 2),
+                None,
+                np.array([0.5, -1.0]),
+            ],
+            "lexical": [np.ones((1, 3)), np.zeros((2, 3)), np.array([])],
+            "speaker": ["s1", "s2", "s1"],
+        }
+    )
+    return X, np.array(["ang", "hap", "neu"]), np.array(["s1", "s2", "s1"])
+
+
+# the digests the comparison's manifest.json recorded before the helpers moved to
+# utils: a run folder written then resumes only while they stay the same
+RECORDED = {
+    "speakers": "94649b694f36e497b84e4448f54764e9c476ea3e5f20371e5f6c09f4ae7ef0a4",
+    "int labels": "77096e038af687447a4222bff7a753fe0a6b376fe6b1466f850ab67a90ac045e",
+}
+
+
+@pytest.mark.parametrize("case", list(RECORDED))
+def test_fingerprint_is_the_digest_run_folders_recorded(case):
+    X, y, groups = _pinned_data()
+    if case == "int labels":
+        y, groups = np.array([0, 1, 2]), None
+    assert fingerprint_data(X, y, groups) == RECORDED[case]
+
+
+def test_fingerprint_reads_every_value_of_a_series_of_cells():
+    cells = pd.Series([np.arange(5000.0), np.arange(3000.0)], dtype=object)
+    changed = cells.copy()
+    changed.iloc[0] = cells.iloc[0].copy()
+    changed.iloc[0][2500] += 1e-9
+    assert fingerprint_data(cells) == fingerprint_data(cells.copy())
+    assert fingerprint_data(changed) != fingerprint_data(cells)
+
+
+def test_versions_are_the_running_code_and_the_installed_libraries():
+    found = versions(["sklearn-mmer", "numpy", "no-such-distribution-mmer"])
+    assert list(found) == [
+        "sklearn-mmer",
+        "numpy",
+        "no-such-distribution-mmer",
+        "python",
+    ]
+    assert found["sklearn-mmer"] == sklearn_mmer.__version__
+    assert found["numpy"] == np.__version__
+    assert found["no-such-distribution-mmer"] is None
+
+
+@pytest.mark.parametrize(
+    "error, line",
+    [
+        (ValueError("bad value\nmore detail"), "bad value"),
+        (ValueError("  \n"), "ValueError"),
+        (KeyError(), "KeyError"),
+    ],
+)
+def test_first_line_of_an_error(error, line):
+    assert first_line(error) == line

@@ -6,6 +6,7 @@ from pathlib import Path
 import skops.io
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._runtime import versions
 from ._container import (
     FORMAT_VERSION,
     SKELETON,
@@ -22,7 +23,7 @@ from ._limits import (
 )
 from ._nets import reassemble, take_apart
 from ._trusted import TRUSTED_TYPES, audit_payload, check_trusted
-from ._values import check_input, data_summary, jsonable, versions
+from ._values import LIBRARIES, check_input, data_summary, jsonable
 
 PARAMS = "params.json"
 
@@ -141,7 +142,7 @@ def save(model, path, *, X=None, y=None, method=None, threads=None, trusted=None
     }
     classes = getattr(model, "classes_", None)
     manifest = {
-        "versions": versions(),
+        "versions": versions(LIBRARIES),
         "estimator": f"{type(model).__module__}.{type(model).__qualname__}",
         "method": method,
         "threads": threads,

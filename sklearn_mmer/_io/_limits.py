@@ -18,7 +18,7 @@ import zipfile
 
 import numpy as np
 
-from ..utils._limits import format_size, json_depth
+from ..utils._files import format_size, json_depth
 from ._errors import ModelFileError
 
 #: Default ``max_member_bytes`` of :func:`sklearn_mmer.load`: the most one

@@ -18,6 +18,7 @@ import torch
 from sklearn.base import BaseEstimator
 from skorch.history import History
 
+from ..utils._runtime import first_line
 from ._errors import ModelFileError
 from ._limits import read_json
 from ._values import jsonable
@@ -263,11 +264,6 @@ def _check_shapes(estimator, state, path, key):
 
 def _describe(spec):
     return "absent" if spec is None else f"{list(spec[0])} of {spec[1]}"
-
-
-def first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _qualified_name(obj):

@@ -27,7 +27,7 @@ that each type it holds is listed, so that the list follows the toolkit.
 import zipfile
 from io import BytesIO
 
-from ..utils._limits import json_depth
+from ..utils._files import json_depth
 from ._container import DAMAGED_ZIP
 from ._errors import ModelFileError
 from ._limits import MAX_JSON_DEPTH, read_json

@@ -1,14 +1,12 @@
 """JSON views of parameters, and the manifest's summary of the training data."""
 
-import hashlib
-import platform
 from collections import Counter
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ..utils._cells import cell_columns, is_missing
+from ..utils._data import cell_columns, fingerprint_data, is_missing
 
 
 def jsonable(value):
@@ -28,22 +26,8 @@ def jsonable(value):
     return repr(value)
 
 
-def versions():
-    """The versions a model file records, by package."""
-    import sklearn
-    import skops
-    import torch
-
-    from ..utils._version import __version__
-
-    return {
-        "sklearn-mmer": __version__,
-        "scikit-learn": sklearn.__version__,
-        "torch": torch.__version__,
-        "skops": skops.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-    }
+#: The libraries whose versions a model file records (then Python's).
+LIBRARIES = ("sklearn-mmer", "scikit-learn", "torch", "skops", "numpy")
 
 
 def modality_widths(X):
@@ -54,32 +38,6 @@ def modality_widths(X):
         counts = Counter(int(c.shape[-1]) if c.ndim else 1 for c in cells)
         widths[str(column)] = counts.most_common(1)[0][0]
     return widths
-
-
-def fingerprint(X, y=None):
-    """A SHA-256 of the training data: every value, shape and dtype, in order."""
-    digest = hashlib.sha256()
-    if isinstance(X, pd.DataFrame):
-        digest.update(repr(list(map(str, X.columns))).encode())
-        for column in X.columns:
-            for value in X[column]:
-                _update(digest, value)
-    else:
-        _update(digest, np.asarray(X))
-    if y is not None:
-        _update(digest, np.asarray(y).astype(str))
-    return digest.hexdigest()
-
-
-def _update(digest, value):
-    if isinstance(value, np.ndarray) and value.dtype != object:
-        digest.update(f"{value.dtype.str}{value.shape}".encode())
-        digest.update(np.ascontiguousarray(value).tobytes())
-    elif isinstance(value, np.ndarray):
-        for item in value.ravel():
-            _update(digest, item)
-    else:
-        digest.update(f"<{type(value).__name__}:{value!r}>".encode())
 
 
 def data_summary(X, y):
@@ -93,7 +51,7 @@ def data_summary(X, y):
     summary = {
         "modalities": modalities,
         "n_samples": int(len(X)),
-        "fingerprint": fingerprint(X, y),
+        "fingerprint": fingerprint_data(X, y),
     }
     if modalities is None and not isinstance(X, pd.DataFrame):
         summary["n_features"] = int(np.asarray(X).reshape(len(X), -1).shape[1])

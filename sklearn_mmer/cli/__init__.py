@@ -24,7 +24,7 @@ stderr, ``mmer: error: ...``, and exit status 2.
 
 import sys
 
-from ..utils._version import __version__
+from ..utils._runtime import __version__
 from . import compare, fit, methods, predict
 from ._common import (
     DEFAULT_FOLDS,

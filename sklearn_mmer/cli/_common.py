@@ -18,7 +18,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..utils._threads import DEFAULT_THREADS
+from ..utils._runtime import DEFAULT_THREADS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -60,12 +60,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-def first_line(error):
-    """The first line of an error's message (its type's name when empty)."""
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
 
 
 # --- options two commands or more take -----------------------------------------
@@ -309,7 +303,7 @@ def n_jobs_value(text):
 
 def scheduler_value(text):
     """A ``--scheduler``: ``tcp://host:port``, ``local`` or ``local:N``."""
-    from ..utils._dask import parse_scheduler
+    from ..utils._runtime import parse_scheduler
 
     try:
         parse_scheduler(text)

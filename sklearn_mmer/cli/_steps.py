@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._runtime import first_line
 from ._common import (
     DEFAULT_FOLDS,
     DEFAULT_UTTERANCES,
     UsageError,
-    first_line,
     size_limits,
 )
 
@@ -183,7 +183,7 @@ def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
     """
     from ..evaluation import model_card
     from ..io import save
-    from ..utils._threads import fit_threads
+    from ..utils._runtime import fit_threads
 
     model = make_method(args, corpus.modalities, name)
     X, y = corpus.data, np.asarray(corpus.target)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._runtime import first_line
 from ._common import (
     DEFAULT_OUT,
     EXIT_FAILED,
@@ -38,7 +39,6 @@ from ._common import (
     add_seed_option,
     add_threads_option,
     check_outputs,
-    first_line,
     folder_name,
     int_between,
     report_failures,
@@ -329,7 +329,7 @@ def _save(comparison, plan):
 
 def _lock(args, out, say):
     """--out's lock, held by this run (refused while another run holds it)."""
-    from ..utils._lock import RunLock, RunLockedError
+    from ..utils._files import RunLock, RunLockedError
 
     lock = RunLock(out, note=lambda line: say(f"mmer: warning: {line}"))
     try:
@@ -345,7 +345,7 @@ def _scheduler(scheduler, say, *, threads):
     if scheduler is None:
         yield
         return
-    from ..utils._dask import dask_cluster
+    from ..utils._runtime import dask_cluster
 
     with ExitStack() as stack:
         try:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._runtime import first_line
 from ._common import (
     EXIT_OK,
     Reporter,
@@ -17,7 +18,6 @@ from ._common import (
     add_data_options,
     add_quiet_and_traceback_options,
     add_seed_option,
-    first_line,
     output_file,
 )
 from ._steps import data_errors, load_corpus

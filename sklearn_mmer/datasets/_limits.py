@@ -2,6 +2,8 @@
 
 import os
 
+from ..utils._files import format_size
+
 #: Default ``max_member_bytes``: the most one file of a ``.zip`` may expand to.
 DEFAULT_MAX_MEMBER_BYTES = 2**30
 #: Default ``max_total_bytes``: the most a ``.zip`` corpus may expand to in all.
@@ -40,13 +42,6 @@ _SUFFIXES = {
 
 class SizeLimitError(ValueError):
     """A ``.zip`` corpus expands past ``max_member_bytes`` or ``max_total_bytes``."""
-
-
-def _size(n):
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit} ({n} bytes)"
-    return f"{n} bytes"
 
 
 def refuse_archive(path):
@@ -92,9 +87,9 @@ class SizeBudget:
     def _refuse(self, where, size, limit, name):
         what = "this file" if name == "max_member_bytes" else "the corpus"
         raise SizeLimitError(
-            f"{where}: {what} expands to {_size(size)}, more than "
-            f"{name}={limit} ({_size(limit)}); if the corpus is genuine, raise "
-            f"{name} (mmer: --{name.replace('_', '-')})"
+            f"{where}: {what} expands to {format_size(size)}, more than "
+            f"{name}={limit} ({format_size(limit)}); if the corpus is genuine, "
+            f"raise {name} (mmer: --{name.replace('_', '-')})"
         )
 
     def check(self, size, where):

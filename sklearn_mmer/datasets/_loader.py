@@ -9,9 +9,14 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..utils._columns import CONTENT, METADATA_COLUMNS, SESSION, SPEAKER
-from ..utils._modalities import check_modalities
-from ..utils._sessions import parse_sessions
+from ..utils._data import (
+    CONTENT,
+    METADATA_COLUMNS,
+    SESSION,
+    SPEAKER,
+    check_modalities,
+    parse_sessions,
+)
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._limits import DEFAULT_MAX_MEMBER_BYTES, DEFAULT_MAX_TOTAL_BYTES
 from ._rows import (

@@ -7,7 +7,7 @@ from types import MappingProxyType
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils._columns import METADATA_COLUMNS
+from ..utils._data import METADATA_COLUMNS
 from ..utils._sklearn_compat import Hidden, Interval, StrOptions, validate_params
 from . import _synthetic_hard as hard
 from ._base import empty_issues

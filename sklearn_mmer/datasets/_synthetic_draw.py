@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch, check_random_state
 
-from ..utils._columns import SESSION, SPEAKER
+from ..utils._data import SESSION, SPEAKER
 from . import _synthetic_hard as hard
 
 # Speaker effects, in units of the per-utterance noise (std 1 per feature), all

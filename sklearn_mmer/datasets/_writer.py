@@ -7,9 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils._cells import is_missing
-from ..utils._columns import METADATA_COLUMNS, SESSION, SPEAKER
-from ..utils._sessions import parse_sessions
+from ..utils._data import METADATA_COLUMNS, SESSION, SPEAKER, is_missing, parse_sessions
 from ..utils._sklearn_compat import validate_params
 from ._loader import (
     CSV_NAME,

@@ -10,7 +10,7 @@ from ..methods import (
     registered_methods,
     unregister_method,
 )
-from ..utils._lock import RunLockedError
+from ..utils._files import RunLockedError
 from ._breakdown import per_class_recall, per_speaker_scores
 from ._checkpoint import CheckpointError, ConfigurationMismatchError
 from ._checks import modality_columns

@@ -22,17 +22,16 @@ else a user put there.
 
 import hashlib
 import json
-import math
-import platform
 import re
 import uuid
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..utils._lock import RunLock
+from ..utils._data import fingerprint_data
+from ..utils._files import RunLock
+from ..utils._runtime import versions
 from ._files import UnreadableFileError, read_json, write_atomically
 from ._records import (
     RECORD_NAME,
@@ -49,6 +48,7 @@ CHECKPOINT = ".checkpoint"
 FORMAT = 2
 # the temporary files of the folder's own files that a kill may leave
 _TEMPORARY = re.compile(r"\.(manifest\.json|results\.csv)\.\w+\.tmp")
+# the libraries that compute the scores: a run resumes only with the same versions
 _LIBRARIES = ("sklearn-mmer", "scikit-learn", "numpy", "torch", "skorch", "pandas")
 
 
@@ -119,7 +119,7 @@ def describe_run(
         "labels": [_text(label) for label in labels],
         "error_score": _text(error_score),
         "threads": threads,
-        "versions": versions(),
+        "versions": versions(_LIBRARIES),
     }
 
 
@@ -256,18 +256,6 @@ class Checkpoint:
                 path.unlink()
 
 
-def fingerprint_data(X, y, groups):
-    """SHA-256 of every cell of X (shape, dtype and bytes), of y and of groups."""
-    digest = hashlib.sha256()
-    for column in X.columns:
-        digest.update(f"column {column!s}".encode())
-        for cell in X[column]:
-            _update(digest, cell)
-    _update(digest, np.asarray(y))
-    _update(digest, None if groups is None else np.asarray(groups))
-    return digest.hexdigest()
-
-
 def describe_params(estimator):
     """An estimator's parameters as plain JSON values, nested estimators too."""
     if hasattr(estimator, "get_params") and not isinstance(estimator, type):
@@ -291,17 +279,6 @@ def describe_params(estimator):
     ):
         return f"{estimator.__module__}.{estimator.__qualname__}"
     return _text(estimator)
-
-
-def versions():
-    """Versions of Python and of the libraries that compute the scores."""
-    found = {"python": platform.python_version()}
-    for name in _LIBRARIES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
 
 
 _MANIFEST_FIELDS = {
@@ -381,18 +358,6 @@ def _differences(previous, manifest):
                 f"it ran with {library} {previous['versions'].get(library)}, this "
                 f"is {library} {version} (the scores could differ)"
             )
-
-
-def _update(digest, value):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        digest.update(b"missing;")
-        return
-    array = np.asarray(value)
-    if array.dtype == object:
-        digest.update(repr(array.tolist()).encode())
-    else:
-        digest.update(f"{array.dtype.str}{array.shape};".encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
 
 
 def _digest(value):

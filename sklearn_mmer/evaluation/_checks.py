@@ -8,9 +8,7 @@ from sklearn.base import clone
 from sklearn.metrics import get_scorer_names
 
 from ..methods import make_methods
-from ..utils._cells import cell_columns
-from ..utils._columns import METADATA_COLUMNS
-from ..utils._groups import speakers_of
+from ..utils._data import METADATA_COLUMNS, cell_columns, speakers_of
 from ._collect import RESULT_KEYS, RESULT_NOTES
 from ._metrics import SCORING
 from ._params import set_every

@@ -35,8 +35,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, effective_n_jobs
 
-from ..utils._dask import on_dask, to_workers
-from ..utils._threads import DEFAULT_THREADS, check_n_threads
+from ..utils._runtime import DEFAULT_THREADS, check_n_threads, on_dask, to_workers
 from ._checkpoint import Checkpoint, describe_run
 from ._checks import (
     check_data,
@@ -127,7 +126,7 @@ def compare_methods(
         Threads each fit may use (torch and the BLAS pools), the same for every
         fit whatever ``n_jobs`` or the Dask cluster: floating-point sums depend
         on how they are split among threads, so this is the one option besides
-        the seeds that changes the scores (see :mod:`sklearn_mmer.utils._threads`).
+        the seeds that changes the scores (see :mod:`sklearn_mmer.utils._runtime`).
         More threads can speed up a fit of large networks when few fits run
         at a time. It is recorded in the checkpoint's manifest, and a resume
         with another value is refused. None leaves each process's own thread

@@ -1,5 +1,5 @@
 """Files of a run's folder: written whole or not at all, and read back without
-trusting them. The folder's lock is :class:`~sklearn_mmer.utils._lock.RunLock`
+trusting them. The folder's lock is :class:`~sklearn_mmer.utils._files.RunLock`
 (the command line holds it too)."""
 
 import contextlib

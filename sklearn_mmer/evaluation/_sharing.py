@@ -21,8 +21,7 @@ from sklearn.utils import Bunch
 
 from ..fusion import LateFusionClassifier
 from ..preprocessing import TemporalPooling
-from ..utils._cells import is_missing
-from ..utils._members import member_reads
+from ..utils._data import is_missing, member_reads
 
 # a single frame pooled by one of these is the frame itself, so pooling an
 # already pooled vector again changes nothing

@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import check_scoring, confusion_matrix
 from sklearn.preprocessing import LabelEncoder
 
-from ..utils._threads import fit_threads
+from ..utils._runtime import fit_threads
 
 
 @dataclass

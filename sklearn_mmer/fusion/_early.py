@@ -8,8 +8,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..neural import MLPClassifier
 from ..preprocessing import SpeakerNormalizer, TemporalPooling
-from ..utils._modalities import check_modalities
-from ..utils._pooling import pooling_methods
+from ..utils._data import check_modalities, pooling_methods
 from ._routing import request_groups as _request_groups
 
 

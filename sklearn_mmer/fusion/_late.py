@@ -15,10 +15,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ..utils._cells import is_missing
-from ..utils._groups import num_samples
-from ..utils._members import member_columns
-from ..utils._modalities import check_modalities
+from ..utils._data import check_modalities, is_missing, member_columns, num_samples
 from ..utils._sklearn_compat import fit_context, safe_indexing
 from ._early import modality_members
 from ._routing import request_groups as _request_groups

@@ -18,11 +18,8 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ..utils._columns import SPEAKER
-from ..utils._ensemble import HeterogeneousEnsemble
-from ..utils._groups import num_samples, speakers_of
-from ..utils._sklearn_compat import HasMethods, fit_context
-from ..utils._splits import speaker_group_kfold
+from ..utils._data import SPEAKER, num_samples, speaker_group_kfold, speakers_of
+from ..utils._sklearn_compat import HasMethods, HeterogeneousEnsemble, fit_context
 from ._early import modality_members
 from ._late import _rows, present_rows
 from ._routing import groups_params

@@ -21,8 +21,7 @@ from sklearn.model_selection import GridSearchCV
 
 from ..fusion import make_early_fusion, make_late_fusion
 from ..neural import MLPClassifier, MLPEnsembleClassifier
-from ..utils._groups import speakers_of
-from ..utils._splits import speaker_group_kfold
+from ..utils._data import speaker_group_kfold, speakers_of
 
 #: the regularisation of the new methods' networks (chosen by measurement: see
 #: docs/stronger_methods.md)

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 
-from ..utils._columns import CONTENT
-from ..utils._groups import num_samples
+from ..utils._data import CONTENT, num_samples
 from ..utils._sklearn_compat import GroupsConsumerMixin
 from ._split import SpeakerKFold
 

@@ -6,11 +6,14 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 
-from ..utils._columns import SESSION, SPEAKER
-from ..utils._groups import speakers_of
-from ..utils._sessions import parse_session
+from ..utils._data import (
+    SESSION,
+    SPEAKER,
+    parse_session,
+    sorted_speaker_folds,
+    speakers_of,
+)
 from ..utils._sklearn_compat import GroupsConsumerMixin, Interval, validate_params
-from ..utils._splits import sorted_speaker_folds
 
 
 class SpeakerKFold(GroupsConsumerMixin, BaseCrossValidator):

@@ -9,7 +9,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..preprocessing import TemporalPooling
-from ..utils._pooling import POOLING_STATISTICS, pooling_methods
+from ..utils._data import POOLING_STATISTICS, pooling_methods
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._data import (

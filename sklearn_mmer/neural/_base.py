@@ -55,9 +55,8 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.utils import to_tensor
 
-from ..utils._groups import check_groups, speakers_of
+from ..utils._data import check_groups, speaker_holdout, speakers_of
 from ..utils._sklearn_compat import Interval, StrOptions, fit_context
-from ..utils._splits import speaker_holdout
 from ._data import TensorBatchIterator
 
 TRAINING_CONSTRAINTS = {

@@ -34,14 +34,14 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
-from ..utils._cells import (
+from ..utils._data import (
     cell_as_frames,
     cell_columns,
+    check_modalities,
     is_cell_column,
     is_cell_input,
     is_missing,
 )
-from ..utils._modalities import check_modalities
 
 #: name of the single modality a plain 2-D array stands for
 ARRAY_MODALITY = "x0"

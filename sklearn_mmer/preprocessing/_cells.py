@@ -8,7 +8,7 @@ modality is missing. These helpers are shared by every step that reads cells.
 import numpy as np
 import pandas as pd
 
-from ..utils._cells import cell_as_frames, is_cell_input, is_missing
+from ..utils._data import cell_as_frames, is_cell_input, is_missing
 
 __all__ = [
     "as_cell_columns",

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils._pooling import POOLING_STATISTICS
+from ..utils._data import POOLING_STATISTICS
 from ..utils._sklearn_compat import StrOptions, check_feature_names_in, fit_context
 from ._cells import (
     cell_as_frames,

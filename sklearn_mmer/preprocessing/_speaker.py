@@ -8,8 +8,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils._cells import is_cell_column
-from ..utils._columns import SPEAKER
+from ..utils._data import SPEAKER, is_cell_column
 from ..utils._sklearn_compat import Interval, check_feature_names_in, fit_context
 from ._cells import cell_as_frames, is_missing
 

@@ -1,32 +1,129 @@
-"""Running fits on a Dask cluster through joblib's ``dask`` backend.
+"""The run: the package's version and the libraries', the threads a fit
+computes with, Dask clusters, and the first line of an error.
 
-Everything that fits in parallel here (``compare_methods``, scikit-learn's
-``GridSearchCV``) runs through :class:`joblib.Parallel`, so a Dask cluster
-serves them all once joblib's ``dask`` backend is active::
-
-    with dask_cluster("local:2"):              # or "tcp://scheduler:8786"
-        compare_methods(methods, X, y, groups, n_jobs=-1)
-
-What travels: the corpus (or the pooled views of it that the fits read), the
-labels and the folds go to the cluster once (:func:`to_workers`); each task
-then carries only its estimator and references to them. Threads: each worker runs
-as many fits at a time as it has threads; the workers start with the torch
-threads asked for, or an equal share of their machine's cores (see
-:class:`TorchThreads`), and ``compare_methods`` sets every fit's threads again
-while it runs (``n_threads``), so that its scores do not depend on the cluster.
-
-The ``distributed`` package is optional (``pip install 'sklearn-mmer[dask]'``)
-and imported only when a cluster is asked for.
+The package's version lives here rather than in the package's ``__init__``: the
+model files and the ``mmer`` command read it without importing the package
+(whose ``__init__`` imports the model files' module when ``save`` or ``load``
+is asked for: reading the version from there would close an import cycle). So
+that ``import sklearn_mmer`` and ``mmer --help`` stay quick, this module imports
+only the standard library at its top: joblib, threadpoolctl and ``distributed``
+are imported by the functions that need them.
 """
 
-import asyncio
 import logging
+import numbers
+import platform
 import sys
 import warnings
 from contextlib import contextmanager, nullcontext
+from importlib import metadata
 
-from joblib import cpu_count, parallel_config
-from joblib.parallel import get_active_backend
+#: The package's version (the model files and ``mmer --version`` read it).
+__version__ = "0.1.0.dev0"
+
+
+# --- the threads a fit computes with --------------------------------------------------
+
+# Floating-point sums in torch and the BLAS libraries are split among their
+# threads, and the order of the partial sums changes the last bits of the result
+# (which then grow over the epochs of a network's training). A fit's arithmetic
+# therefore depends on how many threads it has. If that number followed the
+# number of fits run at a time (n_jobs, or a Dask cluster's workers), the same
+# seed would give other scores with another n_jobs. Every fit a comparison,
+# mmer fit or a tuned method's inner search runs is therefore given the same
+# number of threads, DEFAULT_THREADS unless the user asks for another.
+
+#: threads of each fit unless ``n_threads`` / ``--threads`` says otherwise
+DEFAULT_THREADS = 1
+
+
+def check_n_threads(n_threads):
+    """``n_threads`` as an int (or None), or a ValueError naming it.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        Threads each fit may use; None leaves every process's own settings
+        (torch's and the BLAS libraries' defaults, which follow the CPU cores
+        and the parallel backend), so that results may depend on where each fit
+        runs.
+
+    Returns
+    -------
+    n_threads : int or None
+    """
+    if n_threads is None:
+        return None
+    if (
+        not isinstance(n_threads, numbers.Integral)
+        or isinstance(n_threads, bool)
+        or n_threads < 1
+    ):
+        raise ValueError(
+            f"n_threads must be a positive int (or None to leave each process's "
+            f"own thread settings); got {n_threads!r}"
+        )
+    return int(n_threads)
+
+
+@contextmanager
+def fit_threads(n_threads):
+    """Inside: torch and the BLAS/OpenMP pools use ``n_threads`` threads.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        None changes nothing.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mmer.utils._runtime import fit_threads
+    >>> before = torch.get_num_threads()
+    >>> with fit_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if n_threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    # torch is set only where it is imported: every estimator that trains a
+    # network imported it with its module, before its fit starts
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(n_threads)
+    try:
+        with threadpool_limits(limits=n_threads):
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(before)
+
+
+# --- running fits on a Dask cluster ---------------------------------------------------
+
+# Everything that fits in parallel here (compare_methods, scikit-learn's
+# GridSearchCV) runs through joblib.Parallel, so a Dask cluster serves them all
+# once joblib's dask backend is active:
+#
+#     with dask_cluster("local:2"):              # or "tcp://scheduler:8786"
+#         compare_methods(methods, X, y, groups, n_jobs=-1)
+#
+# What travels: the corpus (or the pooled views of it that the fits read), the
+# labels and the folds go to the cluster once (to_workers); each task then
+# carries only its estimator and references to them. Threads: each worker runs
+# as many fits at a time as it has threads; the workers start with the torch
+# threads asked for, or an equal share of their machine's cores (see
+# _dask_plugin.TorchThreads), and compare_methods sets every fit's threads again
+# while it runs (n_threads), so that its scores do not depend on the cluster.
+#
+# The distributed package is optional (pip install 'sklearn-mmer[dask]') and
+# imported only when a cluster is asked for.
 
 #: Seconds to wait for a scheduler to answer, or a local cluster to start.
 CONNECT_TIMEOUT = 10
@@ -51,6 +148,8 @@ def parse_scheduler(scheduler):
     if name != LOCAL:
         return text, None
     if not count:
+        from joblib import cpu_count
+
         return None, cpu_count()
     try:
         n_workers = int(count)
@@ -91,6 +190,8 @@ def dask_client(scheduler, *, torch_threads=None, timeout=None):
         The scheduler did not answer, or had no worker, within ``timeout``
         seconds.
     """
+    import asyncio
+
     address, n_workers = parse_scheduler(scheduler)
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
     distributed = _import_distributed()
@@ -127,6 +228,8 @@ def dask_cluster(scheduler, **kwargs):
     Every :class:`joblib.Parallel` run inside (``compare_methods``,
     ``GridSearchCV``, ``cross_validate``) sends its tasks to the cluster.
     """
+    from joblib import parallel_config
+
     with (
         dask_client(scheduler, **kwargs) as client,
         parallel_config(backend="dask", client=client),
@@ -136,6 +239,8 @@ def dask_cluster(scheduler, **kwargs):
 
 def on_dask():
     """Whether joblib's active backend sends tasks to a Dask cluster."""
+    from joblib.parallel import get_active_backend
+
     dask_backend = sys.modules.get("joblib._dask")
     backend, _ = get_active_backend()
     return dask_backend is not None and isinstance(
@@ -171,6 +276,8 @@ def to_workers(objects):
     """
     if not on_dask():
         return _identity
+    from joblib.parallel import get_active_backend
+
     backend = get_active_backend()[0]
     # joblib's dask backend counts the cluster's threads, whatever n_jobs says
     if backend.effective_n_jobs(-1) < 2:
@@ -213,6 +320,8 @@ def _local_cluster(distributed, n_workers):
 
 
 def _wait_for_a_worker(client, address, timeout):
+    import asyncio
+
     try:
         client.wait_for_workers(1, timeout=timeout)
     except (OSError, TimeoutError, asyncio.TimeoutError):
@@ -239,7 +348,7 @@ def _import_distributed():
     except ImportError as error:
         raise ImportError(
             "running on a Dask cluster needs the 'distributed' package, which is "
-            f"not installed ({_first_line(error)}); install it with: "
+            f"not installed ({first_line(error)}); install it with: "
             "pip install 'sklearn-mmer[dask]'"
         ) from None
     return distributed
@@ -259,6 +368,48 @@ def _quiet_shutdown():
             logger.setLevel(level)
 
 
-def _first_line(error):
+# --- versions and errors, in words ----------------------------------------------------
+
+
+def versions(libraries):
+    """The versions of ``libraries`` and of Python, by name.
+
+    Parameters
+    ----------
+    libraries : iterable of str
+        Distribution names (``"scikit-learn"``, not ``"sklearn"``). Each is
+        read from the installed package's metadata, without importing it;
+        ``"sklearn-mmer"`` is the version of the code that runs.
+
+    Returns
+    -------
+    versions : dict of str to str or None
+        ``library -> version`` in the order given (None when a library is not
+        installed), then ``"python"``.
+    """
+    found = {}
+    for name in libraries:
+        if name == "sklearn-mmer":
+            found[name] = __version__
+            continue
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    found["python"] = platform.python_version()
+    return found
+
+
+def first_line(error):
+    """The first line of an error's message (its type's name when empty).
+
+    Examples
+    --------
+    >>> from sklearn_mmer.utils._runtime import first_line
+    >>> first_line(ValueError("bad value\\nmore detail"))
+    'bad value'
+    >>> first_line(KeyError())
+    'KeyError'
+    """
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
