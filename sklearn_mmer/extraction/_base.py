@@ -139,7 +139,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             again; the folder's place is not part of the recipe, so that a
             copy of the model elsewhere gives the same recipe.
         """
-        from ..utils._version import __version__
+        from ..utils._runtime import __version__
 
         recipe = {
             "kind": self.kind,
