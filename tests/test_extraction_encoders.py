@@ -231,6 +231,25 @@ def test_the_recipe_parameters_rebuild_the_encoder(kind, wav2vec, bert):
     assert again.recipe() == extractor.recipe()
 
 
+@pytest.mark.parametrize("kind", ["encoder", "text"])
+def test_a_fitted_encoder_saves_and_loads_as_a_model_file(kind, wav2vec, bert, speech):
+    import sklearn_mmer
+
+    folder = wav2vec if kind == "encoder" else bert
+    root, names = speech
+    items = (
+        [str(root / n) for n in names[:2]] if kind == "encoder" else ["i am so happy"]
+    )
+    extractor = make_extractor(f"{kind}:{folder}", layer=1).fit(items)
+    path = folder.parent / f"{kind}.mmer"
+    sklearn_mmer.save(extractor, path)
+    loaded = sklearn_mmer.load(path)
+    assert loaded.get_params() == extractor.get_params()
+    assert loaded.recipe_ == extractor.recipe_
+    for mine, theirs in zip(extractor.extract(items), loaded.extract(items)):
+        np.testing.assert_array_equal(mine, theirs)
+
+
 def test_text_encoder_gives_a_vector_per_token(bert):
     texts = pd.DataFrame(
         {"text": ["i am so happy today", "sad", "the cat is not here"], "speaker": "a"}

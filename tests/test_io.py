@@ -119,10 +119,25 @@ def _fitted_public(name, X, y):
     return builders[name](), inputs.get(name, X)
 
 
-@pytest.mark.parametrize("name", sorted(public_estimator_classes()))
+# BaseExtractor is the template the extractors subclass (nothing to extract);
+# the encoders need a model folder: tests/test_extraction_encoders.py saves,
+# loads and compares them on the tiny models it builds.
+ROUND_TRIPPED_ELSEWHERE = {
+    "BaseExtractor",
+    "SpeechEncoderExtractor",
+    "TextEncoderExtractor",
+}
+
+
+@pytest.mark.parametrize(
+    "name", sorted(set(public_estimator_classes()) - ROUND_TRIPPED_ELSEWHERE)
+)
 def test_public_estimator_round_trip(corpus, tmp_path, name):
     X, y = corpus
-    model, data = _fitted_public(name, X, y)
+    if name.endswith("Extractor"):
+        model, data = _fitted_extractor(name, tmp_path)
+    else:
+        model, data = _fitted_public(name, X, y)
     sklearn_mmer.save(model, tmp_path / "m.mmer")
     loaded = sklearn_mmer.load(tmp_path / "m.mmer")
     if hasattr(model, "predict"):
@@ -135,6 +150,22 @@ def test_public_estimator_round_trip(corpus, tmp_path, name):
     if hasattr(model, "best_epochs_"):
         assert np.array_equal(loaded.best_epochs_, model.best_epochs_)
         assert np.array_equal(loaded.loss_curve_, model.loss_curve_)
+
+
+def _fitted_extractor(name, folder):
+    """A fitted extractor and a column of two recordings it reads."""
+    soundfile = pytest.importorskip("soundfile")
+    from sklearn_mmer import extraction
+
+    t = np.arange(8000) / 16000
+    for k, frequency in enumerate((220.0, 440.0)):
+        tone = (0.5 * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
+        soundfile.write(folder / f"{k}.wav", tone, 16000)
+    files = pd.Series([str(folder / "0.wav"), str(folder / "1.wav")], name="file")
+    extractor = getattr(extraction, name)()
+    if name == "MFCCExtractor":
+        extractor.set_params(n_mfcc=7)
+    return extractor.fit(files), files
 
 
 def _same_output(a, b):

@@ -42,6 +42,12 @@ SKOPS_PROTOCOL = 2
 TRUSTED_OBJECTS = frozenset(
     {
         "sklearn_mmer._io._nets.NetPlaceholder",
+        # extractors hold their parameters and recipe only (models load by path)
+        "sklearn_mmer.extraction._encoders.SpeechEncoderExtractor",
+        "sklearn_mmer.extraction._encoders.TextEncoderExtractor",
+        "sklearn_mmer.extraction._opensmile.OpenSmileExtractor",
+        "sklearn_mmer.extraction._spectral.LogMelExtractor",
+        "sklearn_mmer.extraction._spectral.MFCCExtractor",
         "sklearn_mmer.methods._stronger.SpeakerColumnGroupKFold",
         "sklearn_mmer.fusion._late.LateFusionClassifier",
         "sklearn_mmer.fusion._stacking.StackingFusionClassifier",
