@@ -250,6 +250,14 @@ def test_evaluation_shared_modules_import_neither_half():
         assert EVALUATION not in graph[module], module
 
 
+@pytest.mark.parametrize("package", ["cli", "evaluation"])
+def test_modules_of_the_command_and_evaluation_stay_readable(package):
+    # the house's bound: one concept per module, under ~500 lines
+    for path in sorted((PACKAGE / package).rglob("*.py")):
+        lines = len(path.read_text("utf-8").splitlines())
+        assert lines <= 500, f"{path.relative_to(ROOT)}: {lines} lines"
+
+
 def test_no_cli_command_imports_another_and_nothing_imports_the_cli():
     graph = _import_graph()
     commands = {

@@ -16,13 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import (
-    DEFAULT_FOLDS,
-    DEFAULT_UTTERANCES,
-    UsageError,
-    first_line,
-    size_limits,
-)
+from ._common import UsageError, first_line
+from ._options import DEFAULT_FOLDS, DEFAULT_UTTERANCES, size_limits
 
 # --- the corpus -----------------------------------------------------------------
 
