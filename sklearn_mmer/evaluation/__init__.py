@@ -47,7 +47,16 @@ from ._reporting import (
     score_columns,
     summarize,
 )
-from ._schema import COMPARISON_FILES
+from ._schema import COMPARISON_FILES as _COMPARISON_FILES
+
+#: Every file a comparison's folder may hold (besides the hidden
+#: ``.checkpoint`` folder and lock): ``manifest.json`` (the run's
+#: configuration, from :func:`compare_methods` with a ``checkpoint``),
+#: ``issues.csv`` (what loading the corpus skipped, from
+#: :func:`sklearn_mmer.datasets.save_issues`), then the CSV tables and PNG
+#: figures of :func:`save_comparison`. ``mmer compare`` checks each one in
+#: ``--out`` before any work.
+COMPARISON_FILES = _COMPARISON_FILES
 
 __all__ = [
     "COMPARISON_FILES",
