@@ -1,11 +1,13 @@
 """Every flag of ``mmer`` means one thing in every command: ``--cv`` is
 speaker or session and ``--folds`` the number of folds, in ``compare`` as in
-``fit``; ``--quiet`` silences stderr but for errors and leaves the results."""
+``fit``; ``--out`` is a folder; ``--quiet`` silences stderr but for errors and
+leaves the results."""
 
 import pandas as pd
 import pytest
 
 from sklearn_mmer._testing import run
+from sklearn_mmer.cli import build_parser
 
 BUNDLED = ["--n-utterances", "40", "--epochs", "1"]
 
@@ -62,15 +64,42 @@ def test_fit_refuses_folds_as_compare_does(options, message, tmp_path):
 
 
 def test_quiet_leaves_the_results_in_every_command(tmp_path):
-    model, predictions = tmp_path / "m.mmer", tmp_path / "p.csv"
+    model, predictions = tmp_path / "m.mmer", tmp_path / "p"
     fit = ["fit", "--method", "lexical", "--model", model, *BUNDLED]
     assert run(*fit, "--quiet") == (0, "", "")
     predict = ["predict", "--model", model, "--n-utterances", "40"]
     assert run(*predict, "--out", predictions, "--quiet") == (0, "", "")
-    assert len(pd.read_csv(predictions)) == 40
+    assert len(pd.read_csv(predictions / "predictions.csv")) == 40
     compare = ["compare", "--methods", "lexical", "--folds", "2", "--n-jobs", "1"]
     status, out, err = run(*compare, *BUNDLED, "--out", tmp_path, "--quiet")
     assert status == 0 and err == ""
     assert out.splitlines()[1].startswith("lexical ")
     # without --quiet, the same commands say what they do on stderr
     assert run(*predict, "--out", predictions)[2].startswith("mmer predict:")
+
+
+def _options_of(command):
+    commands = next(a for a in build_parser()._actions if a.choices)
+    return {o: a for a in commands.choices[command]._actions for o in a.option_strings}
+
+
+def test_out_is_a_folder_in_every_command_that_takes_it():
+    outs = [_options_of(c).get("--out") for c in ("compare", "fit", "predict")]
+    taken = [action for action in outs if action is not None]
+    assert len(taken) == 2
+    assert {action.metavar for action in taken} == {"DIR"}
+    assert len({action.type for action in taken}) == 1
+    assert all("folder" in action.help for action in taken)
+
+
+def test_predict_writes_predictions_csv_in_its_out_folder(tmp_path):
+    model, folder = tmp_path / "m.mmer", tmp_path / "new" / "folder"
+    fit = ["fit", "--method", "lexical", "--model", model, *BUNDLED, "--quiet"]
+    assert run(*fit) == (0, "", "")
+    predict = ["predict", "--model", model, "--n-utterances", "40", "--quiet"]
+    assert run(*predict, "--out", folder) == (0, "", "")
+    assert [p.name for p in folder.iterdir()] == ["predictions.csv"]
+    status, out, err = run(*predict, "--out", folder / "p.csv")
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert f"--out {folder / 'p.csv'}: --out names a folder, not a file" in err
+    assert f"give --out {folder}" in err

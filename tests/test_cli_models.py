@@ -83,10 +83,10 @@ def test_fit_records_the_threads_it_computed_with(fitted):
 def test_predict_writes_one_row_per_utterance_without_labels(fitted, tmp_path):
     model = fitted[3]
     corpus = _write_corpus(tmp_path / "new", labels=False, seed=1)
-    out = tmp_path / "predictions.csv"
+    out = tmp_path / "out"
     status, _, err = run("predict", "--model", model, "--data", corpus, "--out", out)
     assert status == 0, err
-    table = pd.read_csv(out)
+    table = pd.read_csv(out / "predictions.csv")
     X = load_feature_table(corpus, require_labels=False).data
     expected = sklearn_mmer.load(model)
     proba = expected.predict_proba(X)
@@ -115,12 +115,12 @@ def test_predict_refuses_data_unlike_the_training_data(
         "--data",
         corpus,
         "--out",
-        tmp_path / "p.csv",
+        tmp_path / "p",
     )
     assert status == 2
     assert err.count("\n") == 1 and err.startswith("mmer: error:")
     assert message in err
-    assert not (tmp_path / "p.csv").exists()
+    assert not (tmp_path / "p" / "predictions.csv").exists()
 
 
 def test_predict_refuses_a_damaged_model(fitted, tmp_path):
@@ -214,14 +214,14 @@ def test_predict_lists_skipped_utterances_beside_the_predictions(fitted, tmp_pat
     table = pd.read_csv(corpus / "dataset.csv", dtype=str)
     broken = table.file_name_list.iloc[3]
     (corpus / table.lexical_features.iloc[3].lstrip("/")).unlink()
-    out = tmp_path / "predictions.csv"
+    out = tmp_path / "out"
     status, _, err = run(
         "predict", "--model", fitted[3], "--data", corpus, "--out", out
     )
     assert status == 0, err
     assert "predictions.issues.csv" in err
-    predicted = pd.read_csv(out)
+    predicted = pd.read_csv(out / "predictions.csv")
     assert len(predicted) == len(table) - 1
     assert broken not in set(predicted.file_name_list)
-    issues = pd.read_csv(tmp_path / "predictions.issues.csv")
+    issues = pd.read_csv(out / "predictions.issues.csv")
     assert issues.id.tolist() == [broken]

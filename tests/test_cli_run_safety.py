@@ -176,23 +176,28 @@ def test_an_edited_record_is_refused_naming_it(out):
     assert f"the record {path} is refused: its content does not match" in err
 
 
-def test_predict_refuses_an_out_that_is_its_model_or_data(model, corpus):
-    before = model.read_bytes()
-    err = one_error(*run("predict", "--model", model, "--out", model)[::2])
-    assert f"it would overwrite --model {model}" in err
+def test_predict_refuses_an_out_that_holds_its_model_or_is_its_data(
+    model, corpus, tmp_path
+):
+    named = tmp_path / "predictions.csv"
+    named.write_bytes(model.read_bytes())
+    before = named.read_bytes()
+    err = one_error(*run("predict", "--model", named, "--out", tmp_path)[::2])
+    assert f"it would overwrite --model {named}" in err
     err = one_error(
-        *run(
-            "predict",
-            "--model",
-            model,
-            "--data",
-            corpus,
-            "--out",
-            corpus / "dataset.csv",
-        )[::2]
+        *run("predict", "--model", model, "--data", corpus, "--out", corpus)[::2]
     )
     assert f"it lies in --data {corpus}" in err
-    assert model.read_bytes() == before
+    assert named.read_bytes() == before
+
+
+def test_predict_out_is_a_folder_and_a_csv_name_is_refused_saying_so(model, tmp_path):
+    err = one_error(*run("predict", "--model", model, "--out", tmp_path / "p.csv")[::2])
+    assert "--out names a folder, not a file" in err
+    assert f"for {tmp_path / 'predictions.csv'}, give --out {tmp_path}" in err
+    assert not (tmp_path / "p.csv").exists()
+    err = one_error(*run("predict", "--model", model, "--out", model)[::2])
+    assert f"--out {model}: exists and is not a folder" in err
 
 
 @pytest.mark.parametrize("blocker", ["card folder", "read-only model", "system"])

@@ -11,7 +11,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GridSearchCV, cross_val_predict
 
+from sklearn_mmer.datasets import ISSUE_COLUMNS, save_issues
 from sklearn_mmer.evaluation import (
+    COMPARISON_FILES,
     FoldWarning,
     compare_methods,
     make_methods,
@@ -289,3 +291,29 @@ def test_save_comparison_writes_every_table_whole(corpus, tmp_path):
     assert counts.groupby("method")["count"].sum().tolist() == [len(y)] * 2
     written = pd.read_csv(tmp_path / "out" / "results.csv", keep_default_na=False)
     assert written.method.tolist() == comparison.results.method.tolist()
+
+
+def test_comparison_files_are_every_file_a_comparison_writes(corpus, tmp_path):
+    X, y, speakers = corpus
+    methods = {
+        "lexical": linear("lexical"),
+        "visual": linear("visual"),
+        "late_fusion": make_late_fusion(
+            ["visual", "lexical"], classifier=LogisticRegression()
+        ),
+    }
+    out = tmp_path / "out"
+    comparison = compare_methods(methods, X, y, speakers, cv=2, checkpoint=out)
+    save_comparison(
+        comparison,
+        out,
+        modalities=["visual", "lexical"],
+        kinds={"late_fusion": "late_fusion"},
+        reference="lexical",
+        speakers=speakers,
+    )
+    issue = [["u1", 1, "visual", "a.npy", "file not found"]]
+    save_issues(pd.DataFrame(issue, columns=ISSUE_COLUMNS), out)
+    written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert written == sorted(COMPARISON_FILES)
+    assert len(set(COMPARISON_FILES)) == len(COMPARISON_FILES)

@@ -209,6 +209,55 @@ def test_no_import_cycle_among_the_package_modules():
     assert _cycles(_import_graph()) == []
 
 
+EVALUATION = "sklearn_mmer.evaluation"
+REPORTING = f"{EVALUATION}._reporting"
+#: evaluation's modules that both its halves may import: the results schema,
+#: the metrics and the atomic file writes
+SHARED = {f"{EVALUATION}.{name}" for name in ("_schema", "_metrics", "_files")}
+
+
+def _evaluation_halves(graph):
+    """``(driver, reporting)``: evaluation's modules, its face and the shared
+    modules left out."""
+    modules = {n for n in graph if n.startswith(f"{EVALUATION}.")} - SHARED
+    reporting = {n for n in modules if n == REPORTING or n.startswith(REPORTING)}
+    return modules - reporting, reporting
+
+
+def test_evaluation_reporting_never_imports_the_driver():
+    graph = _import_graph()
+    driver, reporting = _evaluation_halves(graph)
+    assert {f"{REPORTING}.stats", f"{REPORTING}.plots"} <= reporting
+    assert {f"{EVALUATION}._compare", f"{EVALUATION}._checkpoint"} <= driver
+    for module in sorted(reporting):
+        assert not graph[module] & driver, f"{module} imports the driver"
+        assert EVALUATION not in graph[module], f"{module} imports evaluation"
+
+
+def test_evaluation_driver_reads_reporting_only_through_its_face():
+    graph = _import_graph()
+    driver, reporting = _evaluation_halves(graph)
+    for module in sorted(driver - {REPORTING}):
+        inside = graph[module] & (reporting - {REPORTING})
+        assert not inside, f"{module} imports the reporting's modules {inside}"
+
+
+def test_evaluation_shared_modules_import_neither_half():
+    graph = _import_graph()
+    driver, reporting = _evaluation_halves(graph)
+    for module in sorted(SHARED):
+        assert not graph[module] & (driver | reporting), module
+        assert EVALUATION not in graph[module], module
+
+
+@pytest.mark.parametrize("package", ["cli", "evaluation"])
+def test_modules_of_the_command_and_evaluation_stay_readable(package):
+    # the house's bound: one concept per module, under ~500 lines
+    for path in sorted((PACKAGE / package).rglob("*.py")):
+        lines = len(path.read_text("utf-8").splitlines())
+        assert lines <= 500, f"{path.relative_to(ROOT)}: {lines} lines"
+
+
 def test_no_cli_command_imports_another_and_nothing_imports_the_cli():
     graph = _import_graph()
     commands = {

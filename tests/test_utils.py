@@ -76,14 +76,39 @@ def test_the_door_does_import_private_names():
     assert "sklearn.utils._param_validation" in private
 
 
+def _absolute(path, module):
+    """The parts below sklearn_mmer of ``module`` imported in ``path``."""
+    level = len(module) - len(module.lstrip("."))
+    if not level:
+        parts = module.split(".")
+        return parts[1:] if parts[0] == "sklearn_mmer" else None
+    here = list(path.relative_to(PACKAGE).parent.parts)
+    base = here[: len(here) - level + 1]
+    return base + [part for part in module[level:].split(".") if part]
+
+
 def test_no_package_imports_another_packages_private_module():
+    # relative imports resolved, so that a private sub-package
+    # (evaluation/_reporting) may import its own package's private modules
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
+        package = path.relative_to(PACKAGE).parts[0]
+        if package == path.name:  # a module of sklearn_mmer itself
+            continue
         for module, _ in _imports(path):
-            if module.startswith("..") and _is_private(module[2:]):
-                if not module.startswith("..utils._"):
-                    found.append(f"{path.relative_to(PACKAGE)}: {module}")
+            parts = _absolute(path, module)
+            if not parts or parts[0] in (package, "utils"):
+                continue
+            if _is_private(".".join(parts)):
+                found.append(f"{path.relative_to(PACKAGE)}: {module}")
     assert found == []
+
+
+def test_private_module_check_resolves_sub_packages():
+    reporting = PACKAGE / "evaluation" / "_reporting" / "plots.py"
+    assert _absolute(reporting, ".._schema") == ["evaluation", "_schema"]
+    assert _absolute(reporting, "...neural._base") == ["neural", "_base"]
+    assert _absolute(PACKAGE / "fusion" / "_late.py", "..utils._x") == ["utils", "_x"]
 
 
 def test_utils_imports_nothing_else_of_the_package():

@@ -10,10 +10,13 @@ into a model file and apply one.
 One module per command (:mod:`~sklearn_mmer.cli.compare`,
 :mod:`~sklearn_mmer.cli.fit`, :mod:`~sklearn_mmer.cli.predict`,
 :mod:`~sklearn_mmer.cli.methods`), each with ``add_parser(commands)`` and a
-thin ``run(args)`` over the library; what they share is in ``_common``
-(options, errors, progress, output checks, signals) and ``_steps`` (reading
-the corpus, its folds, fitting and saving a model). No command imports
-another, and this package only assembles the parser and runs the command.
+thin ``run(args)`` over the library; what they share is in ``_options``
+(every option, added once so that it means the same in each command:
+``--out`` is always a folder), ``_outputs`` (what a command writes, checked
+before any work), ``_common`` (exit statuses, errors, progress, signals) and
+``_steps`` (reading the corpus, its folds, fitting and saving a model). No
+command imports another, and this package only assembles the parser and runs
+the command.
 Nothing is imported from torch until a command runs, so that ``mmer --help``
 stays quick.
 
@@ -27,22 +30,24 @@ import sys
 from ..utils._runtime import __version__
 from . import compare, fit, methods, predict
 from ._common import (
-    DEFAULT_FOLDS,
-    DEFAULT_OUT,
-    DEFAULT_UTTERANCES,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    OutputError,
+    UsageError,
+    stop_signals_as_interrupt,
+)
+from ._options import (
+    DEFAULT_FOLDS,
+    DEFAULT_OUT,
+    DEFAULT_UTTERANCES,
     MAX_REPEATS,
     MAX_SEED,
     MAX_UTTERANCES,
     MIN_UTTERANCES,
     PER_CORE,
-    OutputError,
     Parser,
-    UsageError,
-    stop_signals_as_interrupt,
 )
 
 __all__ = [

@@ -17,12 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..utils._runtime import first_line
-from ._common import (
-    DEFAULT_FOLDS,
-    DEFAULT_UTTERANCES,
-    UsageError,
-    size_limits,
-)
+from ._common import UsageError
+from ._options import DEFAULT_FOLDS, DEFAULT_UTTERANCES, size_limits
 
 # --- the corpus -----------------------------------------------------------------
 

@@ -21,32 +21,33 @@ import numpy as np
 
 from ..utils._runtime import first_line
 from ._common import (
-    DEFAULT_OUT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
-    MAX_REPEATS,
-    MAX_SEED,
     OutputError,
     Progress,
     Reporter,
     UsageError,
+    report_failures,
+    resume_command,
+    warning_printer,
+)
+from ._options import (
+    DEFAULT_OUT,
+    MAX_REPEATS,
+    MAX_SEED,
     add_data_options,
     add_epochs_option,
     add_folds_options,
     add_modalities_option,
     add_n_jobs_option,
+    add_out_option,
     add_quiet_and_traceback_options,
     add_seed_option,
     add_threads_option,
-    check_outputs,
-    folder_name,
     int_between,
-    report_failures,
-    resume_command,
     scheduler_value,
-    system_folder,
-    warning_printer,
 )
+from ._outputs import check_outputs, system_folder
 from ._steps import data_errors, fit_and_save, load_corpus, splitter
 
 ISSUES_CSV = "issues.csv"  # the name datasets.save_issues writes
@@ -89,13 +90,7 @@ def add_parser(commands):
         help="method every other is compared with (difference, 95%% CI, "
         "Holm-adjusted p; default early_fusion when it is run)",
     )
-    parser.add_argument(
-        "--out",
-        type=folder_name,
-        default=DEFAULT_OUT,
-        metavar="DIR",
-        help=f"folder for the CSV files and figures (default {DEFAULT_OUT})",
-    )
+    add_out_option(parser, default=DEFAULT_OUT, holds="the CSV files and figures")
     add_n_jobs_option(parser)
     parser.add_argument(
         "--scheduler",

@@ -8,10 +8,8 @@ compare``'s, and the card carries its scores.
 
 import numpy as np
 
-from ._common import (
-    EXIT_OK,
-    Reporter,
-    UsageError,
+from ._common import EXIT_OK, Reporter, UsageError
+from ._options import (
     add_data_options,
     add_epochs_option,
     add_folds_options,
@@ -20,8 +18,8 @@ from ._common import (
     add_quiet_and_traceback_options,
     add_seed_option,
     add_threads_option,
-    output_file,
 )
+from ._outputs import output_file
 from ._steps import data_errors, fit_and_save, load_corpus, make_method, splitter
 
 

@@ -8,19 +8,20 @@ The model file is read with :func:`sklearn_mmer.io.read_manifest` and
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from ..utils._runtime import first_line
-from ._common import (
-    EXIT_OK,
-    Reporter,
-    UsageError,
+from ._common import EXIT_OK, Reporter, UsageError
+from ._options import (
     add_data_options,
+    add_out_option,
     add_quiet_and_traceback_options,
     add_seed_option,
-    output_file,
 )
+from ._outputs import output_folder
 from ._steps import data_errors, load_corpus
+
+PREDICTIONS_CSV = "predictions.csv"
+#: beside the predictions, the utterances loading skipped
+ISSUES_CSV = "predictions.issues.csv"
 
 
 def add_parser(commands):
@@ -49,11 +50,10 @@ def add_parser(commands):
         "you trust, since a trusted function runs with the file's arguments",
     )
     add_data_options(parser)
-    parser.add_argument(
-        "--out",
-        default="predictions.csv",
-        metavar="CSV",
-        help="the CSV file to write (default predictions.csv)",
+    add_out_option(
+        parser,
+        default=".",
+        holds=f"{PREDICTIONS_CSV} (and {ISSUES_CSV} when utterances are skipped)",
     )
     add_seed_option(parser)
     add_quiet_and_traceback_options(parser)
@@ -63,8 +63,7 @@ def add_parser(commands):
 
 def run(args):
     """``mmer predict``: apply a model file to a corpus, one row per utterance."""
-    import pandas as pd
-
+    from ..evaluation import prediction_table
     from ..io import ModelFileError, check_input, load, read_manifest
 
     say = Reporter(quiet=args.quiet)
@@ -72,7 +71,7 @@ def run(args):
     if not model_path.is_file():
         raise UsageError(f"--model {args.model}: no such file")
     inputs = {"--model": args.model, "--data": args.data}
-    out = output_file("--out", args.out, (".issues.csv",), inputs)
+    out = output_folder("--out", args.out, [PREDICTIONS_CSV, ISSUES_CSV], inputs)
     try:
         manifest = read_manifest(model_path)
     except ModelFileError as error:
@@ -80,7 +79,7 @@ def run(args):
     corpus = load_corpus(
         args,
         say,
-        issues_csv=out.with_suffix(".issues.csv"),
+        issues_csv=out / ISSUES_CSV,
         list_issues=True,
         require_labels=False,
     )
@@ -100,14 +99,7 @@ def run(args):
     for warning in caught:
         say(f"mmer: warning: {first_line(warning.message)}")
     with data_errors(args):
-        table = pd.DataFrame({"file_name_list": X.index.astype(str)})
-        table["predicted_label"] = model.predict(X)
-        if corpus.target is not None:
-            table["emotion_labels"] = np.asarray(corpus.target)
-        if hasattr(model, "predict_proba"):
-            proba = model.predict_proba(X)
-            for k, label in enumerate(model.classes_):
-                table[f"proba_{label}"] = proba[:, k]
-    table.to_csv(out, index=False)
-    say(f"mmer predict: {len(table)} utterances; wrote {out}")
+        table = prediction_table(model, X, corpus.target)
+    table.to_csv(out / PREDICTIONS_CSV, index=False)
+    say(f"mmer predict: {len(table)} utterances; wrote {out / PREDICTIONS_CSV}")
     return EXIT_OK

@@ -1,4 +1,12 @@
-"""Speaker-independent evaluation: metrics, method comparison and plots."""
+"""Speaker-independent evaluation: metrics, method comparison and plots.
+
+Two halves, one schema. The driver (:func:`compare_methods`: checks, folds,
+parallel fits, checkpoints) computes a comparison; the reporting (statistics,
+tables, figures, per-speaker and per-class breakdowns, model cards, in the
+private ``_reporting`` package) reads it. Both name the columns and files of a
+comparison from one private module, ``_schema``; :data:`COMPARISON_FILES` is
+its public list of the files a comparison's folder may hold.
+"""
 
 from ..methods import (
     METHOD_KINDS,
@@ -11,32 +19,47 @@ from ..methods import (
     unregister_method,
 )
 from ..utils._files import RunLockedError
-from ._breakdown import per_class_recall, per_speaker_scores
 from ._checkpoint import CheckpointError, ConfigurationMismatchError
 from ._checks import modality_columns
-from ._compare import compare_methods, summarize
+from ._compare import compare_methods
 from ._folds import FoldWarning
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
-from ._model_card import best_inductive_method, model_card
-from ._outputs import confusion_table, format_table, save_comparison
 from ._params import set_every
-from ._plots import (
+from ._reporting import (
+    best_inductive_method,
+    compare_to_reference,
+    confidence_intervals,
+    confusion_table,
+    corrected_resampled_ttest,
+    format_table,
+    holm_adjust,
+    model_card,
+    per_class_recall,
+    per_speaker_scores,
     plot_confusion_matrices,
     plot_method_comparison,
     plot_modality_contribution,
     plot_per_class_recall,
     plot_per_speaker,
+    prediction_table,
+    save_comparison,
     save_figures,
-)
-from ._stats import (
-    compare_to_reference,
-    confidence_intervals,
-    corrected_resampled_ttest,
-    holm_adjust,
     score_columns,
+    summarize,
 )
+from ._schema import COMPARISON_FILES as _COMPARISON_FILES
+
+#: Every file a comparison's folder may hold (besides the hidden
+#: ``.checkpoint`` folder and lock): ``manifest.json`` (the run's
+#: configuration, from :func:`compare_methods` with a ``checkpoint``),
+#: ``issues.csv`` (what loading the corpus skipped, from
+#: :func:`sklearn_mmer.datasets.save_issues`), then the CSV tables and PNG
+#: figures of :func:`save_comparison`. ``mmer compare`` checks each one in
+#: ``--out`` before any work.
+COMPARISON_FILES = _COMPARISON_FILES
 
 __all__ = [
+    "COMPARISON_FILES",
     "CheckpointError",
     "ConfigurationMismatchError",
     "METHOD_KINDS",
@@ -64,6 +87,7 @@ __all__ = [
     "plot_modality_contribution",
     "plot_per_class_recall",
     "plot_per_speaker",
+    "prediction_table",
     "register_method",
     "registered_methods",
     "save_comparison",

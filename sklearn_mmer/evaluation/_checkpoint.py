@@ -41,9 +41,10 @@ from ._records import (
     make_record,
     record_name,
 )
+from ._schema import CHECKPOINT_FOLDER, MANIFEST_FILE
 
-MANIFEST = "manifest.json"
-CHECKPOINT = ".checkpoint"
+MANIFEST = MANIFEST_FILE
+CHECKPOINT = CHECKPOINT_FOLDER
 # 2: a run id in the manifest, a run id and a checksum in every record
 FORMAT = 2
 # the temporary files of the folder's own files that a kill may leave

@@ -9,9 +9,9 @@ from sklearn.metrics import get_scorer_names
 
 from ..methods import make_methods
 from ..utils._data import METADATA_COLUMNS, cell_columns, speakers_of
-from ._collect import RESULT_KEYS, RESULT_NOTES
 from ._metrics import SCORING
 from ._params import set_every
+from ._schema import NON_SCORE_COLUMNS
 
 #: The largest seed numpy's RandomState (and so every method) accepts.
 MAX_SEED = 2**32 - 1
@@ -121,7 +121,7 @@ def check_scoring(scoring):
             f"scoring must be a metric name, a list or dict of them, or None; got "
             f"{scoring!r}"
         )
-    clash = {*RESULT_KEYS, *RESULT_NOTES, "fit_seconds"} & set(scoring)
+    clash = set(NON_SCORE_COLUMNS) & set(scoring)
     if clash:
         raise ValueError(f"scoring may not name a metric {sorted(clash)[0]!r}")
     return {name: _scorer(scorer) for name, scorer in scoring.items()}

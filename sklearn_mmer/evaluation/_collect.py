@@ -8,13 +8,9 @@ import pandas as pd
 from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import Bunch
 
+from ._schema import PREDICTION_COLUMNS, RESULT_DTYPES, ROW_COLUMN, result_columns
 from ._sharing import assemble_vote
 from ._tasks import FitOutcome, evaluate, fail
-
-#: Columns of ``compare_methods(...).results`` that are not metrics.
-RESULT_KEYS = ("method", "repeat", "fold", "seed", "n_train", "n_test")
-RESULT_NOTES = ("best_params", "warnings", "error")
-NOT_METRICS = (*RESULT_KEYS, *RESULT_NOTES)
 
 
 class OutcomeCollector:
@@ -176,9 +172,8 @@ class OutcomeCollector:
         ]
         results = pd.DataFrame(
             [self.rows[key] for key in keys],
-            columns=[*RESULT_KEYS, *self.scoring, "fit_seconds", *RESULT_NOTES],
-        )
-        results["seed"] = results["seed"].astype("Int64")
+            columns=result_columns(self.scoring),
+        ).astype(RESULT_DTYPES)
         comparison = Bunch(
             results=results,
             confusion_matrices={
@@ -203,7 +198,7 @@ class OutcomeCollector:
                     "method": key[0],
                     "repeat": key[1] + 1,
                     "fold": key[2] + 1,
-                    "row": test,
+                    ROW_COLUMN: test,
                     "y_true": self.y[test],
                     "y_pred": y_pred,
                 }
@@ -212,7 +207,7 @@ class OutcomeCollector:
             if key in self.predictions
             for test, y_pred in [self.predictions[key]]
         ]
-        columns = ["method", "repeat", "fold", "row", "y_true", "y_pred"]
+        columns = list(PREDICTION_COLUMNS)
         if not frames:
             return pd.DataFrame(columns=columns)
         return pd.concat(frames, ignore_index=True)[columns]

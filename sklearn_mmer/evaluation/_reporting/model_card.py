@@ -12,7 +12,7 @@ from datetime import timezone
 
 import numpy as np
 
-from ..methods import registered_methods
+from ...methods import registered_methods
 
 
 def best_inductive_method(summary, modalities=(), *, metric="f1_micro"):

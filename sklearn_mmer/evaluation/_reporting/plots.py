@@ -14,10 +14,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from ._breakdown import plot_per_class_recall, plot_per_speaker
-from ._collect import NOT_METRICS
-from ._compare import summarize
-from ._metrics import metric_label
+from .._metrics import metric_label
+from .._schema import FIGURE_FILES, FOLD_COLUMNS, NOT_METRICS
+from .breakdown import plot_per_class_recall, plot_per_speaker
+from .summary import summarize
 
 _KIND_COLOURS = {
     "unimodal": "#7f9fbf",
@@ -26,18 +26,6 @@ _KIND_COLOURS = {
     "other": "#9c6bb3",
 }
 _DEFAULT_COLOUR = "#4c72b0"
-
-#: File names :func:`save_figures` writes.
-FIGURE_FILES = {
-    "method_comparison": "method_comparison.png",
-    "modality_contribution": "modality_contribution.png",
-    "confusion_matrices": "confusion_matrices.png",
-    "per_speaker": "per_speaker.png",
-    "per_class_recall": "per_class_recall.png",
-}
-
-#: Columns of results that describe a fold and are kept with a metric.
-_FOLD_COLUMNS = ("method", "repeat", "fold", "n_train", "n_test")
 
 
 def _check_metric(results, metric):
@@ -89,7 +77,7 @@ def plot_method_comparison(
     _check_metric(results, metric)
     if interval not in ("ci", "std"):
         raise ValueError(f"interval must be 'ci' or 'std'; got {interval!r}")
-    kept = [c for c in _FOLD_COLUMNS if c in results.columns]
+    kept = [c for c in FOLD_COLUMNS if c in results.columns]
     summary = summarize(results[[*kept, metric]])
     means = summary[f"{metric}_mean"].to_numpy()
     low, high, texts = _error_bars(summary, metric, interval)

@@ -9,24 +9,14 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ._breakdown import per_class_recall, per_speaker_scores
-from ._files import write_atomically
-from ._plots import save_figures
-from ._stats import compare_to_reference
-
-#: CSV files :func:`save_comparison` writes (``comparisons.csv`` with a
-#: reference, ``per_speaker.csv`` with speakers).
-TABLE_FILES = (
-    "results.csv",
-    "summary.csv",
-    "confusion_matrices.csv",
-    "predictions.csv",
-    "comparisons.csv",
-    "per_speaker.csv",
-    "per_class_recall.csv",
-)
+from .._files import write_atomically
+from .._schema import CONFUSION_COLUMNS, PREDICTION_TABLE_COLUMNS
+from .breakdown import per_class_recall, per_speaker_scores
+from .plots import save_figures
+from .stats import compare_to_reference
 
 
 def format_table(summary, comparisons=None):
@@ -157,9 +147,7 @@ def confusion_table(comparison):
         for i in range(len(labels))
         for j in range(len(labels))
     ]
-    return pd.DataFrame(
-        rows, columns=["method", "repeat", "fold", "true", "predicted", "count"]
-    )
+    return pd.DataFrame(rows, columns=list(CONFUSION_COLUMNS))
 
 
 def save_comparison(
@@ -284,3 +272,56 @@ def _csv_writer(table):
         table.to_csv(path, index=False)
 
     return write
+
+
+def prediction_table(model, X, y=None):
+    """A fitted model's predictions on a corpus, one row per utterance.
+
+    The table ``mmer predict`` writes to ``predictions.csv``.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted classifier (one read with :func:`sklearn_mmer.load`, say).
+    X : DataFrame of shape (n_samples, n_columns)
+        The corpus, indexed by utterance id (as the loaders return it).
+    y : array-like of shape (n_samples,) or None, default=None
+        The corpus's labels, when it has them.
+
+    Returns
+    -------
+    table : DataFrame
+        Columns ``file_name_list`` (X's index, as text), ``predicted_label``,
+        ``emotion_labels`` (with ``y``) and ``proba_<class>`` per class of
+        ``model.classes_`` (when the model has ``predict_proba``).
+
+    See Also
+    --------
+    sklearn_mmer.load : Reads a model file.
+    compare_methods : Out-of-fold predictions of cross-validated methods.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_mmer.evaluation import prediction_table
+    >>> X = pd.DataFrame({"x": [0.0, 1.0, 0.1, 0.9]}, index=["u1", "u2", "u3", "u4"])
+    >>> y = np.array(["calm", "angry", "calm", "angry"])
+    >>> model = LogisticRegression().fit(X, y)
+    >>> prediction_table(model, X, y)[["file_name_list", "predicted_label"]]
+      file_name_list predicted_label
+    0             u1            calm
+    1             u2           angry
+    2             u3            calm
+    3             u4           angry
+    """
+    ids, predicted, labels = PREDICTION_TABLE_COLUMNS
+    table = pd.DataFrame({ids: X.index.astype(str)})
+    table[predicted] = model.predict(X)
+    if y is not None:
+        table[labels] = np.asarray(y)
+    if hasattr(model, "predict_proba"):
+        proba = model.predict_proba(X)
+        for k, label in enumerate(model.classes_):
+            table[f"proba_{label}"] = proba[:, k]
+    return table

@@ -11,10 +11,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import f1_score, recall_score
 
-from ._metrics import metric_label
-
-#: Column of the predictions holding each row's position in X.
-ROW_COLUMN = "row"
+from .._metrics import metric_label
+from .._schema import ROW_COLUMN
 
 
 def _unweighted_accuracy(y_true, y_pred):

@@ -16,30 +16,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.utils import Bunch
 
-from ._collect import NOT_METRICS
-
-#: Columns of a results table that describe a fold, not a score of it.
-NON_SCORE_COLUMNS = (*NOT_METRICS, "fit_seconds")
-
-#: Columns of the comparisons table.
-COMPARISON_COLUMNS = [
-    "method",
-    "reference",
-    "metric",
-    "n_pairs",
-    "mean",
-    "reference_mean",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "t_statistic",
-    "t_p_value",
-    "t_p_adjusted",
-    "wilcoxon_statistic",
-    "wilcoxon_p_value",
-    "wilcoxon_p_adjusted",
-    "significant",
-]
+from .._schema import COMPARISON_COLUMNS, NON_SCORE_COLUMNS
 
 
 def score_columns(results):
@@ -367,7 +344,7 @@ def compare_to_reference(
         for row in family:
             row["significant"] = bool(row["t_p_adjusted"] < alpha)
         rows += family
-    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
 def _paired(own, base, metric, confidence, test_train_ratio):

@@ -1,0 +1,55 @@
+"""Reporting of a comparison: statistics, tables, figures, breakdowns, cards.
+
+These modules read a comparison's results (``compare_methods(...)``'s Bunch,
+or its tables read back from CSV) by the column and file names of
+``evaluation/_schema.py``, and never import the driver that computes them
+(``_compare``, ``_tasks``, ``_checkpoint`` and the rest of ``evaluation/``).
+"""
+
+from .breakdown import per_class_recall, per_speaker_scores
+from .model_card import best_inductive_method, model_card
+from .plots import (
+    plot_confusion_matrices,
+    plot_method_comparison,
+    plot_modality_contribution,
+    plot_per_class_recall,
+    plot_per_speaker,
+    save_figures,
+)
+from .stats import (
+    compare_to_reference,
+    confidence_intervals,
+    corrected_resampled_ttest,
+    holm_adjust,
+    score_columns,
+)
+from .summary import summarize
+from .tables import (
+    confusion_table,
+    format_table,
+    prediction_table,
+    save_comparison,
+)
+
+__all__ = [
+    "best_inductive_method",
+    "compare_to_reference",
+    "confidence_intervals",
+    "confusion_table",
+    "corrected_resampled_ttest",
+    "format_table",
+    "holm_adjust",
+    "model_card",
+    "per_class_recall",
+    "per_speaker_scores",
+    "plot_confusion_matrices",
+    "plot_method_comparison",
+    "plot_modality_contribution",
+    "plot_per_class_recall",
+    "plot_per_speaker",
+    "prediction_table",
+    "save_comparison",
+    "save_figures",
+    "score_columns",
+    "summarize",
+]
