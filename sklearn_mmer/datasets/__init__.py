@@ -7,6 +7,8 @@ generates a synthetic corpus of the same shape that needs no files;
 writes what loading one skipped to ``issues.csv``; :func:`select_modalities`
 keeps some of a corpus's modalities and :func:`label_order` orders its labels
 for tables and confusion matrices.
+:func:`harmonize_labels` gives several corpora one label set (renamed by a
+map read with :func:`read_label_map`) and counts what it drops.
 :data:`DEFAULT_MODALITIES` names the study's modalities (with the synthetic
 corpus's default feature widths).
 """
@@ -18,6 +20,7 @@ from ._base import (
     save_issues,
     select_modalities,
 )
+from ._harmonize import harmonize_labels, read_label_map
 from ._loader import load_feature_table
 from ._synthetic import DEFAULT_MODALITIES, make_multimodal_emotion
 from ._writer import write_feature_table
@@ -26,9 +29,11 @@ __all__ = [
     "DEFAULT_MODALITIES",
     "ISSUE_COLUMNS",
     "CorpusIssuesWarning",
+    "harmonize_labels",
     "label_order",
     "load_feature_table",
     "make_multimodal_emotion",
+    "read_label_map",
     "save_issues",
     "select_modalities",
     "write_feature_table",
