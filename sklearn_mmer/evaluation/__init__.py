@@ -27,16 +27,20 @@ from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
 from ._params import set_every
 from ._reporting import (
     best_inductive_method,
+    compare_on_corpora,
     compare_to_reference,
     confidence_intervals,
     confusion_table,
     corrected_resampled_ttest,
+    cross_corpus_drop,
+    format_cross_corpus_table,
     format_table,
     holm_adjust,
     model_card,
     per_class_recall,
     per_speaker_scores,
     plot_confusion_matrices,
+    plot_cross_corpus,
     plot_method_comparison,
     plot_modality_contribution,
     plot_per_class_recall,
@@ -46,8 +50,10 @@ from ._reporting import (
     save_figures,
     score_columns,
     summarize,
+    summarize_cross_corpus,
 )
 from ._schema import COMPARISON_FILES as _COMPARISON_FILES
+from ._schema import CROSS_CORPUS_FILES as _CROSS_CORPUS_FILES
 
 #: Every file a comparison's folder may hold (besides the hidden
 #: ``.checkpoint`` folder and lock): ``manifest.json`` (the run's
@@ -57,9 +63,14 @@ from ._schema import COMPARISON_FILES as _COMPARISON_FILES
 #: figures of :func:`save_comparison`. ``mmer compare`` checks each one in
 #: ``--out`` before any work.
 COMPARISON_FILES = _COMPARISON_FILES
+#: The files of :data:`COMPARISON_FILES` written only for a comparison with
+#: test corpora (``compare_methods(..., test_sets=...)``, ``mmer compare
+#: --test-data`` or ``--cv corpus``).
+CROSS_CORPUS_FILES = _CROSS_CORPUS_FILES
 
 __all__ = [
     "COMPARISON_FILES",
+    "CROSS_CORPUS_FILES",
     "CheckpointError",
     "ConfigurationMismatchError",
     "METHOD_KINDS",
@@ -69,10 +80,13 @@ __all__ = [
     "Method",
     "best_inductive_method",
     "compare_methods",
+    "compare_on_corpora",
     "compare_to_reference",
     "confidence_intervals",
     "confusion_table",
     "corrected_resampled_ttest",
+    "cross_corpus_drop",
+    "format_cross_corpus_table",
     "format_table",
     "holm_adjust",
     "make_methods",
@@ -83,6 +97,7 @@ __all__ = [
     "per_class_recall",
     "per_speaker_scores",
     "plot_confusion_matrices",
+    "plot_cross_corpus",
     "plot_method_comparison",
     "plot_modality_contribution",
     "plot_per_class_recall",
@@ -95,6 +110,7 @@ __all__ = [
     "score_columns",
     "set_every",
     "summarize",
+    "summarize_cross_corpus",
     "unregister_method",
     "unweighted_accuracy",
     "unweighted_accuracy_scorer",

@@ -46,7 +46,8 @@ from ._schema import CHECKPOINT_FOLDER, MANIFEST_FILE
 MANIFEST = MANIFEST_FILE
 CHECKPOINT = CHECKPOINT_FOLDER
 # 2: a run id in the manifest, a run id and a checksum in every record
-FORMAT = 2
+# 3: rows hold test_corpus, so a run of format 2 is refused rather than resumed
+FORMAT = 3
 # the temporary files of the folder's own files that a kill may leave
 _TEMPORARY = re.compile(r"\.(manifest\.json|results\.csv)\.\w+\.tmp")
 # the libraries that compute the scores: a run resumes only with the same versions

@@ -8,9 +8,16 @@ import pandas as pd
 from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import Bunch
 
-from ._schema import PREDICTION_COLUMNS, RESULT_DTYPES, ROW_COLUMN, result_columns
+from ._schema import (
+    IN_CORPUS,
+    PREDICTION_COLUMNS,
+    RESULT_DTYPES,
+    ROW_COLUMN,
+    TEST_CORPUS,
+    result_columns,
+)
 from ._sharing import assemble_vote
-from ._tasks import FitOutcome, evaluate, fail
+from ._tasks import FitOutcome, evaluate, evaluate_cross, fail
 
 
 class OutcomeCollector:
@@ -31,8 +38,13 @@ class OutcomeCollector:
         progress,
         return_estimator,
         checkpoint,
+        cross=None,
+        cross_notes=None,
     ):
         self.plan, self.splits, self.y = plan, splits, y
+        # test corpus -> its rows of the stacked corpus, and what its rows say
+        self.cross, self.cross_notes = dict(cross or {}), dict(cross_notes or {})
+        self.cross_rows, self.cross_matrices, self.cross_predictions = {}, {}, {}
         self.methods_by_repeat = methods_by_repeat
         self.methods = list(methods_by_repeat[0])
         self.seeds, self.notes = seeds, notes
@@ -98,6 +110,15 @@ class OutcomeCollector:
                 scoring=self.scoring,
                 labels=self.labels,
             )
+            evaluate_cross(
+                outcome,
+                estimator,
+                view,
+                self.y,
+                self.cross,
+                scoring=self.scoring,
+                labels=self.labels,
+            )
             outcome.estimator = estimator
         except Exception as error:
             if isinstance(self.error_score, str):
@@ -114,6 +135,7 @@ class OutcomeCollector:
             "method": name,
             "repeat": repeat + 1,
             "fold": fold + 1,
+            TEST_CORPUS: IN_CORPUS,
             "seed": self.seeds[repeat],
             "n_train": len(train),
             "n_test": len(test),
@@ -137,6 +159,8 @@ class OutcomeCollector:
             self.predictions[key] = (test, outcome.y_pred)
         if self.return_estimator:
             self.estimators[key] = outcome.estimator
+        for corpus in self.cross:
+            self._record_cross(key, row, corpus, outcome)
         if self.checkpoint is not None:
             self.checkpoint.add(key, row, test, outcome.y_pred, self.matrices[key])
         if self.progress is not None:
@@ -149,6 +173,31 @@ class OutcomeCollector:
                     "n_total": self.n_total,
                 }
             )
+
+    def _record_cross(self, key, row, corpus, outcome):
+        """The row, matrix and predictions of ``key``'s fit on a test corpus."""
+        rows = self.cross[corpus]
+        scored = outcome.cross.get(corpus)
+        notes = [n for n in (self.cross_notes.get(corpus, ""),) if n]
+        self.cross_rows[(*key, corpus)] = {
+            **row,
+            TEST_CORPUS: corpus,
+            "n_test": len(rows),
+            **(
+                scored.scores
+                if scored is not None
+                else dict.fromkeys(self.scoring, float(self.error_score))
+            ),
+            "warnings": "; ".join(notes),
+        }
+        n_labels = len(self.labels)
+        self.cross_matrices[(*key, corpus)] = (
+            np.zeros((n_labels, n_labels), dtype=np.int64)
+            if scored is None
+            else scored.matrix
+        )
+        if scored is not None:
+            self.cross_predictions[(*key, corpus)] = (rows, scored.y_pred)
 
     def warn_failures(self):
         failed = [row for row in self.rows.values() if row["error"]]
@@ -170,8 +219,10 @@ class OutcomeCollector:
             for repeat in range(len(self.seeds))
             for fold in range(len(self.splits))
         ]
+        cross_keys = [(*key, corpus) for corpus in self.cross for key in keys]
         results = pd.DataFrame(
-            [self.rows[key] for key in keys],
+            [self.rows[key] for key in keys]
+            + [self.cross_rows[key] for key in cross_keys],
             columns=result_columns(self.scoring),
         ).astype(RESULT_DTYPES)
         comparison = Bunch(
@@ -184,6 +235,21 @@ class OutcomeCollector:
             labels=self.labels,
             splits=self.splits,
         )
+        if self.cross:
+            comparison.cross_confusion_matrices = {
+                corpus: {
+                    name: np.stack(
+                        [
+                            self.cross_matrices[(*k, corpus)]
+                            for k in keys
+                            if k[0] == name
+                        ]
+                    )
+                    for name in self.methods
+                }
+                for corpus in self.cross
+            }
+            comparison.cross_predictions = self._cross_predictions(cross_keys)
         if self.return_estimator:
             comparison.estimators = {
                 (name, repeat + 1, fold + 1): self.estimators.get((name, repeat, fold))
@@ -208,6 +274,38 @@ class OutcomeCollector:
             for test, y_pred in [self.predictions[key]]
         ]
         columns = list(PREDICTION_COLUMNS)
+        if not frames:
+            return pd.DataFrame(columns=columns)
+        return pd.concat(frames, ignore_index=True)[columns]
+
+    def _cross_predictions(self, cross_keys):
+        """Predictions on the test corpora; ``row`` is the position in the test
+        corpus's own X."""
+        frames = [
+            pd.DataFrame(
+                {
+                    "method": key[0],
+                    "repeat": key[1] + 1,
+                    "fold": key[2] + 1,
+                    TEST_CORPUS: key[3],
+                    ROW_COLUMN: rows - self.cross[key[3]][0],
+                    "y_true": self.y[rows],
+                    "y_pred": y_pred,
+                }
+            )
+            for key in cross_keys
+            if key in self.cross_predictions
+            for rows, y_pred in [self.cross_predictions[key]]
+        ]
+        columns = [
+            "method",
+            "repeat",
+            "fold",
+            TEST_CORPUS,
+            ROW_COLUMN,
+            "y_true",
+            "y_pred",
+        ]
         if not frames:
             return pd.DataFrame(columns=columns)
         return pd.concat(frames, ignore_index=True)[columns]

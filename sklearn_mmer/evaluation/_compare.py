@@ -46,9 +46,10 @@ from ._checks import (
     modality_columns,
 )
 from ._collect import OutcomeCollector
+from ._cross import check_test_sets
 from ._folds import check_splits, fold_warnings
-from ._reporting import summarize
-from ._schema import result_columns
+from ._reporting import summarize, summarize_cross_corpus
+from ._schema import IN_CORPUS, TEST_CORPUS, result_columns
 from ._sharing import plan_work
 from ._tasks import (
     FitTask,
@@ -76,6 +77,8 @@ def compare_methods(
     checkpoint=None,
     resume=False,
     progress=None,
+    test_sets=None,
+    test_standardization=None,
 ):
     """Cross-validate several methods on the same speaker-independent folds.
 
@@ -173,6 +176,24 @@ def compare_methods(
         with a dict holding the fold's row of ``results`` plus ``n_folds``,
         ``n_repeats``, ``n_finished`` (rows finished so far, those resumed
         included) and ``n_total``.
+    test_sets : dict of str to tuple or None, default=None
+        Other corpora to test on: ``{name: (X, y, groups)}`` (``groups`` may be
+        left out or None). In each fold, the model fit on the fold's training
+        speakers is also scored on every utterance of each test corpus, giving
+        one more row per method, repeat, fold and test corpus. Their labels
+        must be those of y (see :func:`~sklearn_mmer.datasets.harmonize_labels`);
+        a modality the compared corpus has and a test corpus lacks is scored
+        as a missing modality (the row's ``warnings`` says so), and a modality
+        with another feature width is an error. Not available with
+        ``checkpoint`` or ``resume``.
+    test_standardization : {None, "corpus", "speaker"}, default=None
+        With ``test_sets``: None scores the test corpora's features as they
+        are; ``"corpus"`` standardises each test corpus by its own mean and
+        scale over all its utterances (no label is read) and gives it the
+        compared corpus's mean and scale; ``"speaker"`` does the same speaker
+        by speaker, which reads the test speakers' unlabelled features and so
+        is transductive, as ``early_fusion_speaker_norm`` is (the rows'
+        ``warnings`` says so). The compared corpus is never changed.
 
     Returns
     -------
@@ -191,8 +212,21 @@ def compare_methods(
           one), ``warnings`` (what makes the fold's scores less telling, in
           words: a test fold of a single utterance, a test class absent from
           training; ``""`` when none) and ``error`` (``""`` unless the fit
-          failed).
-        - ``summary``: DataFrame from :func:`summarize`, best method first.
+          failed); ``test_corpus`` says which corpus the row was scored on:
+          ``""`` for the compared corpus's held-out speakers (every row
+          without ``test_sets``), the test corpus's name for the rows of
+          ``test_sets``, which come after the in-corpus rows (``n_test`` is
+          then the test corpus's size).
+        - ``summary``: DataFrame from :func:`summarize` of the in-corpus rows,
+          best method first.
+        - ``cross_corpus_summary``: only with ``test_sets``, the in-corpus and
+          cross-corpus scores side by side (see
+          :func:`summarize_cross_corpus`).
+        - ``cross_confusion_matrices``: only with ``test_sets``, a dict
+          mapping each test corpus to a dict as ``confusion_matrices``.
+        - ``cross_predictions``: only with ``test_sets``, the predictions on
+          the test corpora, columns ``method, repeat, fold, test_corpus, row,
+          y_true, y_pred`` (``row`` is the position in that corpus's X).
         - ``confusion_matrices``: dict mapping each method to an int array of
           shape ``(n_repeats * n_folds, n_classes, n_classes)`` (repeat by
           repeat, fold by fold), rows true, columns predicted, in the order of
@@ -231,9 +265,9 @@ def compare_methods(
     ...          ["acoustic", "lexical"], classifier=LogisticRegression())},
     ...     X, y, speakers, cv=3)
     >>> comparison.results.columns.tolist()
-    ['method', 'repeat', 'fold', 'seed', 'n_train', 'n_test', 'f1_micro', \
-'f1_macro', 'unweighted_accuracy', 'fit_seconds', 'best_params', 'warnings', \
-'error']
+    ['method', 'repeat', 'fold', 'test_corpus', 'seed', 'n_train', 'n_test', \
+'f1_micro', 'f1_macro', 'unweighted_accuracy', 'fit_seconds', 'best_params', \
+'warnings', 'error']
     >>> comparison.confusion_matrices["acoustic"].shape
     (3, 2, 2)
     >>> comparison.predictions.columns.tolist()
@@ -241,6 +275,23 @@ def compare_methods(
     """
     X, y, groups = check_data(X, y, groups)
     splits = check_splits(cv, X, y, groups)
+    notes = fold_warnings(splits, y, groups)
+    cross, cross_notes = {}, {}
+    if test_sets is not None:
+        if checkpoint is not None or resume:
+            raise ValueError(
+                "checkpoint and resume are not available with test_sets: run the "
+                "cross-corpus comparison without them"
+            )
+        X, y, cross, cross_notes = check_test_sets(
+            test_sets,
+            X,
+            y,
+            modality_columns(X),
+            standardization=test_standardization,
+        )
+    elif test_standardization is not None:
+        raise ValueError("test_standardization needs test_sets")
     scoring = check_scoring(scoring)
     labels = check_labels(labels, y)
     seeds = check_repeats(n_repeats, random_state)
@@ -249,7 +300,6 @@ def compare_methods(
         check_methods(methods, X, seed, reseed=len(seeds) > 1) for seed in seeds
     ]
     threads = check_n_threads(n_threads)
-    notes = fold_warnings(splits, y, groups)
 
     # the checkpoint's folder stays locked until every fold is kept
     with _open_checkpoint(
@@ -289,6 +339,8 @@ def compare_methods(
             progress=progress,
             return_estimator=return_estimator,
             checkpoint=checkpoint,
+            cross=cross,
+            cross_notes=cross_notes,
         )
         _run_tasks(
             tasks,
@@ -301,10 +353,14 @@ def compare_methods(
             scoring=scoring,
             labels=labels,
             error_score=error_score,
+            cross=cross,
         )
         collected.warn_failures()
         comparison = collected.comparison()
-        comparison.summary = summarize(comparison.results)
+        in_corpus = comparison.results[TEST_CORPUS] == IN_CORPUS
+        comparison.summary = summarize(comparison.results[in_corpus])
+        if cross:
+            comparison.cross_corpus_summary = summarize_cross_corpus(comparison.results)
         return comparison
 
 
@@ -315,7 +371,18 @@ _LOKY_RESTART = "A worker stopped while some jobs were given to the executor"
 
 
 def _run_tasks(
-    tasks, collected, *, plan, splits, y, n_jobs, threads, scoring, labels, error_score
+    tasks,
+    collected,
+    *,
+    plan,
+    splits,
+    y,
+    n_jobs,
+    threads,
+    scoring,
+    labels,
+    error_score,
+    cross,
 ):
     """Run the fit tasks in parallel and hand each outcome to ``collected``."""
     # on a Dask cluster, the corpus goes to the workers once, not with every
@@ -335,6 +402,7 @@ def _run_tasks(
                 threads=threads,
                 error_score=error_score,
                 caller_pid=os.getpid(),
+                cross=cross if task.score else None,
             )
             for task in tasks
         )

@@ -25,7 +25,7 @@ RECORD_NAME = re.compile(r"[0-9a-f]{16}-r[0-9]+-f[0-9]+\.json")
 #: The temporary files of a record being written (see ``write_atomically``).
 RECORD_TEMPORARY = re.compile(r"\.[0-9a-f]{16}-r[0-9]+-f[0-9]+\.json\.\w+\.tmp")
 _FIELDS = ("format", "run", "row", "test", "y_pred", "matrix", "sha256")
-_TEXT_COLUMNS = ("best_params", "warnings", "error")
+_TEXT_COLUMNS = ("test_corpus", "best_params", "warnings", "error")
 
 
 class InvalidRecordError(ValueError):

@@ -13,7 +13,13 @@ import numpy as np
 
 #: Columns of ``compare_methods(...).results`` that say which fit a row is;
 #: the metrics (one column per scorer) follow them.
-RESULT_KEYS = ("method", "repeat", "fold", "seed", "n_train", "n_test")
+RESULT_KEYS = ("method", "repeat", "fold", "test_corpus", "seed", "n_train", "n_test")
+#: Column of results naming the corpus a row was scored on: ``""`` for the
+#: compared corpus's own held-out speakers (in-corpus), a test corpus's name
+#: (``compare_methods(..., test_sets={name: ...})``) for every utterance of it.
+TEST_CORPUS = "test_corpus"
+#: The value of :data:`TEST_CORPUS` on in-corpus rows.
+IN_CORPUS = ""
 #: Columns after the metrics and ``fit_seconds``: what a fit left to read.
 RESULT_NOTES = ("best_params", "warnings", "error")
 #: Seconds each fit took, between the metrics and the notes.
@@ -30,6 +36,7 @@ RESULT_DTYPES = {
     "method": object,
     "repeat": np.int64,
     "fold": np.int64,
+    "test_corpus": object,
     "seed": "Int64",
     "n_train": np.int64,
     "n_test": np.int64,
@@ -55,6 +62,8 @@ PREDICTION_COLUMNS = ("method", "repeat", "fold", ROW_COLUMN, "y_true", "y_pred"
 #: Columns of :func:`confusion_table`: one row per method, repeat, fold and
 #: pair of classes.
 CONFUSION_COLUMNS = ("method", "repeat", "fold", "true", "predicted", "count")
+#: Columns of the cross-corpus tables' keys: the method and the test corpus.
+CROSS_CORPUS_KEYS = ("method", TEST_CORPUS)
 #: Columns of :func:`compare_to_reference`'s table.
 COMPARISON_COLUMNS = (
     "method",
@@ -101,7 +110,20 @@ FIGURE_FILES = {
     "confusion_matrices": "confusion_matrices.png",
     "per_speaker": "per_speaker.png",
     "per_class_recall": "per_class_recall.png",
+    "cross_corpus": "cross_corpus.png",
 }
+#: Files :func:`save_comparison` writes only for a comparison with test
+#: corpora (``cross_corpus_comparisons.csv`` with a reference) and, for
+#: ``label_harmonization.csv``, what harmonising their labels dropped.
+CROSS_CORPUS_FILES = (
+    "cross_corpus_summary.csv",
+    "cross_corpus_drop.csv",
+    "cross_corpus_comparisons.csv",
+    "cross_corpus_confusion_matrices.csv",
+    "cross_corpus_per_class_recall.csv",
+    "label_harmonization.csv",
+    FIGURE_FILES["cross_corpus"],
+)
 #: Every file a comparison's folder may hold besides the hidden
 #: ``.checkpoint`` folder (see ``sklearn_mmer.evaluation.COMPARISON_FILES``).
 COMPARISON_FILES = (
@@ -109,6 +131,7 @@ COMPARISON_FILES = (
     ISSUES_FILE,
     *TABLE_FILES,
     *FIGURE_FILES.values(),
+    *CROSS_CORPUS_FILES[:-1],
 )
 
 # --- a fitted model's predictions on a corpus (``mmer predict``) ----------------

@@ -56,15 +56,30 @@ class FitOutcome:
     matrix: np.ndarray = None
     best_params: str = ""
     error: str = ""
+    # test corpus -> FitOutcome of the same fitted model scored on all of it
+    cross: dict = field(default_factory=dict)
 
 
 def fit_and_score(
-    task, *, corpus, train, test, y, scoring, labels, threads, error_score, caller_pid
+    task,
+    *,
+    corpus,
+    train,
+    test,
+    y,
+    scoring,
+    labels,
+    threads,
+    error_score,
+    caller_pid,
+    cross=None,
 ):
     """Fit ``task.estimator`` on the fold's training rows; score its test rows.
 
     ``corpus`` is the fit's view of X (``take(rows)`` gives a DataFrame),
-    ``train`` and ``test`` the fold's rows, ``y`` every label.
+    ``train`` and ``test`` the fold's rows, ``y`` every label; ``cross``
+    maps each test corpus to its rows of the corpus, every one of which the
+    fitted model is also scored on (see :func:`evaluate_cross`).
 
     With ``error_score="raise"`` an exception propagates; otherwise the
     outcome carries ``error_score`` for every metric and the error's type and
@@ -97,6 +112,9 @@ def fit_and_score(
                     scoring=scoring,
                     labels=labels,
                 )
+                evaluate_cross(
+                    outcome, scored, corpus, y, cross, scoring=scoring, labels=labels
+                )
     except Exception as error:
         if isinstance(error_score, str) and error_score == "raise":
             raise
@@ -120,10 +138,27 @@ def evaluate(outcome, estimator, X_test, y_test, *, scoring, labels):
     outcome.best_params = best_params_json(estimator)
 
 
+def evaluate_cross(outcome, estimator, corpus, y, cross, *, scoring, labels):
+    """Score the fitted ``estimator`` on every row of each test corpus, into
+    ``outcome.cross``; ``cross`` maps each test corpus to its rows."""
+    for name, rows in (cross or {}).items():
+        scored = FitOutcome(outcome.repeat, outcome.fold, outcome.fit_index, 0.0)
+        evaluate(
+            scored,
+            estimator,
+            corpus.take(rows),
+            y[rows],
+            scoring=scoring,
+            labels=labels,
+        )
+        outcome.cross[name] = scored
+
+
 def fail(outcome, error, *, scoring, error_score):
     """Turn ``outcome`` into a failure: ``error_score`` for every metric."""
     outcome.scores = dict.fromkeys(scoring, float(error_score))
     outcome.y_pred = outcome.matrix = None
+    outcome.cross = {}
     outcome.error = describe_error(error)
 
 

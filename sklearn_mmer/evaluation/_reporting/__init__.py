@@ -7,9 +7,16 @@ or its tables read back from CSV) by the column and file names of
 """
 
 from .breakdown import per_class_recall, per_speaker_scores
+from .cross_corpus import (
+    compare_on_corpora,
+    cross_corpus_drop,
+    format_cross_corpus_table,
+    summarize_cross_corpus,
+)
 from .model_card import best_inductive_method, model_card
 from .plots import (
     plot_confusion_matrices,
+    plot_cross_corpus,
     plot_method_comparison,
     plot_modality_contribution,
     plot_per_class_recall,
@@ -33,16 +40,20 @@ from .tables import (
 
 __all__ = [
     "best_inductive_method",
+    "compare_on_corpora",
     "compare_to_reference",
     "confidence_intervals",
     "confusion_table",
     "corrected_resampled_ttest",
+    "cross_corpus_drop",
+    "format_cross_corpus_table",
     "format_table",
     "holm_adjust",
     "model_card",
     "per_class_recall",
     "per_speaker_scores",
     "plot_confusion_matrices",
+    "plot_cross_corpus",
     "plot_method_comparison",
     "plot_modality_contribution",
     "plot_per_class_recall",
@@ -52,4 +63,5 @@ __all__ = [
     "save_figures",
     "score_columns",
     "summarize",
+    "summarize_cross_corpus",
 ]

@@ -337,6 +337,41 @@ def plot_confusion_matrices(confusion_matrices, labels, *, methods=None):
     return figure
 
 
+def plot_cross_corpus(cross_summary, *, metric="f1_micro"):
+    """In-corpus against cross-corpus scores per method, with their intervals.
+
+    ``cross_summary`` is :func:`summarize_cross_corpus`'s table; one group of
+    bars per method, one bar per corpus (in-corpus first). Returns the
+    :class:`~matplotlib.figure.Figure`.
+    """
+    corpora = list(dict.fromkeys(cross_summary["test_corpus"]))
+    methods = list(dict.fromkeys(cross_summary["method"]))
+    figure = Figure(figsize=(max(6.0, 1.1 * len(methods) * len(corpora)), 4.5))
+    ax = figure.add_subplot()
+    width = 0.8 / len(corpora)
+    x = np.arange(len(methods))
+    for i, corpus in enumerate(corpora):
+        part = cross_summary[cross_summary["test_corpus"] == corpus]
+        part = part.set_index("method").reindex(methods)
+        mean = part[f"{metric}_mean"].to_numpy(dtype=float)
+        low = part[f"{metric}_ci_low"].to_numpy(dtype=float)
+        high = part[f"{metric}_ci_high"].to_numpy(dtype=float)
+        ax.bar(
+            x + (i - (len(corpora) - 1) / 2) * width,
+            mean,
+            width,
+            yerr=np.nan_to_num([mean - low, high - mean]),
+            capsize=3,
+            label=corpus or "in-corpus",
+        )
+    ax.set_xticks(x, methods, rotation=30, ha="right")
+    ax.set_ylabel(f"{metric_label(metric)} (mean, 95% CI)")
+    ax.set_title("In-corpus and cross-corpus scores")
+    ax.legend(title="test corpus")
+    figure.tight_layout()
+    return figure
+
+
 def save_figures(
     comparison,
     out_dir,
@@ -348,6 +383,7 @@ def save_figures(
     comparisons=None,
     per_speaker=None,
     recall=None,
+    cross_summary=None,
 ):
     """Write a comparison's figures as PNG files.
 
@@ -376,6 +412,9 @@ def save_figures(
     recall : DataFrame or None, default=None
         Recall per class (:func:`per_class_recall`); drawn as
         ``per_class_recall.png`` when given and not empty.
+    cross_summary : DataFrame or None, default=None
+        In-corpus and cross-corpus scores (:func:`summarize_cross_corpus`);
+        drawn as ``cross_corpus.png`` when given.
 
     Returns
     -------
@@ -412,6 +451,8 @@ def save_figures(
         figures["per_speaker"] = plot_per_speaker(per_speaker, metric=metric)
     if recall is not None and len(recall):
         figures["per_class_recall"] = plot_per_class_recall(recall)
+    if cross_summary is not None and len(cross_summary):
+        figures["cross_corpus"] = plot_cross_corpus(cross_summary, metric=metric)
     paths = []
     for name, figure in figures.items():
         path = out_dir / FIGURE_FILES[name]

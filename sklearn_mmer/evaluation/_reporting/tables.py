@@ -11,10 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import Bunch
 
 from .._files import write_atomically
-from .._schema import CONFUSION_COLUMNS, PREDICTION_TABLE_COLUMNS
+from .._schema import (
+    CONFUSION_COLUMNS,
+    IN_CORPUS,
+    PREDICTION_TABLE_COLUMNS,
+    TEST_CORPUS,
+)
 from .breakdown import per_class_recall, per_speaker_scores
+from .cross_corpus import cross_corpus_tables
 from .plots import save_figures
 from .stats import compare_to_reference
 
@@ -160,6 +167,7 @@ def save_comparison(
     figures=True,
     reference=None,
     speakers=None,
+    dropped=None,
 ):
     """Write a comparison's tables and figures to a folder.
 
@@ -188,6 +196,10 @@ def save_comparison(
     speakers : array-like of shape (n_samples,) or None, default=None
         Speaker of each row of the compared X (the comparison's ``groups``),
         for ``per_speaker.csv``; not written when None.
+    dropped : DataFrame or None, default=None
+        What giving the corpora one label set dropped (the ``dropped`` table of
+        :func:`~sklearn_mmer.datasets.harmonize_labels`), written as
+        ``label_harmonization.csv`` when given.
 
     Returns
     -------
@@ -198,8 +210,16 @@ def save_comparison(
         (``comparison.predictions``), ``comparisons.csv`` (with a reference,
         see :func:`compare_to_reference`), ``per_speaker.csv`` (with
         ``speakers``, see :func:`per_speaker_scores`),
-        ``per_class_recall.csv`` (see :func:`per_class_recall`), then the
-        figures of :func:`save_figures`.
+        ``per_class_recall.csv`` (see :func:`per_class_recall`); with test
+        corpora (``compare_methods(..., test_sets=...)``), the tables and
+        figures above are of the in-corpus rows (``results.csv`` holds every
+        row) and ``cross_corpus_summary.csv``, ``cross_corpus_drop.csv``,
+        ``cross_corpus_comparisons.csv`` (with a reference),
+        ``cross_corpus_confusion_matrices.csv`` and
+        ``cross_corpus_per_class_recall.csv`` follow (see
+        :func:`summarize_cross_corpus`); then ``label_harmonization.csv``
+        with ``dropped``, then the figures of :func:`save_figures`
+        (``cross_corpus.png`` with test corpora).
 
     Examples
     --------
@@ -221,14 +241,24 @@ def save_comparison(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    everything = comparison.results
+    own = Bunch(**comparison)
+    if TEST_CORPUS in everything.columns:
+        own.results = everything[everything[TEST_CORPUS].fillna("") == IN_CORPUS]
     tables = {
-        "results.csv": comparison.results,
+        "results.csv": everything,
         "summary.csv": comparison.summary,
         "confusion_matrices.csv": confusion_table(comparison),
         "predictions.csv": comparison.predictions,
     }
-    analysis = _analysis_tables(comparison, reference=reference, speakers=speakers)
+    analysis = _analysis_tables(own, reference=reference, speakers=speakers)
     tables.update({f"{name}.csv": table for name, table in analysis.items()})
+    cross = cross_corpus_tables(
+        comparison, reference=analysis_reference(own, reference)
+    )
+    tables.update({f"{name}.csv": table for name, table in cross.items()})
+    if dropped is not None:
+        tables["label_harmonization.csv"] = dropped
     paths = []
     for name, table in tables.items():
         paths.append(write_atomically(out / name, _csv_writer(table)))
@@ -236,7 +266,7 @@ def save_comparison(
         # drawn in a hidden folder beside the results, then renamed into place
         with tempfile.TemporaryDirectory(dir=out, prefix=".figures.") as staging:
             drawn = save_figures(
-                comparison,
+                own,
                 staging,
                 modalities=modalities,
                 kinds=kinds,
@@ -244,6 +274,7 @@ def save_comparison(
                 comparisons=analysis.get("comparisons"),
                 per_speaker=analysis.get("per_speaker"),
                 recall=analysis.get("per_class_recall"),
+                cross_summary=cross.get("cross_corpus_summary"),
             )
             for path in drawn:
                 os.replace(path, out / path.name)
@@ -254,9 +285,7 @@ def save_comparison(
 def _analysis_tables(comparison, *, reference=None, speakers=None):
     """``comparisons`` (with a reference), ``per_speaker`` (with speakers) and
     ``per_class_recall`` tables of a comparison, by name, in that order."""
-    methods = list(dict.fromkeys(comparison.results["method"]))
-    if reference is None and "early_fusion" in methods:
-        reference = "early_fusion"
+    reference = analysis_reference(comparison, reference)
     tables = {}
     if reference is not None:
         tables["comparisons"] = compare_to_reference(comparison.results, reference)
@@ -265,6 +294,15 @@ def _analysis_tables(comparison, *, reference=None, speakers=None):
         tables["per_speaker"] = per_speaker_scores(predictions, speakers)
     tables["per_class_recall"] = per_class_recall(predictions, comparison.labels)
     return tables
+
+
+def analysis_reference(comparison, reference):
+    """The method the others are compared with: ``reference``, or
+    ``early_fusion`` when it was run, or None."""
+    methods = list(dict.fromkeys(comparison.results["method"]))
+    if reference is None and "early_fusion" in methods:
+        reference = "early_fusion"
+    return reference
 
 
 def _csv_writer(table):
