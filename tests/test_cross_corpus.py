@@ -1,0 +1,227 @@
+"""Cross-corpus evaluation: one label set, test corpora scored by each fold's
+model, leave one corpus out, and what the outputs say."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+
+from sklearn_mmer._testing import make_tiny_corpus
+from sklearn_mmer.datasets import harmonize_labels, read_label_map
+from sklearn_mmer.evaluation import (
+    COMPARISON_FILES,
+    CROSS_CORPUS_FILES,
+    compare_methods,
+    cross_corpus_drop,
+    format_cross_corpus_table,
+    save_comparison,
+)
+from sklearn_mmer.fusion import make_early_fusion, make_modality_pipeline
+from sklearn_mmer.model_selection import LeaveOneCorpusOut
+
+
+def _methods():
+    linear = LogisticRegression(max_iter=300)
+    return {
+        "lexical": make_modality_pipeline("lexical", classifier=linear),
+        "acoustic": make_modality_pipeline("acoustic", classifier=linear),
+        "early_fusion": make_early_fusion(["acoustic", "lexical"], classifier=linear),
+    }
+
+
+@pytest.fixture
+def corpora():
+    """Two tiny corpora with the same classes; B is shifted."""
+    widths = (("acoustic", 6), ("lexical", 8))
+    a = make_tiny_corpus(80, n_speakers=4, widths=widths, seed=0)
+    X_b, y_b, s_b = make_tiny_corpus(60, n_speakers=3, widths=widths, seed=0)
+    X_b = X_b.assign(lexical=[c + 0.5 for c in X_b["lexical"]])
+    return a, (X_b.iloc[:50].reset_index(drop=True), y_b[:50], s_b[:50])
+
+
+# --- labels ----------------------------------------------------------------
+
+
+def test_harmonize_keeps_common_classes_and_counts_dropped():
+    X = pd.DataFrame({"x": range(6)})
+    a = (X, np.array(["angry", "sad", "neu", "sad", "angry", "neu"]), None)
+    b = (X.iloc[:4], np.array(["anger", "sad", "hap", "hap"]), np.arange(4))
+    harmonized = harmonize_labels({"A": a, "B": b}, label_map={"A": {"angry": "anger"}})
+    assert harmonized.labels == ["anger", "sad"]
+    dropped = harmonized.dropped.set_index(["corpus", "label"])["n_utterances"]
+    assert dropped.to_dict() == {("A", "neu"): 2, ("B", "hap"): 2}
+    X_a, y_a, _ = harmonized.corpora["A"]
+    assert y_a.tolist() == ["anger", "sad", "sad", "anger"]
+    assert X_a["x"].tolist() == [0, 1, 3, 4]
+    assert harmonized.corpora["B"][2].tolist() == [0, 1]
+
+
+def test_harmonize_labels_named_and_class_lacking():
+    X = pd.DataFrame({"x": range(4)})
+    a = (X, np.array(["a", "b", "c", "c"]), None)
+    b = (X, np.array(["a", "b", "b", "a"]), None)
+    harmonized = harmonize_labels({"A": a, "B": b}, labels=["a", "b"])
+    assert harmonized.dropped["n_utterances"].tolist() == [2]
+    assert harmonized.dropped["reason"].tolist() == ["not in labels"]
+    with pytest.raises(ValueError, match="'c', which corpus 'B' lacks"):
+        harmonize_labels({"A": a, "B": b}, labels=["a", "c"])
+    with pytest.raises(ValueError, match="share 1 class"):
+        harmonize_labels({"A": (X, np.array(["a", "c"] * 2), None), "B": b})
+    with pytest.raises(ValueError, match="corpus 'C'"):
+        harmonize_labels({"A": a, "B": b}, label_map={"C": {"a": "b"}})
+
+
+def test_read_label_map(tmp_path):
+    path = tmp_path / "map.csv"
+    path.write_text("corpus,from,to\nA,angry,anger\n,exc,happiness\n\n")
+    assert read_label_map(path) == {"A": {"angry": "anger"}, "*": {"exc": "happiness"}}
+    path.write_text("corpus,source,to\n")
+    with pytest.raises(ValueError, match="corpus,from,to"):
+        read_label_map(path)
+    path.write_text("corpus,from,to\nA,x,y\nA,x,z\n")
+    with pytest.raises(ValueError, match="line 3: 'x' of corpus 'A' is mapped twice"):
+        read_label_map(path)
+
+
+# --- leave one corpus out -----------------------------------------------------
+
+
+def test_leave_one_corpus_out_tests_each_corpus_once():
+    corpus = np.array(["B", "A", "C", "A", "B", "C", "C"])
+    folds = list(LeaveOneCorpusOut().split(np.zeros(7), groups=corpus))
+    assert LeaveOneCorpusOut().get_n_splits(groups=corpus) == 3
+    assert [sorted(set(corpus[test])) for _, test in folds] == [["A"], ["B"], ["C"]]
+    for train, test in folds:
+        assert not set(corpus[train]) & set(corpus[test])
+        assert len(train) + len(test) == 7
+    with pytest.raises(ValueError, match="at least 2 corpora"):
+        LeaveOneCorpusOut().get_n_splits(groups=["A", "A"])
+    X = pd.DataFrame({"corpus": corpus})
+    assert len(list(LeaveOneCorpusOut().split(X))) == 3
+
+
+# --- test corpora in compare_methods ----------------------------------------------
+
+
+def test_cross_rows_equal_each_folds_model_scored_by_hand(corpora):
+    (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
+    comparison = compare_methods(
+        _methods(),
+        X_a,
+        y_a,
+        s_a,
+        cv=2,
+        test_sets={"B": (X_b, y_b, s_b)},
+        return_estimator=True,
+    )
+    results = comparison.results
+    assert results["test_corpus"].tolist() == [""] * 6 + ["B"] * 6
+    cross = results[results["test_corpus"] == "B"]
+    assert (cross["n_test"] == len(y_b)).all()
+    for _, row in cross.iterrows():
+        model = comparison.estimators[row["method"], row["repeat"], row["fold"]]
+        y_pred = model.predict(X_b)
+        assert row["f1_micro"] == pytest.approx(f1_score(y_b, y_pred, average="micro"))
+        assert row["f1_macro"] == pytest.approx(f1_score(y_b, y_pred, average="macro"))
+    matrices = comparison.cross_confusion_matrices["B"]["lexical"]
+    assert matrices.shape == (2, 4, 4) and (matrices.sum(axis=(1, 2)) == 50).all()
+
+
+def test_in_corpus_rows_do_not_change_with_test_sets(corpora):
+    (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
+    alone = compare_methods(_methods(), X_a, y_a, s_a, cv=2).results
+    both = compare_methods(
+        _methods(), X_a, y_a, s_a, cv=2, test_sets={"B": (X_b, y_b, s_b)}
+    ).results
+    columns = ["method", "fold", "test_corpus", "f1_micro", "f1_macro", "n_test"]
+    pd.testing.assert_frame_equal(alone[columns], both.iloc[: len(alone)][columns])
+    assert set(alone["test_corpus"]) == {""}
+
+
+def test_test_corpus_lacking_a_modality_is_scored_as_missing(corpora):
+    (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
+    comparison = compare_methods(
+        _methods(),
+        X_a,
+        y_a,
+        s_a,
+        cv=2,
+        test_sets={"B": (X_b.drop(columns="acoustic"), y_b, s_b)},
+    )
+    cross = comparison.results[comparison.results["test_corpus"] == "B"]
+    assert cross["warnings"].str.contains("lacks modality acoustic").all()
+    assert (cross["error"] == "").all()
+    assert cross.loc[cross["method"] == "lexical", "f1_micro"].notna().all()
+
+
+def test_feature_widths_that_differ_are_an_error(corpora):
+    (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
+    X_b = X_b.assign(lexical=[c[:5] for c in X_b["lexical"]])
+    with pytest.raises(ValueError, match="'lexical' has 5 features per frame.*8"):
+        compare_methods(_methods(), X_a, y_a, s_a, cv=2, test_sets={"B": (X_b, y_b)})
+
+
+def test_corpus_lacking_a_class_is_scored_on_its_classes(corpora):
+    (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
+    keep = y_b != "neutral"
+    comparison = compare_methods(
+        _methods(), X_a, y_a, s_a, cv=2, test_sets={"B": (X_b[keep], y_b[keep])}
+    )
+    matrices = comparison.cross_confusion_matrices["B"]["lexical"]
+    assert matrices[:, list(comparison.labels).index("neutral"), :].sum() == 0
+    assert (comparison.results["n_test"].iloc[6:] == keep.sum()).all()
+
+
+@pytest.mark.parametrize("how", ["corpus", "speaker"])
+def test_test_standardization_is_flagged(corpora, how):
+    (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
+    comparison = compare_methods(
+        _methods(),
+        X_a,
+        y_a,
+        s_a,
+        cv=2,
+        test_sets={"B": (X_b, y_b, s_b)},
+        test_standardization=how,
+    )
+    cross = comparison.results[comparison.results["test_corpus"] == "B"]
+    assert cross["warnings"].str.contains("standardised").all()
+    assert cross["warnings"].str.contains("transductive").all() == (how == "speaker")
+    with pytest.raises(ValueError, match="checkpoint and resume"):
+        compare_methods(
+            _methods(),
+            X_a,
+            y_a,
+            s_a,
+            cv=2,
+            test_sets={"B": (X_b, y_b)},
+            checkpoint="x",
+        )
+
+
+def test_cross_corpus_outputs(corpora, tmp_path):
+    (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
+    comparison = compare_methods(
+        _methods(), X_a, y_a, s_a, cv=2, test_sets={"B": (X_b, y_b, s_b)}
+    )
+    summary = comparison.cross_corpus_summary
+    assert (
+        summary.groupby("method")["test_corpus"].apply(list).tolist() == [["", "B"]] * 3
+    )
+    drops = cross_corpus_drop(comparison.results)
+    own = comparison.results.set_index(["method", "fold", "test_corpus"])["f1_micro"]
+    lexical = drops[(drops["method"] == "lexical") & (drops["metric"] == "f1_micro")]
+    expected = np.mean([own["lexical", f, "B"] - own["lexical", f, ""] for f in (1, 2)])
+    assert lexical["drop"].iloc[0] == pytest.approx(expected)
+    table = format_cross_corpus_table(summary, drops)
+    assert "drop B" in table and "lexical" in table
+    dropped = pd.DataFrame(
+        [["B", "surprise", 3, "not in every corpus"]],
+        columns=["corpus", "label", "n_utterances", "reason"],
+    )
+    save_comparison(comparison, tmp_path, reference="early_fusion", dropped=dropped)
+    written = {p.name for p in tmp_path.iterdir()}
+    assert set(CROSS_CORPUS_FILES) <= written <= set(COMPARISON_FILES)
+    recall = pd.read_csv(tmp_path / "cross_corpus_per_class_recall.csv")
+    assert set(recall["test_corpus"]) == {"B"}
