@@ -29,7 +29,7 @@ MAX_SEED = 2**32 - 1
 #: More workers or threads per fit than this many per CPU core only thrash.
 PER_CORE = 4
 #: What --cv takes, in every command.
-CV_CHOICES = ("speaker", "session")
+CV_CHOICES = ("speaker", "session", "corpus")
 
 
 class Parser(argparse.ArgumentParser):
@@ -42,13 +42,17 @@ class Parser(argparse.ArgumentParser):
 # --- options two commands or more take -----------------------------------------
 
 
-def add_data_options(parser, *, n_utterances=True):
-    """``--data``, ``--n-utterances`` and the ``.zip`` size limits."""
+def add_data_options(parser, *, n_utterances=True, several=False):
+    """``--data``, ``--n-utterances`` and the ``.zip`` size limits; with
+    ``several``, ``--data`` takes one corpus or more (``mmer compare --cv
+    corpus``)."""
     parser.add_argument(
         "--data",
         metavar="PATH",
+        nargs="+" if several else None,
         help="a dataset.csv in the course-feature layout, its folder, or a .zip "
-        "holding both (default: the bundled synthetic corpus)",
+        "holding both (default: the bundled synthetic corpus)"
+        + ("; several with --cv corpus" if several else ""),
     )
     if n_utterances:
         parser.add_argument(
@@ -123,6 +127,7 @@ def add_folds_options(parser, *, optional=False):
         help="speaker: --folds folds of whole speakers"
         + ("" if optional else " (default)")
         + "; session: leave one session out"
+        + ("" if optional else "; corpus: leave one corpus of --data out")
         + (before_fit if optional else ""),
     )
     parser.add_argument(

@@ -130,6 +130,10 @@ def splitter(args, X, groups):
     corpus is found to have the speakers or sessions they need."""
     from ..model_selection import LeaveOneSessionOut, SpeakerKFold
 
+    if args.cv == "corpus":
+        raise UsageError(
+            "--cv corpus leaves one corpus out: mmer compare --data A B C --cv corpus"
+        )
     if args.cv == "session":
         if args.folds is not None:
             raise UsageError(

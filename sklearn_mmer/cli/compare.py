@@ -31,6 +31,7 @@ from ._common import (
     resume_command,
     warning_printer,
 )
+from ._corpora import add_cross_corpus_options, is_cross_corpus, run_cross_corpus
 from ._options import (
     DEFAULT_OUT,
     MAX_REPEATS,
@@ -66,7 +67,8 @@ def add_parser(commands):
             "corpus (random numbers shaped like IEMOCAP, not real speech)."
         ),
     )
-    add_data_options(parser)
+    add_data_options(parser, several=True)
+    add_cross_corpus_options(parser)
     add_modalities_option(parser)
     parser.add_argument(
         "--methods",
@@ -143,6 +145,8 @@ def add_parser(commands):
 
 def run(args):
     """``mmer compare``: load, cross-validate, print and write the results."""
+    if is_cross_corpus(args):
+        return run_cross_corpus(args)
     # --out stays locked from its checks to the last file written, whatever
     # ends the run (an error, Ctrl-C)
     with ExitStack() as held:

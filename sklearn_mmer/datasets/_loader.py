@@ -76,7 +76,7 @@ def _not_reserved(modalities):
     {
         "path": [str, os.PathLike],
         "modalities": ["array-like", str, None],
-        "target_names": ["array-like"],
+        "target_names": ["array-like", None],
         "errors": [StrOptions({"skip", "raise", "keep"})],
         "return_X_y": ["boolean"],
         "max_member_bytes": [Interval(Integral, 1, None, closed="left"), None],
@@ -170,7 +170,10 @@ def load_feature_table(
     target_names : sequence of str, default=("anger", "sadness", "happiness", \
             "neutral")
         Emotion names. An int label ``k`` means ``target_names[k]``; a string
-        label must be one of them; any other label is a fault.
+        label must be one of them; any other label is a fault. None takes
+        every non-empty label as it is written (another corpus's label set,
+        to be matched with :func:`harmonize_labels`); ``target_names`` is
+        then the sorted labels found.
     errors : {"skip", "raise", "keep"}, default="skip"
         What a fault does. ``"skip"`` drops the utterance and records every
         fault of it in ``issues``. ``"raise"`` raises a ValueError naming the
@@ -244,8 +247,10 @@ def load_feature_table(
     >>> corpus.data.index[0], int(corpus.sessions[0])
     ('Ses01F_impro01_F000', 1)
     """
-    target_names = [str(t) for t in target_names]
-    if not target_names or len(set(target_names)) != len(target_names):
+    target_names = None if target_names is None else [str(t) for t in target_names]
+    if target_names is None:
+        pass
+    elif not target_names or len(set(target_names)) != len(target_names):
         raise ValueError(
             f"target_names must be distinct emotion names; got {target_names}"
         )
@@ -311,6 +316,8 @@ def _load(source, path, modalities, target_names, errors, return_X_y, require_la
     y = None
     if rows.labels is not None:
         y = np.asarray([rows.names[r] for r in kept], dtype=object)
+    if target_names is None:
+        target_names = sorted({str(label) for label in (() if y is None else y)})
     issues = rows.issues(len(kept))
     if return_X_y:
         return X, y

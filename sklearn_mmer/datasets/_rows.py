@@ -15,6 +15,10 @@ _N_NAMED = 3  # faults named in the summary warning
 
 
 def _parse_label(text, target_names):
+    if target_names is None and text.strip():
+        return text.strip()  # labels taken as written
+    if target_names is None:
+        raise Fault("unknown label", "an empty label")
     if text in target_names:
         return text
     try:

@@ -142,6 +142,8 @@ def cross_corpus_drop(results, *, metrics=None, confidence=0.95, alpha=0.05):
     metrics = score_columns(results) if metrics is None else list(metrics)
     ratio = _ratio(results)
     rows = []
+    if not (labels == IN_CORPUS).any():
+        corpora = []  # every row is another corpus (leave one corpus out)
     for corpus in corpora:
         for metric in metrics:
             family = []
@@ -278,11 +280,16 @@ def format_cross_corpus_table(summary, drops=None):
             row = row.iloc[0] if len(row) else None
             mean = np.nan if row is None else row[f"{metric}_mean"]
             cells.append("failed" if pd.isna(mean) else f"{mean:.3f}")
-            cells.append(
-                ""
-                if pd.isna(mean)
-                else f"[{row[f'{metric}_ci_low']:.3f}, {row[f'{metric}_ci_high']:.3f}]"
+            low, high = (
+                (np.nan, np.nan)
+                if row is None
+                else (
+                    row[f"{metric}_ci_low"],
+                    row[f"{metric}_ci_high"],
+                )
             )
+            # one fold (a corpus left out) has no interval
+            cells.append("" if pd.isna(low) else f"[{low:.3f}, {high:.3f}]")
             if corpus != IN_CORPUS and drops is not None:
                 drop = drops[
                     (drops["method"] == method)

@@ -243,7 +243,9 @@ def save_comparison(
     out.mkdir(parents=True, exist_ok=True)
     everything = comparison.results
     own = Bunch(**comparison)
-    if TEST_CORPUS in everything.columns:
+    in_corpus = everything.get(TEST_CORPUS, pd.Series(dtype=object)).fillna("")
+    # leaving one corpus out, every row is another corpus: all are the folds
+    if (in_corpus == IN_CORPUS).any() and (in_corpus != IN_CORPUS).any():
         own.results = everything[everything[TEST_CORPUS].fillna("") == IN_CORPUS]
     tables = {
         "results.csv": everything,
