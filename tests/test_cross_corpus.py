@@ -225,3 +225,86 @@ def test_cross_corpus_outputs(corpora, tmp_path):
     assert set(CROSS_CORPUS_FILES) <= written <= set(COMPARISON_FILES)
     recall = pd.read_csv(tmp_path / "cross_corpus_per_class_recall.csv")
     assert set(recall["test_corpus"]) == {"B"}
+
+
+# --- mmer compare across corpora ------------------------------------------------
+
+
+@pytest.fixture
+def corpus_folders(tmp_path):
+    """Three tiny corpora on disk: B calls anger 'angry' and lacks visual, C has
+    'calm' instead of neutral."""
+    from sklearn_mmer._testing import make_clean_corpus
+    from sklearn_mmer.datasets import write_feature_table
+
+    folders = []
+    for name, seed in (("A", 0), ("B", 1), ("C", 2)):
+        X, y, _ = make_clean_corpus(seed=seed)
+        if name == "B":
+            X, y = X.drop(columns="visual"), np.where(y == "anger", "angry", y)
+        if name == "C":
+            y = np.where(y == "neutral", "calm", y)
+        write_feature_table(X, y, tmp_path / name, target_names=None)
+        folders.append(tmp_path / name)
+    (tmp_path / "map.csv").write_text("corpus,from,to\nB,angry,anger\n")
+    return folders, tmp_path / "map.csv"
+
+
+def test_mmer_compare_test_data_counts_every_drop(corpus_folders, tmp_path):
+    from sklearn_mmer._testing import run
+
+    (a, b, c), label_map = corpus_folders
+    out = tmp_path / "out"
+    status, stdout, stderr = run(
+        "compare", "--data", a, "--test-data", b, c, "--label-map", label_map,
+        "--folds", "2", "--methods", "lexical", "--epochs", "2", "--n-jobs", "1",
+        "--out", out,
+        "--quiet",
+    )  # fmt: skip
+    assert status == 0, stderr
+    assert "drop B" in stdout and "drop C" in stdout
+    dropped = pd.read_csv(out / "label_harmonization.csv")
+    y = {name: make_clean_corpus_labels(seed) for name, seed in (("A", 0), ("C", 2))}
+    expected = {
+        ("A", "neutral"): int((y["A"] == "neutral").sum()),
+        ("C", "calm"): int((y["C"] == "neutral").sum()),  # C's neutral is calm
+    }
+    got = dropped.set_index(["corpus", "label"])["n_utterances"].to_dict()
+    assert {k: v for k, v in got.items() if k[0] != "B"} == expected
+    results = pd.read_csv(out / "results.csv", keep_default_na=False)
+    assert results["test_corpus"].tolist() == ["", "", "B", "B", "C", "C"]
+    assert (
+        results.loc[results["test_corpus"] == "B", "warnings"]
+        .str.contains("lacks modality visual")
+        .all()
+    )
+    # no reference (early_fusion is not run): no cross_corpus_comparisons.csv
+    written = {p.name for p in out.iterdir()}
+    assert set(CROSS_CORPUS_FILES) - written == {"cross_corpus_comparisons.csv"}
+
+
+def make_clean_corpus_labels(seed):
+    from sklearn_mmer._testing import make_clean_corpus
+
+    return make_clean_corpus(seed=seed)[1]
+
+
+def test_mmer_compare_leaves_each_corpus_out(corpus_folders, tmp_path):
+    from sklearn_mmer._testing import run
+
+    (a, b, c), label_map = corpus_folders
+    out = tmp_path / "out"
+    status, stdout, stderr = run(
+        "compare", "--data", a, b, c, "--cv", "corpus", "--label-map", label_map,
+        "--methods", "lexical", "--epochs", "2", "--n-jobs", "1",
+        "--out", out, "--quiet",
+    )  # fmt: skip
+    assert status == 0, stderr
+    results = pd.read_csv(out / "results.csv", keep_default_na=False)
+    assert results["test_corpus"].tolist() == ["A", "B", "C"]
+    sizes = {n: len(make_clean_corpus_labels(s)) for n, s in zip("ABC", (0, 1, 2))}
+    kept = results["n_test"] + results["n_train"]
+    dropped = pd.read_csv(out / "label_harmonization.csv")["n_utterances"].sum()
+    assert kept.iloc[0] == sum(sizes.values()) - dropped
+    status, _, stderr = run("compare", "--data", a, "--cv", "corpus", "--out", out)
+    assert status != 0 and "two or more corpora" in stderr

@@ -16,7 +16,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ._common import EXIT_FAILED, Progress, Reporter, UsageError, warning_printer
 from ._outputs import check_outputs
@@ -214,6 +213,8 @@ def _read(args, paths, say, out):
         )
     (out / "issues.csv").unlink(missing_ok=True)
     if issues:
+        import pandas as pd
+
         pd.concat(issues, ignore_index=True).to_csv(out / "issues.csv", index=False)
     return corpora
 
@@ -301,6 +302,8 @@ def _compare(args, harmonized, modalities, say):
 
 
 def _with_modalities(X, modalities):
+    import pandas as pd
+
     X = X.copy()
     for modality in modalities:
         if modality not in X.columns:
@@ -310,6 +313,8 @@ def _with_modalities(X, modalities):
 
 def _stack(corpora, modalities):
     """The corpora one below the other; speakers prefixed by their corpus."""
+    import pandas as pd
+
     parts, labels, speakers, names = [], [], [], []
     for name, (X, y, groups) in corpora.items():
         X = _with_modalities(X, modalities)

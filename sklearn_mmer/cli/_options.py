@@ -29,7 +29,7 @@ MAX_SEED = 2**32 - 1
 #: More workers or threads per fit than this many per CPU core only thrash.
 PER_CORE = 4
 #: What --cv takes, in every command.
-CV_CHOICES = ("speaker", "session", "corpus")
+CV_CHOICES = ("speaker", "session")
 
 
 class Parser(argparse.ArgumentParser):
@@ -122,7 +122,8 @@ def add_folds_options(parser, *, optional=False):
     parser.add_argument(
         "--cv",
         type=cv_value,
-        choices=CV_CHOICES,
+        # leaving a corpus out compares several corpora: mmer compare only
+        choices=CV_CHOICES if optional else (*CV_CHOICES, "corpus"),
         default=None if optional else "speaker",
         help="speaker: --folds folds of whole speakers"
         + ("" if optional else " (default)")
