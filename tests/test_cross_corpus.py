@@ -308,3 +308,42 @@ def test_mmer_compare_leaves_each_corpus_out(corpus_folders, tmp_path):
     assert kept.iloc[0] == sum(sizes.values()) - dropped
     status, _, stderr = run("compare", "--data", a, "--cv", "corpus", "--out", out)
     assert status != 0 and "two or more corpora" in stderr
+
+
+# --- mmer predict on a labelled corpus -------------------------------------------
+
+
+def test_bootstrap_scores_resample_whole_speakers():
+    from sklearn_mmer.evaluation import bootstrap_scores
+
+    y_true = np.array(["a", "b"] * 6)
+    y_pred = y_true.copy()
+    y_pred[:4] = y_pred[:4][::-1]  # speaker s0 all wrong, the others right
+    speakers = np.repeat(["s0", "s1", "s2"], 4)
+    table = bootstrap_scores(y_true, y_pred, speakers, n_resamples=200)
+    f1 = table.set_index("metric").loc["f1_micro"]
+    assert f1["score"] == pytest.approx(8 / 12)
+    # a resample holds 0 to 3 copies of s0, so its score is 1, 2/3, 1/3 or 0
+    assert f1["ci_low"] in (0.0, 1 / 3) and f1["ci_high"] == 1.0
+    single = bootstrap_scores(y_true, y_pred, ["s"] * 12)
+    assert single["ci_low"].isna().all()
+
+
+def test_mmer_predict_prints_scores_with_intervals(corpus_folders, tmp_path):
+    from sklearn_mmer._testing import run
+
+    (a, b, _), _ = corpus_folders
+    model = tmp_path / "m.mmer"
+    status, _, stderr = run(
+        "fit", "--data", a, "--method", "lexical", "--epochs", "2",
+        "--model", model, "--quiet",
+    )  # fmt: skip
+    assert status == 0, stderr
+    status, stdout, stderr = run(
+        "predict", "--data", a, "--model", model, "--out", tmp_path, "--quiet"
+    )
+    assert status == 0, stderr
+    table = pd.read_csv(tmp_path / "predictions.csv")
+    score = f1_score(table["emotion_labels"], table["predicted_label"], average="micro")
+    assert f"f1_micro             {score:.3f}  [" in stdout
+    assert "bootstrap over 4 speakers" in stdout

@@ -209,3 +209,25 @@ def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
     card.write_text(text, "utf-8")
     say(f"{name}: fitted in {seconds:.1f} s; wrote {model_path} and {card}")
     return model_path
+
+
+def scores_with_intervals(corpus, table):
+    """The scores of ``mmer predict``'s predictions on a labelled corpus, with
+    95% intervals from a bootstrap over its speakers, as text."""
+    from ..evaluation import bootstrap_scores
+
+    scores = bootstrap_scores(
+        table["emotion_labels"], table["predicted_label"], corpus.groups
+    )
+    lines = [
+        f"scores on {len(table)} labelled utterances, 95% CI from a bootstrap over "
+        f"{scores['n_speakers'].iloc[0]} speakers:"
+    ]
+    for row in scores.itertuples():
+        interval = (
+            ""
+            if row.ci_low != row.ci_low
+            else (f"  [{row.ci_low:.3f}, {row.ci_high:.3f}]")
+        )
+        lines.append(f"  {row.metric:<20} {row.score:.3f}{interval}")
+    return "\n".join(lines)

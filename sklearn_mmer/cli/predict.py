@@ -17,7 +17,7 @@ from ._options import (
     add_seed_option,
 )
 from ._outputs import output_folder
-from ._steps import data_errors, load_corpus
+from ._steps import data_errors, load_corpus, scores_with_intervals
 
 PREDICTIONS_CSV = "predictions.csv"
 #: beside the predictions, the utterances loading skipped
@@ -102,4 +102,6 @@ def run(args):
         table = prediction_table(model, X, corpus.target)
     table.to_csv(out / PREDICTIONS_CSV, index=False)
     say(f"mmer predict: {len(table)} utterances; wrote {out / PREDICTIONS_CSV}")
+    if corpus.target is not None:
+        print(scores_with_intervals(corpus, table))
     return EXIT_OK

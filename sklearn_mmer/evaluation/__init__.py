@@ -27,6 +27,7 @@ from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
 from ._params import set_every
 from ._reporting import (
     best_inductive_method,
+    bootstrap_scores,
     compare_on_corpora,
     compare_to_reference,
     confidence_intervals,
@@ -79,6 +80,7 @@ __all__ = [
     "FoldWarning",
     "Method",
     "best_inductive_method",
+    "bootstrap_scores",
     "compare_methods",
     "compare_on_corpora",
     "compare_to_reference",

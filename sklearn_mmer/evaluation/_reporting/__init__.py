@@ -6,6 +6,7 @@ or its tables read back from CSV) by the column and file names of
 (``_compare``, ``_tasks``, ``_checkpoint`` and the rest of ``evaluation/``).
 """
 
+from .bootstrap import bootstrap_scores
 from .breakdown import per_class_recall, per_speaker_scores
 from .cross_corpus import (
     compare_on_corpora,
@@ -40,6 +41,7 @@ from .tables import (
 
 __all__ = [
     "best_inductive_method",
+    "bootstrap_scores",
     "compare_on_corpora",
     "compare_to_reference",
     "confidence_intervals",
