@@ -56,7 +56,7 @@ def test_compare_writes_results_with_the_documented_schema(bundled):
     assert status == 0
     results = pd.read_csv(out_dir / "results.csv")
     assert results.columns.tolist() == [
-        *["method", "repeat", "fold", "seed", "n_train", "n_test"],
+        *["method", "repeat", "fold", "test_corpus", "seed", "n_train", "n_test"],
         *METRICS,
         *["fit_seconds", "best_params", "warnings", "error"],
     ]

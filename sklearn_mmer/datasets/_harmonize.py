@@ -35,6 +35,10 @@ def read_label_map(path):
         When the header is not ``corpus,from,to``, a line has another number
         of fields, or a label is mapped twice in one corpus.
 
+    See Also
+    --------
+    harmonize_labels : Applies the map.
+
     Examples
     --------
     >>> import tempfile, os
@@ -108,6 +112,12 @@ def harmonize_labels(corpora, labels=None, label_map=None):
     ValueError
         When ``label_map`` names a corpus that is not given, ``labels`` names
         a class some corpus lacks, or fewer than 2 classes are left.
+
+    See Also
+    --------
+    read_label_map : Reads ``label_map`` from a CSV file.
+    sklearn_mmer.evaluation.compare_methods : Tests on other corpora
+        (``test_sets``).
 
     Examples
     --------

@@ -48,6 +48,10 @@ def bootstrap_scores(
         utterances), ``ci_low``, ``ci_high``, ``n_speakers``. With a single
         speaker the interval is NaN: there is nothing to resample.
 
+    See Also
+    --------
+    confidence_intervals : Intervals of cross-validated scores.
+
     Examples
     --------
     >>> from sklearn_mmer.evaluation import bootstrap_scores

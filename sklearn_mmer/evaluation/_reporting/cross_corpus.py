@@ -76,6 +76,11 @@ def summarize_cross_corpus(results, *, confidence=0.95):
         columns of :func:`summarize` with ``test_corpus`` after ``method``.
         The intervals use the in-corpus folds' ``n_test / n_train``.
 
+    See Also
+    --------
+    summarize : The summary of one corpus's rows.
+    cross_corpus_drop : The paired drop from in-corpus to cross-corpus.
+
     Examples
     --------
     >>> import pandas as pd
@@ -136,7 +141,27 @@ def cross_corpus_drop(results, *, metrics=None, confidence=0.95, alpha=0.05):
         Columns ``method, test_corpus, metric, n_pairs, in_corpus_mean,
         cross_corpus_mean, drop`` (cross minus in-corpus, negative when the
         score falls), ``ci_low, ci_high, t_p_value, t_p_adjusted,
-        wilcoxon_p_value, wilcoxon_p_adjusted, significant``.
+        wilcoxon_p_value, wilcoxon_p_adjusted, significant``. Empty when
+        results have no in-corpus row (a corpus left out in every fold).
+
+    See Also
+    --------
+    compare_to_reference : The same tests between two methods.
+    summarize_cross_corpus : The scores side by side.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mmer.evaluation import cross_corpus_drop
+    >>> results = pd.DataFrame({
+    ...     "method": ["a"] * 6 + ["b"] * 6, "fold": [1, 2, 3] * 4,
+    ...     "test_corpus": (["", "", ""] + ["B", "B", "B"]) * 2,
+    ...     "f1_micro": [.8, .7, .9, .5, .4, .6, .7, .7, .8, .6, .6, .7]})
+    >>> drops = cross_corpus_drop(results)
+    >>> drops[["method", "test_corpus", "drop"]].round(3)
+      method test_corpus  drop
+    0      a           B  -0.3
+    1      b           B  -0.1
     """
     corpora, labels = _corpora(results)
     metrics = score_columns(results) if metrics is None else list(metrics)
@@ -193,6 +218,37 @@ def compare_on_corpora(results, reference, *, confidence=0.95, alpha=0.05):
     :func:`compare_to_reference` on each test corpus's rows (with the
     in-corpus folds' ``n_test / n_train``); columns ``test_corpus`` and those
     of :func:`compare_to_reference`.
+
+    Parameters
+    ----------
+    results : DataFrame
+        ``compare_methods(..., test_sets=...).results``.
+    reference : str
+        The method every other one is compared with.
+    confidence, alpha : float, default=0.95, 0.05
+        As for :func:`compare_to_reference`.
+
+    Returns
+    -------
+    comparisons : DataFrame
+        One row per test corpus, method other than the reference and metric.
+
+    See Also
+    --------
+    compare_to_reference : The same on one corpus.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mmer.evaluation import compare_on_corpora
+    >>> results = pd.DataFrame({
+    ...     "method": ["a"] * 6 + ["b"] * 6, "fold": [1, 2, 3] * 4,
+    ...     "test_corpus": (["", "", ""] + ["B", "B", "B"]) * 2,
+    ...     "f1_micro": [.8, .7, .9, .5, .4, .6, .7, .7, .8, .6, .6, .7]})
+    >>> table = compare_on_corpora(results, "a")
+    >>> table[["test_corpus", "method", "difference"]].round(3)
+      test_corpus method  difference
+    0           B      b       0.133
     """
     corpora, labels = _corpora(results)
     ratio = _ratio(results)
@@ -261,9 +317,40 @@ def cross_corpus_tables(comparison, *, reference=None):
 
 
 def format_cross_corpus_table(summary, drops=None):
-    """In-corpus and cross-corpus scores of the first metric as text: per
-    method, its mean and interval on each corpus and, with ``drops``, the
-    drop from in-corpus with its interval and adjusted p-value."""
+    """In-corpus and cross-corpus scores of the first metric as text.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`summarize_cross_corpus`'s table.
+    drops : DataFrame or None, default=None
+        :func:`cross_corpus_drop`'s table; when given, each test corpus's
+        column is followed by the drop from in-corpus, its 95% interval and
+        its Holm-adjusted p-value (``*`` where significant).
+
+    Returns
+    -------
+    table : str
+        One line per method: its mean and interval on each corpus.
+
+    See Also
+    --------
+    format_table : The in-corpus table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mmer.evaluation import (
+    ...     format_cross_corpus_table, summarize_cross_corpus)
+    >>> results = pd.DataFrame({
+    ...     "method": ["a"] * 6 + ["b"] * 6, "fold": [1, 2, 3] * 4,
+    ...     "test_corpus": (["", "", ""] + ["B", "B", "B"]) * 2,
+    ...     "f1_micro": [.8, .7, .9, .5, .4, .6, .7, .7, .8, .6, .6, .7]})
+    >>> print(format_cross_corpus_table(summarize_cross_corpus(results)))
+    method  f1_micro in-corpus          95% CI  f1_micro B          95% CI
+    a                    0.800  [0.407, 1.193]       0.500  [0.107, 0.893]
+    b                    0.733  [0.507, 0.960]       0.633  [0.407, 0.860]
+    """
     metric = next(c[: -len("_mean")] for c in summary.columns if c.endswith("_mean"))
     corpora = list(dict.fromkeys(summary[TEST_CORPUS]))
     header = ["method"]

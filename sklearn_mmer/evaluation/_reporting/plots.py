@@ -343,6 +343,21 @@ def plot_cross_corpus(cross_summary, *, metric="f1_micro"):
     ``cross_summary`` is :func:`summarize_cross_corpus`'s table; one group of
     bars per method, one bar per corpus (in-corpus first). Returns the
     :class:`~matplotlib.figure.Figure`.
+
+    See Also
+    --------
+    summarize_cross_corpus : The table drawn.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mmer.evaluation import plot_cross_corpus, summarize_cross_corpus
+    >>> results = pd.DataFrame({"method": ["a"] * 4, "fold": [1, 2, 1, 2],
+    ...                         "test_corpus": ["", "", "B", "B"],
+    ...                         "f1_micro": [0.8, 0.6, 0.5, 0.3]})
+    >>> figure = plot_cross_corpus(summarize_cross_corpus(results))
+    >>> [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    ['in-corpus', 'B']
     """
     corpora = list(dict.fromkeys(cross_summary["test_corpus"]))
     methods = list(dict.fromkeys(cross_summary["method"]))
