@@ -347,3 +347,19 @@ def test_mmer_predict_prints_scores_with_intervals(corpus_folders, tmp_path):
     score = f1_score(table["emotion_labels"], table["predicted_label"], average="micro")
     assert f"f1_micro             {score:.3f}  [" in stdout
     assert "bootstrap over 4 speakers" in stdout
+
+
+def test_resume_refuses_a_run_written_before_test_corpus(corpora, tmp_path):
+    import json
+
+    from sklearn_mmer.evaluation import ConfigurationMismatchError
+
+    (X_a, y_a, s_a), _ = corpora
+    compare_methods(_methods(), X_a, y_a, s_a, cv=2, checkpoint=tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["format"] = 2  # rows without test_corpus
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigurationMismatchError, match="has format 2, not 3"):
+        compare_methods(
+            _methods(), X_a, y_a, s_a, cv=2, checkpoint=tmp_path, resume=True
+        )
