@@ -101,7 +101,8 @@ def test_predict_writes_predictions_csv_in_its_out_folder(tmp_path):
     fit = ["fit", "--method", "lexical", "--model", model, *BUNDLED, "--quiet"]
     assert run(*fit) == (0, "", "")
     predict = ["predict", "--model", model, "--n-utterances", "40", "--quiet"]
-    assert run(*predict, "--out", folder) == (0, "", "")
+    status, out, err = run(*predict, "--out", folder)
+    assert status == 0 and err == "" and out.startswith("scores on 40 labelled")
     assert [p.name for p in folder.iterdir()] == ["predictions.csv"]
     status, out, err = run(*predict, "--out", folder / "p.csv")
     assert status == 2 and out == "" and err.count("\n") == 1
