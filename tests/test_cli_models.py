@@ -225,3 +225,42 @@ def test_predict_lists_skipped_utterances_beside_the_predictions(fitted, tmp_pat
     assert broken not in set(predicted.file_name_list)
     issues = pd.read_csv(out / "predictions.issues.csv")
     assert issues.id.tolist() == [broken]
+
+
+def test_fit_refuses_all_with_a_message_that_does_not_offer_it(fitted, tmp_path):
+    status, _, err = run(
+        "fit", "--data", fitted[2], "--method", "all", "--model", tmp_path / "m"
+    )
+    assert status == 2 and err.count("\n") == 1, err
+    assert "unknown method 'all'" in err and "trains one method" in err
+    assert "or 'all'" not in err
+
+
+def test_fit_creates_the_missing_folder_of_its_model(fitted, tmp_path):
+    model = tmp_path / "models" / "deeper" / "lexical.mmer"
+    status, _, err = run(
+        "fit",
+        "--data",
+        fitted[2],
+        "--method",
+        "lexical",
+        "--epochs",
+        1,
+        "--model",
+        model,
+    )
+    assert status == 0, err
+    assert model.is_file() and model.with_suffix(".card.md").is_file()
+
+
+def test_fit_refuses_a_model_in_a_system_folder(fitted):
+    status, _, err = run(
+        "fit",
+        "--data",
+        fitted[2],
+        "--method",
+        "lexical",
+        "--model",
+        "/usr/mmer-no-such-folder/m.mmer",
+    )
+    assert status == 2 and "system folder" in err

@@ -68,9 +68,15 @@ def run(args):
     issues_csv = model_path.with_suffix(".issues.csv")
     corpus = load_corpus(args, say, issues_csv=issues_csv, list_issues=True)
     try:
-        method_names(corpus.modalities, [args.method])
+        method_names(corpus.modalities, [args.method], allow_all=False)
     except ValueError as error:
-        raise UsageError(f"--method: {error}") from None
+        also = ""
+        if args.method == "all":
+            also = (
+                " (mmer fit trains one method; 'mmer compare --methods all' "
+                "compares them all)"
+            )
+        raise UsageError(f"--method: {error}{also}") from None
     folds = None
     if args.cv is not None or args.folds is not None:
         folds = splitter(args, corpus.data, np.asarray(corpus.groups))

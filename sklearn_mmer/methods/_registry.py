@@ -228,7 +228,7 @@ def registered_methods():
     return dict(_REGISTRY)
 
 
-def method_names(modalities, names=None):
+def method_names(modalities, names=None, *, allow_all=True):
     """Resolve method names: the defaults, ``"all"``, or a list to check.
 
     Parameters
@@ -238,6 +238,10 @@ def method_names(modalities, names=None):
     names : list of str or None, default=None
         The names asked for. None gives the modalities and every default
         method; ``["all"]`` gives the modalities and every registered method.
+    allow_all : bool, default=True
+        Whether ``"all"`` is accepted. False where one method is trained
+        (``mmer fit``): ``"all"`` is then an unknown name, and the message
+        does not offer it.
 
     Returns
     -------
@@ -280,15 +284,16 @@ def method_names(modalities, names=None):
     if isinstance(names, str):
         names = [names]
     names = list(names)
-    if "all" in names:
+    if "all" in names and allow_all:
         if names != ["all"]:
             raise ValueError("methods 'all' cannot be combined with other names")
         return modalities + list(_REGISTRY)
     valid = modalities + list(_REGISTRY)
     for name in names:
         if name not in valid:
+            offer = ", or 'all'" if allow_all else ""
             raise ValueError(
-                f"unknown method {name!r}; choose among {', '.join(valid)}, or 'all'"
+                f"unknown method {name!r}; choose among {', '.join(valid)}{offer}"
             )
     return list(dict.fromkeys(names))
 
