@@ -223,6 +223,25 @@ def test_progress_reports_every_method_and_fold(corpus):
     assert all(r["n_folds"] == 2 and 0 <= r["f1_micro"] <= 1 for r in records)
 
 
+def test_progress_true_shows_the_command_line_s_progress(corpus, capsys):
+    X, y, speakers = corpus
+    comparison = compare_methods(
+        quick_methods(["lexical"]), X, y, speakers, cv=2, progress=True
+    )
+    err = capsys.readouterr().err.splitlines()
+    # not a terminal: one line per finished fold, as mmer compare logs them
+    assert sorted(line.split("  (")[0] for line in err) == [
+        f"[lexical] fold {fold}/2  f1_micro={score:.3f}"
+        for fold, score in zip([1, 2], comparison.results.f1_micro)
+    ]
+
+
+def test_progress_must_be_a_bool_or_a_callable(corpus):
+    X, y, speakers = corpus
+    with pytest.raises(ValueError, match="progress must be True, False, None"):
+        compare_methods(quick_methods(["lexical"]), X, y, speakers, progress="yes")
+
+
 def test_test_speakers_are_never_trained_on(corpus):
     X, y, speakers = corpus
     comparison = compare_methods(quick_methods(["lexical"]), X, y, speakers, cv=3)

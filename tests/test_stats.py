@@ -132,6 +132,16 @@ def test_comparison_pairs_rows_by_repeat_and_fold_not_by_order():
     assert expected.difference.iloc[0] == pytest.approx(0.075)
 
 
+def test_comparison_accepts_the_comparison_itself():
+    from sklearn.utils import Bunch
+
+    results = fold_results({"ref": [0.5, 0.6, 0.7, 0.4], "b": [0.6, 0.6, 0.9, 0.4]})
+    pd.testing.assert_frame_equal(
+        compare_to_reference(Bunch(results=results, summary=None), "ref"),
+        compare_to_reference(results, "ref"),
+    )
+
+
 def test_comparison_leaves_out_folds_where_either_method_failed():
     results = fold_results(
         {"ref": [0.5, 0.6, np.nan, 0.5, 0.6], "b": [0.6, np.nan, 0.8, 0.7, 0.7]}

@@ -29,12 +29,18 @@ several methods share is done once, without changing any score:
 
 import os
 import warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from ..utils._runtime import DEFAULT_THREADS, check_n_threads, on_dask, to_workers
+from ..utils._runtime import (
+    DEFAULT_THREADS,
+    Progress,
+    check_n_threads,
+    on_dask,
+    to_workers,
+)
 from ._checkpoint import Checkpoint, describe_run
 from ._checks import (
     check_data,
@@ -168,11 +174,14 @@ def compare_methods(
         and :class:`CheckpointError`, naming the file, when its
         ``manifest.json`` or a fold's record cannot be read, was edited, or
         belongs to another run.
-    progress : callable or None, default=None
-        Called as ``progress(record)`` each time a method finishes a fold,
-        with a dict holding the fold's row of ``results`` plus ``n_folds``,
-        ``n_repeats``, ``n_finished`` (rows finished so far, those resumed
-        included) and ``n_total``.
+    progress : bool, callable or None, default=None
+        True shows the progress of ``mmer compare`` on stderr: a bar with
+        elapsed time and ETA on a terminal, one line per finished fold
+        otherwise. A callable is called as ``progress(record)`` each time a
+        method finishes a fold, with a dict holding the fold's row of
+        ``results`` plus ``n_folds``, ``n_repeats``, ``n_finished`` (rows
+        finished so far, those resumed included) and ``n_total``. None or
+        False shows nothing.
 
     Returns
     -------
@@ -250,22 +259,26 @@ def compare_methods(
     ]
     threads = check_n_threads(n_threads)
     notes = fold_warnings(splits, y, groups)
+    shown = _progress_display(progress)
 
     # the checkpoint's folder stays locked until every fold is kept
-    with _open_checkpoint(
-        checkpoint,
-        resume,
-        X=X,
-        y=y,
-        groups=groups,
-        splits=splits,
-        methods_by_repeat=methods_by_repeat,
-        seeds=seeds,
-        scoring=scoring,
-        labels=labels,
-        error_score=error_score,
-        threads=threads,
-    ) as checkpoint:
+    with (
+        shown as progress,
+        _open_checkpoint(
+            checkpoint,
+            resume,
+            X=X,
+            y=y,
+            groups=groups,
+            splits=splits,
+            methods_by_repeat=methods_by_repeat,
+            seeds=seeds,
+            scoring=scoring,
+            labels=labels,
+            error_score=error_score,
+            threads=threads,
+        ) as checkpoint,
+    ):
         finished = checkpoint.finished if checkpoint is not None else {}
 
         plan = plan_work(
@@ -355,6 +368,26 @@ def _run_tasks(
             warnings.filterwarnings("ignore", message=_JOBLIB_CANCELLED)
             outcomes.close()
         raise
+
+
+@contextmanager
+def _progress_display(progress):
+    """``progress`` as a callable or None; True is :class:`Progress`, the
+    progress of ``mmer compare``, closed on the way out."""
+    if progress is None or progress is False:
+        yield None
+    elif progress is True:
+        bar = Progress()
+        try:
+            yield bar
+        finally:
+            bar.close()
+    elif callable(progress):
+        yield progress
+    else:
+        raise ValueError(
+            f"progress must be True, False, None or a callable; got {progress!r}"
+        )
 
 
 def _n_workers(n_jobs, n_tasks):

@@ -261,10 +261,12 @@ def compare_to_reference(
 
     Parameters
     ----------
-    results : DataFrame
+    results : DataFrame or Bunch
         One row per method and fold (and ``repeat``, when repeated), as
-        ``compare_methods(...).results``. A fold where either method's score
-        is NaN (a failed fit) is left out of that pair's tests.
+        ``compare_methods(...).results``; or the comparison
+        ``compare_methods`` returns, whose ``results`` are then read. A fold
+        where either method's score is NaN (a failed fit) is left out of that
+        pair's tests.
     reference : str, default="early_fusion"
         The method every other method is compared with.
     metrics : list of str or None, default=None
@@ -312,6 +314,8 @@ def compare_to_reference(
       method  difference  ci_low  t_p_value
     0    new         0.1   0.001      0.049
     """
+    if isinstance(results, dict) and "results" in results:
+        results = results["results"]  # the comparison itself
     methods = list(dict.fromkeys(results["method"]))
     if reference not in methods:
         raise ValueError(
