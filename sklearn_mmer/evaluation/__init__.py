@@ -44,6 +44,7 @@ from ._reporting import (
     prediction_table,
     save_comparison,
     save_figures,
+    score_bounds,
     score_columns,
     summarize,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "registered_methods",
     "save_comparison",
     "save_figures",
+    "score_bounds",
     "score_columns",
     "set_every",
     "summarize",

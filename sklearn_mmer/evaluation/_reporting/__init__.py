@@ -21,6 +21,7 @@ from .stats import (
     confidence_intervals,
     corrected_resampled_ttest,
     holm_adjust,
+    score_bounds,
     score_columns,
 )
 from .summary import summarize
@@ -50,6 +51,7 @@ __all__ = [
     "prediction_table",
     "save_comparison",
     "save_figures",
+    "score_bounds",
     "score_columns",
     "summarize",
 ]
