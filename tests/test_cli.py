@@ -321,6 +321,26 @@ def test_methods_lists_every_registered_method():
     assert names[:3] == ["<modality>", "early_fusion", "late_fusion"]
 
 
+def test_methods_data_lists_what_runs_on_the_corpus_s_modalities(tmp_path):
+    X, y = make_multimodal_emotion(
+        20,
+        n_speakers=4,
+        n_sessions=2,
+        random_state=0,
+        return_X_y=True,
+        modalities={"visual": 4, "acoustic": 3},
+    )
+    write_feature_table(X, y, tmp_path / "corpus")
+    status, out, err = run("methods", "--data", tmp_path / "corpus")
+    assert status == 0, err
+    runs, refused = out.split("cannot run on these modalities:")
+    names = [line.split()[0] for line in runs.splitlines()[1:]]
+    assert names[:4] == ["visual", "acoustic", "early_fusion", "late_fusion"]
+    assert "late_fusion_weighted" not in names and "lexical" not in names
+    assert refused.split()[0] == "late_fusion_weighted"
+    assert "needs the modality 'lexical'" in refused
+
+
 def test_python_m_sklearn_mmer_runs_the_command():
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(

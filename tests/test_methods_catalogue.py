@@ -75,3 +75,29 @@ def test_catalogue_sits_below_evaluation_and_above_the_estimators():
     for package in ("fusion", "neural", "utils", "model_selection"):
         for path, module in _imported_modules(PACKAGE / package):
             assert "methods" not in module.split("."), (path, module)
+
+
+def test_late_fusion_weighted_needs_the_lexical_modality():
+    without = ["visual", "acoustic"]
+    assert (
+        "needs the modality 'lexical'"
+        in methods.method_availability(without)["late_fusion_weighted"]
+    )
+    assert "late_fusion_weighted" not in methods.method_names(without, ["all"])
+    with pytest.raises(ValueError, match="cannot run on the modalities visual"):
+        methods.make_methods(without, ["late_fusion_weighted"])
+    factory = methods.registered_methods()["late_fusion_weighted"].factory
+    with pytest.raises(ValueError, match="would equal late_fusion_soft"):
+        factory(without, 0)
+    weighted = methods.make_methods(["acoustic", "lexical"], ["late_fusion_weighted"])
+    assert weighted["late_fusion_weighted"].weights == [1.0, 2.0]
+
+
+def test_register_method_keeps_required_modalities(registered):
+    method = methods.register_method(
+        "needs_text", _plain, description="text", requires=["lexical"]
+    )
+    registered.append("needs_text")
+    assert method.requires == ("lexical",)
+    assert methods.method_availability(["lexical"])["needs_text"] is None
+    assert "needs_text" not in methods.method_names(["acoustic"], ["all"])

@@ -16,6 +16,7 @@ from ._catalogue import register_catalogue
 from ._registry import (
     METHOD_KINDS,
     make_methods,
+    method_availability,
     method_kind,
     method_names,
     register_method,
@@ -33,6 +34,7 @@ register_catalogue()
 __all__ = [
     "METHOD_KINDS",
     "make_methods",
+    "method_availability",
     "method_kind",
     "method_names",
     "register_method",

@@ -58,8 +58,9 @@ BEYOND = (
     Method(
         "late_fusion_weighted",
         _late_fusion_weighted,
-        "soft vote with the lexical modality counting double (equal otherwise)",
+        "soft vote with the lexical modality counting double (needs lexical)",
         kind="late_fusion",
+        requires=("lexical",),
     ),
     Method(
         "stacking",
@@ -158,4 +159,5 @@ def register_catalogue():
             default=method.default,
             transductive=method.transductive,
             modalities=method.modalities,
+            requires=method.requires,
         )
