@@ -264,3 +264,64 @@ def test_fit_refuses_a_model_in_a_system_folder(fitted):
         "/usr/mmer-no-such-folder/m.mmer",
     )
     assert status == 2 and "system folder" in err
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """torch finds no CUDA GPU, whatever the machine."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+@pytest.mark.parametrize("command", ["compare", "fit", "predict"])
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
+def test_device_cuda_without_a_gpu_is_a_usage_error(
+    fitted, tmp_path, no_gpu, command, device
+):
+    options = {"fit": ["--method", "lexical", "--model", tmp_path / "m.mmer"]}
+    options["predict"] = ["--model", fitted[3], "--out", tmp_path / "p"]
+    options["compare"] = ["--out", tmp_path / "r", "--folds", 2]
+    status, _, err = run(
+        command, "--data", fitted[2], *options[command], "--device", device
+    )
+    assert status == 2 and err.count("\n") == 1, err
+    assert f"--device {device}: torch finds no CUDA GPU here" in err
+    assert not any(tmp_path.rglob("*.csv")) and not any(tmp_path.rglob("*.mmer"))
+
+
+def test_device_takes_cpu_cuda_n_or_auto_only(fitted):
+    status, _, err = run("predict", "--model", fitted[3], "--device", "gpu0")
+    assert status == 2 and "'gpu0' is not a device" in err
+
+
+def test_device_auto_without_a_gpu_fits_on_the_cpu(fitted, tmp_path, no_gpu):
+    model = tmp_path / "lexical.mmer"
+    status, _, err = run(
+        "fit",
+        "--data",
+        fitted[2],
+        "--method",
+        "lexical",
+        "--epochs",
+        1,
+        "--device",
+        "auto",
+        "--model",
+        model,
+    )
+    assert status == 0 and "device cpu" in err, err
+    assert ", on cpu" in model.with_suffix(".card.md").read_text()
+    assert sklearn_mmer.load(model).get_params()["mlpclassifier__device"] == "cpu"
+
+
+def test_configure_sets_the_device_of_every_network():
+    from argparse import Namespace
+
+    from sklearn_mmer.cli._steps import configure
+    from sklearn_mmer.methods import make_methods
+
+    late = make_methods(["acoustic", "lexical"], ["late_fusion"])["late_fusion"]
+    configure(Namespace(epochs=None, device="cuda:1"), late)
+    devices = {k: v for k, v in late.get_params().items() if k.endswith("device")}
+    assert len(devices) == 2 and set(devices.values()) == {"cuda:1"}

@@ -160,15 +160,52 @@ def splitter(args, X, groups):
 # --- a model --------------------------------------------------------------------
 
 
-def make_method(args, modalities, name):
-    """The unfitted estimator of method ``name``, seeded, with --epochs applied."""
-    from ..evaluation import set_every
-    from ..methods import make_methods
+def resolve_device(args):
+    """``--device`` as torch names it here: auto resolved, cuda checked.
 
-    model = make_methods(modalities, [name], random_state=args.seed)[name]
+    Sets ``args.device`` to ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` and returns
+    it; a GPU that torch does not find is a usage error.
+    """
+    import torch
+
+    device = getattr(args, "device", None) or "cpu"
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UsageError(
+                f"--device {device}: torch finds no CUDA GPU here; use --device "
+                "cpu, or --device auto (a GPU when there is one)"
+            )
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise UsageError(
+                f"--device {device}: torch sees {torch.cuda.device_count()} "
+                "CUDA GPU(s), numbered from 0"
+            )
+    args.device = device
+    return device
+
+
+def configure(args, model):
+    """``model`` with --epochs and --device set on every network in it."""
+    from ..evaluation import set_every
+
     if args.epochs is not None:
         set_every(model, "max_epochs", args.epochs)
+    if getattr(args, "device", None) is not None:
+        set_every(model, "device", args.device)
     return model
+
+
+def make_method(args, modalities, name):
+    """The unfitted estimator of method ``name``, seeded, with --epochs and
+    --device applied."""
+    from ..methods import make_methods
+
+    return configure(
+        args, make_methods(modalities, [name], random_state=args.seed)[name]
+    )
 
 
 def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
@@ -199,6 +236,7 @@ def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
         fit_seconds=seconds,
         random_state=args.seed,
         max_epochs=args.epochs,
+        device=getattr(args, "device", None),
         scores=scores,
         cv_description=how,
     )

@@ -12,12 +12,13 @@ from ..utils._runtime import first_line
 from ._common import EXIT_OK, Reporter, UsageError
 from ._options import (
     add_data_options,
+    add_device_option,
     add_out_option,
     add_quiet_and_traceback_options,
     add_seed_option,
 )
 from ._outputs import output_folder
-from ._steps import data_errors, load_corpus
+from ._steps import data_errors, load_corpus, resolve_device
 
 PREDICTIONS_CSV = "predictions.csv"
 #: beside the predictions, the utterances loading skipped
@@ -56,6 +57,7 @@ def add_parser(commands):
         holds=f"{PREDICTIONS_CSV} (and {ISSUES_CSV} when utterances are skipped)",
     )
     add_seed_option(parser)
+    add_device_option(parser)
     add_quiet_and_traceback_options(parser)
     parser.set_defaults(run=run, modalities=None)
     return parser
@@ -67,6 +69,7 @@ def run(args):
     from ..io import ModelFileError, check_input, load, read_manifest
 
     say = Reporter(quiet=args.quiet)
+    resolve_device(args)
     model_path = Path(args.model)
     if not model_path.is_file():
         raise UsageError(f"--model {args.model}: no such file")
@@ -91,7 +94,7 @@ def run(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         try:
-            model = load(model_path, trusted=args.trusted)
+            model = load(model_path, device=args.device, trusted=args.trusted)
         except ModelFileError as error:
             raise UsageError(f"--model {error}") from None
         except ValueError as error:  # a malformed --trusted name

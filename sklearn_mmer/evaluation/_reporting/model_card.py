@@ -92,6 +92,7 @@ def model_card(
     fit_seconds=None,
     random_state=None,
     max_epochs=None,
+    device=None,
     scores=None,
     cv_description=None,
     trained_at=None,
@@ -128,6 +129,9 @@ def model_card(
         The seed the model was fitted with.
     max_epochs : int or None, default=None
         The ``max_epochs`` every network was given, when it was overridden.
+    device : str or None, default=None
+        The device the networks were trained on (``mmer fit --device``),
+        recorded as is; None leaves it out.
     scores : Series or None, default=None
         The method's row of a comparison's summary (``<metric>_mean`` and
         ``<metric>_std`` for each metric); None says the scores were not
@@ -196,6 +200,7 @@ def model_card(
         + ("" if fit_seconds is None else f" in {fit_seconds:.1f} s")
         + ("" if random_state is None else f", seed {random_state}")
         + (f", max_epochs {max_epochs}" if max_epochs else "")
+        + (f", on {device}" if device else "")
         + (
             ""
             if manifest.get("threads") is None
