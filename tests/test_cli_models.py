@@ -91,7 +91,13 @@ def test_predict_writes_one_row_per_utterance_without_labels(fitted, tmp_path):
     expected = sklearn_mmer.load(model)
     proba = expected.predict_proba(X)
     columns = [f"proba_{c}" for c in expected.classes_]
-    assert table.columns.tolist() == ["file_name_list", "predicted_label", *columns]
+    assert table.columns.tolist() == [
+        "file_name_list",
+        "predicted_label",
+        "missing_modalities",
+        *columns,
+    ]
+    assert table.missing_modalities.isna().all()  # "" in the CSV: none missing
     assert table.file_name_list.tolist() == X.index.tolist()
     assert table.predicted_label.tolist() == expected.predict(X).tolist()
     assert np.allclose(table[columns].to_numpy(), proba, rtol=0, atol=1e-15)
@@ -216,7 +222,15 @@ def test_predict_lists_skipped_utterances_beside_the_predictions(fitted, tmp_pat
     (corpus / table.lexical_features.iloc[3].lstrip("/")).unlink()
     out = tmp_path / "out"
     status, _, err = run(
-        "predict", "--model", fitted[3], "--data", corpus, "--out", out
+        "predict",
+        "--model",
+        fitted[3],
+        "--data",
+        corpus,
+        "--out",
+        out,
+        "--missing",
+        "skip",
     )
     assert status == 0, err
     assert "predictions.issues.csv" in err
@@ -325,3 +339,66 @@ def test_configure_sets_the_device_of_every_network():
     configure(Namespace(epochs=None, device="cuda:1"), late)
     devices = {k: v for k, v in late.get_params().items() if k.endswith("device")}
     assert len(devices) == 2 and set(devices.values()) == {"cuda:1"}
+
+
+def test_predict_predicts_utterances_with_a_missing_modality(fitted, tmp_path):
+    corpus = _write_corpus(tmp_path / "new", labels=False, seed=2)
+    table = pd.read_csv(corpus / "dataset.csv", dtype=str)
+    table.loc[3, "lexical_features"] = ""  # an empty cell
+    (corpus / table.visual_features.iloc[5].lstrip("/")).unlink()
+    for m in ("visual", "acoustic", "lexical"):
+        table.loc[7, f"{m}_features"] = ""  # nothing left to predict from
+    table.to_csv(corpus / "dataset.csv", index=False)
+    out = tmp_path / "out"
+    status, _, err = run(
+        "predict", "--model", fitted[3], "--data", corpus, "--out", out
+    )
+    assert status == 0, err
+    predicted = pd.read_csv(out / "predictions.csv", keep_default_na=False)
+    ids = table.file_name_list
+    assert predicted.file_name_list.tolist() == ids.drop(7).tolist()
+    gaps = predicted.set_index("file_name_list").missing_modalities
+    assert gaps[ids[3]] == "lexical" and gaps[ids[5]] == "visual"
+    assert (gaps.drop([ids[3], ids[5]]) == "").all()
+    X = load_feature_table(corpus, require_labels=False, errors="keep").data
+    expected = sklearn_mmer.load(fitted[3]).predict(X.drop(ids[7]))
+    assert predicted.predicted_label.tolist() == expected.tolist()
+    issues = pd.read_csv(out / "predictions.issues.csv")
+    assert set(issues.id) == {ids[3], ids[5], ids[7]}
+    assert "1 skipped" in err and "2 with a missing modality" in err
+
+
+def test_prediction_table_skips_what_a_model_cannot_predict():
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mmer.evaluation import prediction_table
+
+    class Cells(LogisticRegression):
+        """Reads one cell column; raises on a missing cell, as some models do."""
+
+        def _x(self, X):
+            return np.stack([np.asarray(c, dtype=float) for c in X["a"]])
+
+        def fit(self, X, y):
+            return super().fit(self._x(X), y)
+
+        def predict(self, X):
+            return super().predict(self._x(X))
+
+        def predict_proba(self, X):
+            return super().predict_proba(self._x(X))
+
+    X = pd.DataFrame(
+        {
+            "a": [np.array([0.0]), np.array([1.0]), None, np.array([0.1])],
+            "b": [np.array([1.0])] * 4,
+        },
+        index=["u1", "u2", "u3", "u4"],
+    )
+    y = np.array(["calm", "angry", "calm", "calm"])
+    model = Cells().fit(X.drop("u3"), np.delete(y, 2))
+    with pytest.warns(UserWarning, match="cannot predict with a missing modality"):
+        table = prediction_table(model, X, y)
+    assert table.file_name_list.tolist() == ["u1", "u2", "u4"]
+    skipped = prediction_table(model, X, y, missing="skip")
+    assert skipped.file_name_list.tolist() == ["u1", "u2", "u4"]

@@ -23,13 +23,17 @@ from ._options import DEFAULT_FOLDS, DEFAULT_UTTERANCES, size_limits
 # --- the corpus -----------------------------------------------------------------
 
 
-def load_corpus(args, say, *, issues_csv, list_issues=False, require_labels=True):
+def load_corpus(
+    args, say, *, issues_csv, list_issues=False, require_labels=True, errors="skip"
+):
     """The corpus of ``--data`` (the bundled one without it) as a Bunch with
     ``modalities`` and ``source`` set.
 
     The loader's warning about faults points at ``issues_csv``; with
     ``list_issues`` the faults are written there at once (an earlier list
     removed when there are none), before a corpus left empty is refused.
+    ``errors="keep"`` keeps an utterance whose modality is faulty (an empty
+    cell, a missing file) with that cell None, as ``load_feature_table`` does.
     """
     if args.data is None:
         corpus = bundled_corpus(args)
@@ -46,6 +50,7 @@ def load_corpus(args, say, *, issues_csv, list_issues=False, require_labels=True
         issues_csv=issues_csv,
         modalities=args.modalities,
         require_labels=require_labels,
+        errors=errors,
     )
     if list_issues:
         _list_issues(corpus.issues, issues_csv)

@@ -35,8 +35,10 @@ def add_parser(commands):
             "emotion_labels column) with a model file written by 'mmer fit' or "
             "sklearn_mmer.save, and write one row per utterance: "
             "file_name_list, predicted_label, emotion_labels (when the corpus "
-            "has labels) and proba_<class> per class (when the method has "
-            "probabilities)."
+            "has labels), missing_modalities and proba_<class> per class (when "
+            "the method has probabilities). An utterance with a missing or "
+            "faulty modality is predicted from the others (--missing predict, "
+            "the default) or skipped (--missing skip)."
         ),
     )
     parser.add_argument(
@@ -55,6 +57,16 @@ def add_parser(commands):
         parser,
         default=".",
         holds=f"{PREDICTIONS_CSV} (and {ISSUES_CSV} when utterances are skipped)",
+    )
+    parser.add_argument(
+        "--missing",
+        choices=("predict", "skip"),
+        default="predict",
+        help="an utterance with a missing or faulty modality (an empty cell, a "
+        "missing file): predict it from the modalities it has, as every "
+        "built-in method can (default), or skip it; either way it is listed "
+        f"in {ISSUES_CSV}; one missing every modality, or one the model cannot "
+        "predict, is skipped",
     )
     add_seed_option(parser)
     add_device_option(parser)
@@ -85,6 +97,7 @@ def run(args):
         issues_csv=out / ISSUES_CSV,
         list_issues=True,
         require_labels=False,
+        errors="keep" if args.missing == "predict" else "skip",
     )
     X = corpus.data
     try:
@@ -101,8 +114,20 @@ def run(args):
             raise UsageError(f"--trusted: {error}") from None
     for warning in caught:
         say(f"mmer: warning: {first_line(warning.message)}")
-    with data_errors(args):
-        table = prediction_table(model, X, corpus.target)
+    modalities = list(manifest.get("modalities") or {}) or None
+    with data_errors(args), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        table = prediction_table(
+            model, X, corpus.target, missing=args.missing, modalities=modalities
+        )
+    for warning in caught:
+        say(f"mmer: warning: {first_line(warning.message)}")
     table.to_csv(out / PREDICTIONS_CSV, index=False)
-    say(f"mmer predict: {len(table)} utterances; wrote {out / PREDICTIONS_CSV}")
+    incomplete = int((table["missing_modalities"] != "").sum())
+    skipped = len(X) - len(table)
+    say(
+        f"mmer predict: {len(table)} utterances ({incomplete} with a missing "
+        f"modality){f', {skipped} skipped' if skipped else ''}; wrote "
+        f"{out / PREDICTIONS_CSV}"
+    )
     return EXIT_OK

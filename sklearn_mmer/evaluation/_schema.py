@@ -116,3 +116,7 @@ COMPARISON_FILES = (
 #: Columns of :func:`prediction_table` before the ``proba_<class>`` columns:
 #: the utterance's id, the predicted label and, for a labelled corpus, its label.
 PREDICTION_TABLE_COLUMNS = ("file_name_list", "predicted_label", "emotion_labels")
+#: Column of :func:`prediction_table` naming the modalities missing from a
+#: row (``"visual;lexical"``), ``""`` for a complete row; before the
+#: ``proba_<class>`` columns.
+MISSING_COLUMN = "missing_modalities"

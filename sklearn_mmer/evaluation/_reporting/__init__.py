@@ -28,6 +28,7 @@ from .summary import summarize
 from .tables import (
     confusion_table,
     format_table,
+    missing_modalities,
     prediction_table,
     save_comparison,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "plot_modality_contribution",
     "plot_per_class_recall",
     "plot_per_speaker",
+    "missing_modalities",
     "prediction_table",
     "save_comparison",
     "save_figures",
