@@ -138,6 +138,7 @@ class Checkpoint:
         self.columns = columns
         self.rows = {}
         self.finished = {}
+        self.probas = {}  # (method, repeat, fold) -> class probabilities
         if resume and not (self.folder / MANIFEST).is_file():
             raise ConfigurationMismatchError(
                 f"nothing to resume in {self.folder}: it has no {MANIFEST} (run "
@@ -169,9 +170,11 @@ class Checkpoint:
         """Release the folder's lock."""
         self.lock.release()
 
-    def add(self, key, row, test, y_pred, matrix):
+    def add(self, key, row, test, y_pred, matrix, *, proba=None):
         """Keep one finished fold, then rewrite results.csv with every row."""
-        record = make_record(self.run, row, test, y_pred, matrix, file_format=FORMAT)
+        record = make_record(
+            self.run, row, test, y_pred, matrix, file_format=FORMAT, proba=proba
+        )
         path = self.parts / record_name(key)
         write_atomically(path, _json_writer(record))
         self.rows[key] = row
@@ -237,7 +240,7 @@ class Checkpoint:
             if not RECORD_NAME.fullmatch(path.name):
                 continue  # not a record: a user's file, left alone
             try:
-                key, *kept = rules.check(read_json(path), path.name)
+                key, *kept, proba = rules.check(read_json(path), path.name)
             except (UnreadableFileError, InvalidRecordError) as error:
                 raise CheckpointError(
                     f"cannot resume the run in {self.folder}: the record {path} "
@@ -246,6 +249,8 @@ class Checkpoint:
                 ) from None
             self.rows[key] = kept[0]
             self.finished[key] = tuple(kept)
+            if proba is not None:
+                self.probas[key] = proba
 
     @staticmethod
     def _sweep(folder, pattern):

@@ -8,7 +8,14 @@ import pandas as pd
 from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import Bunch
 
-from ._schema import PREDICTION_COLUMNS, RESULT_DTYPES, ROW_COLUMN, result_columns
+from ._schema import (
+    ID_COLUMN,
+    PROBA_PREFIX,
+    RESULT_DTYPES,
+    ROW_COLUMN,
+    prediction_columns,
+    result_columns,
+)
 from ._sharing import assemble_vote
 from ._tasks import FitOutcome, evaluate, fail
 
@@ -31,6 +38,7 @@ class OutcomeCollector:
         progress,
         return_estimator,
         checkpoint,
+        ids=None,
     ):
         self.plan, self.splits, self.y = plan, splits, y
         self.methods_by_repeat = methods_by_repeat
@@ -41,6 +49,9 @@ class OutcomeCollector:
         self.return_estimator, self.estimators = return_estimator, {}
         self.checkpoint = checkpoint
         self.rows, self.matrices, self.predictions = {}, {}, {}
+        # the utterances' ids (X's index) and each fold's class probabilities
+        self.ids = None if ids is None else np.asarray(ids).astype(str)
+        self.probas = dict(checkpoint.probas) if checkpoint is not None else {}
         self.members = {}  # (fold, fit index) -> outcome, until its votes are done
         self.n_total = len(self.methods) * len(seeds) * len(splits)
         for key, (row, test, y_pred, matrix) in (
@@ -135,10 +146,14 @@ class OutcomeCollector:
         )
         if outcome.y_pred is not None:
             self.predictions[key] = (test, outcome.y_pred)
+        if outcome.proba is not None:
+            self.probas[key] = outcome.proba
         if self.return_estimator:
             self.estimators[key] = outcome.estimator
         if self.checkpoint is not None:
-            self.checkpoint.add(key, row, test, outcome.y_pred, self.matrices[key])
+            self.checkpoint.add(
+                key, row, test, outcome.y_pred, self.matrices[key], proba=outcome.proba
+            )
         if self.progress is not None:
             self.progress(
                 {
@@ -192,6 +207,7 @@ class OutcomeCollector:
         return comparison
 
     def _predictions(self, keys):
+        names = [f"{PROBA_PREFIX}{label}" for label in self.labels]
         frames = [
             pd.DataFrame(
                 {
@@ -201,16 +217,24 @@ class OutcomeCollector:
                     ROW_COLUMN: test,
                     "y_true": self.y[test],
                     "y_pred": y_pred,
+                    ID_COLUMN: test if self.ids is None else self.ids[test],
+                    **dict(zip(names, self._proba(key, len(test)).T)),
                 }
             )
             for key in keys
             if key in self.predictions
             for test, y_pred in [self.predictions[key]]
         ]
-        columns = list(PREDICTION_COLUMNS)
+        columns = prediction_columns(self.labels)
         if not frames:
             return pd.DataFrame(columns=columns)
         return pd.concat(frames, ignore_index=True)[columns]
+
+    def _proba(self, key, n_test):
+        """The fold's class probabilities; NaN where the method has none."""
+        if key in self.probas:
+            return np.asarray(self.probas[key], dtype=np.float64)
+        return np.full((n_test, len(self.labels)), np.nan)
 
 
 class _MemberFailed(Exception):

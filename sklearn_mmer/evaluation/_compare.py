@@ -207,8 +207,12 @@ def compare_methods(
           repeat, fold by fold), rows true, columns predicted, in the order of
           ``labels``; all zeros for a failed fit.
         - ``predictions``: DataFrame of the out-of-fold predictions, columns
-          ``method, repeat, fold, row, y_true, y_pred``, where ``row`` is the
-          position in X; none for a failed fit.
+          ``method, repeat, fold, row, y_true, y_pred, utterance_id`` and one
+          ``proba_<class>`` per class of ``labels``, where ``row`` is the
+          position in X, ``utterance_id`` X's index there (as text) and the
+          probabilities those of ``predict_proba`` (NaN for a method without
+          one, such as a hard vote, and for a fold resumed from a checkpoint
+          of an earlier version, which kept none); none for a failed fit.
         - ``labels``: ndarray, the class order of the confusion matrices.
         - ``splits``: list of ``(train, test)`` index arrays, one per fold.
         - ``estimators``: only with ``return_estimator=True``, a dict mapping
@@ -246,7 +250,8 @@ def compare_methods(
     >>> comparison.confusion_matrices["acoustic"].shape
     (3, 2, 2)
     >>> comparison.predictions.columns.tolist()
-    ['method', 'repeat', 'fold', 'row', 'y_true', 'y_pred']
+    ['method', 'repeat', 'fold', 'row', 'y_true', 'y_pred', 'utterance_id', \
+'proba_angry', 'proba_calm']
     """
     X, y, groups = check_data(X, y, groups)
     splits = check_splits(cv, X, y, groups)
@@ -302,6 +307,7 @@ def compare_methods(
             progress=progress,
             return_estimator=return_estimator,
             checkpoint=checkpoint,
+            ids=X.index,
         )
         _run_tasks(
             tasks,
