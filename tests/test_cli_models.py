@@ -165,6 +165,10 @@ def test_compare_saves_the_best_inductive_method(fitted, tmp_path):
         models,
     )
     assert status == 0, err
+    predictions = pd.read_csv(out / "predictions.csv")
+    ids = pd.read_csv(fitted[2] / "dataset.csv", dtype=str).file_name_list
+    assert (predictions.utterance_id == ids[predictions.row].to_numpy()).all()
+    assert {"proba_anger", "proba_sadness"} <= set(predictions.columns)
     summary = pd.read_csv(out / "summary.csv")
     best = summary.sort_values("f1_micro_mean", ascending=False).method.iloc[0]
     assert sorted(p.name for p in models.glob("*.mmer")) == [f"{best}.mmer"]
