@@ -1,0 +1,210 @@
+"""``mmer extract``: from a CSV of recordings to a corpus ``mmer compare`` reads.
+
+A thin layer over :func:`sklearn_mmer.extraction.extract_corpus` (and
+:func:`~sklearn_mmer.extraction.list_kinds` for ``--list``): it parses the
+options, shows the progress and turns the library's errors into one line.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+from ._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Reporter,
+    UsageError,
+    add_quiet_and_traceback_options,
+    first_line,
+    resume_command,
+    system_folder,
+)
+
+
+def add_parser(commands):
+    """Add ``mmer extract`` to ``mmer``'s subparsers."""
+    parser = commands.add_parser(
+        "extract",
+        help="extract features from recordings (and texts) into a corpus",
+        description=(
+            "Extract features from the recordings (and texts) a CSV lists and "
+            "write a corpus that 'mmer compare --data', 'mmer fit' and "
+            "load_feature_table read: dataset.csv, one .npy file per utterance "
+            "and modality, the recipe in extraction.json and the items that "
+            "could not be extracted in issues.csv (exit status 1 when there "
+            "are any). The CSV has 'file' (audio, relative to the CSV) and/or "
+            "'text', 'speaker', optionally 'emotion' and 'utterance' (an id); "
+            "other columns are carried over."
+        ),
+    )
+    parser.add_argument(
+        "--input", metavar="CSV", help="the CSV of utterances (see above)"
+    )
+    parser.add_argument("--out", metavar="FOLDER", help="the corpus folder to write")
+    parser.add_argument(
+        "--features",
+        nargs="+",
+        metavar="[NAME=]KIND[:PATH]",
+        help="the features, each a modality named KIND unless NAME= is given: "
+        "mfcc, logmel, egemaps, compare, encoder:FOLDER, text:FOLDER ('mmer "
+        "extract --list' says what each needs), e.g. --features egemaps mfcc "
+        "or --features acoustic=encoder:/models/wavlm-base",
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="list the kinds of feature and what each needs, then exit",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a run that stopped: extract only what --out lacks "
+        "(refused when the features differ from the ones it was started with)",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="batches of files extracted at a time (default 1); the features "
+        "are the same whatever N",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        metavar="DEVICE",
+        help="where encoders run: cpu, cuda, cuda:1 (default cpu)",
+    )
+    parser.add_argument(
+        "--cache",
+        metavar="FOLDER",
+        help="keep extracted frames by content in FOLDER and reuse them in "
+        "later runs (default: no cache)",
+    )
+    add_quiet_and_traceback_options(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args):
+    """``mmer extract``: list the kinds, or extract a corpus."""
+    from ..extraction import extract_corpus, list_kinds
+
+    if args.list:
+        for kind in list_kinds():
+            spec = kind["kind"] + (":PATH" if kind["model_folder"] else "")
+            print(f"{spec:<14} reads {kind['input']:<5} {kind['description']}")
+            print(f"{'':<14} needs: {kind['install']}")
+        return EXIT_OK
+    missing = [
+        option
+        for option, value in (
+            ("--input", args.input),
+            ("--out", args.out),
+            ("--features", args.features),
+        )
+        if not value
+    ]
+    if missing:
+        raise UsageError(f"mmer extract needs {', '.join(missing)} (or --list)")
+    if not Path(args.input).is_file():
+        raise UsageError(f"--input {args.input}: no such file")
+    problem = system_folder(args.out)
+    if problem:
+        raise UsageError(f"--out {args.out}: {problem}")
+    if Path(args.out).resolve() == Path(args.input).resolve().parent:
+        raise UsageError(
+            f"--out {args.out}: is the folder of --input; give a folder of its own"
+        )
+    if args.n_jobs == 0 or args.n_jobs < -1:
+        raise UsageError(f"--n-jobs {args.n_jobs}: give -1 or a positive number")
+    say = Reporter(quiet=args.quiet)
+    bar = ExtractionProgress(say)
+    try:
+        result = extract_corpus(
+            args.input,
+            args.out,
+            args.features,
+            resume=args.resume,
+            n_jobs=args.n_jobs,
+            device=args.device,
+            cache=args.cache,
+            progress=bar,
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        say(f"resume with: {resume_command(args.argv)}")
+        raise
+    except (ValueError, ImportError, OSError) as error:
+        bar.close()
+        if args.traceback:
+            raise
+        raise UsageError(first_line(error)) from None
+    bar.close()
+    resumed = f" ({result.n_resumed} from an earlier run)" if result.n_resumed else ""
+    say(
+        f"mmer extract: {result.n_extracted} of {result.n_utterances} utterances"
+        f"{resumed}; wrote {result.csv_path}"
+    )
+    if len(result.issues):
+        failed = result.issues["id"].nunique()
+        print(
+            f"mmer extract: {failed} utterances could not be extracted "
+            f"(listed with the reasons in {Path(args.out) / 'issues.csv'}):",
+            file=sys.stderr,
+        )
+        for issue in result.issues.head(5).itertuples():
+            print(f"  {issue.file}: {issue.reason}", file=sys.stderr)
+        if len(result.issues) > 5:
+            print(f"  ... and {len(result.issues) - 5} more", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+class ExtractionProgress:
+    """Files, audio hours and speed in times real time: a bar on a terminal,
+    a line per tenth of the files otherwise; nothing with --quiet."""
+
+    def __init__(self, say, *, stream=None):
+        self.say = say
+        self.stream = sys.stderr if stream is None else stream
+        self.bar = None
+        self.next_tenth = 1
+        try:
+            terminal = self.stream.isatty()
+        except (AttributeError, ValueError):
+            terminal = False
+        self.terminal = terminal and not say.quiet
+        self.started = time.perf_counter()
+
+    def __call__(self, record):
+        if self.say.quiet:
+            return
+        text = (
+            f"{record['audio_seconds'] / 3600:.3f} h audio, "
+            f"{record['speed']:.1f}x real time"
+            + (f", {record['n_failed']} failed" if record["n_failed"] else "")
+        )
+        if self.terminal:
+            if self.bar is None:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(
+                    total=record["n_total"],
+                    unit="file",
+                    file=self.stream,
+                    dynamic_ncols=True,
+                )
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(record["n_done"] - self.bar.n)
+            return
+        total = record["n_total"]
+        if total and record["n_done"] * 10 >= self.next_tenth * total:
+            while record["n_done"] * 10 >= self.next_tenth * total:
+                self.next_tenth += 1
+            self.say(f"extracted {record['n_done']}/{total} files, {text}")
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
