@@ -196,3 +196,19 @@ def test_a_table_without_speakers_or_with_repeated_ids_is_refused(tmp_path):
         extract_corpus(table, tmp_path / "c", ["mfcc"])
     with pytest.raises(ValueError, match="no 'speaker' column"):
         extract_corpus(table.iloc[:1].drop(columns="speaker"), tmp_path / "c", ["mfcc"])
+
+
+def test_a_model_file_keeps_a_plain_json_recipe(recordings, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mmer import save
+    from sklearn_mmer.io import load, read_manifest
+
+    extract_corpus(recordings, tmp_path / "c", ["mfcc"])
+    recipe = read_recipe(tmp_path / "c")
+    model = LogisticRegression().fit([[0.0], [1.0], [0.1], [0.9]], ["a", "b", "a", "b"])
+    save(model, tmp_path / "m.mmer", recipe=recipe)
+    assert read_manifest(tmp_path / "m.mmer")["recipe"] == recipe
+    assert load(tmp_path / "m.mmer").predict([[0.0]]) == ["a"]
+    with pytest.raises(TypeError, match="ndarray is not plain JSON"):
+        save(model, tmp_path / "n.mmer", recipe={"features": np.zeros(2)})

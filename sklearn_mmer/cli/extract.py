@@ -6,7 +6,6 @@ options, shows the progress and turns the library's errors into one line.
 """
 
 import sys
-import time
 from pathlib import Path
 
 from ._common import (
@@ -19,6 +18,7 @@ from ._common import (
     resume_command,
     system_folder,
 )
+from ._steps import ExtractionProgress
 
 
 def add_parser(commands):
@@ -159,52 +159,3 @@ def run(args):
             print(f"  ... and {len(result.issues) - 5} more", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
-
-
-class ExtractionProgress:
-    """Files, audio hours and speed in times real time: a bar on a terminal,
-    a line per tenth of the files otherwise; nothing with --quiet."""
-
-    def __init__(self, say, *, stream=None):
-        self.say = say
-        self.stream = sys.stderr if stream is None else stream
-        self.bar = None
-        self.next_tenth = 1
-        try:
-            terminal = self.stream.isatty()
-        except (AttributeError, ValueError):
-            terminal = False
-        self.terminal = terminal and not say.quiet
-        self.started = time.perf_counter()
-
-    def __call__(self, record):
-        if self.say.quiet:
-            return
-        text = (
-            f"{record['audio_seconds'] / 3600:.3f} h audio, "
-            f"{record['speed']:.1f}x real time"
-            + (f", {record['n_failed']} failed" if record["n_failed"] else "")
-        )
-        if self.terminal:
-            if self.bar is None:
-                from tqdm.auto import tqdm
-
-                self.bar = tqdm(
-                    total=record["n_total"],
-                    unit="file",
-                    file=self.stream,
-                    dynamic_ncols=True,
-                )
-            self.bar.set_postfix_str(text, refresh=False)
-            self.bar.update(record["n_done"] - self.bar.n)
-            return
-        total = record["n_total"]
-        if total and record["n_done"] * 10 >= self.next_tenth * total:
-            while record["n_done"] * 10 >= self.next_tenth * total:
-                self.next_tenth += 1
-            self.say(f"extracted {record['n_done']}/{total} files, {text}")
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None

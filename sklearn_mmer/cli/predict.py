@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ._common import (
+    EXIT_FAILED,
     EXIT_OK,
     Reporter,
     UsageError,
@@ -20,7 +21,7 @@ from ._common import (
     first_line,
     output_file,
 )
-from ._steps import data_errors, load_corpus
+from ._steps import data_errors, extracted_corpus, load_corpus
 
 
 def add_parser(commands):
@@ -50,6 +51,20 @@ def add_parser(commands):
     )
     add_data_options(parser)
     parser.add_argument(
+        "--input",
+        metavar="CSV",
+        help="predict from recordings instead of --data: a CSV as 'mmer "
+        "extract' reads; the features are extracted with the recipe the model "
+        "file keeps (a model fit on a corpus of 'mmer extract'); files that "
+        "cannot be extracted are listed beside --out (exit status 1)",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        metavar="DEVICE",
+        help="where encoders run with --input: cpu, cuda (default cpu)",
+    )
+    parser.add_argument(
         "--out",
         default="predictions.csv",
         metavar="CSV",
@@ -71,24 +86,34 @@ def run(args):
     model_path = Path(args.model)
     if not model_path.is_file():
         raise UsageError(f"--model {args.model}: no such file")
-    inputs = {"--model": args.model, "--data": args.data}
+    inputs = {"--model": args.model, "--data": args.data, "--input": args.input}
     out = output_file("--out", args.out, (".issues.csv",), inputs)
     try:
         manifest = read_manifest(model_path)
     except ModelFileError as error:
         raise UsageError(f"--model {error}") from None
-    corpus = load_corpus(
-        args,
-        say,
-        issues_csv=out.with_suffix(".issues.csv"),
-        list_issues=True,
-        require_labels=False,
-    )
+    if args.input is not None:
+        corpus = extracted_corpus(
+            args, manifest, say, issues_csv=out.with_suffix(".issues.csv")
+        )
+    else:
+        corpus = load_corpus(
+            args,
+            say,
+            issues_csv=out.with_suffix(".issues.csv"),
+            list_issues=True,
+            require_labels=False,
+        )
     X = corpus.data
     try:
         check_input(manifest, X)
     except ValueError as error:
-        raise UsageError(f"--data {args.data or '(bundled corpus)'}: {error}") from None
+        where = (
+            f"--input {args.input}"
+            if args.input is not None
+            else f"--data {args.data or '(bundled corpus)'}"
+        )
+        raise UsageError(f"{where}: {error}") from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         try:
@@ -110,4 +135,6 @@ def run(args):
                 table[f"proba_{label}"] = proba[:, k]
     table.to_csv(out, index=False)
     say(f"mmer predict: {len(table)} utterances; wrote {out}")
+    if args.input is not None and len(corpus.issues):
+        return EXIT_FAILED
     return EXIT_OK
