@@ -162,6 +162,22 @@ def read_recipe(corpus):
     See Also
     --------
     extract_corpus : Writes the corpus and its recipe.
+    extract_table : Extracts a recipe's features again, from new recordings.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd, soundfile
+    >>> from sklearn_mmer.extraction import extract_corpus, read_recipe
+    >>> folder = tempfile.mkdtemp()
+    >>> soundfile.write(os.path.join(folder, "a.wav"),
+    ...                 0.1 * np.random.default_rng(0).standard_normal(8000), 16000)
+    >>> table = pd.DataFrame({"file": ["a.wav"], "speaker": ["s1"]})
+    >>> _ = extract_corpus(table.assign(file=os.path.join(folder, "a.wav")),
+    ...                    os.path.join(folder, "corpus"), ["acoustic=mfcc"])
+    >>> entry = read_recipe(os.path.join(folder, "corpus"))["features"][0]
+    >>> entry["name"], entry["spec"], entry["recipe"]["parameters"]["n_mfcc"]
+    ('acoustic', 'mfcc', 13)
     """
     folder = Path(corpus)
     if not folder.is_dir():
@@ -641,6 +657,23 @@ def extract_table(utterances, recipe, *, n_jobs=1, device="cpu", progress=None):
     See Also
     --------
     extract_corpus : Writes a corpus instead.
+    read_recipe : The recipe of a corpus.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, pandas as pd, soundfile
+    >>> from sklearn_mmer.extraction import extract_corpus, extract_table, read_recipe
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "a.wav")
+    >>> soundfile.write(path,
+    ...                 0.1 * np.random.default_rng(0).standard_normal(8000), 16000)
+    >>> table = pd.DataFrame({"file": [path], "speaker": ["s1"]})
+    >>> _ = extract_corpus(table, os.path.join(folder, "corpus"), ["mfcc"])
+    >>> recipe = read_recipe(os.path.join(folder, "corpus"))
+    >>> corpus = extract_table(table, recipe)
+    >>> corpus.data["mfcc"].iloc[0].shape, corpus.target is None
+    ((51, 13), True)
     """
     table, folder = read_utterances(utterances)
     extractors = extractors_of(recipe, device=device)
