@@ -23,9 +23,17 @@ corpus folder instead, for ``mmer compare``.
 import tempfile
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import soundfile
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_mmer.extraction import make_extractor
+from sklearn_mmer.preprocessing import TemporalPooling
 
 rng = np.random.default_rng(0)
 pitches = {"anger": 300.0, "sadness": 150.0, "happiness": 450.0, "neutral": 220.0}
@@ -50,14 +58,6 @@ utterances.head()
 # The extractor reads the ``file`` column (paths relative to ``root``) and
 # returns a column of ``(T, 13)`` MFCC frames; :class:`TemporalPooling` turns
 # each into its mean and standard deviation over time.
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, cross_val_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-
-from sklearn_mmer.extraction import make_extractor
-from sklearn_mmer.preprocessing import TemporalPooling
-
 model = Pipeline(
     [
         ("extract", make_extractor("mfcc", root=folder)),
@@ -80,8 +80,6 @@ print(f"F1-micro (accuracy) over 3 folds of whole speakers: {scores.round(3)}")
 # ------------------------------
 # Each recording gives one frame every 10 ms; the extractor's ``recipe()``
 # records what decides them (kept by ``mmer extract`` in ``extraction.json``).
-import matplotlib.pyplot as plt
-
 frames = make_extractor("mfcc", root=folder).fit_transform(utterances["file"])
 first = frames["mfcc"].iloc[0]
 fig, ax = plt.subplots(figsize=(6, 2.5))
