@@ -61,6 +61,7 @@ def test_a_silent_file_is_listed_and_the_exit_status_is_1(recordings, tmp_path):
     )
     assert status == 1
     assert "audio/quiet.wav: silent" in err
+    assert "files," not in err and "wrote" not in err  # --quiet: errors only
     issues = pd.read_csv(out / "issues.csv")
     assert issues[["id", "reason"]].values.tolist() == [["quiet", "silent"]]
     assert len(pd.read_csv(out / "dataset.csv")) == 20
