@@ -13,10 +13,11 @@ course-feature layout (``mmer extract``), keeping the recipe that
 
 from ._audio import ExtractionError, read_audio
 from ._base import BaseExtractor
-from ._corpus import extract_corpus, extract_table, read_recipe
+from ._corpus import extract_corpus, extract_table
 from ._encoders import SpeechEncoderExtractor, TextEncoderExtractor
 from ._kinds import list_kinds, make_extractor
 from ._opensmile import OpenSmileExtractor
+from ._recipe import read_recipe
 from ._spectral import LogMelExtractor, MFCCExtractor
 
 __all__ = [
