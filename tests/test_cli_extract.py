@@ -108,20 +108,21 @@ def test_extract_compare_fit_then_predict_from_recordings(recordings, corpus, tm
     (entry,) = read_manifest(model)["recipe"]["features"]
     assert entry["name"] == "mfcc" and entry["recipe"]["parameters"]["n_mfcc"] == 13
     assert "## Feature extraction" in model.with_suffix(".card.md").read_text()
-    predictions = tmp_path / "p.csv"
+    predicted = tmp_path / "predicted"
     status, _, err = run(
         "predict", "--model", model, "--input", _with_a_silent_file(recordings),
-        "--out", predictions, "--quiet",
+        "--out", predicted, "--quiet",
     )  # fmt: skip
     assert status == 1 and "1 utterances could not be extracted" in err
-    table = pd.read_csv(predictions)
+    table = pd.read_csv(predicted / "predictions.csv")
     assert len(table) == 20 and set(table["predicted_label"]) <= {
         "anger",
         "sadness",
         "happiness",
         "neutral",
     }
-    assert pd.read_csv(tmp_path / "p.issues.csv")["reason"].tolist() == ["silent"]
+    issues = pd.read_csv(predicted / "predictions.issues.csv")
+    assert issues["reason"].tolist() == ["silent"]
 
 
 def test_predict_input_refuses_a_changed_encoder_folder(tmp_path):
@@ -142,12 +143,12 @@ def test_predict_input_refuses_a_changed_encoder_folder(tmp_path):
     assert status == 0, err
     before = read_manifest(model)["recipe"]["features"][0]["recipe"]
     status, _, err = run(
-        "predict", "--model", model, "--input", csv, "--out", tmp_path / "p.csv"
+        "predict", "--model", model, "--input", csv, "--out", tmp_path / "p"
     )
     assert status == 0, err
     save_tiny_wav2vec(folder, seed=1)  # other weights in the same folder
     status, _, err = run(
-        "predict", "--model", model, "--input", csv, "--out", tmp_path / "q.csv"
+        "predict", "--model", model, "--input", csv, "--out", tmp_path / "q"
     )
     assert status == 2
     assert before["model_fingerprint"] in err and "now has fingerprint" in err
