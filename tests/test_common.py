@@ -21,6 +21,7 @@ SUBPACKAGES = [
     "fusion",
     "model_selection",
     "evaluation",
+    "extraction",
 ]
 
 
@@ -46,6 +47,14 @@ QUICK = {"lr": 0.03, "max_epochs": 3}
 
 def _check_instances():
     """Small, fast instances of every public estimator, keyed by class name."""
+    from sklearn_mmer.extraction import (
+        BaseExtractor,
+        LogMelExtractor,
+        MFCCExtractor,
+        OpenSmileExtractor,
+        SpeechEncoderExtractor,
+        TextEncoderExtractor,
+    )
     from sklearn_mmer.fusion import LateFusionClassifier, StackingFusionClassifier
     from sklearn_mmer.neural import (
         AttentionFusionClassifier,
@@ -59,7 +68,19 @@ def _check_instances():
         TemporalPooling,
     )
 
+    # Extractors read paths or texts, not numbers: their tags say so, and
+    # scikit-learn then runs only the checks that need no data;
+    # tests/test_extraction.py runs those over every extractor too.
+    extractors = {
+        cls.__name__: [cls()]
+        for cls in (BaseExtractor, LogMelExtractor, MFCCExtractor, OpenSmileExtractor)
+    }
+    extractors |= {
+        cls.__name__: [cls("model")]
+        for cls in (SpeechEncoderExtractor, TextEncoderExtractor)
+    }
     instances = {
+        **extractors,
         "TemporalPooling": [TemporalPooling(), TemporalPooling("stats")],
         "MLPClassifier": [
             MLPClassifier(hidden_dims=(16,), **QUICK),
