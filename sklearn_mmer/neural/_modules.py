@@ -183,6 +183,11 @@ class LayerWeights(nn.Module):
     n_layers : int
         Number of layers ``L``.
 
+    See Also
+    --------
+    SequenceClassifier : Learns these weights for ``(L, T, d)`` cells, and
+        reports them as ``layer_weights_``.
+
     Examples
     --------
     >>> import torch
@@ -221,6 +226,11 @@ class AttentiveStatisticsPooling(nn.Module):
         Width ``d`` of the frames; the output has width ``2 * d``.
     attention_dim : int, default=64
         Width of the scoring network's hidden layer.
+
+    See Also
+    --------
+    SequenceClassifier : Pools its encoder states so with
+        ``pooling="attentive"``.
 
     Examples
     --------
