@@ -13,8 +13,9 @@ every frame with learned weights (positive, summing to one) before its encoder
 and pooling. The fitted ``layer_weights_`` shows where the model looked.
 
 The cells here are **synthetic**: random frames for 6 "layers", of which only
-layer 4 carries the class (a shift of the frames), so the figure shows the mechanism, not a property of any real encoder. With
-real encoder features the same code runs on the extracted cells.
+layer 4 carries the class (a shift of the frames), so the figure shows the
+mechanism, not a property of any real encoder. With real encoder features the
+same code runs on the extracted cells.
 """
 
 # %%

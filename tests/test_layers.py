@@ -212,7 +212,13 @@ def test_label_smoothing_softens_the_predictions():
             **CHECK_QUICK,
         ),
     ],
-    expected_failed_checks=expected_failed_checks,
+    expected_failed_checks=lambda estimator: {
+        **expected_failed_checks(estimator),
+        "check_sample_weight_equivalence_on_dense_data": (
+            "mixup pairs each row with another drawn at random, so repeating a "
+            "row changes the pairs; equal weights and repeated rows differ"
+        ),
+    },
 )
 def test_new_options_pass_the_estimator_checks(estimator, check):
     check(estimator)

@@ -83,11 +83,14 @@ def _select_layers(X, layer):
         columns = {None: pd.Series(list(X), dtype=object)}
     changed = {}
     for name, cells in columns.items():
-        if not any(np.ndim(cell) == 3 for cell in cells):
+        layered = [row for row, cell in enumerate(cells) if np.ndim(cell) == 3]
+        if not layered:
             continue
         if layer is None:
+            shape = np.shape(cells.iloc[layered[0]])
             raise ValueError(
-                f"column {name!r} holds cells of every encoder layer, (L, T, d); "
+                f"column {name!r}, row {layered[0]}: got an array of shape {shape}, "
+                "a cell of every encoder layer (L, T, d); "
                 "TemporalPooling pools (T, d) frames, so choose the layers: "
                 "layer=INDEX (one layer, e.g. -1 for the last), layer=[i, j, ...] "
                 '(their average) or layer="mean" (every layer averaged)'
