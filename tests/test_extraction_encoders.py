@@ -36,10 +36,7 @@ def _frames(n_samples):
     return ((n_samples - 10) // 5 + 1 - 3) // 2 + 1
 
 
-@pytest.fixture(scope="module")
-def wav2vec(tmp_path_factory):
-    """A tiny wav2vec 2.0 whose padding with a mask is exact (layer norms)."""
-    folder = tmp_path_factory.mktemp("wav2vec")
+def _wav2vec(folder, norm):
     torch.manual_seed(0)
     config = transformers.Wav2Vec2Config(
         hidden_size=32,
@@ -49,16 +46,28 @@ def wav2vec(tmp_path_factory):
         conv_dim=(8, 8),
         conv_kernel=(10, 3),
         conv_stride=(5, 2),
-        feat_extract_norm="layer",
-        do_stable_layer_norm=True,
+        feat_extract_norm=norm,
+        do_stable_layer_norm=norm == "layer",
         num_conv_pos_embeddings=16,
         num_conv_pos_embedding_groups=2,
     )
     transformers.Wav2Vec2Model(config).save_pretrained(folder)
     transformers.Wav2Vec2FeatureExtractor(
-        sampling_rate=16000, do_normalize=True, return_attention_mask=True
+        sampling_rate=16000, do_normalize=True, return_attention_mask=norm == "layer"
     ).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="module")
+def wav2vec(tmp_path_factory):
+    """A tiny wav2vec 2.0 whose padding with a mask is exact (layer norms)."""
+    return _wav2vec(tmp_path_factory.mktemp("wav2vec"), "layer")
+
+
+@pytest.fixture(scope="module")
+def wav2vec_base(tmp_path_factory):
+    """A tiny wav2vec 2.0 "base": a group norm over the padded input."""
+    return _wav2vec(tmp_path_factory.mktemp("wav2vec_base"), "group")
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +120,12 @@ def test_speech_encoder_gives_the_frames_of_its_last_layer(wav2vec, speech):
         assert frames.shape == (_frames(n), 32) and frames.dtype == np.float32
 
 
-def test_batched_output_equals_one_at_a_time(wav2vec, speech):
+@pytest.mark.parametrize("model", ["wav2vec", "wav2vec_base"])
+def test_batched_output_equals_one_at_a_time(model, speech, request):
     folder, names = speech
-    batched = SpeechEncoderExtractor(wav2vec, root=folder, batch_size=4).extract(names)
-    single = SpeechEncoderExtractor(wav2vec, root=folder, batch_size=1).extract(names)
+    model = request.getfixturevalue(model)
+    batched = SpeechEncoderExtractor(model, root=folder, batch_size=4).extract(names)
+    single = SpeechEncoderExtractor(model, root=folder, batch_size=1).extract(names)
     for one, other in zip(batched, single):
         np.testing.assert_allclose(one, other, atol=1e-4)
 
@@ -136,6 +147,43 @@ def test_long_recordings_are_encoded_in_chunks(wav2vec, speech):
     )
     sizes = [len(part) for part in np.array_split(np.zeros(n), 3)]
     assert frames.shape == (sum(_frames(s) for s in sizes), 32)
+
+
+@pytest.fixture(scope="module")
+def whisper(tmp_path_factory):
+    """A tiny Whisper: its encoder takes 30 s of log-mel frames, padded."""
+    folder = tmp_path_factory.mktemp("whisper")
+    torch.manual_seed(0)
+    config = transformers.WhisperConfig(
+        vocab_size=64,
+        num_mel_bins=80,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=16,
+        decoder_ffn_dim=16,
+        d_model=16,
+        max_target_positions=32,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        decoder_start_token_id=1,
+    )
+    transformers.WhisperModel(config).save_pretrained(folder)
+    transformers.WhisperFeatureExtractor(feature_size=80).save_pretrained(folder)
+    return folder
+
+
+def test_whisper_encoder_frames_are_cut_to_the_recording(whisper, speech):
+    folder, names = speech
+    batched = SpeechEncoderExtractor(whisper, root=folder, layer="all").extract(names)
+    single = SpeechEncoderExtractor(whisper, root=folder, batch_size=1, layer="all")
+    for name, one, other in zip(names, batched, single.extract(names)):
+        n = len(soundfile.read(folder / name)[0])
+        # one frame per 20 ms: two 10 ms mel frames per encoder frame
+        assert one.shape == (2, (n // 160 + 1) // 2, 16)
+        np.testing.assert_allclose(one, other, atol=1e-4)
 
 
 def test_a_bad_recording_among_good_ones_is_reported_in_place(wav2vec, speech):
@@ -172,6 +220,15 @@ def test_the_recipe_holds_the_model_folder_fingerprint(wav2vec, tmp_path):
         SpeechEncoderExtractor(copy).recipe()["model_fingerprint"]
         != (recipe["model_fingerprint"])
     )
+
+
+@pytest.mark.parametrize("kind", ["encoder", "text"])
+def test_the_recipe_parameters_rebuild_the_encoder(kind, wav2vec, bert):
+    folder = wav2vec if kind == "encoder" else bert
+    extractor = make_extractor(f"{kind}:{folder}", layer=1, dtype="float16")
+    again = make_extractor(f"{kind}:{folder}", **extractor.recipe()["parameters"])
+    assert again.get_params() == extractor.get_params()
+    assert again.recipe() == extractor.recipe()
 
 
 def test_text_encoder_gives_a_vector_per_token(bert):

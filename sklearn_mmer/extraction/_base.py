@@ -134,6 +134,10 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             ``versions`` (of the libraries used, and of sklearn-mmer) and, for
             kinds that read a model folder, ``model_fingerprint`` (a hash of
             its configuration and weight files' contents).
+            ``make_extractor(KIND, **recipe["parameters"])`` (``KIND:PATH``
+            for the kinds with a model folder) builds the same extractor
+            again; the folder's place is not part of the recipe, so that a
+            copy of the model elsewhere gives the same recipe.
         """
         from ..utils._version import __version__
 
@@ -287,7 +291,9 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def _resolve(self, item):
         """The item as the extractor reads it: a path joined to ``root``."""
-        if item is None or (isinstance(item, float) and np.isnan(item)):
+        if item is None or (
+            not isinstance(item, (str, bytes, os.PathLike)) and pd.isna(item)
+        ):
             raise ExtractionError(item, "missing", "the cell is empty")
         if self.input_kind == "text":
             if not isinstance(item, str):

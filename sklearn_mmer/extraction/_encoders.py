@@ -148,13 +148,15 @@ class SpeechEncoderExtractor(_EncoderExtractor):
     attention mask; recordings longer than ``chunk_seconds`` are cut into
     equal chunks encoded apart, and their frames concatenated.
 
-    Batched output equals one-at-a-time output (to float rounding) for the
-    models that take an attention mask and normalise per frame: wav2vec 2.0
-    "large" and XLS-R (``feat_extract_norm="layer"``), HuBERT-large, WavLM
-    and data2vec-audio, and Whisper (every recording padded to 30 s). The
-    "base" wav2vec 2.0 and HuBERT models (``feat_extract_norm="group"``)
-    normalise over the whole padded input, so padding changes their output
-    slightly; give them ``batch_size=1`` where it matters.
+    Batched output equals one-at-a-time output (to float rounding, about
+    1e-6) for the models whose feature encoder normalises each frame apart
+    (``feat_extract_norm="layer"`` in their ``config.json``: wav2vec 2.0 large
+    and XLS-R, HuBERT large, WavLM large), for data2vec-audio, and for
+    Whisper (every input padded to 30 s anyway). The base wav2vec 2.0, HuBERT
+    and WavLM models (``feat_extract_norm="group"``) normalise over the whole
+    padded input, which would change their frames (by as much as the frames'
+    own size, on a tiny random model): they are always encoded one recording
+    at a time, whatever ``batch_size``.
 
     Parameters
     ----------
@@ -267,8 +269,13 @@ class SpeechEncoderExtractor(_EncoderExtractor):
                 pieces.append((position, number, part))
         outputs = {}
         pieces.sort(key=lambda piece: len(piece[2]))
-        for start in range(0, len(pieces), self.batch_size):
-            batch = pieces[start : start + self.batch_size]
+        # a group norm over the first convolution's whole output sees the
+        # padding: such models (the base wav2vec 2.0, HuBERT and WavLM) are
+        # given one recording at a time, so that batching never changes frames
+        group_norm = getattr(model.config, "feat_extract_norm", None) == "group"
+        size = 1 if group_norm else self.batch_size
+        for start in range(0, len(pieces), size):
+            batch = pieces[start : start + size]
             frames = self._encode(processor, model, [p[2] for p in batch], whisper)
             for (position, number, _), piece_frames in zip(batch, frames):
                 outputs[position, number] = piece_frames

@@ -138,10 +138,14 @@ def make_extractor(spec, **params):
     if kind == "logmel":
         return LogMelExtractor(**params)
     opensmile, speech, text = _classes()
-    if kind == "egemaps":
-        return opensmile("eGeMAPSv02", **params)
-    if kind == "compare":
-        return opensmile("ComParE_2016", **params)
+    if kind in ("egemaps", "compare"):
+        feature_set = "eGeMAPSv02" if kind == "egemaps" else "ComParE_2016"
+        if params.setdefault("feature_set", feature_set) != feature_set:
+            raise ValueError(
+                f"the {kind!r} extractor is openSMILE's {feature_set}; got "
+                f"feature_set={params['feature_set']!r}"
+            )
+        return opensmile(**params)
     if kind == "encoder":
         return speech(path, **params)
     return text(path, **params)

@@ -110,6 +110,7 @@ class OpenSmileExtractor(BaseExtractor):
 
     @property
     def kind(self):
+        """The kind's name: ``"egemaps"`` or ``"compare"``, by ``feature_set``."""
         return "egemaps" if self.feature_set == "eGeMAPSv02" else "compare"
 
     def _recipe_parameters(self):
