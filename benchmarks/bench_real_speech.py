@@ -21,7 +21,16 @@ of each method against ``early_fusion``
 
     python benchmarks/bench_real_speech.py --data UTTERANCES_CSV
         [--kinds mfcc egemaps] [--cache DIR] [--folds 4] [--repeats 1]
-        [--methods all] [--seed 0] [--out results.csv]
+        [--methods all] [--options] [--seed 0] [--out results.csv]
+
+``--options`` adds the training and pooling options of the neural
+classifiers, each changed alone from a registered method, so that each is
+measured against the method it changes on the same folds and seeds:
+``early_fusion+mixup`` (``mixup_alpha=0.2``), ``early_fusion+smoothing``
+(``label_smoothing=0.1``), ``gru+attentive`` (``pooling="attentive"``) and
+``frames_attentive`` (no encoder: attentive statistics pooling of the frames
+into early fusion's MLP shape, ``head_dims=(128, 64)``, with the sequence
+methods' training settings).
 
 Nothing is tuned to the corpus: every method runs with its registered
 settings.
@@ -74,6 +83,43 @@ def logreg_stats(modalities, seed):
     )
 
 
+def option_variants(modalities, seed):
+    """Registered methods with one new option changed each (``--options``)."""
+    from sklearn_mmer.fusion import make_early_fusion
+    from sklearn_mmer.neural import MLPClassifier, SequenceClassifier
+
+    gru = make_methods(modalities, ["gru"], random_state=seed)["gru"]
+    frames = SequenceClassifier(
+        list(modalities),
+        architecture="none",
+        pooling="attentive",
+        head_dims=(128, 64),
+        random_state=seed,
+    ).set_params(**{k: v for k, v in gru.get_params().items() if k in TRAINING})
+    return {
+        "early_fusion+mixup": make_early_fusion(
+            modalities, classifier=MLPClassifier(mixup_alpha=0.2, random_state=seed)
+        ),
+        "early_fusion+smoothing": make_early_fusion(
+            modalities,
+            classifier=MLPClassifier(label_smoothing=0.1, random_state=seed),
+        ),
+        "gru+attentive": gru.set_params(pooling="attentive"),
+        "frames_attentive": frames,
+    }
+
+
+#: the sequence methods' training settings that frames_attentive shares
+TRAINING = (
+    "early_stopping",
+    "validation_fraction",
+    "patience",
+    "refit",
+    "weight_decay",
+    "dropout",
+)
+
+
 def table(results, intervals, reference):
     """Mean [95% interval] per metric, best F1-micro first, with fit seconds."""
     grouped = results.groupby("method", sort=False)
@@ -119,6 +165,7 @@ def main():
     parser.add_argument("--methods", nargs="+", default=["all"])
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--options", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="write the per-fold results")
     args = parser.parse_args()
@@ -129,6 +176,8 @@ def main():
     def methods(seed):
         built = make_methods(modalities, args.methods, random_state=seed)
         built["logreg_stats"] = logreg_stats(modalities, seed)
+        if args.options:
+            built.update(option_variants(modalities, seed))
         return built
 
     folds = list(GroupKFold(args.folds).split(X, y, speakers))
