@@ -105,13 +105,20 @@ class EnsembleMLPModule(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, X):
-        """Logits ``(n_members, n, n_outputs)`` of every member for ``X (n, d)``."""
+        """Logits ``(n_members, n, n_outputs)`` of every member.
+
+        ``X`` is ``(n, d)``, read by every member, or ``(n_members, n, d)``,
+        one input per member.
+        """
         first, bias = self.weights[0], self.biases[0]
         n_members, width = first.shape[:2]
-        hidden = F.linear(
-            X, first.reshape(n_members * width, -1), bias.reshape(-1)
-        ).view(len(X), n_members, width)
-        hidden = hidden.transpose(0, 1)
+        if X.dim() == 3:
+            hidden = torch.baddbmm(bias, X, first.transpose(1, 2))
+        else:
+            hidden = F.linear(
+                X, first.reshape(n_members * width, -1), bias.reshape(-1)
+            ).view(len(X), n_members, width)
+            hidden = hidden.transpose(0, 1)
         for weight, bias in zip(self.weights[1:], self.biases[1:]):
             hidden = torch.baddbmm(
                 bias, self.dropout(F.relu(hidden)), weight.transpose(1, 2)
