@@ -10,9 +10,9 @@ the multimodal methods fuse as they would fuse audio and text; a single kind
 runs the unimodal methods only.
 
 Then :func:`~sklearn_mmer.evaluation.compare_methods` runs every registered
-method that applies (``--methods``, all by default) plus a classical baseline
-(``logreg_stats``: mean and standard deviation pooling of every modality,
-standardised, into a logistic regression) on speaker-disjoint folds
+method that applies (``--methods``, all by default; the classical baselines
+``logistic_regression``, ``svm_rbf`` and ``gradient_boosting`` among them) on
+speaker-disjoint folds
 (GroupKFold on the speaker), ``--repeats`` times with other seeds, and prints
 per method the mean F1-micro, macro F1 and unweighted accuracy with 95%
 corrected resampled t intervals, the fit seconds per fold, and the paired test
@@ -46,11 +46,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_mmer.evaluation import (
     compare_methods,
@@ -59,7 +57,6 @@ from sklearn_mmer.evaluation import (
     make_methods,
 )
 from sklearn_mmer.extraction import make_extractor
-from sklearn_mmer.preprocessing import TemporalPooling
 
 METRICS = ["f1_micro", "f1_macro", "unweighted_accuracy"]
 REFERENCE = "early_fusion"
@@ -78,14 +75,6 @@ def extract(csv, kinds, cache):
     X = pd.DataFrame(columns)
     X["speaker"] = table["speaker"].to_numpy()
     return X, table["emotion"].to_numpy(), table["speaker"].to_numpy()
-
-
-def logreg_stats(modalities, seed):
-    """The classical baseline: pooled statistics into a logistic regression."""
-    pool = ColumnTransformer([("pool", TemporalPooling("stats"), modalities)])
-    return make_pipeline(
-        pool, StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed)
-    )
 
 
 def join_frames(X, kinds):
@@ -209,7 +198,6 @@ def main():
 
     def methods(seed):
         built = make_methods(modalities, args.methods, random_state=seed)
-        built["logreg_stats"] = logreg_stats(modalities, seed)
         if args.options is not None:
             variants = option_variants(modalities, seed)
             unknown = sorted(set(args.options) - set(variants))
