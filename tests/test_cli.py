@@ -14,7 +14,14 @@ from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 from sklearn_mmer.model_selection import SpeakerKFold
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-DEFAULT_METHODS = ["visual", "acoustic", "lexical", "early_fusion", "late_fusion"]
+DEFAULT_METHODS = [
+    "visual",
+    "acoustic",
+    "lexical",
+    "early_fusion",
+    "late_fusion",
+    "logistic_regression",
+]
 METRICS = ["f1_micro", "f1_macro", "unweighted_accuracy"]
 QUICK = ["--epochs", "2", "--n-jobs", "1"]
 

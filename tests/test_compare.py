@@ -359,6 +359,7 @@ def test_method_names_resolve_defaults_all_and_mistakes():
         "lexical",
         "early_fusion",
         "late_fusion",
+        "logistic_regression",
     ]
     everything = method_names(["lexical"], ["all"])
     assert everything[:3] == ["lexical", "early_fusion", "late_fusion"]

@@ -5,9 +5,11 @@ fusion (and any registered method) speaker-independently, on the bundled
 synthetic corpus or on a corpus in the course-feature layout; prints the table,
 shows progress on stderr, and writes CSV files and PNG figures. ``mmer methods``
 lists the methods it knows. ``mmer fit`` and ``mmer predict`` train a method
-into a model file and apply one.
+into a model file and apply one. ``mmer extract`` turns a CSV of recordings
+into a corpus.
 
-One module per command (:mod:`~sklearn_mmer.cli.compare`,
+One module per command (:mod:`~sklearn_mmer.cli.extract`,
+:mod:`~sklearn_mmer.cli.compare`,
 :mod:`~sklearn_mmer.cli.fit`, :mod:`~sklearn_mmer.cli.predict`,
 :mod:`~sklearn_mmer.cli.methods`), each with ``add_parser(commands)`` and a
 thin ``run(args)`` over the library; what they share is in ``_options``
@@ -28,7 +30,7 @@ stderr, ``mmer: error: ...``, and exit status 2.
 import sys
 
 from ..utils._runtime import __version__
-from . import compare, fit, methods, predict
+from . import compare, extract, fit, methods, predict
 from ._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -69,7 +71,7 @@ __all__ = [
 ]
 
 #: The commands, in the order ``mmer --help`` lists them.
-COMMANDS = (compare, methods, fit, predict)
+COMMANDS = (extract, compare, methods, fit, predict)
 
 
 def build_parser():

@@ -141,9 +141,10 @@ def add_device_option(parser):
         type=device_value,
         default="cpu",
         metavar="DEVICE",
-        help="where the networks compute: cpu, cuda, cuda:N (the N-th GPU) or "
-        "auto (cuda when torch finds a GPU, else cpu); a GPU can change the "
-        "last digits of the scores (default cpu)",
+        help="where the networks (and the encoders of mmer extract and "
+        "predict --input) compute: cpu, cuda, cuda:N (the N-th GPU) or auto "
+        "(cuda when torch finds a GPU, else cpu); a GPU can change the last "
+        "digits of the scores (default cpu)",
     )
 
 

@@ -17,7 +17,8 @@ from ._factories import _unimodal
 
 #: The kinds of method: what ``register_method(kind=...)`` accepts and
 #: ``method_kind`` answers; the figures colour unimodal and fusion methods apart.
-METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "other")
+#: ``"classical"``: a scikit-learn model (no network) on pooled statistics.
+METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "classical", "other")
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,9 @@ def register_method(
         unfitted classifier that reads the given modality columns of X.
     description : str
         One line saying what the method is.
-    kind : {"unimodal", "early_fusion", "late_fusion", "other"}, default="other"
-        What the method is.
+    kind : str, default="other"
+        What the method is: one of ``METHOD_KINDS`` (``"unimodal"``,
+        ``"early_fusion"``, ``"late_fusion"``, ``"classical"``, ``"other"``).
     default : bool, default=False
         Whether it runs when no methods are named.
     transductive : bool, default=False
@@ -334,7 +336,7 @@ def method_names(modalities, names=None, *, allow_all=True):
     --------
     >>> from sklearn_mmer.methods import method_names
     >>> method_names(["acoustic", "lexical"])
-    ['acoustic', 'lexical', 'early_fusion', 'late_fusion']
+    ['acoustic', 'lexical', 'early_fusion', 'late_fusion', 'logistic_regression']
     >>> method_names(["acoustic", "lexical"], ["late_fusion", "lexical"])
     ['late_fusion', 'lexical']
     """
@@ -385,8 +387,8 @@ def method_kind(name, modalities):
     -------
     kind : str
         One of ``METHOD_KINDS``: ``"unimodal"``, ``"early_fusion"``,
-        ``"late_fusion"`` or ``"other"`` (also for a name that is not
-        registered).
+        ``"late_fusion"``, ``"classical"`` or ``"other"`` (also for a name
+        that is not registered).
 
     See Also
     --------
@@ -441,7 +443,7 @@ def make_methods(modalities, names=None, *, random_state=None):
     >>> from sklearn_mmer.methods import make_methods
     >>> methods = make_methods(["acoustic", "lexical"], random_state=0)
     >>> list(methods)
-    ['acoustic', 'lexical', 'early_fusion', 'late_fusion']
+    ['acoustic', 'lexical', 'early_fusion', 'late_fusion', 'logistic_regression']
     >>> methods["late_fusion"].voting
     'hard'
     """
