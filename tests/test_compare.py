@@ -152,7 +152,8 @@ def test_late_fusion_time_is_its_members_time(corpus):
 def test_pooling_is_computed_once_per_modality(corpus):
     X, _, _ = corpus
     plan = plan_work([quick_methods()], X, MODALITIES)
-    assert len(plan.fits) == 4  # three unimodal pipelines and early fusion
+    # three unimodal pipelines, early fusion and the classical baseline
+    assert len(plan.fits) == 5
     views = [plan.views[fit.view] for fit in plan.fits]
     views += [plan.views[vote.view] for vote in plan.votes]
     for modality in MODALITIES:
