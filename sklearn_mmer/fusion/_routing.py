@@ -4,7 +4,11 @@ With scikit-learn's metadata routing on, ``cross_validate(..., params={"groups":
 speakers})`` hands the speakers to an estimator's ``fit`` only where it asked for
 them with ``set_fit_request(groups=True)``; a late fusion of three modalities
 holds three networks, each asking on its own. :func:`request_groups` asks for
-all of them.
+all of them. The factories ask by default whenever routing is on when they
+build (``request_groups=None``), so that the common recipes (a factory's
+pipeline inside ``GridSearchCV`` with a speaker splitter, nested in
+``cross_validate(..., params={"groups": speakers})``) run without a
+``set_fit_request`` call.
 """
 
 import inspect
@@ -37,6 +41,18 @@ def request_groups(estimator):
         if _fit_takes_groups(obj):
             obj.set_fit_request(groups=True)
     return estimator
+
+
+def resolve_request(estimator, requested):
+    """Apply a factory's ``request_groups`` argument to the estimator it built.
+
+    ``True`` requests ``groups`` everywhere (a ValueError when routing is off),
+    ``False`` leaves the requests unset, and ``None`` requests them when
+    scikit-learn's metadata routing is on at the time of the call.
+    """
+    if requested is None:
+        requested = get_config()["enable_metadata_routing"]
+    return request_groups(estimator) if requested else estimator
 
 
 def groups_params(estimator, groups):
