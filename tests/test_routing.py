@@ -163,3 +163,12 @@ def test_tuning_page_leads_with_two_nested_cv_recipes_that_run(capsys):
         exec(compile(recipe, "docs/tuning.md", "exec"), namespace)
         assert len(namespace["nested"]["test_score"]) == 3
     assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_default_request_keeps_the_callers_explicit_request():
+    with config_context(enable_metadata_routing=True):
+        mlp = MLPClassifier().set_fit_request(groups=False)
+        early = make_early_fusion(["lexical"], classifier=mlp)
+        assert early[-1].get_metadata_routing().fit.requests["groups"] is False
+        forced = make_early_fusion(["lexical"], classifier=mlp, request_groups=True)
+        assert forced[-1].get_metadata_routing().fit.requests["groups"] is True

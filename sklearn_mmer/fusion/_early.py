@@ -58,10 +58,11 @@ def make_modality_pipeline(
         inside whose ``fit`` takes them (each network, for a speaker-disjoint
         early-stopping split), as ``set_fit_request(groups=True)`` on each
         would. None requests them when scikit-learn's metadata routing is on
-        at the time of the call (and leaves them unset when it is off), so that
+        at the time of the call, on each estimator with no request of its own
+        yet (and leaves them unset when it is off), so that
         ``cross_validate(..., params={"groups": speakers})`` and
         ``GridSearchCV.fit(..., groups=speakers)`` run without further calls;
-        True needs routing on; False never requests them.
+        True requests them on all (routing must be on); False never does.
 
     Returns
     -------
@@ -154,10 +155,11 @@ def make_early_fusion(
         inside whose ``fit`` takes them (each network, for a speaker-disjoint
         early-stopping split), as ``set_fit_request(groups=True)`` on each
         would. None requests them when scikit-learn's metadata routing is on
-        at the time of the call (and leaves them unset when it is off), so that
+        at the time of the call, on each estimator with no request of its own
+        yet (and leaves them unset when it is off), so that
         ``cross_validate(..., params={"groups": speakers})`` and
         ``GridSearchCV.fit(..., groups=speakers)`` run without further calls;
-        True needs routing on; False never requests them.
+        True requests them on all (routing must be on); False never does.
 
     Returns
     -------

@@ -376,9 +376,10 @@ def make_stacking_fusion(
         estimator and every network inside, as ``set_fit_request(groups=True)``
         on each would; the stacking estimator then hands each member the
         speakers of the rows it is fit on. None requests them when
-        scikit-learn's metadata routing is on at the time of the call (and
-        leaves them unset when it is off); True needs routing on; False never
-        requests them.
+        scikit-learn's metadata routing is on at the time of the call, on each
+        estimator with no request of its own yet (and leaves them unset when
+        it is off); True requests them on all (routing must be on); False
+        never does.
 
     Returns
     -------
