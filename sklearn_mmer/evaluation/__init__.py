@@ -26,6 +26,9 @@ from ._folds import FoldWarning
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
 from ._params import set_every
 from ._reporting import (
+    ConfusionMatricesDisplay,
+    MethodComparisonDisplay,
+    ModalityContributionDisplay,
     best_inductive_method,
     compare_to_reference,
     confidence_intervals,
@@ -62,7 +65,10 @@ __all__ = [
     "COMPARISON_FILES",
     "CheckpointError",
     "ConfigurationMismatchError",
+    "ConfusionMatricesDisplay",
     "METHOD_KINDS",
+    "MethodComparisonDisplay",
+    "ModalityContributionDisplay",
     "RunLockedError",
     "SCORING",
     "FoldWarning",
