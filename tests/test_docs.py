@@ -29,8 +29,6 @@ KNOWN_GAPS = {
     "sklearn_mmer.evaluation.holm_adjust",
     "sklearn_mmer.evaluation.per_class_recall",
     "sklearn_mmer.evaluation.per_speaker_scores",
-    "sklearn_mmer.evaluation.plot_per_class_recall",
-    "sklearn_mmer.evaluation.plot_per_speaker",
     "sklearn_mmer.evaluation.save_comparison",
     "sklearn_mmer.evaluation.save_figures",
     "sklearn_mmer.evaluation.score_columns",

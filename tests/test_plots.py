@@ -14,6 +14,8 @@ from sklearn_mmer.evaluation import (  # noqa: E402
     ConfusionMatricesDisplay,
     MethodComparisonDisplay,
     ModalityContributionDisplay,
+    PerClassRecallDisplay,
+    PerSpeakerDisplay,
     plot_confusion_matrices,
     plot_method_comparison,
     plot_modality_contribution,
@@ -203,6 +205,12 @@ DISPLAYS = {
     "confusion_from_comparison": lambda c, ax: ConfusionMatricesDisplay.from_comparison(
         c, methods=["lexical"], ax=ax
     ),
+    "per_speaker": lambda c, ax: PerSpeakerDisplay.from_predictions(
+        _predictions(c), ["s1", "s2", "s3"] * 4, ax=ax
+    ),
+    "per_class_recall": lambda c, ax: PerClassRecallDisplay.from_predictions(
+        _predictions(c), ax=ax
+    ),
     "confusion_from_predictions": lambda c, ax: (
         ConfusionMatricesDisplay.from_predictions(
             _predictions(c), methods=["lexical"], ax=ax
@@ -306,3 +314,17 @@ def test_plot_functions_return_the_displays_figure(comparison, wrapper, display)
     assert [len(ax.patches) for ax in figure.axes] == [
         len(ax.patches) for ax in drawn.axes
     ]
+
+
+def test_heatmap_displays_hold_the_scores_they_draw(comparison):
+    predictions = _predictions(comparison)
+    recall = PerClassRecallDisplay.from_predictions(
+        predictions, labels=["anger", "sadness", "neutral"]
+    )
+    np.testing.assert_allclose(recall.scores.loc["late_fusion"], [0.75, 0.75, 1.0])
+    np.testing.assert_allclose(recall.im_.get_array(), recall.scores.to_numpy())
+    speakers = PerSpeakerDisplay.from_predictions(
+        predictions, ["s1", "s2", "s3"] * 4, metric="unweighted_accuracy"
+    )
+    assert [t.get_text() for t in speakers.ax_.get_xticklabels()] == ["s1", "s2", "s3"]
+    assert speakers.ax_.get_title() == "unweighted accuracy on each held-out speaker"

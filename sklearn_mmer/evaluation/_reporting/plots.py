@@ -12,9 +12,9 @@ on the axes it is given.)
 from pathlib import Path
 
 from .._schema import FIGURE_FILES
-from .breakdown import plot_per_class_recall, plot_per_speaker
 from .confusion import ConfusionMatricesDisplay
 from .displays import MethodComparisonDisplay, ModalityContributionDisplay
+from .heatmaps import plot_per_class_recall, plot_per_speaker
 
 
 def plot_method_comparison(
