@@ -27,6 +27,11 @@ from ._folds import FoldWarning
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
 from ._params import set_every
 from ._reporting import (
+    ConfusionMatricesDisplay,
+    MethodComparisonDisplay,
+    ModalityContributionDisplay,
+    PerClassRecallDisplay,
+    PerSpeakerDisplay,
     best_inductive_method,
     compare_to_reference,
     confidence_intervals,
@@ -65,7 +70,12 @@ __all__ = [
     "COMPARISON_FILES",
     "CheckpointError",
     "ConfigurationMismatchError",
+    "ConfusionMatricesDisplay",
     "METHOD_KINDS",
+    "MethodComparisonDisplay",
+    "ModalityContributionDisplay",
+    "PerClassRecallDisplay",
+    "PerSpeakerDisplay",
     "RunLockedError",
     "SCORING",
     "FoldWarning",

@@ -7,6 +7,9 @@ or its tables read back from CSV) by the column and file names of
 """
 
 from .breakdown import per_class_recall, per_speaker_scores
+from .confusion import ConfusionMatricesDisplay
+from .displays import MethodComparisonDisplay, ModalityContributionDisplay
+from .heatmaps import PerClassRecallDisplay, PerSpeakerDisplay
 from .model_card import best_inductive_method, model_card
 from .plots import (
     plot_confusion_matrices,
@@ -34,6 +37,11 @@ from .tables import (
 )
 
 __all__ = [
+    "ConfusionMatricesDisplay",
+    "MethodComparisonDisplay",
+    "ModalityContributionDisplay",
+    "PerClassRecallDisplay",
+    "PerSpeakerDisplay",
     "best_inductive_method",
     "compare_to_reference",
     "confidence_intervals",
