@@ -3,11 +3,7 @@ loopback port, called over HTTP (httpx) and WebSocket (websockets)."""
 
 import asyncio
 import json
-import math
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -19,11 +15,11 @@ httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
 pytest.importorskip("websockets")
 
+from sklearn_mmer._testing import make_tiny_corpus  # noqa: E402
 from sklearn_mmer.evaluation import prediction_table, set_every  # noqa: E402
 from sklearn_mmer.io import load, save  # noqa: E402
 from sklearn_mmer.methods import make_methods  # noqa: E402
 from sklearn_mmer.serving import create_app  # noqa: E402
-from sklearn_mmer._testing import make_tiny_corpus  # noqa: E402
 
 MODALITIES = ["visual", "acoustic", "lexical"]
 DEADLINE = 30.0

@@ -9,6 +9,7 @@ option. The library is imported inside each step, so that ``mmer --help``
 does not import torch.
 """
 
+import sys
 import time
 import warnings
 from contextlib import contextmanager
@@ -122,6 +123,25 @@ def data_errors(args):
         ) from None
 
 
+def extraction_recipe(args, corpus):
+    """The recipe ``mmer extract`` kept beside the corpus of ``--data`` (for
+    the modalities the model reads), or None for features made elsewhere."""
+    from ..extraction import read_recipe
+
+    data = None if args.data is None else Path(args.data)
+    if data is None or not (data.is_dir() or data.name == "dataset.csv"):
+        return None  # the bundled corpus, or a .zip: no recipe beside it
+    try:
+        recipe = read_recipe(args.data)
+    except ValueError as error:
+        raise UsageError(f"--data {args.data}: {first_line(error)}") from None
+    if recipe is None:
+        return None
+    used = set(corpus.modalities)
+    recipe["features"] = [e for e in recipe["features"] if e["name"] in used]
+    return recipe
+
+
 # --- the folds ------------------------------------------------------------------
 
 
@@ -187,7 +207,15 @@ def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
     with data_errors(args), fit_threads(args.threads):
         model.fit(X, y)
     seconds = time.perf_counter() - start
-    manifest = save(model, model_path, X=X, y=y, method=name, threads=args.threads)
+    manifest = save(
+        model,
+        model_path,
+        X=X,
+        y=y,
+        method=name,
+        threads=args.threads,
+        recipe=extraction_recipe(args, corpus),
+    )
     card = model_path.with_suffix(".card.md")
     text = model_card(
         model,
@@ -205,3 +233,94 @@ def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
     card.write_text(text, "utf-8")
     say(f"{name}: fitted in {seconds:.1f} s; wrote {model_path} and {card}")
     return model_path
+
+
+# --- features from recordings -------------------------------------------------
+
+
+def extracted_corpus(args, manifest, say, *, issues_csv):
+    """The recordings of ``--input`` with the features the model file's recipe
+    names, extracted as ``mmer extract`` does; the items that failed are
+    written to ``issues_csv`` (an earlier list removed when none did)."""
+    from ..extraction import extract_table
+
+    if args.data is not None:
+        raise UsageError("--input extracts features from recordings; not with --data")
+    if not Path(args.input).is_file():
+        raise UsageError(f"--input {args.input}: no such file")
+    recipe = manifest.get("recipe")
+    if not recipe:
+        raise UsageError(
+            f"--model {args.model}: the model was not fit on a corpus 'mmer "
+            "extract' wrote, so it keeps no recipe to extract features with; "
+            "extract them yourself and use --data"
+        )
+    bar = ExtractionProgress(say)
+    try:
+        corpus = extract_table(args.input, recipe, device=args.device, progress=bar)
+    except (ValueError, ImportError, OSError) as error:
+        if args.traceback:
+            raise
+        raise UsageError(f"--input {args.input}: {first_line(error)}") from None
+    finally:
+        bar.close()
+    _list_issues(corpus.issues, issues_csv)
+    if len(corpus.issues):
+        print(
+            f"mmer: {corpus.issues['id'].nunique()} utterances could not be "
+            f"extracted (listed with the reasons in {issues_csv})",
+            file=sys.stderr,
+        )
+    if corpus.data.shape[0] == 0:
+        raise UsageError(f"--input {args.input}: no utterance could be extracted")
+    corpus.source = str(Path(args.input))
+    return corpus
+
+
+class ExtractionProgress:
+    """Files, audio hours and speed in times real time: a bar on a terminal,
+    a line per tenth of the files otherwise; nothing with --quiet."""
+
+    def __init__(self, say, *, stream=None):
+        self.say = say
+        self.stream = sys.stderr if stream is None else stream
+        self.bar = None
+        self.next_tenth = 1
+        try:
+            terminal = self.stream.isatty()
+        except (AttributeError, ValueError):
+            terminal = False
+        self.terminal = terminal and not say.quiet
+        self.started = time.perf_counter()
+
+    def __call__(self, record):
+        if self.say.quiet:
+            return
+        text = (
+            f"{record['audio_seconds'] / 3600:.3f} h audio, "
+            f"{record['speed']:.1f}x real time"
+            + (f", {record['n_failed']} failed" if record["n_failed"] else "")
+        )
+        if self.terminal:
+            if self.bar is None:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(
+                    total=record["n_total"],
+                    unit="file",
+                    file=self.stream,
+                    dynamic_ncols=True,
+                )
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(record["n_done"] - self.bar.n)
+            return
+        total = record["n_total"]
+        if total and record["n_done"] * 10 >= self.next_tenth * total:
+            while record["n_done"] * 10 >= self.next_tenth * total:
+                self.next_tenth += 1
+            self.say(f"extracted {record['n_done']}/{total} files, {text}")
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

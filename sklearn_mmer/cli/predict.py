@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 from ..utils._runtime import first_line
-from ._common import EXIT_OK, Reporter, UsageError
+from ._common import EXIT_FAILED, EXIT_OK, Reporter, UsageError
 from ._options import (
     add_data_options,
     add_out_option,
@@ -17,7 +17,7 @@ from ._options import (
     add_seed_option,
 )
 from ._outputs import output_folder
-from ._steps import data_errors, load_corpus
+from ._steps import data_errors, extracted_corpus, load_corpus
 
 PREDICTIONS_CSV = "predictions.csv"
 #: beside the predictions, the utterances loading skipped
@@ -50,6 +50,20 @@ def add_parser(commands):
         "you trust, since a trusted function runs with the file's arguments",
     )
     add_data_options(parser)
+    parser.add_argument(
+        "--input",
+        metavar="CSV",
+        help="predict from recordings instead of --data: a CSV as 'mmer "
+        "extract' reads; the features are extracted with the recipe the model "
+        "file keeps (a model fit on a corpus of 'mmer extract'); files that "
+        "cannot be extracted are listed beside --out (exit status 1)",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        metavar="DEVICE",
+        help="where encoders run with --input: cpu, cuda (default cpu)",
+    )
     add_out_option(
         parser,
         default=".",
@@ -70,24 +84,32 @@ def run(args):
     model_path = Path(args.model)
     if not model_path.is_file():
         raise UsageError(f"--model {args.model}: no such file")
-    inputs = {"--model": args.model, "--data": args.data}
+    inputs = {"--model": args.model, "--data": args.data, "--input": args.input}
     out = output_folder("--out", args.out, [PREDICTIONS_CSV, ISSUES_CSV], inputs)
     try:
         manifest = read_manifest(model_path)
     except ModelFileError as error:
         raise UsageError(f"--model {error}") from None
-    corpus = load_corpus(
-        args,
-        say,
-        issues_csv=out / ISSUES_CSV,
-        list_issues=True,
-        require_labels=False,
-    )
+    if args.input is not None:
+        corpus = extracted_corpus(args, manifest, say, issues_csv=out / ISSUES_CSV)
+    else:
+        corpus = load_corpus(
+            args,
+            say,
+            issues_csv=out / ISSUES_CSV,
+            list_issues=True,
+            require_labels=False,
+        )
     X = corpus.data
     try:
         check_input(manifest, X)
     except ValueError as error:
-        raise UsageError(f"--data {args.data or '(bundled corpus)'}: {error}") from None
+        where = (
+            f"--input {args.input}"
+            if args.input is not None
+            else f"--data {args.data or '(bundled corpus)'}"
+        )
+        raise UsageError(f"{where}: {error}") from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         try:
@@ -102,4 +124,6 @@ def run(args):
         table = prediction_table(model, X, corpus.target)
     table.to_csv(out / PREDICTIONS_CSV, index=False)
     say(f"mmer predict: {len(table)} utterances; wrote {out / PREDICTIONS_CSV}")
+    if args.input is not None and len(corpus.issues):
+        return EXIT_FAILED
     return EXIT_OK

@@ -103,7 +103,9 @@ def model_card(
     and threads, the versions), on what (the data's source, utterances,
     speakers and fingerprint; the classes, modalities with their feature
     widths and speakers with their number of utterances), every parameter,
-    whether the method is transductive, and its cross-validated scores.
+    whether the method is transductive, how its features were extracted from
+    recordings (when the manifest keeps the recipe), and its cross-validated
+    scores.
 
     Parameters
     ----------
@@ -226,8 +228,40 @@ def model_card(
     for name, value in sorted(model.get_params(deep=True).items()):
         if not hasattr(value, "get_params") and not _is_step_list(value):
             lines.append(f"| `{name}` | `{_param_text(value)}` |")
+    lines += _recipe_section(manifest.get("recipe"))
     lines += _scores_section(scores, cv_description)
     return "\n".join(lines) + "\n"
+
+
+def _recipe_section(recipe):
+    """How the features were extracted from recordings, when the file says."""
+    if not recipe:
+        return []
+    lines = [
+        "",
+        "## Feature extraction",
+        "",
+        "Extracted from recordings with `mmer extract`; `mmer predict --input` "
+        "extracts the same features from new ones.",
+        "",
+        "| modality | extractor | parameters | model fingerprint | versions |",
+        "|---|---|---|---|---|",
+    ]
+    for entry in recipe.get("features", []):
+        made = entry.get("recipe", {})
+        parameters = ", ".join(
+            f"{k}={v}" for k, v in sorted(made.get("parameters", {}).items())
+        )
+        versions = ", ".join(
+            f"{k} {v}" for k, v in sorted(made.get("versions", {}).items())
+        )
+        fingerprint = made.get("model_fingerprint")
+        lines.append(
+            f"| {entry.get('name')} | `{entry.get('spec')}` | {parameters} | "
+            + (f"`{fingerprint[:16]}`" if fingerprint else "")
+            + f" | {versions} |"
+        )
+    return lines
 
 
 def _when(trained_at):
