@@ -3,7 +3,11 @@ loopback port, called over HTTP (httpx) and WebSocket (websockets)."""
 
 import asyncio
 import json
+import math
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -221,3 +225,180 @@ def _sample(text, name):
         if line.startswith(name + " "):
             return float(line.split()[-1])
     raise AssertionError(f"{name} not in the metrics")
+
+
+# --- audio: a model fit on a corpus of mmer extract keeps its recipe -------------
+
+RATE = 16_000
+
+
+def _tone(frequency, seconds, *, seed):
+    t = np.arange(int(seconds * RATE)) / RATE
+    noise = np.random.default_rng(seed).normal(scale=0.01, size=t.size)
+    return (0.3 * np.sin(2 * np.pi * frequency * t) + noise).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def audio_model(tmp_path_factory):
+    soundfile = pytest.importorskip("soundfile")
+    pytest.importorskip("librosa")
+    import pandas as pd
+
+    from sklearn_mmer.datasets import load_feature_table
+    from sklearn_mmer.extraction import extract_corpus, read_recipe
+
+    folder = tmp_path_factory.mktemp("audio")
+    rows = []
+    for k in range(12):
+        low = k % 2 == 0
+        path = folder / f"u{k}.wav"
+        soundfile.write(path, _tone(220 if low else 880, 1.0, seed=k), RATE)
+        emotion = "sadness" if low else "anger"
+        rows.append({"file": str(path), "speaker": f"s{k % 3}", "emotion": emotion})
+    extract_corpus(pd.DataFrame(rows), folder / "corpus", ["acoustic=mfcc"])
+    corpus = load_feature_table(folder / "corpus")
+    X = corpus.data[["acoustic"]]
+    model = make_methods(["acoustic"], ["early_fusion"], random_state=0)
+    model = model["early_fusion"]
+    set_every(model, "max_epochs", 3)
+    model.fit(X, corpus.target)
+    path = folder / "audio.mmer"
+    save(model, path, X=X, y=corpus.target, recipe=read_recipe(folder / "corpus"))
+    return path, folder
+
+
+@pytest.fixture(scope="module")
+def audio_server(audio_model):
+    with Server(create_app(audio_model[0])) as running:
+        yield running
+
+
+def test_audio_upload_equals_extracting_then_predicting(audio_server, audio_model):
+    import pandas as pd
+
+    from sklearn_mmer.extraction import extract_table
+
+    path, folder = audio_model
+    files = [folder / "u0.wav", folder / "u1.wav"]
+    upload = [("file", (f.name, f.read_bytes(), "audio/wav")) for f in files]
+    answer = httpx.post(f"{audio_server.url}/predict/audio", files=upload)
+    assert answer.status_code == 200, answer.text
+    predictions = answer.json()["predictions"]
+    table = pd.DataFrame({"file": [str(f) for f in files], "speaker": "s"})
+    recipe = json.loads(json.dumps(load_manifest_recipe(path)))
+    X = extract_table(table, recipe).data[["acoustic"]]
+    expected = _expected(path, X)
+    assert [p["file"] for p in predictions] == ["u0.wav", "u1.wav"]
+    for k, prediction in enumerate(predictions):
+        _assert_same(prediction, expected, k)
+
+
+def load_manifest_recipe(path):
+    from sklearn_mmer.io import read_manifest
+
+    return read_manifest(path)["recipe"]
+
+
+@pytest.mark.parametrize(
+    "files, words",
+    [
+        ([("file", ("noise.wav", b"RIFF not audio", "audio/wav"))], "noise.wav"),
+        ([("file", ("notes.txt", b"hello", "text/plain"))], "not a recording"),
+    ],
+)
+def test_bad_audio_gets_422(audio_server, files, words):
+    answer = httpx.post(f"{audio_server.url}/predict/audio", files=files)
+    assert answer.status_code == 422 and words in answer.json()["detail"]
+    assert httpx.get(f"{audio_server.url}/health").status_code == 200
+
+
+def test_audio_on_a_model_without_recipe_gets_422(server):
+    files = [("file", ("a.wav", b"RIFF", "audio/wav"))]
+    answer = httpx.post(f"{server.url}/predict/audio", files=files)
+    assert answer.status_code == 422 and "recipe" in answer.json()["detail"]
+
+
+async def _stream(url, chunks):
+    import websockets
+
+    answers = []
+    async with websockets.connect(url.replace("http", "ws") + "/stream") as ws:
+        for chunk in chunks:
+            await ws.send(chunk)
+        await ws.send("end")
+        async for message in ws:
+            answers.append(json.loads(message))
+    return answers
+
+
+def test_stream_answers_every_hop(audio_server):
+    samples = _tone(220, 2.2, seed=0)
+    pcm = (samples * 32767).astype("<i2").tobytes()
+    chunks = [pcm[k : k + 6400] for k in range(0, len(pcm), 6400)]  # 0.2 s each
+    answers = asyncio.run(_stream(audio_server.url, chunks))
+    assert [(a["start"], a["end"]) for a in answers] == [
+        (0.0, 0.5),
+        (0.0, 1.0),
+        (0.0, 1.5),
+        (0.0, 2.0),
+    ]
+    assert all(a["label"] in ("anger", "sadness") for a in answers)
+    assert all(
+        math.isclose(sum(a["probabilities"].values()), 1, abs_tol=1e-5) for a in answers
+    )
+    metrics = httpx.get(f"{audio_server.url}/metrics").text
+    assert _sample(metrics, "mmer_stream_answers_total") >= 4
+
+
+# --- mmer serve ------------------------------------------------------------------
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_mmer_serve_answers_and_sigterm_lets_requests_finish(fitted):
+    path, X = fitted
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sklearn_mmer", "serve", "--model", str(path)]
+        + ["--port", str(port), "--quiet"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            assert process.poll() is None, process.stderr.read()
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "mmer serve did not start"
+            time.sleep(0.05)
+        body = json.dumps({"instances": [_instance(X, 0)]}).encode()
+
+        def halves():
+            yield body[:10]
+            process.send_signal(signal.SIGTERM)  # while the request is in flight
+            yield body[10:]
+
+        answer = httpx.post(f"{url}/predict", content=halves())
+        assert answer.status_code == 200
+        assert answer.json()["predictions"][0]["label"]
+        assert process.wait(DEADLINE) == 128 + signal.SIGTERM
+        assert process.stderr.read() == ""  # --quiet: errors only
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_mmer_serve_refuses_a_missing_model(tmp_path):
+    from sklearn_mmer._testing import run
+
+    status, _, err = run("serve", "--model", tmp_path / "none.mmer")
+    assert status == 2 and "no such file" in err

@@ -12,7 +12,8 @@ One module per command (:mod:`~sklearn_mmer.cli.extract`,
 :mod:`~sklearn_mmer.cli.compare`,
 :mod:`~sklearn_mmer.cli.fit`, :mod:`~sklearn_mmer.cli.predict`,
 :mod:`~sklearn_mmer.cli.methods`, :mod:`~sklearn_mmer.cli.serve`), each with
-``add_parser(commands)`` and a thin ``run(args)`` over the library; what they share is in ``_options``
+``add_parser(commands)`` and a thin ``run(args)`` over the library; what they
+share is in ``_options``
 (every option, added once so that it means the same in each command:
 ``--out`` is always a folder), ``_outputs`` (what a command writes, checked
 before any work), ``_common`` (exit statuses, errors, progress, signals) and
