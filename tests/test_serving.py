@@ -390,7 +390,7 @@ def test_mmer_serve_answers_and_sigterm_lets_requests_finish(fitted):
         answer = httpx.post(f"{url}/predict", content=halves())
         assert answer.status_code == 200
         assert answer.json()["predictions"][0]["label"]
-        assert process.wait(DEADLINE) == 128 + signal.SIGTERM
+        assert process.wait(DEADLINE) == 0  # a graceful stop
         assert process.stderr.read() == ""  # --quiet: errors only
     finally:
         process.kill()
@@ -402,3 +402,20 @@ def test_mmer_serve_refuses_a_missing_model(tmp_path):
 
     status, _, err = run("serve", "--model", tmp_path / "none.mmer")
     assert status == 2 and "no such file" in err
+
+
+def test_without_the_extra_the_error_names_the_pip_command(monkeypatch):
+    import importlib.util
+
+    from sklearn_mmer import serving
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "uvicorn" else found(name, *a),
+    )
+    with pytest.raises(
+        ImportError, match=r'uvicorn.*pip install "sklearn-mmer\[serve\]"'
+    ):
+        serving.create_app("model.mmer")

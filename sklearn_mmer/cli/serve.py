@@ -2,12 +2,13 @@
 
 A thin layer over :func:`sklearn_mmer.serving.serve` (FastAPI on uvicorn, the
 ``serve`` extra): the model file is loaded with the safe loader, and SIGTERM or
-Ctrl-C lets the requests in flight finish before the server exits.
+Ctrl-C lets the requests in flight finish before the server exits, with
+status 0: a stop asked for is a clean end for a service.
 """
 
 from pathlib import Path
 
-from ._common import EXIT_INTERRUPTED, EXIT_OK, Reporter, UsageError
+from ._common import EXIT_OK, Reporter, UsageError
 from ._options import add_quiet_and_traceback_options, byte_count, int_at_least
 
 #: The serving defaults (sklearn_mmer.serving's, not imported here: --help
@@ -135,9 +136,9 @@ def run(args):
     except ModelFileError as error:
         raise UsageError(f"--model {error}") from None
     except KeyboardInterrupt:
-        # uvicorn has shut down gracefully, the requests in flight answered,
-        # and passed on the signal that stopped it
-        say("mmer serve: stopped; the requests in flight were answered")
-        return EXIT_INTERRUPTED
-    say("mmer serve: stopped")
+        # uvicorn (0.29 and later) has shut down gracefully, the requests in
+        # flight answered, and passed on the signal that stopped it; earlier
+        # releases return instead. Either way the stop was the one asked for.
+        pass
+    say("mmer serve: stopped; the requests in flight were answered")
     return EXIT_OK

@@ -30,13 +30,14 @@ DEFAULT_MAX_BODY_BYTES = 16 * 2**20
 DEFAULT_HOP_SECONDS = 0.5
 DEFAULT_WINDOW_SECONDS = 3.0
 
-# module to import -> the distribution that provides it
+# the distribution -> the modules it may provide (python-multipart's is
+# python_multipart since 0.0.13, multipart before)
 _NEEDED = {
-    "fastapi": "fastapi",
-    "uvicorn": "uvicorn",
-    "prometheus_client": "prometheus-client",
-    "python_multipart": "python-multipart",
-    "websockets": "websockets",
+    "fastapi": ("fastapi",),
+    "uvicorn": ("uvicorn",),
+    "prometheus-client": ("prometheus_client",),
+    "python-multipart": ("python_multipart", "multipart"),
+    "websockets": ("websockets",),
 }
 
 
@@ -44,8 +45,8 @@ def check_serve_support():
     """Raise an ImportError naming the pip command when the extra is missing."""
     missing = [
         distribution
-        for module, distribution in _NEEDED.items()
-        if importlib.util.find_spec(module) is None
+        for distribution, modules in _NEEDED.items()
+        if all(importlib.util.find_spec(module) is None for module in modules)
     ]
     if missing:
         raise ImportError(
