@@ -13,7 +13,7 @@ micro-batching on (``--max-batch-size 32 --max-wait-ms 5``) and off
 ``--memory-requests`` feature requests against after a tenth of them.
 
     python benchmarks/bench_serve.py [--requests 400] [--seconds 20] \\
-        [--memory-requests 10000] [--concurrency 1 8 32]
+        [--memory-requests 10000] [--concurrency 1 8 32] [--memory-only]
 """
 
 import argparse
@@ -164,6 +164,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--memory-requests", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument(
+        "--memory-only", action="store_true", help="measure the memory only"
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))
@@ -188,10 +191,8 @@ def main():
     )
     batching = {"on": ["--max-batch-size", "32", "--max-wait-ms", "5"]}
     batching["off"] = ["--max-batch-size", "1"]
-    for what, model, requests in [
-        ("features", features, predict),
-        ("3 s audio", audio, upload),
-    ]:
+    workloads = [("features", features, predict), ("3 s audio", audio, upload)]
+    for what, model, requests in [] if args.memory_only else workloads:
         for mode, options in batching.items():
             with Served(model, *options) as served:
                 asyncio.run(

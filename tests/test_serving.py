@@ -399,11 +399,15 @@ def test_mmer_serve_answers_and_sigterm_lets_requests_finish(fitted):
         process.wait()
 
 
-def test_mmer_serve_refuses_a_missing_model(tmp_path):
+def test_mmer_serve_refuses_a_missing_or_bad_model(tmp_path):
     from sklearn_mmer._testing import run
 
     status, _, err = run("serve", "--model", tmp_path / "none.mmer")
     assert status == 2 and "no such file" in err
+    (tmp_path / "notes.mmer").write_text("not a model")
+    status, _, err = run("serve", "--model", tmp_path / "notes.mmer", "--quiet")
+    assert status == 2 and err.startswith("mmer: error: --model")
+    assert len(err.splitlines()) == 1
 
 
 def test_without_the_extra_the_error_names_the_pip_command(monkeypatch):

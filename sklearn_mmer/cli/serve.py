@@ -134,7 +134,13 @@ def run(args):
             device=args.device,
         )
     except ModelFileError as error:
+        if args.traceback:
+            raise
         raise UsageError(f"--model {error}") from None
+    except ValueError as error:  # a model that is not a classifier, say
+        if args.traceback:
+            raise
+        raise UsageError(f"--model {args.model}: {error}") from None
     except KeyboardInterrupt:
         # uvicorn (0.29 and later) has shut down gracefully, the requests in
         # flight answered, and passed on the signal that stopped it; earlier
