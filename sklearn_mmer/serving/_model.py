@@ -9,7 +9,6 @@ function behind ``mmer predict``, so that served answers are its answers.
 """
 
 import json
-import math
 import os
 from pathlib import Path
 
@@ -220,7 +219,3 @@ def _refuse_constant(name):
     # json reads NaN, Infinity and -Infinity, which no frame may hold
     raise _NotFinite(f"the body holds {name}, which is not a finite number")
 
-
-def is_finite_number(value):
-    """Whether ``value`` is a finite float (for the stream's parameters)."""
-    return isinstance(value, (int, float)) and math.isfinite(value)
