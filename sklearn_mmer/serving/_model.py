@@ -218,4 +218,3 @@ class _NotFinite(ValueError):
 def _refuse_constant(name):
     # json reads NaN, Infinity and -Infinity, which no frame may hold
     raise _NotFinite(f"the body holds {name}, which is not a finite number")
-
