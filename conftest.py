@@ -2,17 +2,22 @@
 
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread():
-    """Train the tests' tiny networks on one thread.
+def _one_thread():
+    """Train the tests' tiny networks and fit their tiny models on one thread.
 
-    Their layers are far too small to gain from a second thread, and on a busy
-    2-core machine a parallel region waits for a descheduled thread at every
-    layer: one thread made a tiny GRU fit 60x faster there.
+    Their layers and matrices are far too small to gain from a second thread,
+    and on a busy 2-core machine a parallel region waits for a descheduled
+    thread at every step: one thread made a tiny GRU fit 60x faster there, and
+    scikit-learn's checks of a logistic regression (whose solver calls BLAS at
+    every iteration) 5x faster. A fit given ``n_threads`` sets its own limits,
+    as in use; worker processes start with their own.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
     torch.set_num_threads(threads)

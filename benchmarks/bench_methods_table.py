@@ -36,6 +36,10 @@ STUDY = {  # the study's published F1-micro on IEMOCAP, for reference only
 BASELINES = ["visual", "acoustic", "lexical", "early_fusion", "late_fusion"]
 
 
+#: the heading of docs/results.md's real-speech section, kept on regeneration
+REAL_SECTION = "## Real speech (ravdess-dev)"
+
+
 def cell(summary, method, metric):
     row = summary.loc[method]
     return f"{row[f'{metric}_mean']:.3f} ± {row[f'{metric}_std']:.3f}"
@@ -105,7 +109,14 @@ def main():
         f"torch {torch.__version__}.",
         "",
     ]
-    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
+    out = Path(args.out)
+    # the real-speech section below the table is written by hand from
+    # bench_real_speech.py's output: keep it when regenerating the table
+    kept = ""
+    if out.exists():
+        _, marker, tail = out.read_text(encoding="utf-8").partition(REAL_SECTION)
+        kept = marker + tail
+    out.write_text("\n".join(lines) + ("\n" + kept if kept else ""), encoding="utf-8")
     print("\n".join(lines))
 
 

@@ -30,18 +30,20 @@ also saves the figures as PNG files.
 import argparse
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from sklearn_mmer.datasets import make_multimodal_emotion
 from sklearn_mmer.evaluation import (
+    ConfusionMatricesDisplay,
+    MethodComparisonDisplay,
+    PerClassRecallDisplay,
+    PerSpeakerDisplay,
     compare_methods,
     compare_to_reference,
     make_methods,
     per_class_recall,
     per_speaker_scores,
-    plot_method_comparison,
-    plot_per_class_recall,
-    plot_per_speaker,
     set_every,
 )
 
@@ -100,14 +102,36 @@ print(recall.pivot(index="method", columns="label", values="recall").round(2))
 # %%
 # The figures
 # -----------
-# The comparison marks with ``*`` the methods whose difference from early
-# fusion is significant after Holm's adjustment.
+# Each figure is a display, as scikit-learn's ``ConfusionMatrixDisplay``: built
+# from the comparison and drawn on the axes it is given (here pyplot's, so that
+# the figures show in a notebook or a gallery), with ``figure_`` and ``ax_``
+# kept for later changes. The comparison marks with ``*`` the methods whose
+# difference from early fusion is significant after Holm's adjustment.
+fig, ax = plt.subplots(figsize=(7.5, 3.4), layout="constrained")
+methods_display = MethodComparisonDisplay.from_comparison(
+    comparison, comparisons=comparisons, ax=ax
+)
+
+# %%
+# Scores per held-out speaker, and recall per emotion, side by side.
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.2), layout="constrained")
+speaker_display = PerSpeakerDisplay.from_predictions(
+    comparison.predictions, speakers, ax=left
+)
+recall_display = PerClassRecallDisplay.from_predictions(
+    comparison.predictions, labels=corpus.target_names, ax=right
+)
+
+# %%
+# The confusions of each method, summed over folds and seeds.
+fig, axes = plt.subplots(1, len(NAMES), figsize=(13, 3.6), layout="constrained")
+confusion_display = ConfusionMatricesDisplay.from_comparison(comparison, ax=axes)
+plt.show()
+
 figures = {
-    "comparison_with_intervals.png": plot_method_comparison(
-        comparison.results, comparisons=comparisons
-    ),
-    "per_speaker.png": plot_per_speaker(per_speaker),
-    "per_class_recall.png": plot_per_class_recall(recall),
+    "comparison_with_intervals.png": methods_display.figure_,
+    "where_methods_fail.png": speaker_display.figure_,
+    "confusion_matrices.png": confusion_display.figure_,
 }
 
 if __name__ == "__main__":

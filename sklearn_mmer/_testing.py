@@ -18,7 +18,9 @@ imports nothing else of the package.
 - ``ThreadRecordingLogisticRegression``: records the threads each fit used;
 - ``write_course_corpus``, ``zip_corpus``, ``make_clean_corpus``, ``FAULTS``,
   ``WIDTHS``: a tiny corpus in the course-feature layout, with one of every
-  fault on request.
+  fault on request;
+- ``write_recordings``, ``save_tiny_wav2vec``: tones and noise on disk with a
+  CSV of utterances for ``mmer extract``, and a tiny random speech encoder.
 """
 
 import contextlib
@@ -240,3 +242,73 @@ def zip_corpus(root, zip_path, *, top=None):
                 name = path.relative_to(root).as_posix()
                 archive.write(path, f"{top}/{name}" if top else name)
     return zip_path
+
+
+# --- recordings for mmer extract ------------------------------------------------
+
+#: The base pitch of each emotion's tones in ``write_recordings``: the labels
+#: are learnable from the audio, so that a pipeline on it scores above chance.
+PITCHES = {"anger": 300.0, "sadness": 150.0, "happiness": 450.0, "neutral": 220.0}
+
+
+def write_recordings(folder, *, n_speakers=4, per_speaker=5, seed=0, labels=True):
+    """Short WAV files of tones in noise, one pitch per emotion, and their CSV.
+
+    Writes ``folder/audio/<speaker>_<k>.wav`` (16 kHz, 0.3 to 0.6 s, each
+    speaker a little detuned) and ``folder/utterances.csv`` with ``file``,
+    ``speaker``, ``emotion`` (left out when ``labels`` is False) and a
+    ``session`` column to carry over; returns the CSV's path.
+    """
+    import soundfile
+
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    (folder / "audio").mkdir(parents=True, exist_ok=True)
+    rows = []
+    emotions = list(PITCHES)
+    for s in range(n_speakers):
+        detune = 1.0 + 0.05 * s
+        for k in range(per_speaker):
+            emotion = emotions[(s + k) % len(emotions)]
+            n = int(16000 * rng.uniform(0.3, 0.6))
+            t = np.arange(n) / 16000
+            pitch = PITCHES[emotion] * detune
+            samples = 0.3 * np.sin(2 * np.pi * pitch * t)
+            samples += 0.1 * np.sin(2 * np.pi * 2 * pitch * t)
+            samples += rng.normal(0, 0.02, n)
+            name = f"audio/spk{s}_{k}.wav"
+            soundfile.write(folder / name, samples.astype(np.float32), 16000)
+            rows.append(
+                {"file": name, "speaker": f"spk{s}", "emotion": emotion, "session": 1}
+            )
+    table = pd.DataFrame(rows)
+    if not labels:
+        table = table.drop(columns="emotion")
+    table.to_csv(folder / "utterances.csv", index=False)
+    return folder / "utterances.csv"
+
+
+def save_tiny_wav2vec(folder, *, seed=0):
+    """A tiny randomly initialised wav2vec 2.0 saved to ``folder`` (returned)."""
+    import transformers
+
+    folder = Path(folder)
+    torch.manual_seed(seed)
+    config = transformers.Wav2Vec2Config(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        conv_dim=(8, 8),
+        conv_kernel=(10, 3),
+        conv_stride=(5, 2),
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+    )
+    transformers.Wav2Vec2Model(config).save_pretrained(folder)
+    transformers.Wav2Vec2FeatureExtractor(
+        sampling_rate=16000, do_normalize=True, return_attention_mask=True
+    ).save_pretrained(folder)
+    return folder

@@ -278,8 +278,8 @@ def test_ctrl_c_while_a_fold_is_kept_waits_until_the_progress_counts_it(
     X, y, speakers = corpus
     add = Checkpoint.add
 
-    def add_then_interrupt(self, *args):
-        add(self, *args)
+    def add_then_interrupt(self, *args, **kwargs):
+        add(self, *args, **kwargs)
         # after the write, before progress; delivered to another thread, as
         # the kernel may do with a Ctrl-C when joblib's threads run
         other = threading.Thread(target=time.sleep, args=(1,))
@@ -328,3 +328,74 @@ def test_a_worker_restarted_for_its_memory_loses_nothing_and_says_nothing(corpus
         results = compare_methods(methods, X, y, speakers, cv=3, n_jobs=2).results
     assert len(results) == 6 and results.f1_micro.notna().all()
     assert not [w for w in caught if "worker stopped" in str(w.message)]
+
+
+def test_predictions_carry_the_utterance_id_and_probabilities(corpus, tmp_path):
+    X, y, speakers = corpus
+    X = X.set_axis([f"utt{i:03d}" for i in range(len(X))])
+    methods = counting_methods()
+    methods["late_fusion"].set_params(voting="hard")
+    comparison = compare_methods(methods, X, y, speakers, cv=3)
+    predictions = comparison.predictions
+    probas = [f"proba_{label}" for label in comparison.labels]
+    assert predictions.columns.tolist() == [
+        *["method", "repeat", "fold", "row", "y_true", "y_pred"],
+        "utterance_id",
+        *probas,
+    ]
+    assert (predictions.utterance_id == X.index[predictions.row]).all()
+    soft = predictions[predictions.method != "late_fusion"]
+    assert np.allclose(soft[probas].sum(axis=1), 1.0)
+    best = np.asarray(comparison.labels)[soft[probas].to_numpy().argmax(axis=1)]
+    assert (best == soft.y_pred).all()
+    # a hard vote has no probabilities
+    hard = predictions.loc[predictions.method == "late_fusion", probas]
+    assert hard.isna().to_numpy().all()
+
+
+def test_a_run_of_an_earlier_version_without_probabilities_resumes(corpus, tmp_path):
+    from sklearn_mmer.evaluation._records import checksum
+
+    X, y, speakers = corpus
+    whole = compare_methods(counting_methods(), X, y, speakers, cv=3)
+    compare_methods(counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path)
+    stripped = []
+    for path in sorted((tmp_path / ".checkpoint").glob("*.json")):
+        record = json.loads(path.read_text())  # as the earlier version wrote it
+        if record.pop("proba", None) is not None:  # the hard vote has none
+            stripped.append(path)
+        record["sha256"] = checksum(record)
+        path.write_text(json.dumps(record))
+    assert len(stripped) == 6
+    stripped[0].unlink()  # one fold left to run
+    resumed = compare_methods(
+        counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path, resume=True
+    )
+    pd.testing.assert_frame_equal(
+        without_time(resumed.results), without_time(whole.results)
+    )
+    probas = [c for c in resumed.predictions if c.startswith("proba_")]
+    has = resumed.predictions[probas].notna().all(axis=1)
+    assert 0 < has.sum() < len(has)  # only the fold run again has them
+    columns = ["method", "repeat", "fold", "row", "y_true", "y_pred"]
+    pd.testing.assert_frame_equal(
+        resumed.predictions[columns], whole.predictions[columns]
+    )
+
+
+def test_a_record_with_altered_probabilities_is_refused(corpus, tmp_path):
+    from sklearn_mmer.evaluation import CheckpointError
+    from sklearn_mmer.evaluation._records import checksum
+
+    X, y, speakers = corpus
+    compare_methods(counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path)
+    records = sorted((tmp_path / ".checkpoint").glob("*.json"))
+    path = next(p for p in records if "proba" in json.loads(p.read_text()))
+    record = json.loads(path.read_text())
+    record["proba"][0][0] = 1.5
+    record["sha256"] = checksum(record)
+    path.write_text(json.dumps(record))
+    with pytest.raises(CheckpointError, match="probabilities are not"):
+        compare_methods(
+            counting_methods(), X, y, speakers, cv=3, checkpoint=tmp_path, resume=True
+        )

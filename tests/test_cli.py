@@ -14,7 +14,14 @@ from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 from sklearn_mmer.model_selection import SpeakerKFold
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-DEFAULT_METHODS = ["visual", "acoustic", "lexical", "early_fusion", "late_fusion"]
+DEFAULT_METHODS = [
+    "visual",
+    "acoustic",
+    "lexical",
+    "early_fusion",
+    "late_fusion",
+    "logistic_regression",
+]
 METRICS = ["f1_micro", "f1_macro", "unweighted_accuracy"]
 QUICK = ["--epochs", "2", "--n-jobs", "1"]
 
@@ -117,7 +124,9 @@ def test_comparisons_and_breakdowns_are_written(bundled):
     out_dir = bundled[3]
     results = pd.read_csv(out_dir / "results.csv")
     comparisons = pd.read_csv(out_dir / "comparisons.csv")
-    assert len(comparisons) == 4 * len(METRICS)
+    # every default method but the reference: the modalities, late fusion and
+    # the classical baseline
+    assert len(comparisons) == 5 * len(METRICS)
     assert set(comparisons.reference) == {"early_fusion"}
     scores = results.pivot(index="fold", columns="method", values="f1_micro")
     for _, row in comparisons[comparisons.metric == "f1_micro"].iterrows():
@@ -129,13 +138,13 @@ def test_comparisons_and_breakdowns_are_written(bundled):
         assert row.ci_low < row.difference < row.ci_high or no_spread
     per_speaker = pd.read_csv(out_dir / "per_speaker.csv")
     # each of the 10 speakers is held out once, by every method
-    assert per_speaker.groupby("method").speaker.nunique().tolist() == [10] * 5
-    assert per_speaker.groupby("method").n_utterances.sum().tolist() == [60] * 5
+    assert per_speaker.groupby("method").speaker.nunique().tolist() == [10] * 6
+    assert per_speaker.groupby("method").n_utterances.sum().tolist() == [60] * 6
     recall = pd.read_csv(out_dir / "per_class_recall.csv")
     predictions = pd.read_csv(out_dir / "predictions.csv")
     hits = predictions.assign(hit=predictions.y_true == predictions.y_pred)
     expected = hits.groupby(["method", "y_true"]).hit.mean()
-    assert len(recall) == 5 * 4
+    assert len(recall) == 6 * 4
     for _, row in recall.iterrows():
         assert row.recall == pytest.approx(expected[row.method, row.label])
     for name in ["per_speaker", "per_class_recall"]:
@@ -159,7 +168,7 @@ def test_figures_and_confusion_counts_are_written(bundled):
         assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000
     counts = pd.read_csv(out_dir / "confusion_matrices.csv")
     # every utterance is tested once per method
-    assert counts.groupby("method")["count"].sum().tolist() == [60] * 5
+    assert counts.groupby("method")["count"].sum().tolist() == [60] * 6
 
 
 def test_quiet_prints_only_the_table(tmp_path):
@@ -319,6 +328,26 @@ def test_methods_lists_every_registered_method():
     assert status == 0
     names = [line.split()[0] for line in out.splitlines()]
     assert names[:3] == ["<modality>", "early_fusion", "late_fusion"]
+
+
+def test_methods_data_lists_what_runs_on_the_corpus_s_modalities(tmp_path):
+    X, y = make_multimodal_emotion(
+        20,
+        n_speakers=4,
+        n_sessions=2,
+        random_state=0,
+        return_X_y=True,
+        modalities={"visual": 4, "acoustic": 3},
+    )
+    write_feature_table(X, y, tmp_path / "corpus")
+    status, out, err = run("methods", "--data", tmp_path / "corpus")
+    assert status == 0, err
+    runs, refused = out.split("cannot run on these modalities:")
+    names = [line.split()[0] for line in runs.splitlines()[1:]]
+    assert names[:4] == ["visual", "acoustic", "early_fusion", "late_fusion"]
+    assert "late_fusion_weighted" not in names and "lexical" not in names
+    assert refused.split()[0] == "late_fusion_weighted"
+    assert "needs the modality 'lexical'" in refused
 
 
 def test_python_m_sklearn_mmer_runs_the_command():

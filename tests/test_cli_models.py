@@ -91,7 +91,13 @@ def test_predict_writes_one_row_per_utterance_without_labels(fitted, tmp_path):
     expected = sklearn_mmer.load(model)
     proba = expected.predict_proba(X)
     columns = [f"proba_{c}" for c in expected.classes_]
-    assert table.columns.tolist() == ["file_name_list", "predicted_label", *columns]
+    assert table.columns.tolist() == [
+        "file_name_list",
+        "predicted_label",
+        "missing_modalities",
+        *columns,
+    ]
+    assert table.missing_modalities.isna().all()  # "" in the CSV: none missing
     assert table.file_name_list.tolist() == X.index.tolist()
     assert table.predicted_label.tolist() == expected.predict(X).tolist()
     assert np.allclose(table[columns].to_numpy(), proba, rtol=0, atol=1e-15)
@@ -159,6 +165,10 @@ def test_compare_saves_the_best_inductive_method(fitted, tmp_path):
         models,
     )
     assert status == 0, err
+    predictions = pd.read_csv(out / "predictions.csv")
+    ids = pd.read_csv(fitted[2] / "dataset.csv", dtype=str).file_name_list
+    assert (predictions.utterance_id == ids[predictions.row].to_numpy()).all()
+    assert {"proba_anger", "proba_sadness"} <= set(predictions.columns)
     summary = pd.read_csv(out / "summary.csv")
     best = summary.sort_values("f1_micro_mean", ascending=False).method.iloc[0]
     assert sorted(p.name for p in models.glob("*.mmer")) == [f"{best}.mmer"]
@@ -216,7 +226,15 @@ def test_predict_lists_skipped_utterances_beside_the_predictions(fitted, tmp_pat
     (corpus / table.lexical_features.iloc[3].lstrip("/")).unlink()
     out = tmp_path / "out"
     status, _, err = run(
-        "predict", "--model", fitted[3], "--data", corpus, "--out", out
+        "predict",
+        "--model",
+        fitted[3],
+        "--data",
+        corpus,
+        "--out",
+        out,
+        "--missing",
+        "skip",
     )
     assert status == 0, err
     assert "predictions.issues.csv" in err
@@ -225,3 +243,166 @@ def test_predict_lists_skipped_utterances_beside_the_predictions(fitted, tmp_pat
     assert broken not in set(predicted.file_name_list)
     issues = pd.read_csv(out / "predictions.issues.csv")
     assert issues.id.tolist() == [broken]
+
+
+def test_fit_refuses_all_with_a_message_that_does_not_offer_it(fitted, tmp_path):
+    status, _, err = run(
+        "fit", "--data", fitted[2], "--method", "all", "--model", tmp_path / "m"
+    )
+    assert status == 2 and err.count("\n") == 1, err
+    assert "unknown method 'all'" in err and "trains one method" in err
+    assert "or 'all'" not in err
+
+
+def test_fit_creates_the_missing_folder_of_its_model(fitted, tmp_path):
+    model = tmp_path / "models" / "deeper" / "lexical.mmer"
+    status, _, err = run(
+        "fit",
+        "--data",
+        fitted[2],
+        "--method",
+        "lexical",
+        "--epochs",
+        1,
+        "--model",
+        model,
+    )
+    assert status == 0, err
+    assert model.is_file() and model.with_suffix(".card.md").is_file()
+
+
+def test_fit_refuses_a_model_in_a_system_folder(fitted):
+    status, _, err = run(
+        "fit",
+        "--data",
+        fitted[2],
+        "--method",
+        "lexical",
+        "--model",
+        "/usr/mmer-no-such-folder/m.mmer",
+    )
+    assert status == 2 and "system folder" in err
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """torch finds no CUDA GPU, whatever the machine."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+@pytest.mark.parametrize("command", ["compare", "fit", "predict"])
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
+def test_device_cuda_without_a_gpu_is_a_usage_error(
+    fitted, tmp_path, no_gpu, command, device
+):
+    options = {"fit": ["--method", "lexical", "--model", tmp_path / "m.mmer"]}
+    options["predict"] = ["--model", fitted[3], "--out", tmp_path / "p"]
+    options["compare"] = ["--out", tmp_path / "r", "--folds", 2]
+    status, _, err = run(
+        command, "--data", fitted[2], *options[command], "--device", device
+    )
+    assert status == 2 and err.count("\n") == 1, err
+    assert f"--device {device}: torch finds no CUDA GPU here" in err
+    assert not any(tmp_path.rglob("*.csv")) and not any(tmp_path.rglob("*.mmer"))
+
+
+def test_device_takes_cpu_cuda_n_or_auto_only(fitted):
+    status, _, err = run("predict", "--model", fitted[3], "--device", "gpu0")
+    assert status == 2 and "'gpu0' is not a device" in err
+
+
+def test_device_auto_without_a_gpu_fits_on_the_cpu(fitted, tmp_path, no_gpu):
+    model = tmp_path / "lexical.mmer"
+    status, _, err = run(
+        "fit",
+        "--data",
+        fitted[2],
+        "--method",
+        "lexical",
+        "--epochs",
+        1,
+        "--device",
+        "auto",
+        "--model",
+        model,
+    )
+    assert status == 0 and "device cpu" in err, err
+    assert ", on cpu" in model.with_suffix(".card.md").read_text()
+    assert sklearn_mmer.load(model).get_params()["mlpclassifier__device"] == "cpu"
+
+
+def test_configure_sets_the_device_of_every_network():
+    from argparse import Namespace
+
+    from sklearn_mmer.cli._steps import configure
+    from sklearn_mmer.methods import make_methods
+
+    late = make_methods(["acoustic", "lexical"], ["late_fusion"])["late_fusion"]
+    configure(Namespace(epochs=None, device="cuda:1"), late)
+    devices = {k: v for k, v in late.get_params().items() if k.endswith("device")}
+    assert len(devices) == 2 and set(devices.values()) == {"cuda:1"}
+
+
+def test_predict_predicts_utterances_with_a_missing_modality(fitted, tmp_path):
+    corpus = _write_corpus(tmp_path / "new", labels=False, seed=2)
+    table = pd.read_csv(corpus / "dataset.csv", dtype=str)
+    table.loc[3, "lexical_features"] = ""  # an empty cell
+    (corpus / table.visual_features.iloc[5].lstrip("/")).unlink()
+    for m in ("visual", "acoustic", "lexical"):
+        table.loc[7, f"{m}_features"] = ""  # nothing left to predict from
+    table.to_csv(corpus / "dataset.csv", index=False)
+    out = tmp_path / "out"
+    status, _, err = run(
+        "predict", "--model", fitted[3], "--data", corpus, "--out", out
+    )
+    assert status == 0, err
+    predicted = pd.read_csv(out / "predictions.csv", keep_default_na=False)
+    ids = table.file_name_list
+    assert predicted.file_name_list.tolist() == ids.drop(7).tolist()
+    gaps = predicted.set_index("file_name_list").missing_modalities
+    assert gaps[ids[3]] == "lexical" and gaps[ids[5]] == "visual"
+    assert (gaps.drop([ids[3], ids[5]]) == "").all()
+    X = load_feature_table(corpus, require_labels=False, errors="keep").data
+    expected = sklearn_mmer.load(fitted[3]).predict(X.drop(ids[7]))
+    assert predicted.predicted_label.tolist() == expected.tolist()
+    issues = pd.read_csv(out / "predictions.issues.csv")
+    assert set(issues.id) == {ids[3], ids[5], ids[7]}
+    assert "1 skipped" in err and "2 with a missing modality" in err
+
+
+def test_prediction_table_skips_what_a_model_cannot_predict():
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mmer.evaluation import prediction_table
+
+    class Cells(LogisticRegression):
+        """Reads one cell column; raises on a missing cell, as some models do."""
+
+        def _x(self, X):
+            return np.stack([np.asarray(c, dtype=float) for c in X["a"]])
+
+        def fit(self, X, y):
+            return super().fit(self._x(X), y)
+
+        def predict(self, X):
+            return super().predict(self._x(X))
+
+        def predict_proba(self, X):
+            return super().predict_proba(self._x(X))
+
+    X = pd.DataFrame(
+        {
+            "a": [np.array([0.0]), np.array([1.0]), None, np.array([0.1])],
+            "b": [np.array([1.0])] * 4,
+        },
+        index=["u1", "u2", "u3", "u4"],
+    )
+    y = np.array(["calm", "angry", "calm", "calm"])
+    model = Cells().fit(X.drop("u3"), np.delete(y, 2))
+    with pytest.warns(UserWarning, match="cannot predict with a missing modality"):
+        table = prediction_table(model, X, y)
+    assert table.file_name_list.tolist() == ["u1", "u2", "u4"]
+    skipped = prediction_table(model, X, y, missing="skip")
+    assert skipped.file_name_list.tolist() == ["u1", "u2", "u4"]

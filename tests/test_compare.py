@@ -152,7 +152,8 @@ def test_late_fusion_time_is_its_members_time(corpus):
 def test_pooling_is_computed_once_per_modality(corpus):
     X, _, _ = corpus
     plan = plan_work([quick_methods()], X, MODALITIES)
-    assert len(plan.fits) == 4  # three unimodal pipelines and early fusion
+    # three unimodal pipelines, early fusion and the classical baseline
+    assert len(plan.fits) == 5
     views = [plan.views[fit.view] for fit in plan.fits]
     views += [plan.views[vote.view] for vote in plan.votes]
     for modality in MODALITIES:
@@ -221,6 +222,25 @@ def test_progress_reports_every_method_and_fold(corpus):
         ("lexical", 2),
     ]
     assert all(r["n_folds"] == 2 and 0 <= r["f1_micro"] <= 1 for r in records)
+
+
+def test_progress_true_shows_the_command_line_s_progress(corpus, capsys):
+    X, y, speakers = corpus
+    comparison = compare_methods(
+        quick_methods(["lexical"]), X, y, speakers, cv=2, progress=True
+    )
+    err = capsys.readouterr().err.splitlines()
+    # not a terminal: one line per finished fold, as mmer compare logs them
+    assert sorted(line.split("  (")[0] for line in err) == [
+        f"[lexical] fold {fold}/2  f1_micro={score:.3f}"
+        for fold, score in zip([1, 2], comparison.results.f1_micro)
+    ]
+
+
+def test_progress_must_be_a_bool_or_a_callable(corpus):
+    X, y, speakers = corpus
+    with pytest.raises(ValueError, match="progress must be True, False, None"):
+        compare_methods(quick_methods(["lexical"]), X, y, speakers, progress="yes")
 
 
 def test_test_speakers_are_never_trained_on(corpus):
@@ -340,6 +360,7 @@ def test_method_names_resolve_defaults_all_and_mistakes():
         "lexical",
         "early_fusion",
         "late_fusion",
+        "logistic_regression",
     ]
     everything = method_names(["lexical"], ["all"])
     assert everything[:3] == ["lexical", "early_fusion", "late_fusion"]

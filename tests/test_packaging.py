@@ -29,9 +29,18 @@ def _dependencies():
         return tomllib.load(file)["project"]["dependencies"]
 
 
+def _tested_extras():
+    """The requirements of the extras the dev extra pulls in (the tests run them)."""
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        extras = tomllib.load(file)["project"]["optional-dependencies"]
+    (own,) = [r for r in extras["dev"] if r.startswith("sklearn-mmer[")]
+    names = own[len("sklearn-mmer[") : own.index("]")].split(",")
+    return [requirement for name in names for requirement in extras[name]]
+
+
 def test_every_floor_is_pinned_in_the_oldest_environment():
     floors = {}
-    for requirement in _dependencies():
+    for requirement in _dependencies() + _tested_extras():
         match = FLOOR.match(requirement)
         assert match, f"{requirement!r} declares no >= floor for CI to test"
         floors[_normal(match.group(1))] = Version(match.group(2))

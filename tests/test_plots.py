@@ -1,11 +1,21 @@
-"""Figures of a comparison: content, order, and valid PNG files."""
+"""Figures of a comparison: content, order, valid PNG files, and their displays."""
 
-import numpy as np
-import pandas as pd
-import pytest
-from sklearn.utils import Bunch
+import matplotlib
 
-from sklearn_mmer.evaluation import (
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.utils import Bunch  # noqa: E402
+
+from sklearn_mmer.evaluation import (  # noqa: E402
+    ConfusionMatricesDisplay,
+    MethodComparisonDisplay,
+    ModalityContributionDisplay,
+    PerClassRecallDisplay,
+    PerSpeakerDisplay,
     plot_confusion_matrices,
     plot_method_comparison,
     plot_modality_contribution,
@@ -169,3 +179,152 @@ def test_empty_confusion_rows_stay_zero():
 def test_plots_reject_bad_input(comparison, call, message):
     with pytest.raises(ValueError, match=message):
         call(comparison)
+
+
+def _predictions(comparison):
+    """Out-of-fold predictions of two methods on 12 utterances."""
+    y_true = np.array(["anger", "sadness", "neutral"] * 4)
+    rows = []
+    for method, shift in (("lexical", 0), ("late_fusion", 1)):
+        y_pred = y_true.copy()
+        y_pred[: 3 * shift] = "neutral"
+        rows += [
+            {"method": method, "fold": 1 + k % 2, "row": k, "y_true": t, "y_pred": p}
+            for k, (t, p) in enumerate(zip(y_true, y_pred))
+        ]
+    return pd.DataFrame(rows)
+
+
+DISPLAYS = {
+    "method_comparison": lambda c, ax: MethodComparisonDisplay.from_comparison(
+        c, ax=ax
+    ),
+    "modality_contribution": lambda c, ax: ModalityContributionDisplay.from_comparison(
+        c, ["visual", "lexical"], fusion=["early_fusion"], ax=ax
+    ),
+    "confusion_from_comparison": lambda c, ax: ConfusionMatricesDisplay.from_comparison(
+        c, methods=["lexical"], ax=ax
+    ),
+    "per_speaker": lambda c, ax: PerSpeakerDisplay.from_predictions(
+        _predictions(c), ["s1", "s2", "s3"] * 4, ax=ax
+    ),
+    "per_class_recall": lambda c, ax: PerClassRecallDisplay.from_predictions(
+        _predictions(c), ax=ax
+    ),
+    "confusion_from_predictions": lambda c, ax: (
+        ConfusionMatricesDisplay.from_predictions(
+            _predictions(c), methods=["lexical"], ax=ax
+        )
+    ),
+}
+
+
+def _axes_of(display):
+    return np.ravel(np.asarray(display.ax_, dtype=object)).tolist()
+
+
+@pytest.mark.parametrize("kind", sorted(DISPLAYS))
+def test_display_draws_on_the_given_axes(comparison, kind):
+    figure, (left, right) = plt.subplots(1, 2)
+    try:
+        display = DISPLAYS[kind](comparison, right)
+        assert display.figure_ is figure
+        assert _axes_of(display) == [right]
+        assert right.has_data() and not left.has_data()
+    finally:
+        plt.close(figure)
+
+
+@pytest.mark.parametrize("kind", sorted(DISPLAYS))
+def test_display_makes_its_own_figure_without_axes(comparison, kind):
+    open_figures = plt.get_fignums()
+    display = DISPLAYS[kind](comparison, None)
+    assert all(ax.figure is display.figure_ for ax in _axes_of(display))
+    assert all(ax.has_data() for ax in _axes_of(display))
+    # a plain Figure: no pyplot figure is opened (nothing to close, no window)
+    assert plt.get_fignums() == open_figures
+
+
+def test_display_plot_redraws_and_returns_itself(comparison):
+    display = MethodComparisonDisplay.from_comparison(comparison.results)
+    other = plt.figure()
+    try:
+        ax = other.add_subplot()
+        assert display.plot(ax=ax, interval="std") is display
+        assert display.ax_ is ax and display.figure_ is other
+        assert "0.650 ± 0.016" in {t.get_text() for t in ax.texts}
+    finally:
+        plt.close(other)
+
+
+def test_method_comparison_display_takes_the_comparison_or_its_results(comparison):
+    from_bunch = MethodComparisonDisplay.from_comparison(comparison)
+    from_table = MethodComparisonDisplay.from_comparison(comparison.results)
+    pd.testing.assert_frame_equal(from_bunch.summary, from_table.summary)
+    assert len(from_bunch.bars_) == len(MEANS)
+
+
+def test_confusion_display_from_predictions_counts_each_method():
+    predictions = _predictions(None)
+    display = ConfusionMatricesDisplay.from_predictions(
+        predictions, labels=["anger", "neutral", "sadness"]
+    )
+    assert [ax.get_title() for ax in display.ax_] == ["lexical", "late_fusion"]
+    np.testing.assert_allclose(display.rates_["lexical"], np.eye(3))
+    # late fusion predicted the first anger, sadness and neutral as neutral
+    np.testing.assert_allclose(display.rates_["late_fusion"][:, 1], [0.25, 1.0, 0.25])
+
+
+def test_confusion_display_needs_an_axes_per_method(comparison):
+    figure = plt.figure()
+    try:
+        with pytest.raises(ValueError, match="ax holds 1 axes for 2 methods"):
+            ConfusionMatricesDisplay.from_comparison(
+                comparison, methods=["lexical", "visual"], ax=figure.add_subplot()
+            )
+    finally:
+        plt.close(figure)
+
+
+@pytest.mark.parametrize(
+    "wrapper, display",
+    [
+        (
+            lambda c: plot_method_comparison(c.results, metric="f1_macro"),
+            lambda c: MethodComparisonDisplay.from_comparison(c, metric="f1_macro"),
+        ),
+        (
+            lambda c: plot_modality_contribution(c.results, ["visual", "acoustic"]),
+            lambda c: ModalityContributionDisplay.from_comparison(
+                c, ["visual", "acoustic"]
+            ),
+        ),
+        (
+            lambda c: plot_confusion_matrices(c.confusion_matrices, LABELS),
+            lambda c: ConfusionMatricesDisplay.from_comparison(c),
+        ),
+    ],
+)
+def test_plot_functions_return_the_displays_figure(comparison, wrapper, display):
+    figure, drawn = wrapper(comparison), display(comparison).figure_
+    assert figure.get_size_inches().tolist() == drawn.get_size_inches().tolist()
+    assert [ax.get_title() for ax in figure.axes] == [
+        ax.get_title() for ax in drawn.axes
+    ]
+    assert [len(ax.patches) for ax in figure.axes] == [
+        len(ax.patches) for ax in drawn.axes
+    ]
+
+
+def test_heatmap_displays_hold_the_scores_they_draw(comparison):
+    predictions = _predictions(comparison)
+    recall = PerClassRecallDisplay.from_predictions(
+        predictions, labels=["anger", "sadness", "neutral"]
+    )
+    np.testing.assert_allclose(recall.scores.loc["late_fusion"], [0.75, 0.75, 1.0])
+    np.testing.assert_allclose(recall.im_.get_array(), recall.scores.to_numpy())
+    speakers = PerSpeakerDisplay.from_predictions(
+        predictions, ["s1", "s2", "s3"] * 4, metric="unweighted_accuracy"
+    )
+    assert [t.get_text() for t in speakers.ax_.get_xticklabels()] == ["s1", "s2", "s3"]
+    assert speakers.ax_.get_title() == "unweighted accuracy on each held-out speaker"

@@ -131,8 +131,13 @@ def test_pooling_reports_non_finite_frames_for_methods_reading_all(method, bad, 
 
 
 def test_pooling_rejects_cells_of_three_dimensions():
+    # a 3-D cell is read as (L, T, d) layers: without layer= it says to choose
     with pytest.raises(ValueError, match=r"got an array of shape \(1, 2, 2\)"):
         TemporalPooling().fit_transform([np.ones((1, 2, 2))])
+    with pytest.raises(ValueError, match="choose the layers"):
+        TemporalPooling().fit_transform([np.ones((1, 2, 2))])
+    with pytest.raises(ValueError, match=r"got an array of shape \(1, 1, 2, 2\)"):
+        TemporalPooling().fit_transform([np.ones((1, 1, 2, 2))])
 
 
 def test_pooling_feature_names_name_modality_statistic_and_index():

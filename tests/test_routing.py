@@ -1,4 +1,7 @@
-"""request_groups: one call asks for routed speakers in every inner network."""
+"""request_groups: routed speakers for every inner network, by default with routing on;
+nested speaker cross-validation in both routing modes, as the tuning page shows it."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +15,10 @@ from sklearn_mmer.fusion import (
     make_modality_pipeline,
     make_stacking_fusion,
 )
+from sklearn_mmer.model_selection import SpeakerKFold
 from sklearn_mmer.neural import MLPClassifier
 
+ROOT = Path(__file__).resolve().parents[1]
 FITS = []
 
 
@@ -87,3 +92,83 @@ def test_request_groups_needs_metadata_routing():
         make_early_fusion(["lexical"], request_groups=True)
     # without the request, the factories build as before
     assert make_early_fusion(["lexical"], classifier=LogisticRegression())
+
+
+@pytest.mark.parametrize("factory", sorted(FACTORIES))
+def test_factories_request_groups_by_default_when_routing_is_on(factory):
+    with config_context(enable_metadata_routing=True):
+        model = FACTORIES[factory](classifier=MLPClassifier())
+        assert model.get_metadata_routing().consumes("fit", ["groups"])
+    # built with routing off, nothing is requested, as before
+    model = FACTORIES[factory](classifier=MLPClassifier())
+    with config_context(enable_metadata_routing=True):
+        assert not model.get_metadata_routing().consumes("fit", ["groups"])
+
+
+def test_request_groups_false_leaves_requests_unset():
+    with config_context(enable_metadata_routing=True):
+        early = make_early_fusion(
+            ["lexical"], classifier=MLPClassifier(), request_groups=False
+        )
+        requests = early[-1].get_metadata_routing().fit.requests
+        assert requests["groups"] is None
+
+
+def test_nested_speaker_cv_with_routing_on_passes_groups_once(tiny_corpus):
+    X, y, speakers = tiny_corpus
+    FITS.clear()
+    with config_context(enable_metadata_routing=True):
+        early = make_early_fusion(["acoustic", "lexical"], classifier=_network())
+        grid = {"recordingmlp__hidden_dims": [(4,), (6,)]}
+        search = GridSearchCV(early, grid, cv=GroupKFold(2))
+        scores = cross_validate(
+            search, X, y, cv=GroupKFold(3), params={"groups": speakers}
+        )
+    assert len(scores["test_score"]) == 3
+    # per outer fold: 2 candidates x 2 inner folds, then the refit
+    _assert_every_split_is_speaker_disjoint(3 * 5)
+
+
+def test_nested_speaker_cv_with_routing_off_reads_the_speaker_column(tiny_corpus):
+    X, y, speakers = tiny_corpus
+    early = make_early_fusion(
+        ["acoustic", "lexical"], classifier=LogisticRegression(max_iter=200)
+    )
+    grid = {"logisticregression__C": [0.1, 1.0]}
+    search = GridSearchCV(early, grid, cv=SpeakerKFold(2))
+    scores = cross_validate(search, X, y, groups=speakers, cv=SpeakerKFold(3))
+    assert len(scores["test_score"]) == 3
+    # an inner GroupKFold has no speakers without routing: scikit-learn's error
+    search = GridSearchCV(early, grid, cv=GroupKFold(2), error_score="raise")
+    with pytest.raises(ValueError, match="'groups' parameter should not be None"):
+        cross_validate(
+            search, X, y, groups=speakers, cv=SpeakerKFold(3), error_score="raise"
+        )
+
+
+def _python_blocks(page):
+    text = (ROOT / "docs" / page).read_text()
+    return [block.split("```")[0] for block in text.split("```python\n")[1:]]
+
+
+def test_tuning_page_leads_with_two_nested_cv_recipes_that_run(capsys):
+    text = (ROOT / "docs" / "tuning.md").read_text()
+    first_section = text.split("\n## ")[1]
+    assert first_section.startswith("Nested speaker cross-validation")
+    recipes = _python_blocks("tuning.md")[:2]
+    assert "enable_metadata_routing=True" in recipes[0]
+    assert "enable_metadata_routing" not in recipes[1]
+    namespace = {}
+    for recipe in recipes:  # the second reuses the first one's corpus and grid
+        exec(compile(recipe, "docs/tuning.md", "exec"), namespace)
+        assert len(namespace["nested"]["test_score"]) == 3
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_default_request_keeps_the_callers_explicit_request():
+    with config_context(enable_metadata_routing=True):
+        mlp = MLPClassifier().set_fit_request(groups=False)
+        early = make_early_fusion(["lexical"], classifier=mlp)
+        assert early[-1].get_metadata_routing().fit.requests["groups"] is False
+        forced = make_early_fusion(["lexical"], classifier=mlp, request_groups=True)
+        assert forced[-1].get_metadata_routing().fit.requests["groups"] is True

@@ -14,6 +14,7 @@ from sklearn_mmer.evaluation import (
     holm_adjust,
     make_methods,
     per_speaker_scores,
+    score_bounds,
     score_columns,
     set_every,
     summarize,
@@ -132,6 +133,16 @@ def test_comparison_pairs_rows_by_repeat_and_fold_not_by_order():
     assert expected.difference.iloc[0] == pytest.approx(0.075)
 
 
+def test_comparison_accepts_the_comparison_itself():
+    from sklearn.utils import Bunch
+
+    results = fold_results({"ref": [0.5, 0.6, 0.7, 0.4], "b": [0.6, 0.6, 0.9, 0.4]})
+    pd.testing.assert_frame_equal(
+        compare_to_reference(Bunch(results=results, summary=None), "ref"),
+        compare_to_reference(results, "ref"),
+    )
+
+
 def test_comparison_leaves_out_folds_where_either_method_failed():
     results = fold_results(
         {"ref": [0.5, 0.6, np.nan, 0.5, 0.6], "b": [0.6, np.nan, 0.8, 0.7, 0.7]}
@@ -165,6 +176,39 @@ def test_sizes_come_from_the_columns_or_from_the_number_of_folds():
     assert low == pytest.approx(
         corrected_resampled_ttest(SCORES, test_train_ratio=0.25).ci_low
     )
+
+
+@pytest.mark.parametrize(
+    "scores", [[0.0, 0.05, 0.3, 0.0, 0.02], [1.0, 0.97, 0.7, 1, 1]]
+)
+def test_intervals_of_bounded_scores_stay_within_0_and_1(scores):
+    results = fold_results({"a": scores}).assign(f1_macro=scores, neg_loss=scores)
+    plain = corrected_resampled_ttest(scores, test_train_ratio=0.25)
+    assert plain.ci_low < 0 or plain.ci_high > 1  # the t interval crosses a bound
+    summary = summarize(results).iloc[0]
+    for metric in ("f1_micro", "f1_macro"):
+        low, high = summary[f"{metric}_ci_low"], summary[f"{metric}_ci_high"]
+        assert 0 <= low <= high <= 1
+        assert [low, high] == pytest.approx(
+            np.clip([plain.ci_low, plain.ci_high], 0, 1)
+        )
+    # an unbounded score, or clip=False, keeps the t interval
+    assert summary["neg_loss_ci_low"] == pytest.approx(plain.ci_low)
+    unclipped = confidence_intervals(results, clip=False).iloc[0]
+    assert unclipped["f1_micro_ci_low"] == pytest.approx(plain.ci_low)
+
+
+def test_score_bounds_know_the_scorers_in_0_and_1():
+    for name in ("f1_micro", "unweighted_accuracy", "recall_macro", "roc_auc_ovr"):
+        assert score_bounds(name) == (0.0, 1.0)
+    for name in ("neg_log_loss", "fit_seconds", "f1ish", "matthews_corrcoef"):
+        assert score_bounds(name) is None
+
+
+def test_intervals_of_differences_stay_within_minus_1_and_1():
+    results = fold_results({"ref": [1.0, 1.0, 0.0, 1.0], "b": [0.0, 0.0, 1.0, 0.0]})
+    row = compare_to_reference(results, "ref").iloc[0]
+    assert -1 <= row.ci_low <= row.ci_high <= 1
 
 
 def test_summary_has_intervals_and_skips_failed_folds():

@@ -40,7 +40,17 @@ __all__ = [
 ]
 
 
-def save(model, path, *, X=None, y=None, method=None, threads=None, trusted=None):
+def save(
+    model,
+    path,
+    *,
+    X=None,
+    y=None,
+    method=None,
+    threads=None,
+    trusted=None,
+    recipe=None,
+):
     """Save a fitted model to a file that loads without unpickling.
 
     The file is a zip holding the scikit-learn parts as a skops payload, the
@@ -74,6 +84,13 @@ def save(model, path, *, X=None, y=None, method=None, threads=None, trusted=None
         :data:`~sklearn_mmer.io.TRUSTED_TYPES` that the model may hold (such as
         ``["numpy.log1p"]`` for a ``FunctionTransformer(np.log1p)``); loading
         the file then needs the same ``trusted``.
+    recipe : dict, default=None
+        How the features were extracted from recordings (the recipe
+        :func:`sklearn_mmer.extraction.read_recipe` reads beside a corpus
+        ``mmer extract`` wrote), kept in the manifest so that ``mmer predict
+        --input`` extracts the same features from new recordings. Plain JSON
+        data only: dicts with string keys, lists, strings, numbers, booleans
+        and None.
 
     Returns
     -------
@@ -119,6 +136,8 @@ def save(model, path, *, X=None, y=None, method=None, threads=None, trusted=None
     check_is_fitted(model)
     path = Path(path)
     trusted = check_trusted(trusted)
+    if recipe is not None:
+        recipe = _plain_json(recipe, "recipe")
     if path.is_dir():
         raise IsADirectoryError(
             f"{path}: is a folder; give save a file name, such as {path / 'model.mmer'}"
@@ -150,7 +169,30 @@ def save(model, path, *, X=None, y=None, method=None, threads=None, trusted=None
         **data_summary(X, y),
         "networks": networks,
     }
+    if recipe is not None:
+        manifest["recipe"] = recipe
     return write_container(path, manifest, members)
+
+
+def _plain_json(value, where):
+    """``value`` if it is plain JSON data (no other object), else a TypeError."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise TypeError(f"{where}: {value} is not a JSON number")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v, f"{where}[{k}]") for k, v in enumerate(value)]
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise TypeError(f"{where}: key {key!r} is not a string")
+        return {k: _plain_json(v, f"{where}[{k!r}]") for k, v in value.items()}
+    raise TypeError(
+        f"{where}: a {type(value).__name__} is not plain JSON data (dicts, lists, "
+        "strings, numbers, booleans and None only)"
+    )
 
 
 def load(

@@ -53,6 +53,7 @@ _MANIFEST_FIELDS = {
     "n_features": (int,),
     "fingerprint": (str,),
     "networks": (dict,),
+    "recipe": (dict,),
 }
 
 

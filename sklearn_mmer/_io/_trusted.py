@@ -72,6 +72,8 @@ TRUSTED_OBJECTS = frozenset(
         "sklearn.model_selection._split.GroupKFold",
         "sklearn.model_selection._split.StratifiedKFold",
         "sklearn.pipeline.Pipeline",
+        # the classical baselines' models (sklearn_mmer.methods._classical)
+        "sklearn.svm._classes.SVC",
         "sklearn.preprocessing._data.StandardScaler",
         "sklearn.preprocessing._label.LabelEncoder",
         # the routing requests a scorer holds, in older scikit-learn

@@ -5,12 +5,15 @@ fusion (and any registered method) speaker-independently, on the bundled
 synthetic corpus or on a corpus in the course-feature layout; prints the table,
 shows progress on stderr, and writes CSV files and PNG figures. ``mmer methods``
 lists the methods it knows. ``mmer fit`` and ``mmer predict`` train a method
-into a model file and apply one.
+into a model file and apply one. ``mmer extract`` turns a CSV of recordings
+into a corpus; ``mmer serve`` serves a model file over HTTP.
 
-One module per command (:mod:`~sklearn_mmer.cli.compare`,
+One module per command (:mod:`~sklearn_mmer.cli.extract`,
+:mod:`~sklearn_mmer.cli.compare`,
 :mod:`~sklearn_mmer.cli.fit`, :mod:`~sklearn_mmer.cli.predict`,
-:mod:`~sklearn_mmer.cli.methods`), each with ``add_parser(commands)`` and a
-thin ``run(args)`` over the library; what they share is in ``_options``
+:mod:`~sklearn_mmer.cli.methods`, :mod:`~sklearn_mmer.cli.serve`), each with
+``add_parser(commands)`` and a thin ``run(args)`` over the library; what they
+share is in ``_options``
 (every option, added once so that it means the same in each command:
 ``--out`` is always a folder), ``_outputs`` (what a command writes, checked
 before any work), ``_common`` (exit statuses, errors, progress, signals) and
@@ -28,7 +31,7 @@ stderr, ``mmer: error: ...``, and exit status 2.
 import sys
 
 from ..utils._runtime import __version__
-from . import compare, fit, methods, predict
+from . import compare, extract, fit, methods, predict, serve
 from ._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -69,7 +72,7 @@ __all__ = [
 ]
 
 #: The commands, in the order ``mmer --help`` lists them.
-COMMANDS = (compare, methods, fit, predict)
+COMMANDS = (extract, compare, methods, fit, predict, serve)
 
 
 def build_parser():

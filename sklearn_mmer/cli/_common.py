@@ -13,6 +13,9 @@ import sys
 import threading
 from contextlib import contextmanager
 
+# the progress display is the library's (compare_methods(progress=True) shows it)
+from ..utils._runtime import Progress, fold_line  # noqa: F401
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -42,62 +45,6 @@ class Reporter:
     def __call__(self, line):
         if not self.quiet:
             print(line, file=sys.stderr, flush=True)
-
-
-class Progress:
-    """A progress bar with elapsed time and ETA on a terminal (tqdm); one line
-    per finished fold otherwise (a log, a pipe, a CI job)."""
-
-    def __init__(self, say, *, stream=None):
-        self.say = say
-        self.stream = sys.stderr if stream is None else stream
-        self.bar = None
-        self.n_finished = self.n_total = 0
-        self.terminal = not say.quiet and _is_terminal(self.stream)
-
-    def start(self, total):
-        """Show the bar (on a terminal) for ``total`` (method, repeat, fold)s."""
-        self.n_total = total
-        if self.terminal:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(
-                total=total, unit="fold", file=self.stream, dynamic_ncols=True
-            )
-
-    def __call__(self, record):
-        self.n_finished, self.n_total = record["n_finished"], record["n_total"]
-        line = fold_line(record)
-        if self.bar is None:
-            self.say(line)
-            return
-        self.bar.set_postfix_str(line, refresh=False)
-        self.bar.update(record["n_finished"] - self.bar.n)
-
-    def note(self, line):
-        """A line of its own on stderr, above the bar when there is one."""
-        if self.bar is not None:
-            self.bar.write(line, file=self.stream)
-        else:
-            self.say(line)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def fold_line(record):
-    """``[method] fold 2/5  f1_micro=0.612  (3.1 s)``, or the fold's error."""
-    where = f"fold {record['fold']}/{record['n_folds']}"
-    if record["n_repeats"] > 1:
-        where = f"repeat {record['repeat']}/{record['n_repeats']} {where}"
-    outcome = (
-        f"failed: {record['error']}"
-        if record["error"]
-        else f"f1_micro={record['f1_micro']:.3f}"
-    )
-    return f"[{record['method']}] {where}  {outcome}  ({record['fit_seconds']:.1f} s)"
 
 
 def warning_printer(say):
@@ -131,13 +78,6 @@ def resume_command(argv):
     if "--resume" not in argv:
         argv.append("--resume")
     return shlex.join(["mmer", *argv])
-
-
-def _is_terminal(stream):
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 # --- signals ------------------------------------------------------------------

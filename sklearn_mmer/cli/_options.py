@@ -1,10 +1,10 @@
 """The ``mmer`` options, each added once so that it means the same in every
 command: ``--data``, ``--n-utterances``, ``--seed``, ``--modalities``,
-``--epochs``, ``--n-jobs``, ``--threads``, ``--cv`` and ``--folds``, ``--out``,
-``--quiet``, ``--traceback`` and the ``.zip`` size limits; the types that read
-their values; and the parser that reports a bad command line in one line.
-Nothing here imports torch, scikit-learn or pandas, so that ``mmer --help``
-stays quick.
+``--epochs``, ``--device``, ``--n-jobs``, ``--threads``, ``--cv`` and
+``--folds``, ``--out``, ``--quiet``, ``--traceback`` and the ``.zip`` size
+limits; the types that read their values; and the parser that reports a bad
+command line in one line. Nothing here imports torch, scikit-learn or pandas,
+so that ``mmer --help`` stays quick.
 """
 
 import argparse
@@ -137,6 +137,20 @@ def add_folds_options(parser, *, optional=False):
         metavar="K",
         help=f"number of speaker folds (default {DEFAULT_FOLDS}); not with "
         "--cv session",
+    )
+
+
+def add_device_option(parser):
+    """``--device``: where the networks compute, in every command that runs them."""
+    parser.add_argument(
+        "--device",
+        type=device_value,
+        default="cpu",
+        metavar="DEVICE",
+        help="where the networks (and the encoders of mmer extract and "
+        "predict --input) compute: cpu, cuda, cuda:N (the N-th GPU) or auto "
+        "(cuda when torch finds a GPU, else cpu); a GPU can change the last "
+        "digits of the scores (default cpu)",
     )
 
 
@@ -293,6 +307,19 @@ def n_jobs_value(text):
             f"{most // PER_CORE}), or -1 for every core; got {value}"
         )
     return value
+
+
+def device_value(text):
+    """A ``--device``: cpu, cuda, cuda:N or auto (whether it is here is
+    checked when the command runs, with torch)."""
+    kind, _, index = text.strip().lower().partition(":")
+    if kind in ("cpu", "auto") and not index:
+        return kind
+    if kind == "cuda" and (not index or index.isdigit()):
+        return f"cuda:{int(index)}" if index else "cuda"
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a device; use cpu, cuda, cuda:N or auto"
+    )
 
 
 def scheduler_value(text):

@@ -157,7 +157,8 @@ def output_file(option, text, beside, inputs):
 def check_output_files(option, text, outputs, inputs=None):
     """Check before any work that the files ``outputs`` (the one of ``option``
     = ``text`` first, then those written beside it) can be written without
-    destroying an input; a message for the user (a ``str``) when one cannot."""
+    destroying an input, creating their folder when missing; a message for the
+    user (a ``str``) when one cannot."""
     for target in outputs:
         name = "" if target == outputs[0] else f"{target.name} (written beside it) "
         if target.is_dir():
@@ -172,9 +173,11 @@ def check_output_files(option, text, outputs, inputs=None):
         ):
             return f"{option} {text}: {name}is read-only; make it writable"
     folder = outputs[0].parent
-    if not folder.is_dir():
-        return f"{option} {text}: the folder {folder} does not exist"
+    if folder.exists() and not folder.is_dir():
+        return f"{option} {text}: {folder} exists and is not a folder"
     try:
+        # a missing folder is created, as --out's is
+        folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".mmer-check-"):
             pass
     except OSError as error:

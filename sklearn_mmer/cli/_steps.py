@@ -9,6 +9,7 @@ option. The library is imported inside each step, so that ``mmer --help``
 does not import torch.
 """
 
+import sys
 import time
 import warnings
 from contextlib import contextmanager
@@ -23,13 +24,17 @@ from ._options import DEFAULT_FOLDS, DEFAULT_UTTERANCES, size_limits
 # --- the corpus -----------------------------------------------------------------
 
 
-def load_corpus(args, say, *, issues_csv, list_issues=False, require_labels=True):
+def load_corpus(
+    args, say, *, issues_csv, list_issues=False, require_labels=True, errors="skip"
+):
     """The corpus of ``--data`` (the bundled one without it) as a Bunch with
     ``modalities`` and ``source`` set.
 
     The loader's warning about faults points at ``issues_csv``; with
     ``list_issues`` the faults are written there at once (an earlier list
     removed when there are none), before a corpus left empty is refused.
+    ``errors="keep"`` keeps an utterance whose modality is faulty (an empty
+    cell, a missing file) with that cell None, as ``load_feature_table`` does.
     """
     if args.data is None:
         corpus = bundled_corpus(args)
@@ -46,6 +51,7 @@ def load_corpus(args, say, *, issues_csv, list_issues=False, require_labels=True
         issues_csv=issues_csv,
         modalities=args.modalities,
         require_labels=require_labels,
+        errors=errors,
     )
     if list_issues:
         _list_issues(corpus.issues, issues_csv)
@@ -122,6 +128,25 @@ def data_errors(args):
         ) from None
 
 
+def extraction_recipe(args, corpus):
+    """The recipe ``mmer extract`` kept beside the corpus of ``--data`` (for
+    the modalities the model reads), or None for features made elsewhere."""
+    from ..extraction import read_recipe
+
+    data = None if args.data is None else Path(args.data)
+    if data is None or not (data.is_dir() or data.name == "dataset.csv"):
+        return None  # the bundled corpus, or a .zip: no recipe beside it
+    try:
+        recipe = read_recipe(args.data)
+    except ValueError as error:
+        raise UsageError(f"--data {args.data}: {first_line(error)}") from None
+    if recipe is None:
+        return None
+    used = set(corpus.modalities)
+    recipe["features"] = [e for e in recipe["features"] if e["name"] in used]
+    return recipe
+
+
 # --- the folds ------------------------------------------------------------------
 
 
@@ -164,15 +189,52 @@ def splitter(args, X, groups):
 # --- a model --------------------------------------------------------------------
 
 
-def make_method(args, modalities, name):
-    """The unfitted estimator of method ``name``, seeded, with --epochs applied."""
-    from ..evaluation import set_every
-    from ..methods import make_methods
+def resolve_device(args):
+    """``--device`` as torch names it here: auto resolved, cuda checked.
 
-    model = make_methods(modalities, [name], random_state=args.seed)[name]
+    Sets ``args.device`` to ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` and returns
+    it; a GPU that torch does not find is a usage error.
+    """
+    import torch
+
+    device = getattr(args, "device", None) or "cpu"
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UsageError(
+                f"--device {device}: torch finds no CUDA GPU here; use --device "
+                "cpu, or --device auto (a GPU when there is one)"
+            )
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise UsageError(
+                f"--device {device}: torch sees {torch.cuda.device_count()} "
+                "CUDA GPU(s), numbered from 0"
+            )
+    args.device = device
+    return device
+
+
+def configure(args, model):
+    """``model`` with --epochs and --device set on every network in it."""
+    from ..evaluation import set_every
+
     if args.epochs is not None:
         set_every(model, "max_epochs", args.epochs)
+    if getattr(args, "device", None) is not None:
+        set_every(model, "device", args.device)
     return model
+
+
+def make_method(args, modalities, name):
+    """The unfitted estimator of method ``name``, seeded, with --epochs and
+    --device applied."""
+    from ..methods import make_methods
+
+    return configure(
+        args, make_methods(modalities, [name], random_state=args.seed)[name]
+    )
 
 
 def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
@@ -191,7 +253,15 @@ def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
     with data_errors(args), fit_threads(args.threads):
         model.fit(X, y)
     seconds = time.perf_counter() - start
-    manifest = save(model, model_path, X=X, y=y, method=name, threads=args.threads)
+    manifest = save(
+        model,
+        model_path,
+        X=X,
+        y=y,
+        method=name,
+        threads=args.threads,
+        recipe=extraction_recipe(args, corpus),
+    )
     card = model_path.with_suffix(".card.md")
     text = model_card(
         model,
@@ -203,6 +273,7 @@ def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
         fit_seconds=seconds,
         random_state=args.seed,
         max_epochs=args.epochs,
+        device=getattr(args, "device", None),
         scores=scores,
         cv_description=how,
     )
@@ -231,3 +302,106 @@ def scores_with_intervals(corpus, table):
         )
         lines.append(f"  {row.metric:<20} {row.score:.3f}{interval}")
     return "\n".join(lines)
+
+
+# --- features from recordings -------------------------------------------------
+
+
+def extracted_corpus(args, manifest, say, *, issues_csv):
+    """The recordings of ``--input`` with the features the model file's recipe
+    names, extracted as ``mmer extract`` does; the items that failed are
+    written to ``issues_csv`` (an earlier list removed when none did)."""
+    from ..extraction import extract_table
+
+    if args.data is not None:
+        raise UsageError("--input extracts features from recordings; not with --data")
+    if not Path(args.input).is_file():
+        raise UsageError(f"--input {args.input}: no such file")
+    recipe = manifest.get("recipe")
+    if not recipe:
+        raise UsageError(
+            f"--model {args.model}: the model was not fit on a corpus 'mmer "
+            "extract' wrote, so it keeps no recipe to extract features with; "
+            "extract them yourself and use --data"
+        )
+    bar = ExtractionProgress(say)
+    try:
+        corpus = extract_table(args.input, recipe, device=args.device, progress=bar)
+    except (ValueError, ImportError, OSError) as error:
+        if args.traceback:
+            raise
+        raise UsageError(f"--input {args.input}: {first_line(error)}") from None
+    finally:
+        bar.close()
+    _list_issues(corpus.issues, issues_csv)
+    if len(corpus.issues):
+        print(
+            f"mmer: {corpus.issues['id'].nunique()} utterances could not be "
+            f"extracted (listed with the reasons in {issues_csv})",
+            file=sys.stderr,
+        )
+    if corpus.data.shape[0] == 0:
+        raise UsageError(f"--input {args.input}: no utterance could be extracted")
+    corpus.source = str(Path(args.input))
+    return corpus
+
+
+class ExtractionProgress:
+    """Files, audio hours and speed in times real time: a bar on a terminal,
+    a line per tenth of the files otherwise; nothing with --quiet."""
+
+    def __init__(self, say, *, stream=None):
+        self.say = say
+        self.stream = sys.stderr if stream is None else stream
+        self.bar = None
+        self.next_tenth = 1
+        try:
+            terminal = self.stream.isatty()
+        except (AttributeError, ValueError):
+            terminal = False
+        self.terminal = terminal and not say.quiet
+        self.started = time.perf_counter()
+
+    def __call__(self, record):
+        if self.say.quiet:
+            return
+        text = (
+            f"{record['audio_seconds'] / 3600:.3f} h audio, "
+            f"{record['speed']:.1f}x real time"
+            + (f", {record['n_failed']} failed" if record["n_failed"] else "")
+        )
+        if self.terminal:
+            if self.bar is None:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(
+                    total=record["n_total"],
+                    unit="file",
+                    file=self.stream,
+                    dynamic_ncols=True,
+                )
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(record["n_done"] - self.bar.n)
+            return
+        total = record["n_total"]
+        if total and record["n_done"] * 10 >= self.next_tenth * total:
+            while record["n_done"] * 10 >= self.next_tenth * total:
+                self.next_tenth += 1
+            self.say(f"extracted {record['n_done']}/{total} files, {text}")
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def reference_method(args, names):
+    """The method of ``--reference``, early_fusion by default; None for none."""
+    if args.reference is None:
+        return "early_fusion" if "early_fusion" in names else None
+    if args.reference not in names:
+        raise UsageError(
+            f"--reference {args.reference} is not among the compared methods "
+            f"({', '.join(names)}); add it to --methods or choose one of them"
+        )
+    return args.reference

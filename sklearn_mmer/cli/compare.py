@@ -37,6 +37,7 @@ from ._options import (
     MAX_REPEATS,
     MAX_SEED,
     add_data_options,
+    add_device_option,
     add_epochs_option,
     add_folds_options,
     add_modalities_option,
@@ -49,7 +50,14 @@ from ._options import (
     scheduler_value,
 )
 from ._outputs import check_outputs, system_folder
-from ._steps import data_errors, fit_and_save, load_corpus, splitter
+from ._steps import (
+    configure,
+    data_errors,
+    fit_and_save,
+    load_corpus,
+    reference_method,
+    splitter,
+)
 
 ISSUES_CSV = "issues.csv"  # the name datasets.save_issues writes
 
@@ -114,6 +122,7 @@ def add_parser(commands):
     )
     add_seed_option(parser)
     add_epochs_option(parser)
+    add_device_option(parser)
     parser.add_argument(
         "--resume",
         action="store_true",
@@ -182,7 +191,8 @@ def _run_compare(args, held):
         f"{len(np.unique(y))} emotions ({corpus.source}); modalities "
         f"{', '.join(corpus.modalities)}; {plan.cv_text}; methods "
         f"{', '.join(names)}"
-        f"{f'; {args.repeats} repeats' if args.repeats > 1 else ''}"
+        f"{f'; {args.repeats} repeats' if args.repeats > 1 else ''}; device "
+        f"{args.device}"
     )
     progress = Progress(say)
     progress.start(len(names) * args.repeats * cv.get_n_splits(X, y, groups))
@@ -209,9 +219,10 @@ def _run_compare(args, held):
 
 def _plan(args, say, held):
     """The :class:`Plan` of the options; --out locked in ``held``."""
-    from ..evaluation import set_every
     from ..methods import make_methods, method_names
+    from ._steps import resolve_device
 
+    resolve_device(args)
     corpus = _corpus(args, say)
     _check_seeds(args)
     modalities = corpus.modalities
@@ -219,13 +230,11 @@ def _plan(args, say, held):
         names = method_names(modalities, args.methods)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    reference = _reference(args, names)
+    reference = reference_method(args, names)
 
     def methods(seed):
         built = make_methods(modalities, names, random_state=seed)
-        for method in built.values() if args.epochs is not None else ():
-            set_every(method, "max_epochs", args.epochs)
-        return built
+        return {name: configure(args, method) for name, method in built.items()}
 
     cv, cv_text = _splitter(args, corpus.data, np.asarray(corpus.groups))
     out = check_outputs(args.out, inputs={"--data": args.data})
@@ -395,18 +404,6 @@ def _check_seeds(args):
             f"repeat with {last}, past 2**32-1; use --seed "
             f"{MAX_SEED - args.repeats + 1} or less"
         )
-
-
-def _reference(args, names):
-    """The method of ``--reference``, early_fusion by default; None for none."""
-    if args.reference is None:
-        return "early_fusion" if "early_fusion" in names else None
-    if args.reference not in names:
-        raise UsageError(
-            f"--reference {args.reference} is not among the compared methods "
-            f"({', '.join(names)}); add it to --methods or choose one of them"
-        )
-    return args.reference
 
 
 def _splitter(args, X, groups):

@@ -11,6 +11,7 @@ import numpy as np
 from ._common import EXIT_OK, Reporter, UsageError
 from ._options import (
     add_data_options,
+    add_device_option,
     add_epochs_option,
     add_folds_options,
     add_modalities_option,
@@ -20,7 +21,14 @@ from ._options import (
     add_threads_option,
 )
 from ._outputs import output_file
-from ._steps import data_errors, fit_and_save, load_corpus, make_method, splitter
+from ._steps import (
+    data_errors,
+    fit_and_save,
+    load_corpus,
+    make_method,
+    resolve_device,
+    splitter,
+)
 
 
 def add_parser(commands):
@@ -52,6 +60,7 @@ def add_parser(commands):
     add_threads_option(parser)
     add_seed_option(parser)
     add_epochs_option(parser)
+    add_device_option(parser)
     add_quiet_and_traceback_options(parser)
     parser.set_defaults(run=run)
     return parser
@@ -62,21 +71,29 @@ def run(args):
     from ..methods import method_names
 
     say = Reporter(quiet=args.quiet)
+    resolve_device(args)
     model_path = output_file(
         "--model", args.model, (".card.md", ".issues.csv"), {"--data": args.data}
     )
     issues_csv = model_path.with_suffix(".issues.csv")
     corpus = load_corpus(args, say, issues_csv=issues_csv, list_issues=True)
     try:
-        method_names(corpus.modalities, [args.method])
+        method_names(corpus.modalities, [args.method], allow_all=False)
     except ValueError as error:
-        raise UsageError(f"--method: {error}") from None
+        also = ""
+        if args.method == "all":
+            also = (
+                " (mmer fit trains one method; 'mmer compare --methods all' "
+                "compares them all)"
+            )
+        raise UsageError(f"--method: {error}{also}") from None
     folds = None
     if args.cv is not None or args.folds is not None:
         folds = splitter(args, corpus.data, np.asarray(corpus.groups))
     say(
         f"mmer fit: {args.method} on {len(corpus.target)} utterances, "
-        f"{len(np.unique(corpus.groups))} speakers ({corpus.source})"
+        f"{len(np.unique(corpus.groups))} speakers ({corpus.source}); device "
+        f"{args.device}"
     )
     scores = how = None
     if folds is not None:

@@ -3,7 +3,8 @@
 :func:`load_feature_table` reads the layout users bring (``dataset.csv`` plus
 ``.npy`` feature files, in a folder or a ``.zip``); :func:`make_multimodal_emotion`
 generates a synthetic corpus of the same shape that needs no files;
-:func:`write_feature_table` writes a corpus in the layout; :func:`save_issues`
+:func:`write_feature_table` writes a corpus in the layout (or, row by row,
+:func:`write_feature_row` then :func:`write_feature_index`); :func:`save_issues`
 writes what loading one skipped to ``issues.csv``; :func:`select_modalities`
 keeps some of a corpus's modalities and :func:`label_order` orders its labels
 for tables and confusion matrices.
@@ -23,7 +24,7 @@ from ._base import (
 from ._harmonize import harmonize_labels, read_label_map
 from ._loader import load_feature_table
 from ._synthetic import DEFAULT_MODALITIES, make_multimodal_emotion
-from ._writer import write_feature_table
+from ._writer import write_feature_index, write_feature_row, write_feature_table
 
 __all__ = [
     "DEFAULT_MODALITIES",
@@ -36,5 +37,7 @@ __all__ = [
     "read_label_map",
     "save_issues",
     "select_modalities",
+    "write_feature_index",
+    "write_feature_row",
     "write_feature_table",
 ]

@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ from ._records import (
     make_record,
     record_name,
 )
-from ._schema import CHECKPOINT_FOLDER, MANIFEST_FILE
+from ._schema import CHECKPOINT_FOLDER, MANIFEST_FILE, result_columns
 
 MANIFEST = MANIFEST_FILE
 CHECKPOINT = CHECKPOINT_FOLDER
@@ -139,6 +140,7 @@ class Checkpoint:
         self.columns = columns
         self.rows = {}
         self.finished = {}
+        self.probas = {}  # (method, repeat, fold) -> class probabilities
         if resume and not (self.folder / MANIFEST).is_file():
             raise ConfigurationMismatchError(
                 f"nothing to resume in {self.folder}: it has no {MANIFEST} (run "
@@ -170,9 +172,11 @@ class Checkpoint:
         """Release the folder's lock."""
         self.lock.release()
 
-    def add(self, key, row, test, y_pred, matrix):
+    def add(self, key, row, test, y_pred, matrix, *, proba=None):
         """Keep one finished fold, then rewrite results.csv with every row."""
-        record = make_record(self.run, row, test, y_pred, matrix, file_format=FORMAT)
+        record = make_record(
+            self.run, row, test, y_pred, matrix, file_format=FORMAT, proba=proba
+        )
         path = self.parts / record_name(key)
         write_atomically(path, _json_writer(record))
         self.rows[key] = row
@@ -238,7 +242,7 @@ class Checkpoint:
             if not RECORD_NAME.fullmatch(path.name):
                 continue  # not a record: a user's file, left alone
             try:
-                key, *kept = rules.check(read_json(path), path.name)
+                key, *kept, proba = rules.check(read_json(path), path.name)
             except (UnreadableFileError, InvalidRecordError) as error:
                 raise CheckpointError(
                     f"cannot resume the run in {self.folder}: the record {path} "
@@ -247,6 +251,8 @@ class Checkpoint:
                 ) from None
             self.rows[key] = kept[0]
             self.finished[key] = tuple(kept)
+            if proba is not None:
+                self.probas[key] = proba
 
     @staticmethod
     def _sweep(folder, pattern):
@@ -385,3 +391,24 @@ def _json_writer(value):
         Path(path).write_text(json.dumps(value, indent=1))
 
     return write
+
+
+def open_checkpoint(folder, resume, **run):
+    """The run's :class:`Checkpoint` in ``folder`` (a null context when None)."""
+    if folder is None:
+        if resume:
+            raise ValueError("resume=True needs the checkpoint folder of the run")
+        return nullcontext()
+    columns = result_columns(run["scoring"])
+    return Checkpoint(
+        folder,
+        describe_run(**run),
+        resume=resume,
+        columns={"methods": list(run["methods_by_repeat"][0]), "all": columns},
+        expected={
+            "splits": run["splits"],
+            "labels": run["labels"],
+            "y": run["y"],
+            "seeds": run["seeds"],
+        },
+    )

@@ -9,11 +9,13 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import Bunch
 
 from ._schema import (
+    ID_COLUMN,
     IN_CORPUS,
-    PREDICTION_COLUMNS,
+    PROBA_PREFIX,
     RESULT_DTYPES,
     ROW_COLUMN,
     TEST_CORPUS,
+    prediction_columns,
     result_columns,
 )
 from ._sharing import assemble_vote
@@ -40,6 +42,7 @@ class OutcomeCollector:
         checkpoint,
         cross=None,
         cross_notes=None,
+        ids=None,
     ):
         self.plan, self.splits, self.y = plan, splits, y
         # test corpus -> its rows of the stacked corpus, and what its rows say
@@ -53,6 +56,9 @@ class OutcomeCollector:
         self.return_estimator, self.estimators = return_estimator, {}
         self.checkpoint = checkpoint
         self.rows, self.matrices, self.predictions = {}, {}, {}
+        # the utterances' ids (X's index) and each fold's class probabilities
+        self.ids = None if ids is None else np.asarray(ids).astype(str)
+        self.probas = dict(checkpoint.probas) if checkpoint is not None else {}
         self.members = {}  # (fold, fit index) -> outcome, until its votes are done
         self.n_total = len(self.methods) * len(seeds) * len(splits)
         for key, (row, test, y_pred, matrix) in (
@@ -157,12 +163,16 @@ class OutcomeCollector:
         )
         if outcome.y_pred is not None:
             self.predictions[key] = (test, outcome.y_pred)
+        if outcome.proba is not None:
+            self.probas[key] = outcome.proba
         if self.return_estimator:
             self.estimators[key] = outcome.estimator
         for corpus in self.cross:
             self._record_cross(key, row, corpus, outcome)
         if self.checkpoint is not None:
-            self.checkpoint.add(key, row, test, outcome.y_pred, self.matrices[key])
+            self.checkpoint.add(
+                key, row, test, outcome.y_pred, self.matrices[key], proba=outcome.proba
+            )
         if self.progress is not None:
             self.progress(
                 {
@@ -258,6 +268,7 @@ class OutcomeCollector:
         return comparison
 
     def _predictions(self, keys):
+        names = [f"{PROBA_PREFIX}{label}" for label in self.labels]
         frames = [
             pd.DataFrame(
                 {
@@ -267,13 +278,15 @@ class OutcomeCollector:
                     ROW_COLUMN: test,
                     "y_true": self.y[test],
                     "y_pred": y_pred,
+                    ID_COLUMN: test if self.ids is None else self.ids[test],
+                    **dict(zip(names, self._proba(key, len(test)).T)),
                 }
             )
             for key in keys
             if key in self.predictions
             for test, y_pred in [self.predictions[key]]
         ]
-        columns = list(PREDICTION_COLUMNS)
+        columns = prediction_columns(self.labels)
         if not frames:
             return pd.DataFrame(columns=columns)
         return pd.concat(frames, ignore_index=True)[columns]
@@ -309,6 +322,12 @@ class OutcomeCollector:
         if not frames:
             return pd.DataFrame(columns=columns)
         return pd.concat(frames, ignore_index=True)[columns]
+
+    def _proba(self, key, n_test):
+        """The fold's class probabilities; NaN where the method has none."""
+        if key in self.probas:
+            return np.asarray(self.probas[key], dtype=np.float64)
+        return np.full((n_test, len(self.labels)), np.nan)
 
 
 class _MemberFailed(Exception):

@@ -29,13 +29,18 @@ several methods share is done once, without changing any score:
 
 import os
 import warnings
-from contextlib import nullcontext
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from ..utils._runtime import DEFAULT_THREADS, check_n_threads, on_dask, to_workers
-from ._checkpoint import Checkpoint, describe_run
+from ..utils._runtime import (
+    DEFAULT_THREADS,
+    check_n_threads,
+    on_dask,
+    progress_display,
+    to_workers,
+)
+from ._checkpoint import open_checkpoint
 from ._checks import (
     check_data,
     check_error_score,
@@ -49,7 +54,7 @@ from ._collect import OutcomeCollector
 from ._cross import check_test_sets
 from ._folds import check_splits, fold_warnings
 from ._reporting import summarize, summarize_cross_corpus
-from ._schema import IN_CORPUS, TEST_CORPUS, result_columns
+from ._schema import IN_CORPUS, TEST_CORPUS
 from ._sharing import plan_work
 from ._tasks import (
     FitTask,
@@ -171,11 +176,14 @@ def compare_methods(
         and :class:`CheckpointError`, naming the file, when its
         ``manifest.json`` or a fold's record cannot be read, was edited, or
         belongs to another run.
-    progress : callable or None, default=None
-        Called as ``progress(record)`` each time a method finishes a fold,
-        with a dict holding the fold's row of ``results`` plus ``n_folds``,
-        ``n_repeats``, ``n_finished`` (rows finished so far, those resumed
-        included) and ``n_total``.
+    progress : bool, callable or None, default=None
+        True shows the progress of ``mmer compare`` on stderr: a bar with
+        elapsed time and ETA on a terminal, one line per finished fold
+        otherwise. A callable is called as ``progress(record)`` each time a
+        method finishes a fold, with a dict holding the fold's row of
+        ``results`` plus ``n_folds``, ``n_repeats``, ``n_finished`` (rows
+        finished so far, those resumed included) and ``n_total``. None or
+        False shows nothing.
     test_sets : dict of str to tuple or None, default=None
         Other corpora to test on: ``{name: (X, y, groups)}`` (``groups`` may be
         left out or None). In each fold, the model fit on the fold's training
@@ -232,8 +240,12 @@ def compare_methods(
           repeat, fold by fold), rows true, columns predicted, in the order of
           ``labels``; all zeros for a failed fit.
         - ``predictions``: DataFrame of the out-of-fold predictions, columns
-          ``method, repeat, fold, row, y_true, y_pred``, where ``row`` is the
-          position in X; none for a failed fit.
+          ``method, repeat, fold, row, y_true, y_pred, utterance_id`` and one
+          ``proba_<class>`` per class of ``labels``, where ``row`` is the
+          position in X, ``utterance_id`` X's index there (as text) and the
+          probabilities those of ``predict_proba`` (NaN for a method without
+          one, such as a hard vote, and for a fold resumed from a checkpoint
+          of an earlier version, which kept none); none for a failed fit.
         - ``labels``: ndarray, the class order of the confusion matrices.
         - ``splits``: list of ``(train, test)`` index arrays, one per fold.
         - ``estimators``: only with ``return_estimator=True``, a dict mapping
@@ -271,7 +283,8 @@ def compare_methods(
     >>> comparison.confusion_matrices["acoustic"].shape
     (3, 2, 2)
     >>> comparison.predictions.columns.tolist()
-    ['method', 'repeat', 'fold', 'row', 'y_true', 'y_pred']
+    ['method', 'repeat', 'fold', 'row', 'y_true', 'y_pred', 'utterance_id', \
+'proba_angry', 'proba_calm']
     """
     X, y, groups = check_data(X, y, groups)
     splits = check_splits(cv, X, y, groups)
@@ -300,22 +313,26 @@ def compare_methods(
         check_methods(methods, X, seed, reseed=len(seeds) > 1) for seed in seeds
     ]
     threads = check_n_threads(n_threads)
+    shown = progress_display(progress)
 
     # the checkpoint's folder stays locked until every fold is kept
-    with _open_checkpoint(
-        checkpoint,
-        resume,
-        X=X,
-        y=y,
-        groups=groups,
-        splits=splits,
-        methods_by_repeat=methods_by_repeat,
-        seeds=seeds,
-        scoring=scoring,
-        labels=labels,
-        error_score=error_score,
-        threads=threads,
-    ) as checkpoint:
+    with (
+        shown as progress,
+        open_checkpoint(
+            checkpoint,
+            resume,
+            X=X,
+            y=y,
+            groups=groups,
+            splits=splits,
+            methods_by_repeat=methods_by_repeat,
+            seeds=seeds,
+            scoring=scoring,
+            labels=labels,
+            error_score=error_score,
+            threads=threads,
+        ) as checkpoint,
+    ):
         finished = checkpoint.finished if checkpoint is not None else {}
 
         plan = plan_work(
@@ -341,6 +358,7 @@ def compare_methods(
             checkpoint=checkpoint,
             cross=cross,
             cross_notes=cross_notes,
+            ids=X.index,
         )
         _run_tasks(
             tasks,
@@ -431,26 +449,6 @@ def _n_workers(n_jobs, n_tasks):
     if on_dask():
         return n_jobs  # the cluster's threads decide, and 1 would run here
     return max(1, min(effective_n_jobs(n_jobs), n_tasks))
-
-
-def _open_checkpoint(folder, resume, **run):
-    if folder is None:
-        if resume:
-            raise ValueError("resume=True needs the checkpoint folder of the run")
-        return nullcontext()
-    columns = result_columns(run["scoring"])
-    return Checkpoint(
-        folder,
-        describe_run(**run),
-        resume=resume,
-        columns={"methods": list(run["methods_by_repeat"][0]), "all": columns},
-        expected={
-            "splits": run["splits"],
-            "labels": run["labels"],
-            "y": run["y"],
-            "seeds": run["seeds"],
-        },
-    )
 
 
 def _fit_tasks(plan, splits, finished, *, return_estimator):

@@ -4,7 +4,10 @@ tied to its run and checked whole before a resumed run trusts it.
 A record holds ``format``, ``run`` (the run id of its folder's
 ``manifest.json``), ``row`` (its row of results), ``test`` (the fold's test
 rows), ``y_pred`` (their predictions, null for a failed fit), ``matrix`` (the
-confusion matrix) and ``sha256``: the SHA-256 of the other fields written as
+confusion matrix), optionally ``proba`` (the class probabilities of the test
+rows, one list per row in the run's label order; absent for a method without
+them and in the records of earlier versions, which resume without them) and
+``sha256``: the SHA-256 of the other fields written as
 canonical JSON (keys sorted, no spaces, ``json.dumps(..., sort_keys=True,
 separators=(",", ":"))``). The checksum finds a damaged or edited record; the
 checks on its content (its fold's test rows, the run's labels, a confusion
@@ -38,7 +41,7 @@ def record_name(key):
     return f"{method}-r{key[1] + 1}-f{key[2] + 1}.json"
 
 
-def make_record(run, row, test, y_pred, matrix, *, file_format):
+def make_record(run, row, test, y_pred, matrix, *, file_format, proba=None):
     """The record of one finished fold, with its checksum."""
     record = {
         "format": file_format,
@@ -48,6 +51,8 @@ def make_record(run, row, test, y_pred, matrix, *, file_format):
         "y_pred": None if y_pred is None else np.asarray(y_pred).tolist(),
         "matrix": np.asarray(matrix).tolist(),
     }
+    if proba is not None:
+        record["proba"] = np.asarray(proba, dtype=np.float64).tolist()
     record["sha256"] = checksum(record)
     return record
 
@@ -73,7 +78,8 @@ class RecordRules:
         self.label_set = {_hashable(label) for label in np.asarray(labels).tolist()}
 
     def check(self, record, name):
-        """The record's ``(key, row, test, y_pred, matrix)``; raises
+        """The record's ``(key, row, test, y_pred, matrix, proba)``, ``proba``
+        None when it has none; raises
         :class:`InvalidRecordError` saying what is wrong."""
         if not isinstance(record, dict):
             raise InvalidRecordError(f"it holds a JSON {_kind(record)}, not an object")
@@ -104,7 +110,8 @@ class RecordRules:
         matrix = self._matrix(record["matrix"], test, y_pred)
         if row["n_test"] != len(test) or row["n_train"] != len(self.splits[key[2]][0]):
             raise InvalidRecordError("its n_train or n_test is not its fold's")
-        return key, row, test, y_pred, matrix
+        proba = self._proba(record.get("proba"), test)
+        return key, row, test, y_pred, matrix, proba
 
     def _row(self, row):
         if not isinstance(row, dict) or sorted(row) != sorted(self.columns):
@@ -159,6 +166,25 @@ class RecordRules:
                     f"it predicts {value!r}, which is not one of the run's labels"
                 )
         return np.asarray(y_pred)
+
+    def _proba(self, proba, test):
+        if proba is None:
+            return None
+        shape = (len(test), len(self.labels))
+        try:
+            values = np.asarray(proba, dtype=np.float64)
+        except (TypeError, ValueError):
+            values = None
+        if (
+            values is None
+            or values.shape != shape
+            or not np.all((values >= 0) & (values <= 1))
+        ):
+            raise InvalidRecordError(
+                "its probabilities are not one row of numbers in [0, 1] per test "
+                "row and one column per label"
+            )
+        return values
 
     def _matrix(self, matrix, test, y_pred):
         n = len(self.labels)

@@ -59,6 +59,20 @@ ROW_COLUMN = "row"
 #: Columns of ``compare_methods(...).predictions``: one row per method,
 #: repeat, fold and test utterance.
 PREDICTION_COLUMNS = ("method", "repeat", "fold", ROW_COLUMN, "y_true", "y_pred")
+#: Column of predictions after :data:`PREDICTION_COLUMNS`: the utterance's
+#: id, X's index (``file_name_list`` of a corpus on disk), as text.
+ID_COLUMN = "utterance_id"
+#: Prefix of the columns after it, one per class in the comparison's label
+#: order, where a method has probabilities (NaN for one without, such as a
+#: hard vote, or for a fold resumed from a run that kept none).
+PROBA_PREFIX = "proba_"
+
+
+def prediction_columns(labels):
+    """Every column of ``compare_methods(...).predictions`` for ``labels``."""
+    return [*PREDICTION_COLUMNS, ID_COLUMN, *(f"{PROBA_PREFIX}{c}" for c in labels)]
+
+
 #: Columns of :func:`confusion_table`: one row per method, repeat, fold and
 #: pair of classes.
 CONFUSION_COLUMNS = ("method", "repeat", "fold", "true", "predicted", "count")
@@ -139,3 +153,7 @@ COMPARISON_FILES = (
 #: Columns of :func:`prediction_table` before the ``proba_<class>`` columns:
 #: the utterance's id, the predicted label and, for a labelled corpus, its label.
 PREDICTION_TABLE_COLUMNS = ("file_name_list", "predicted_label", "emotion_labels")
+#: Column of :func:`prediction_table` naming the modalities missing from a
+#: row (``"visual;lexical"``), ``""`` for a complete row; before the
+#: ``proba_<class>`` columns.
+MISSING_COLUMN = "missing_modalities"

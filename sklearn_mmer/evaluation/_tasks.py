@@ -53,6 +53,7 @@ class FitOutcome:
     estimator: object = None  # fitted, when asked for
     scores: dict = field(default_factory=dict)
     y_pred: np.ndarray = None
+    proba: np.ndarray = None  # one column per label; None without probabilities
     matrix: np.ndarray = None
     best_params: str = ""
     error: str = ""
@@ -133,6 +134,7 @@ def evaluate(outcome, estimator, X_test, y_test, *, scoring, labels):
     with parallel_config(backend="sequential"):
         scores = check_scoring(None, scoring=scoring)(estimator, X_test, y_test)
         outcome.y_pred = np.asarray(estimator.predict(X_test))
+        outcome.proba = class_probabilities(estimator, X_test, labels)
     outcome.scores = {name: float(value) for name, value in scores.items()}
     outcome.matrix = confusion_matrix(y_test, outcome.y_pred, labels=labels)
     outcome.best_params = best_params_json(estimator)
@@ -154,10 +156,26 @@ def evaluate_cross(outcome, estimator, corpus, y, cross, *, scoring, labels):
         outcome.cross[name] = scored
 
 
+def class_probabilities(estimator, X_test, labels):
+    """``predict_proba`` of the test rows with one column per label of
+    ``labels`` (0 for a class the estimator never saw in training); None for
+    an estimator without probabilities (a hard vote)."""
+    try:
+        proba = np.asarray(estimator.predict_proba(X_test), dtype=np.float64)
+    except AttributeError:
+        return None
+    classes = np.asarray(estimator.classes_).tolist()
+    columns = np.zeros((proba.shape[0], len(labels)))
+    for j, label in enumerate(np.asarray(labels).tolist()):
+        if label in classes:
+            columns[:, j] = proba[:, classes.index(label)]
+    return columns
+
+
 def fail(outcome, error, *, scoring, error_score):
     """Turn ``outcome`` into a failure: ``error_score`` for every metric."""
     outcome.scores = dict.fromkeys(scoring, float(error_score))
-    outcome.y_pred = outcome.matrix = None
+    outcome.y_pred = outcome.matrix = outcome.proba = None
     outcome.cross = {}
     outcome.error = describe_error(error)
 

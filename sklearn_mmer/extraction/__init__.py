@@ -6,13 +6,18 @@ each a float32 array of frames ``(T, D)``, so that
 cross-validation. The libraries each kind uses are optional extras
 (``pip install "sklearn-mmer[audio]"`` for ``mfcc`` and ``logmel``; see
 :func:`list_kinds`); this package imports none of them until a kind is used.
+:func:`extract_corpus` turns a CSV of recordings into a corpus in the
+course-feature layout (``mmer extract``), keeping the recipe that
+:func:`extract_table` uses to extract the same features for prediction.
 """
 
 from ._audio import ExtractionError, read_audio
 from ._base import BaseExtractor
+from ._corpus import extract_corpus, extract_table
 from ._encoders import SpeechEncoderExtractor, TextEncoderExtractor
 from ._kinds import list_kinds, make_extractor
 from ._opensmile import OpenSmileExtractor
+from ._recipe import read_recipe
 from ._spectral import LogMelExtractor, MFCCExtractor
 
 __all__ = [
@@ -23,7 +28,10 @@ __all__ = [
     "OpenSmileExtractor",
     "SpeechEncoderExtractor",
     "TextEncoderExtractor",
+    "extract_corpus",
+    "extract_table",
     "list_kinds",
     "make_extractor",
     "read_audio",
+    "read_recipe",
 ]

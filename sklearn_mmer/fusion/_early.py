@@ -9,7 +9,7 @@ from sklearn.preprocessing import StandardScaler
 from ..neural import MLPClassifier
 from ..preprocessing import SpeakerNormalizer, TemporalPooling
 from ..utils._data import check_modalities, pooling_methods
-from ._routing import request_groups as _request_groups
+from ._routing import resolve_request
 
 
 def clone_or_default(classifier):
@@ -34,7 +34,7 @@ def make_modality_pipeline(
     pooling="mean",
     classifier=None,
     speaker_normalization=False,
-    request_groups=False,
+    request_groups=None,
 ):
     """Build the unimodal pipeline: pool one column over time, scale, classify.
 
@@ -53,13 +53,16 @@ def make_modality_pipeline(
         :class:`~sklearn_mmer.preprocessing.SpeakerNormalizer` step (which
         reads X's ``speaker`` column, and an unseen speaker's own unlabelled
         rows at predict time).
-    request_groups : bool, default=False
+    request_groups : bool or None, default=None
         Whether to request routed ``groups`` (speakers) for every estimator
         inside whose ``fit`` takes them (each network, for a speaker-disjoint
         early-stopping split), as ``set_fit_request(groups=True)`` on each
-        would. Needs scikit-learn's metadata routing enabled, then pass
-        ``params={"groups": speakers}`` to ``cross_validate`` or
-        ``GridSearchCV.fit(..., groups=speakers)``.
+        would. None requests them when scikit-learn's metadata routing is on
+        at the time of the call, on each estimator with no request of its own
+        yet (and leaves them unset when it is off), so that
+        ``cross_validate(..., params={"groups": speakers})`` and
+        ``GridSearchCV.fit(..., groups=speakers)`` run without further calls;
+        True requests them on all (routing must be on); False never does.
 
     Returns
     -------
@@ -121,7 +124,7 @@ def make_early_fusion(
     pooling="mean",
     classifier=None,
     speaker_normalization=False,
-    request_groups=False,
+    request_groups=None,
 ):
     """Build early (feature-level) fusion: pool and scale each modality, concatenate.
 
@@ -147,13 +150,16 @@ def make_early_fusion(
         :class:`~sklearn_mmer.preprocessing.SpeakerNormalizer` step named
         ``speakernormalizer`` (which reads X's ``speaker`` column, and an unseen
         speaker's own unlabelled rows at predict time).
-    request_groups : bool, default=False
+    request_groups : bool or None, default=None
         Whether to request routed ``groups`` (speakers) for every estimator
         inside whose ``fit`` takes them (each network, for a speaker-disjoint
         early-stopping split), as ``set_fit_request(groups=True)`` on each
-        would. Needs scikit-learn's metadata routing enabled, then pass
-        ``params={"groups": speakers}`` to ``cross_validate`` or
-        ``GridSearchCV.fit(..., groups=speakers)``.
+        would. None requests them when scikit-learn's metadata routing is on
+        at the time of the call, on each estimator with no request of its own
+        yet (and leaves them unset when it is off), so that
+        ``cross_validate(..., params={"groups": speakers})`` and
+        ``GridSearchCV.fit(..., groups=speakers)`` run without further calls;
+        True requests them on all (routing must be on); False never does.
 
     Returns
     -------
@@ -183,4 +189,4 @@ def make_early_fusion(
     if speaker_normalization:
         steps.insert(0, SpeakerNormalizer(columns=modalities))
     pipeline = make_pipeline(*steps)
-    return _request_groups(pipeline) if request_groups else pipeline
+    return resolve_request(pipeline, request_groups)

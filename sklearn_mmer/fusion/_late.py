@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 from ..utils._data import check_modalities, is_missing, member_columns, num_samples
 from ..utils._sklearn_compat import fit_context, safe_indexing
 from ._early import modality_members
-from ._routing import request_groups as _request_groups
+from ._routing import resolve_request
 from ._weights import check_member_sample_weight, fit_member, member_fit_params
 
 
@@ -389,7 +389,7 @@ def make_late_fusion(
     classifier=None,
     weights=None,
     speaker_normalization=False,
-    request_groups=False,
+    request_groups=None,
 ):
     """Build late fusion: one unimodal pipeline per modality, combined by vote.
 
@@ -413,13 +413,16 @@ def make_late_fusion(
     speaker_normalization : bool, default=False
         Whether each member first standardises its modality per speaker (see
         :func:`make_modality_pipeline`).
-    request_groups : bool, default=False
+    request_groups : bool or None, default=None
         Whether to request routed ``groups`` (speakers) for every estimator
         inside whose ``fit`` takes them (each network, for a speaker-disjoint
         early-stopping split), as ``set_fit_request(groups=True)`` on each
-        would. Needs scikit-learn's metadata routing enabled, then pass
-        ``params={"groups": speakers}`` to ``cross_validate`` or
-        ``GridSearchCV.fit(..., groups=speakers)``.
+        would. None requests them when scikit-learn's metadata routing is on
+        at the time of the call, on each estimator with no request of its own
+        yet (and leaves them unset when it is off), so that
+        ``cross_validate(..., params={"groups": speakers})`` and
+        ``GridSearchCV.fit(..., groups=speakers)`` run without further calls;
+        True requests them on all (routing must be on); False never does.
 
     Returns
     -------
@@ -450,4 +453,4 @@ def make_late_fusion(
     late_fusion = LateFusionClassifier(
         members, voting=voting, weights=_modality_weights(weights, modalities)
     )
-    return _request_groups(late_fusion) if request_groups else late_fusion
+    return resolve_request(late_fusion, request_groups)

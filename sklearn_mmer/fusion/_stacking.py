@@ -22,8 +22,7 @@ from ..utils._data import SPEAKER, num_samples, speaker_group_kfold, speakers_of
 from ..utils._sklearn_compat import HasMethods, HeterogeneousEnsemble, fit_context
 from ._early import modality_members
 from ._late import _rows, present_rows
-from ._routing import groups_params
-from ._routing import request_groups as _request_groups
+from ._routing import groups_params, resolve_request
 
 
 def _member_proba(estimator, X, n_classes):
@@ -348,7 +347,7 @@ def make_stacking_fusion(
     final_estimator=None,
     cv=5,
     speaker_normalization=False,
-    request_groups=False,
+    request_groups=None,
 ):
     """Build stacking fusion: one unimodal pipeline per modality, combined by a
     meta-classifier fit on their out-of-fold, speaker-grouped probabilities.
@@ -372,12 +371,15 @@ def make_stacking_fusion(
     speaker_normalization : bool, default=False
         Whether each member first standardises its modality per speaker (see
         :func:`make_modality_pipeline`).
-    request_groups : bool, default=False
+    request_groups : bool or None, default=None
         Whether to request routed ``groups`` (speakers) for the stacking
         estimator and every network inside, as ``set_fit_request(groups=True)``
-        on each would. Needs scikit-learn's metadata routing enabled; the
-        stacking estimator then hands each member the speakers of the rows it
-        is fit on.
+        on each would; the stacking estimator then hands each member the
+        speakers of the rows it is fit on. None requests them when
+        scikit-learn's metadata routing is on at the time of the call, on each
+        estimator with no request of its own yet (and leaves them unset when
+        it is off); True requests them on all (routing must be on); False
+        never does.
 
     Returns
     -------
@@ -411,4 +413,4 @@ def make_stacking_fusion(
         ),
         cv=cv,
     )
-    return _request_groups(stacking) if request_groups else stacking
+    return resolve_request(stacking, request_groups)

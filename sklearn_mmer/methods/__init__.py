@@ -2,8 +2,9 @@
 
 Each built-in method is declared once in :mod:`._catalogue` with its factory,
 kind (family), the modalities it reads, its ``transductive`` flag and a
-description: classical study baselines (``early_fusion``, ``late_fusion``)
-beside the networks beyond the study. The registry functions here (also
+description: the study's baselines (``early_fusion``, ``late_fusion``), the
+classical scikit-learn baselines (``logistic_regression``, run by default, and
+``svm_rbf``) and the networks beyond the study. The registry functions here (also
 importable from :mod:`sklearn_mmer.evaluation`, as before) list them, resolve
 names, build the estimators and let users register their own.
 
@@ -16,6 +17,7 @@ from ._catalogue import register_catalogue
 from ._registry import (
     METHOD_KINDS,
     make_methods,
+    method_availability,
     method_kind,
     method_names,
     register_method,
@@ -33,6 +35,7 @@ register_catalogue()
 __all__ = [
     "METHOD_KINDS",
     "make_methods",
+    "method_availability",
     "method_kind",
     "method_names",
     "register_method",

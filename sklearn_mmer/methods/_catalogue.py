@@ -3,10 +3,12 @@
 Each entry states its name, factory, kind (family), the modalities it reads,
 whether it is transductive, whether ``mmer compare`` runs it by default and
 its one-line description. Nothing is inferred from a name. The order is that
-of ``mmer methods``: the study's two methods, those beyond the study, then the
-stronger methods of :mod:`._stronger`.
+of ``mmer methods``: the study's two methods, the classical baselines of
+:mod:`._classical`, those beyond the study, then the stronger methods of
+:mod:`._stronger`.
 """
 
+from ._classical import logistic_regression, svm_rbf
 from ._factories import (
     _attention_fusion,
     _early_fusion,
@@ -46,6 +48,27 @@ STUDY = (
     ),
 )
 
+#: classical baselines: scikit-learn models on early-fused pooled statistics
+#: (see :mod:`._classical` for their settings); the logistic regression runs by
+#: default, so that every comparison shows whether the networks beat it
+CLASSICAL = (
+    Method(
+        "logistic_regression",
+        logistic_regression,
+        "mean and std pooled, scaled modalities concatenated into a logistic "
+        "regression (C=1, no class weights)",
+        kind="classical",
+        default=True,
+    ),
+    Method(
+        "svm_rbf",
+        svm_rbf,
+        "mean and std pooled, scaled modalities concatenated into an RBF SVM "
+        "(C=1, gamma='scale'; no probabilities)",
+        kind="classical",
+    ),
+)
+
 #: methods beyond the study: other votes, stacking, speaker normalisation,
 #: class weights, attention and sequence networks
 BEYOND = (
@@ -58,8 +81,9 @@ BEYOND = (
     Method(
         "late_fusion_weighted",
         _late_fusion_weighted,
-        "soft vote with the lexical modality counting double (equal otherwise)",
+        "soft vote with the lexical modality counting double (needs lexical)",
         kind="late_fusion",
+        requires=("lexical",),
     ),
     Method(
         "stacking",
@@ -144,7 +168,7 @@ STRONGER = (
 )
 
 #: every built-in method, in the order ``mmer methods`` lists them
-CATALOGUE = STUDY + BEYOND + STRONGER
+CATALOGUE = STUDY + CLASSICAL + BEYOND + STRONGER
 
 
 def register_catalogue():
@@ -158,4 +182,5 @@ def register_catalogue():
             default=method.default,
             transductive=method.transductive,
             modalities=method.modalities,
+            requires=method.requires,
         )

@@ -44,11 +44,17 @@ def _late_fusion_soft(modalities, random_state):
 
 
 def _late_fusion_weighted(modalities, random_state):
-    weights = {"lexical": 2.0} if "lexical" in modalities else None
+    # without lexical it would be late_fusion_soft under another name
+    if "lexical" not in modalities:
+        raise ValueError(
+            "late_fusion_weighted counts the lexical modality double; the "
+            f"modalities {list(modalities)} have no lexical, so it would equal "
+            "late_fusion_soft: use late_fusion_soft"
+        )
     return make_late_fusion(
         modalities,
         voting="soft",
-        weights=weights,
+        weights={"lexical": 2.0},
         classifier=MLPClassifier(random_state=random_state),
     )
 

@@ -17,7 +17,8 @@ from ._factories import _unimodal
 
 #: The kinds of method: what ``register_method(kind=...)`` accepts and
 #: ``method_kind`` answers; the figures colour unimodal and fusion methods apart.
-METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "other")
+#: ``"classical"``: a scikit-learn model (no network) on pooled statistics.
+METHOD_KINDS = ("unimodal", "early_fusion", "late_fusion", "classical", "other")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class Method:
     modalities : tuple of str or None
         The modalities it reads, when declared as a fixed set; None (every
         built-in method) means every modality of the corpus it is given.
+    requires : tuple of str or None
+        Modalities the corpus must have for the method to be what it says
+        (``late_fusion_weighted`` weights ``lexical``); None needs none but
+        those of ``modalities``.
 
     See Also
     --------
@@ -65,6 +70,7 @@ class Method:
     default: bool = False
     transductive: bool = False
     modalities: tuple | None = None
+    requires: tuple | None = None
 
 
 _REGISTRY = {}
@@ -79,6 +85,7 @@ def register_method(
     default=False,
     transductive=False,
     modalities=None,
+    requires=None,
     replace=False,
 ):
     """Register a named method for ``compare_methods`` and ``mmer compare``.
@@ -93,8 +100,9 @@ def register_method(
         unfitted classifier that reads the given modality columns of X.
     description : str
         One line saying what the method is.
-    kind : {"unimodal", "early_fusion", "late_fusion", "other"}, default="other"
-        What the method is.
+    kind : str, default="other"
+        What the method is: one of ``METHOD_KINDS`` (``"unimodal"``,
+        ``"early_fusion"``, ``"late_fusion"``, ``"classical"``, ``"other"``).
     default : bool, default=False
         Whether it runs when no methods are named.
     transductive : bool, default=False
@@ -105,6 +113,11 @@ def register_method(
         The modalities it reads, when a fixed set; None means every modality
         of the corpus (recorded in :class:`Method`; the factory is still
         called with the corpus's modalities).
+    requires : list of str or None, default=None
+        Modalities a corpus must have for the method to run (besides
+        ``modalities``): on a corpus without one of them the method is
+        refused by name, left out of ``"all"``, and ``mmer methods --data``
+        says why.
     replace : bool, default=False
         Allow replacing a method registered under the same name.
 
@@ -144,15 +157,8 @@ def register_method(
         )
     if kind not in METHOD_KINDS:
         raise ValueError(f"kind must be one of {METHOD_KINDS}; got {kind!r}")
-    if modalities is not None:
-        if isinstance(modalities, str) or not all(
-            isinstance(m, str) for m in modalities
-        ):
-            raise ValueError(
-                f"modalities of method {name!r} must be a list of modality names "
-                f"or None (every modality); got {modalities!r}"
-            )
-        modalities = tuple(modalities)
+    modalities = _names(name, "modalities", modalities)
+    requires = _names(name, "requires", requires)
     if name in _REGISTRY and not replace:
         raise ValueError(
             f"a method named {name!r} is already registered; pass replace=True "
@@ -166,9 +172,22 @@ def register_method(
         bool(default),
         bool(transductive),
         modalities,
+        requires,
     )
     _REGISTRY[name] = method
     return method
+
+
+def _names(name, field, value):
+    """``value``, a list of modality names or None, as a tuple or None."""
+    if value is None:
+        return None
+    if isinstance(value, str) or not all(isinstance(m, str) for m in value):
+        raise ValueError(
+            f"{field} of method {name!r} must be a list of modality names "
+            f"or None (every modality); got {value!r}"
+        )
+    return tuple(value)
 
 
 def unregister_method(name):
@@ -228,7 +247,52 @@ def registered_methods():
     return dict(_REGISTRY)
 
 
-def method_names(modalities, names=None):
+def method_availability(modalities):
+    """Which registered methods can run on a corpus of these modalities.
+
+    A method runs when the corpus has every modality it declares it reads
+    (``modalities``) and requires (``requires``).
+
+    Parameters
+    ----------
+    modalities : list of str
+        The corpus's modalities.
+
+    Returns
+    -------
+    availability : dict of str to str or None
+        For each registered method, in registration order, None when it can
+        run, else why not, in words.
+
+    See Also
+    --------
+    method_names : Refuses, by name, a method that cannot run.
+    registered_methods : The registered methods and what they are.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.methods import method_availability
+    >>> available = method_availability(["acoustic", "visual"])
+    >>> available["early_fusion"] is None
+    True
+    >>> available["late_fusion_weighted"]
+    "needs the modality 'lexical', which the corpus lacks"
+    """
+    present = set(modalities)
+    availability = {}
+    for name, method in _REGISTRY.items():
+        needed = [*(method.modalities or ()), *(method.requires or ())]
+        missing = [m for m in dict.fromkeys(needed) if m not in present]
+        availability[name] = (
+            None
+            if not missing
+            else f"needs the modalit{'y' if len(missing) == 1 else 'ies'} "
+            f"{', '.join(map(repr, missing))}, which the corpus lacks"
+        )
+    return availability
+
+
+def method_names(modalities, names=None, *, allow_all=True):
     """Resolve method names: the defaults, ``"all"``, or a list to check.
 
     Parameters
@@ -238,6 +302,10 @@ def method_names(modalities, names=None):
     names : list of str or None, default=None
         The names asked for. None gives the modalities and every default
         method; ``["all"]`` gives the modalities and every registered method.
+    allow_all : bool, default=True
+        Whether ``"all"`` is accepted. False where one method is trained
+        (``mmer fit``): ``"all"`` is then an unknown name, and the message
+        does not offer it.
 
     Returns
     -------
@@ -247,8 +315,11 @@ def method_names(modalities, names=None):
     Raises
     ------
     ValueError
-        For an unknown name (the message lists the valid ones), ``"all"``
-        combined with other names, or a modality named like a method.
+        For an unknown name (the message lists the valid ones), a method
+        that cannot run on these modalities (see :func:`method_availability`),
+        ``"all"`` combined with other names, or a modality named like a
+        method. ``"all"`` and the defaults leave out the methods that cannot
+        run.
 
     See Also
     --------
@@ -265,7 +336,7 @@ def method_names(modalities, names=None):
     --------
     >>> from sklearn_mmer.methods import method_names
     >>> method_names(["acoustic", "lexical"])
-    ['acoustic', 'lexical', 'early_fusion', 'late_fusion']
+    ['acoustic', 'lexical', 'early_fusion', 'late_fusion', 'logistic_regression']
     >>> method_names(["acoustic", "lexical"], ["late_fusion", "lexical"])
     ['late_fusion', 'lexical']
     """
@@ -275,20 +346,29 @@ def method_names(modalities, names=None):
         raise ValueError(
             f"modality {clash[0]!r} has the name of a method; rename that modality"
         )
+    why_not = method_availability(modalities)
     if names is None:
-        return modalities + [n for n, m in _REGISTRY.items() if m.default]
+        return modalities + [
+            n for n, m in _REGISTRY.items() if m.default and why_not[n] is None
+        ]
     if isinstance(names, str):
         names = [names]
     names = list(names)
-    if "all" in names:
+    if "all" in names and allow_all:
         if names != ["all"]:
             raise ValueError("methods 'all' cannot be combined with other names")
-        return modalities + list(_REGISTRY)
+        return modalities + [n for n in _REGISTRY if why_not[n] is None]
     valid = modalities + list(_REGISTRY)
     for name in names:
         if name not in valid:
+            offer = ", or 'all'" if allow_all else ""
             raise ValueError(
-                f"unknown method {name!r}; choose among {', '.join(valid)}, or 'all'"
+                f"unknown method {name!r}; choose among {', '.join(valid)}{offer}"
+            )
+        if name not in modalities and why_not[name] is not None:
+            raise ValueError(
+                f"method {name!r} cannot run on the modalities "
+                f"{', '.join(modalities)}: it {why_not[name]}"
             )
     return list(dict.fromkeys(names))
 
@@ -307,8 +387,8 @@ def method_kind(name, modalities):
     -------
     kind : str
         One of ``METHOD_KINDS``: ``"unimodal"``, ``"early_fusion"``,
-        ``"late_fusion"`` or ``"other"`` (also for a name that is not
-        registered).
+        ``"late_fusion"``, ``"classical"`` or ``"other"`` (also for a name
+        that is not registered).
 
     See Also
     --------
@@ -363,7 +443,7 @@ def make_methods(modalities, names=None, *, random_state=None):
     >>> from sklearn_mmer.methods import make_methods
     >>> methods = make_methods(["acoustic", "lexical"], random_state=0)
     >>> list(methods)
-    ['acoustic', 'lexical', 'early_fusion', 'late_fusion']
+    ['acoustic', 'lexical', 'early_fusion', 'late_fusion', 'logistic_regression']
     >>> methods["late_fusion"].voting
     'hard'
     """

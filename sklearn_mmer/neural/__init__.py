@@ -4,7 +4,9 @@ from ._attention import AttentionFusionClassifier
 from ._mlp import MLPClassifier, MLPEnsembleClassifier
 from ._modules import (
     AttentionFusionModule,
+    AttentiveStatisticsPooling,
     EnsembleMLPModule,
+    LayerWeights,
     MLPModule,
     SequenceModule,
 )
@@ -13,7 +15,9 @@ from ._sequence import SequenceClassifier
 __all__ = [
     "AttentionFusionClassifier",
     "AttentionFusionModule",
+    "AttentiveStatisticsPooling",
     "EnsembleMLPModule",
+    "LayerWeights",
     "MLPClassifier",
     "MLPEnsembleClassifier",
     "MLPModule",

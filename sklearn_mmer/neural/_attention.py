@@ -90,6 +90,12 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         good. Needs ``early_stopping=True``.
     class_weight : {"balanced"}, dict or None, default=None
         Per-class weights of the loss, as in ``MLPClassifier``.
+    mixup_alpha : float, default=0.0
+        Mixup within each training batch, as in ``MLPClassifier`` (the pooled
+        vectors are mixed; a modality is present where either of the pair has
+        it); 0 disables it.
+    label_smoothing : float, default=0.0
+        Label smoothing of the loss, as in ``MLPClassifier``; 0 disables it.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks of the skorch net (``LRScheduler``, ``ProgressBar``,
         ``Checkpoint``, ...), copied afresh at every fit, as in
@@ -182,6 +188,8 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         patience=5,
         refit=False,
         class_weight=None,
+        mixup_alpha=0.0,
+        label_smoothing=0.0,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -200,6 +208,8 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         self.patience = patience
         self.refit = refit
         self.class_weight = class_weight
+        self.mixup_alpha = mixup_alpha
+        self.label_smoothing = label_smoothing
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state

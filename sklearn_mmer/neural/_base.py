@@ -51,7 +51,7 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
-from skorch.dataset import Dataset
+from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import to_tensor
 
@@ -69,6 +69,8 @@ TRAINING_CONSTRAINTS = {
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "patience": [Interval(Integral, 1, None, closed="left")],
     "class_weight": [StrOptions({"balanced"}), dict, None],
+    "mixup_alpha": [Interval(Real, 0, None, closed="left")],
+    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     "callbacks": [list, None],
     "device": [str],
     "random_state": ["random_state"],
@@ -389,6 +391,8 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             module=self._build_module(),
             criterion=torch.nn.CrossEntropyLoss,
             criterion__weight=criterion_weight,
+            criterion__label_smoothing=float(self.label_smoothing),
+            mixup_alpha=float(self.mixup_alpha),
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             # one fused update over all parameters: fewer op dispatches per step
@@ -505,7 +509,35 @@ class WeightedNeuralNetClassifier(NeuralNetClassifier):
     weight (1 without ``criterion__weight``): the mean skorch takes otherwise,
     with an integer weight counting a sample that many times. Without weights
     the net is skorch's own.
+
+    With ``mixup_alpha > 0`` each training batch is mixed with a shuffled
+    copy of itself (mixup, Zhang et al., 2018): one ``lam ~ Beta(alpha,
+    alpha)`` per batch, drawn from torch's RNG, mixes every float input
+    (``lam * x + (1 - lam) * x[perm]``; sequence lengths take the longer of
+    the pair, sample weights are mixed alike), and the loss is ``lam *
+    loss(y) + (1 - lam) * loss(y[perm])``. Validation and prediction are
+    never mixed.
     """
+
+    def __init__(self, module, *args, mixup_alpha=0.0, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.mixup_alpha = mixup_alpha
+
+    def train_step_single(self, batch, **fit_params):
+        if not self.mixup_alpha:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        beta = torch.distributions.Beta(self.mixup_alpha, self.mixup_alpha)
+        lam = float(beta.sample())
+        perm = torch.randperm(len(yi))
+        Xi = mix_batch(Xi, perm, lam)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = lam * self.get_loss(y_pred, yi, X=Xi, training=True) + (
+            1 - lam
+        ) * self.get_loss(y_pred, yi[perm], X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def infer(self, x, **fit_params):
         if isinstance(x, Mapping) and SAMPLE_WEIGHT in x:
@@ -522,12 +554,30 @@ class WeightedNeuralNetClassifier(NeuralNetClassifier):
         class_weight = self.criterion_.weight
         # per-sample losses, already multiplied by their class's weight
         losses = torch.nn.functional.cross_entropy(
-            y_pred, y_true, weight=class_weight, reduction="none"
+            y_pred,
+            y_true,
+            weight=class_weight,
+            reduction="none",
+            label_smoothing=self.criterion_.label_smoothing,
         )
         norm = weight if class_weight is None else weight * class_weight[y_true]
         # a batch of zero weights contributes a loss (and a gradient) of 0
         total = norm.sum().clamp_min(torch.finfo(norm.dtype).tiny)
         return (weight * losses).sum() / total
+
+
+def mix_batch(X, perm, lam):
+    """A batch mixed with its rows ``perm``: ``lam * x + (1 - lam) * x[perm]``.
+
+    Applies to an array or to every entry of a dict; integer entries (the
+    ``lengths_*`` of sequences) take the larger of the pair instead.
+    """
+    if isinstance(X, Mapping):
+        return {key: mix_batch(value, perm, lam) for key, value in X.items()}
+    X = torch.as_tensor(X)
+    if not torch.is_floating_point(X):
+        return torch.maximum(X, X[perm])
+    return lam * X + (1 - lam) * X[perm]
 
 
 def pack_weights(inputs, sample_weight):

@@ -142,6 +142,55 @@ def modality_cells(X, modality):
     return column if is_object else column.astype(object)
 
 
+def flatten_layers(cells, *, expected=None):
+    """Cells of every layer ``(L, T, d)`` laid out as frames ``(T, L * d)``.
+
+    Each frame then holds its ``L`` layers side by side, layer-major, as
+    :class:`~sklearn_mmer.neural.LayerWeights` reads them; the padding and
+    ragged code sees ordinary ``(T, width)`` frames.
+
+    Parameters
+    ----------
+    cells : DataFrame of one column
+        One modality's cells, as :func:`modality_cells` returns them.
+    expected : int or None, default=None
+        The layer count seen in fit (1 for ``(T, d)`` cells); None at fit.
+
+    Returns
+    -------
+    cells : DataFrame of one column
+        The cells, 3-D ones flattened (the same object when none is).
+    n_layers : int
+        ``L`` of the 3-D cells, 1 when every cell is 2-D (or 1-D).
+    """
+    (column,) = cells.columns
+    found = {np.ndim(c) == 3 for c in cells[column] if not is_missing(c)}
+    layers = {np.shape(c)[0] for c in cells[column] if np.ndim(c) == 3}
+    if found == {True, False} or len(layers) > 1:
+        raise ValueError(
+            f"column {column!r} mixes cells of several layer counts "
+            f"({sorted(layers)} layers, and frames without layers: "
+            f"{False in found}); every cell of a modality must be (L, T, d) with "
+            "the same L, or every one (T, d)"
+        )
+    n_layers = layers.pop() if layers else 1
+    if expected is not None and n_layers != expected and found:
+        raise ValueError(
+            f"column {column!r} holds cells of {n_layers} layer(s) but the "
+            f"classifier was fit on {expected}; predict on cells from the same "
+            "encoder layers"
+        )
+    if n_layers == 1 and True not in found:
+        return cells, 1
+    objects = np.empty(len(cells), dtype=object)
+    for row, cell in enumerate(cells[column]):
+        if not is_missing(cell):
+            cell = np.asarray(cell)
+            cell = cell.transpose(1, 0, 2).reshape(cell.shape[1], -1)
+        objects[row] = cell
+    return pd.DataFrame({column: objects}, index=cells.index), n_layers
+
+
 class RaggedFrames:
     """The frames of ``n`` sequences end to end, padded a mini-batch at a time.
 

@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn_compat import Interval
 from ._base import (
@@ -19,9 +19,22 @@ from ._base import (
     BaseNeuralClassifier,
     check_device,
     loss_class_weights,
+    mix_batch,
     take_rows,
 )
+from ._data import LengthBucketIterator, TensorBatchIterator
+from ._frames import (
+    LENGTHS,
+    POOLING,
+    device_array,
+    frame_batch,
+    frame_width,
+    layer_weights,
+    mlp_inputs,
+    parameter_owners,
+)
 from ._modules import EnsembleMLPModule, MLPModule, _adam, _member_losses
+from ._pooling import PooledEnsembleMLPModule, PooledMLPModule
 
 
 def check_hidden_dims(hidden_dims, name="hidden_dims"):
@@ -32,12 +45,6 @@ def check_hidden_dims(hidden_dims, name="hidden_dims"):
             f"{name} must be a sequence of positive ints, got {hidden_dims!r}"
         )
     return tuple(int(d) for d in dims)
-
-
-def _feature_matrix(estimator, X, reset):
-    """X as the float32 matrix an MLP reads (no statistic to fit or weight)."""
-    X = validate_data(estimator, X, dtype=[np.float32, np.float64], reset=reset)
-    return X.astype(np.float32, copy=False)
 
 
 class MLPClassifier(BaseNeuralClassifier):
@@ -55,12 +62,32 @@ class MLPClassifier(BaseNeuralClassifier):
     routing: ``set_fit_request(groups=True)``), the held-out part is made of
     whole speakers, disjoint from those trained on.
 
+    By default X holds pooled features, one row per utterance. With
+    ``pooling="mean"`` or ``"attentive"`` X is instead one column of frame
+    cells (a Series, a DataFrame with one column of arrays beside metadata
+    such as ``speaker``, or a list), each a ``(T, d)`` array, and the network
+    pools them itself: the frames are standardised per feature with the
+    training frames' mean and standard deviation, padded one mini-batch at a
+    time (padded frames get no weight) and pooled, then classified by the
+    hidden layers. A cell may hold every layer of an encoder, ``(L, T, d)``:
+    a learned softmax-weighted sum of the ``L`` layers (the SUPERB protocol)
+    mixes each frame before the pooling, and ``layer_weights_`` reports it.
+    A missing cell (None) pools to zeros.
+
     Parameters
     ----------
     hidden_dims : sequence of int, default=(128, 64)
         Width of each hidden layer.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
+    pooling : {"mean", "attentive"} or None, default=None
+        None reads pooled features (a 2-D numeric X). ``"mean"`` reads frame
+        cells and averages each utterance's valid frames; ``"attentive"``
+        reads frame cells and pools them by attentive statistics pooling
+        (:class:`~sklearn_mmer.neural.AttentiveStatisticsPooling`: a learned
+        score per frame, soft-maxed over the valid frames; the weighted mean
+        and standard deviation side by side, twice the frame width). Training
+        batches then group utterances of similar length.
     lr : float, default=1e-3
         Adam's learning rate.
     weight_decay : float, default=1e-5
@@ -88,6 +115,18 @@ class MLPClassifier(BaseNeuralClassifier):
         Per-class weights of the loss: ``"balanced"`` weights each class
         inversely to its frequency in the training data; a dict maps labels to
         weights (1 for labels it leaves out).
+    mixup_alpha : float, default=0.0
+        Mixup within each training batch: the batch is mixed with a shuffled
+        copy of itself, ``lam * x + (1 - lam) * x[perm]`` with one ``lam``
+        drawn from ``Beta(mixup_alpha, mixup_alpha)`` per batch, and the loss
+        is ``lam * loss(y) + (1 - lam) * loss(y[perm])`` (Zhang et al., 2018).
+        A regulariser for light heads on few speakers; 0 disables it.
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy (as
+        :class:`torch.nn.CrossEntropyLoss` takes it): the target puts
+        ``1 - label_smoothing`` on the label and spreads ``label_smoothing``
+        over all classes. It also applies to early stopping's validation
+        loss. 0 disables it.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks of the skorch net, such as
         ``skorch.callbacks.LRScheduler``, ``ProgressBar`` or ``Checkpoint``,
@@ -106,9 +145,25 @@ class MLPClassifier(BaseNeuralClassifier):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
-        Number of input features.
+        Number of input features (with ``pooling``: of columns of X, 1 for a
+        Series or a list).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the input features, when X has them.
+    padder_ : SequencePadder
+        With ``pooling``: the fitted padding step of the frame cells (frames
+        past the longest training sequence are not read).
+    frame_column_ : str
+        With ``pooling``: the name of the column of cells read (``"x0"`` for
+        a list or an unnamed Series).
+    input_layers_ : int
+        With ``pooling``: the layers ``L`` of the cells (1 for ``(T, d)``).
+    frame_means_ : ndarray of shape (L * d,)
+        With ``pooling``: per-feature (and layer) mean of the training frames.
+    frame_scales_ : ndarray of shape (L * d,)
+        With ``pooling``: their standard deviation.
+    layer_weights_ : ndarray of shape (L,)
+        With ``pooling`` and ``(L, T, d)`` cells: the learned weights of the
+        layers, positive and summing to one.
     net_ : skorch.NeuralNetClassifier
         The trained skorch net.
     history_ : skorch.History
@@ -146,6 +201,7 @@ class MLPClassifier(BaseNeuralClassifier):
     _parameter_constraints = {
         "hidden_dims": ["array-like"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "pooling": POOLING,
         **TRAINING_CONSTRAINTS,
     }
 
@@ -154,6 +210,7 @@ class MLPClassifier(BaseNeuralClassifier):
         hidden_dims=(128, 64),
         *,
         dropout=0.0,
+        pooling=None,
         lr=1e-3,
         weight_decay=1e-5,
         batch_size=32,
@@ -163,6 +220,8 @@ class MLPClassifier(BaseNeuralClassifier):
         patience=5,
         refit=False,
         class_weight=None,
+        mixup_alpha=0.0,
+        label_smoothing=0.0,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -170,6 +229,7 @@ class MLPClassifier(BaseNeuralClassifier):
     ):
         self.hidden_dims = hidden_dims
         self.dropout = dropout
+        self.pooling = pooling
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -179,6 +239,8 @@ class MLPClassifier(BaseNeuralClassifier):
         self.patience = patience
         self.refit = refit
         self.class_weight = class_weight
+        self.mixup_alpha = mixup_alpha
+        self.label_smoothing = label_smoothing
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -187,16 +249,36 @@ class MLPClassifier(BaseNeuralClassifier):
     def _check_params(self):
         check_hidden_dims(self.hidden_dims)
 
+    @property
+    def _iterator_train(self):
+        # frames are served in batches of similar length, as sequences are
+        return TensorBatchIterator if self.pooling is None else LengthBucketIterator
+
     def _prepare(self, X, reset, sample_weight=None):
-        return _feature_matrix(self, X, reset)
+        return mlp_inputs(self, X, reset, sample_weight)
 
     def _build_module(self):
-        return MLPModule(
-            self.n_features_in_,
+        if self.pooling is None:
+            return MLPModule(
+                self.n_features_in_,
+                self.classes_.shape[0],
+                hidden_dims=check_hidden_dims(self.hidden_dims),
+                dropout=self.dropout,
+            )
+        return PooledMLPModule(
+            frame_width(self),
             self.classes_.shape[0],
+            n_layers=self.input_layers_,
+            pooling=self.pooling,
             hidden_dims=check_hidden_dims(self.hidden_dims),
             dropout=self.dropout,
         )
+
+    @property
+    def layer_weights_(self):
+        """The learned weights of the ``L`` layers, ``(L,)``, summing to one."""
+        pooling = getattr(self.net_.module_, "pooling", None)
+        return layer_weights(self, [getattr(pooling, "mix", None)])[0]
 
 
 class EnsembleNet:
@@ -225,6 +307,8 @@ _TRAINING_PARAMETERS = (
     "validation_fraction",
     "patience",
     "class_weight",
+    "mixup_alpha",
+    "label_smoothing",
     "device",
     "random_state",
     "verbose",
@@ -258,6 +342,12 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
     The training loop is a plain PyTorch loop rather than skorch's: skorch's
     callbacks follow one scalar loss, while here each member has its own.
 
+    With ``pooling`` set, X is one column of frame cells, ``(T, d)`` or
+    ``(L, T, d)``, pooled in the network as in
+    :class:`~sklearn_mmer.neural.MLPClassifier`; each member has its own
+    pooling (its own attention and layer weights), so the members still
+    share no parameter.
+
     Parameters
     ----------
     hidden_dims : sequence of int, default=(128, 64)
@@ -270,6 +360,10 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         draws), so that each member sees its own resample of the data.
     dropout : float, default=0.5
         Dropout probability after each hidden layer.
+    pooling : {"mean", "attentive"} or None, default=None
+        None reads pooled features (a 2-D numeric X); ``"mean"`` or
+        ``"attentive"`` reads frame cells and pools them in each member, as
+        in :class:`~sklearn_mmer.neural.MLPClassifier`.
     lr : float, default=1e-3
         Adam's learning rate.
     weight_decay : float, default=1e-3
@@ -289,6 +383,14 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
     class_weight : {"balanced"}, dict or None, default=None
         Per-class weights of the loss, as in
         :class:`~sklearn_mmer.neural.MLPClassifier`.
+    mixup_alpha : float, default=0.0
+        Mixup within each training batch, as in
+        :class:`~sklearn_mmer.neural.MLPClassifier`: one ``lam`` per batch,
+        shared by the members (so are the rows mixed); the members' row
+        weights are mixed alike. 0 disables it.
+    label_smoothing : float, default=0.0
+        Label smoothing of the loss, as in
+        :class:`~sklearn_mmer.neural.MLPClassifier`; 0 disables it.
     device : str, default="cpu"
         Torch device, such as ``"cpu"`` or ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
@@ -302,12 +404,18 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
-        Number of input features.
+        Number of input features (with ``pooling``: of columns of X).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the input features, when X has them.
+    padder_, frame_column_, input_layers_, frame_means_, frame_scales_
+        With ``pooling``: the frame cells' padding step, column, layer count
+        and standardisation, as in :class:`~sklearn_mmer.neural.MLPClassifier`.
+    layer_weights_ : ndarray of shape (n_members, L)
+        With ``pooling`` and ``(L, T, d)`` cells: each member's learned layer
+        weights, each row positive and summing to one.
     net_ : EnsembleNet
         Holds the trained networks as ``net_.module_``.
-    module_ : EnsembleMLPModule
+    module_ : EnsembleMLPModule or PooledEnsembleMLPModule
         The trained networks (in evaluation mode); the same as
         ``net_.module_``.
     n_iter_ : int
@@ -347,6 +455,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         "n_members": [Interval(Integral, 1, None, closed="left")],
         "bootstrap": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "pooling": POOLING,
         **{k: TRAINING_CONSTRAINTS[k] for k in _TRAINING_PARAMETERS},
     }
 
@@ -357,6 +466,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         n_members=5,
         bootstrap=False,
         dropout=0.5,
+        pooling=None,
         lr=1e-3,
         weight_decay=1e-3,
         batch_size=32,
@@ -365,6 +475,8 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         validation_fraction=0.1,
         patience=5,
         class_weight=None,
+        mixup_alpha=0.0,
+        label_smoothing=0.0,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -373,6 +485,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         self.n_members = n_members
         self.bootstrap = bootstrap
         self.dropout = dropout
+        self.pooling = pooling
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -381,6 +494,8 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.class_weight = class_weight
+        self.mixup_alpha = mixup_alpha
+        self.label_smoothing = label_smoothing
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -389,16 +504,32 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         check_hidden_dims(self.hidden_dims)
 
     def _prepare(self, X, reset, sample_weight=None):
-        return _feature_matrix(self, X, reset)
+        return mlp_inputs(self, X, reset, sample_weight)
 
     def _build_module(self):
-        return EnsembleMLPModule(
-            self.n_features_in_,
+        if self.pooling is None:
+            return EnsembleMLPModule(
+                self.n_features_in_,
+                self.classes_.shape[0],
+                self.n_members,
+                hidden_dims=check_hidden_dims(self.hidden_dims),
+                dropout=self.dropout,
+            )
+        return PooledEnsembleMLPModule(
+            frame_width(self),
             self.classes_.shape[0],
             self.n_members,
+            n_layers=self.input_layers_,
+            pooling=self.pooling,
             hidden_dims=check_hidden_dims(self.hidden_dims),
             dropout=self.dropout,
         )
+
+    @property
+    def layer_weights_(self):
+        """Each member's learned layer weights, ``(n_members, L)``."""
+        poolings = getattr(self.net_.module_, "poolings", [])
+        return layer_weights(self, [pooling.mix for pooling in poolings])
 
     def _train_networks(self, X, y, sample_weight, seed, split):
         """Train the members side by side; each keeps its own best epoch.
@@ -411,8 +542,8 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         valid = None
         if split is not None:
             train, rows = split
-            valid = (X[rows], y[rows], take_rows(sample_weight, rows))
-            X, y = X[train], y[train]
+            valid = (take_rows(X, rows), y[rows], take_rows(sample_weight, rows))
+            X, y = take_rows(X, train), y[train]
             sample_weight = take_rows(sample_weight, train)
         row_scale = self._row_scale(len(y), sample_weight, seed)
         on_cuda = str(self.device).startswith("cuda")
@@ -473,7 +604,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
     def _train_members(self, module, X, y, row_scale, valid):
         """Adam on the sum of the members' losses; per-member best epochs."""
         device = self.device
-        X_t = torch.from_numpy(np.ascontiguousarray(X)).to(device)
+        X_t = X if isinstance(X, dict) else device_array(X, device)
         y_t = torch.from_numpy(y).to(device)
         # a row's weight per member: its class weight times its row scale
         class_weights = torch.as_tensor(
@@ -488,6 +619,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         best_loss = torch.full((self.n_members,), math.inf)
         best_epochs = np.full(self.n_members, 0)
         best_state = [p.detach().clone() for p in module.parameters()]
+        owners = parameter_owners(module)
         stale = np.zeros(self.n_members, dtype=int)
         losses, valid_losses = [], []
         n = len(y)
@@ -498,8 +630,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
             epoch_loss = torch.zeros((), device=device)
             for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
-                logits = module(X_t[index])
-                loss = _member_losses(logits, y_t[index], row_weights[:, index])
+                loss = self._batch_losses(module, X_t, y_t, row_weights, index)
                 optimizer.zero_grad(set_to_none=True)
                 # members share no parameter, so the sum trains each on its own
                 loss.sum().backward()
@@ -517,7 +648,14 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
             best_epochs[improved.numpy()] = epoch
             stale = np.where(improved.numpy(), 0, stale + 1)
             with torch.no_grad():
-                for saved, parameter in zip(best_state, module.parameters()):
+                for saved, parameter, member in zip(
+                    best_state, module.parameters(), owners
+                ):
+                    if member is not None:
+                        # a member's own parameter (its pooling): no member axis
+                        if improved[member]:
+                            saved.copy_(parameter)
+                        continue
                     saved[improved.to(saved.device)] = parameter[
                         improved.to(saved.device)
                     ]
@@ -536,6 +674,40 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
             self.validation_loss_curve_ = np.asarray(valid_losses)
         self.best_epochs_ = best_epochs
 
+    def _batch_losses(self, module, X, y, row_weights, index):
+        """Each member's loss on the rows ``index``, mixed up when asked."""
+        smoothing = self.label_smoothing
+        if isinstance(X, dict):
+            return self._frame_batch_losses(module, X, y, row_weights, index)
+        if not self.mixup_alpha:
+            logits = module(X[index])
+            return _member_losses(logits, y[index], row_weights[:, index], smoothing)
+        beta = torch.distributions.Beta(self.mixup_alpha, self.mixup_alpha)
+        lam = float(beta.sample())
+        other = index[torch.randperm(len(index), device=index.device)]
+        logits = module(lam * X[index] + (1 - lam) * X[other])
+        weights = lam * row_weights[:, index] + (1 - lam) * row_weights[:, other]
+        return lam * _member_losses(logits, y[index], weights, smoothing) + (
+            1 - lam
+        ) * _member_losses(logits, y[other], weights, smoothing)
+
+    def _frame_batch_losses(self, module, X, y, row_weights, index):
+        """:meth:`_batch_losses` on pooled frames (the padded batch is mixed)."""
+        smoothing = self.label_smoothing
+        batch = frame_batch(X, index, self.device)
+        if not self.mixup_alpha:
+            logits = module(**batch)
+            return _member_losses(logits, y[index], row_weights[:, index], smoothing)
+        beta = torch.distributions.Beta(self.mixup_alpha, self.mixup_alpha)
+        lam = float(beta.sample())
+        perm = torch.randperm(len(index), device=index.device)
+        other = index[perm]
+        logits = module(**mix_batch(batch, perm.to(self.device), lam))
+        weights = lam * row_weights[:, index] + (1 - lam) * row_weights[:, other]
+        return lam * _member_losses(logits, y[index], weights, smoothing) + (
+            1 - lam
+        ) * _member_losses(logits, y[other], weights, smoothing)
+
     def _validation_losses(self, module, valid, class_weights):
         """Each member's validation loss, ``(n_members,)`` on the CPU.
 
@@ -548,16 +720,19 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         weights = class_weights.cpu()[target].expand(self.n_members, -1)
         if sample_weight is not None:
             weights = weights * torch.as_tensor(sample_weight, dtype=torch.float32)
-        return _member_losses(logits, target, weights)
+        return _member_losses(logits, target, weights, self.label_smoothing)
 
     def _logits(self, module, X):
         module.eval()
         parts = []
+        n = len(X[LENGTHS]) if isinstance(X, dict) else len(X)
         with torch.no_grad():
-            for start in range(0, len(X), self._predict_batch_size):
-                batch = torch.from_numpy(
-                    np.ascontiguousarray(X[start : start + self._predict_batch_size])
-                ).to(self.device)
+            for start in range(0, n, self._predict_batch_size):
+                rows = slice(start, start + self._predict_batch_size)
+                if isinstance(X, dict):
+                    parts.append(module(**frame_batch(X, rows, self.device)).cpu())
+                    continue
+                batch = torch.from_numpy(np.ascontiguousarray(X[rows])).to(self.device)
                 parts.append(module(batch).cpu())
         return torch.cat(parts, dim=1)
 
@@ -566,8 +741,8 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input features.
+        X : array-like of shape (n_samples, n_features) or frame cells
+            Input in the form ``fit`` took.
 
         Returns
         -------

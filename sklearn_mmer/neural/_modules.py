@@ -11,6 +11,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+#: floor of the variance under attentive pooling's square root (finite gradients)
+POOLING_EPS = 1e-8
+
 
 class MLPModule(nn.Module):
     """A feed-forward network: Linear -> ReLU (-> Dropout) per hidden layer.
@@ -102,13 +105,20 @@ class EnsembleMLPModule(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, X):
-        """Logits ``(n_members, n, n_outputs)`` of every member for ``X (n, d)``."""
+        """Logits ``(n_members, n, n_outputs)`` of every member.
+
+        ``X`` is ``(n, d)``, read by every member, or ``(n_members, n, d)``,
+        one input per member.
+        """
         first, bias = self.weights[0], self.biases[0]
         n_members, width = first.shape[:2]
-        hidden = F.linear(
-            X, first.reshape(n_members * width, -1), bias.reshape(-1)
-        ).view(len(X), n_members, width)
-        hidden = hidden.transpose(0, 1)
+        if X.dim() == 3:
+            hidden = torch.baddbmm(bias, X, first.transpose(1, 2))
+        else:
+            hidden = F.linear(
+                X, first.reshape(n_members * width, -1), bias.reshape(-1)
+            ).view(len(X), n_members, width)
+            hidden = hidden.transpose(0, 1)
         for weight, bias in zip(self.weights[1:], self.biases[1:]):
             hidden = torch.baddbmm(
                 bias, self.dropout(F.relu(hidden)), weight.transpose(1, 2)
@@ -134,17 +144,21 @@ def _adam(module, lr, weight_decay, device):
     )
 
 
-def _member_losses(logits, target, weights):
+def _member_losses(logits, target, weights, label_smoothing=0.0):
     """Weighted mean cross-entropy of each member, ``(n_members,)``.
 
     ``logits`` is ``(n_members, b, n_classes)``, ``target`` ``(b,)`` and
     ``weights`` ``(n_members, b)``. A member whose bootstrap draw left every
     row of the batch out has loss 0 for that batch.
     """
+    # the smoothing is passed only when asked: the default path stays the
+    # computation it always was
+    smoothing = {"label_smoothing": label_smoothing} if label_smoothing else {}
     per_row = F.cross_entropy(
         logits.permute(0, 2, 1),
         target.expand(logits.shape[0], -1),
         reduction="none",
+        **smoothing,
     )
     total = weights.sum(dim=1)
     return (per_row * weights).sum(dim=1) / total.clamp(min=1e-12)
@@ -160,6 +174,97 @@ def masked_softmax(scores, mask):
     # an all -inf row would give NaN: score it flat, then zero it with the mask
     scores = torch.where(any_present, scores, torch.zeros_like(scores))
     return torch.softmax(scores, dim=-1) * mask
+
+
+class LayerWeights(nn.Module):
+    """A learned softmax-weighted sum over the layers of an encoder (SUPERB).
+
+    Reads frames whose last axis holds the ``n_layers`` layers side by side,
+    layer-major (``(..., n_layers * d)``, as a ``(L, T, d)`` cell becomes
+    when its frames are laid out ``(T, L * d)``), and returns
+    ``sum_l w_l x_l`` of width ``d``, with ``w = softmax(logits)``: the
+    weights are positive and sum to one. They start equal (logits 0).
+
+    Parameters
+    ----------
+    n_layers : int
+        Number of layers ``L``.
+
+    See Also
+    --------
+    SequenceClassifier : Learns these weights for ``(L, T, d)`` cells, and
+        reports them as ``layer_weights_``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mmer.neural import LayerWeights
+    >>> mix = LayerWeights(3)
+    >>> mix(torch.arange(6.0).reshape(1, 6))
+    tensor([[2., 3.]], grad_fn=<SumBackward1>)
+    """
+
+    def __init__(self, n_layers):
+        super().__init__()
+        self.logits = nn.Parameter(torch.zeros(n_layers))
+
+    def weights(self):
+        """The ``(n_layers,)`` weights, positive and summing to one."""
+        return torch.softmax(self.logits, dim=0)
+
+    def forward(self, X):
+        layers = X.unflatten(-1, (self.logits.shape[0], -1))
+        return (layers * self.weights()[:, None]).sum(dim=-2)
+
+
+class AttentiveStatisticsPooling(nn.Module):
+    """Attention-weighted mean and standard deviation over the valid frames.
+
+    A scoring network (``Linear -> tanh -> Linear``) gives each frame one
+    score; the scores are soft-maxed over the frames marked valid (padded
+    frames get weight exactly 0, so padding never changes the result), and
+    the weighted mean and weighted standard deviation of the frames are
+    concatenated (Okabe et al., 2018). A sequence with no valid frame pools
+    to zeros.
+
+    Parameters
+    ----------
+    input_dim : int
+        Width ``d`` of the frames; the output has width ``2 * d``.
+    attention_dim : int, default=64
+        Width of the scoring network's hidden layer.
+
+    See Also
+    --------
+    SequenceClassifier : Pools its encoder states so with
+        ``pooling="attentive"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mmer.neural import AttentiveStatisticsPooling
+    >>> pool = AttentiveStatisticsPooling(3)
+    >>> pool(torch.zeros(2, 4, 3), torch.ones(2, 4, dtype=torch.bool)).shape
+    torch.Size([2, 6])
+    """
+
+    def __init__(self, input_dim, attention_dim=64):
+        super().__init__()
+        self.scorer = nn.Sequential(
+            nn.Linear(input_dim, attention_dim), nn.Tanh(), nn.Linear(attention_dim, 1)
+        )
+
+    def frame_weights(self, states, valid):
+        """The ``(n, T)`` attention weights, 0 at padded frames."""
+        return masked_softmax(self.scorer(states).squeeze(-1), valid)
+
+    def forward(self, states, valid):
+        weights = self.frame_weights(states, valid).unsqueeze(-1)
+        mean = (weights * states).sum(dim=1)
+        variance = (weights * (states - mean.unsqueeze(1)) ** 2).sum(dim=1)
+        std = variance.clamp(min=POOLING_EPS).sqrt()
+        present = weights.sum(dim=1) > 0
+        return torch.cat([mean, std * present], dim=-1)
 
 
 class AttentionFusionModule(nn.Module):
@@ -283,7 +388,9 @@ class SequenceEncoder(nn.Module):
           what the recurrence adds, and the recurrent layers have 3x fewer
           weights per input width than ``"gru"``'s;
         - ``"transformer"``: the frames projected to ``hidden_dim``, plus sine
-          position codes, through Transformer encoder layers.
+          position codes, through Transformer encoder layers;
+        - ``"none"``: no encoder, the frames themselves are pooled (a light
+          head on pooled frames, as on frozen encoder features).
     n_layers : int, default=1
         Number of stacked GRU or Transformer encoder layers.
     n_heads : int, default=4
@@ -291,6 +398,15 @@ class SequenceEncoder(nn.Module):
     dropout : float, default=0.0
         Dropout between GRU layers, on each residual GRU layer's output, or
         inside the Transformer layers.
+    pooling : {"mean", "attentive"}, default="mean"
+        How the states are pooled over the valid frames: their mean (width
+        ``hidden_dim``), or attentive statistics pooling
+        (:class:`AttentiveStatisticsPooling`, width ``2 * hidden_dim``).
+
+    Attributes
+    ----------
+    output_dim : int
+        Width of the pooled encoding.
     """
 
     def __init__(
@@ -301,10 +417,22 @@ class SequenceEncoder(nn.Module):
         n_layers=1,
         n_heads=4,
         dropout=0.0,
+        pooling="mean",
     ):
         super().__init__()
         self.architecture = architecture
-        if architecture == "gru":
+        state_dim = input_dim if architecture == "none" else hidden_dim
+        if pooling == "attentive":
+            self.pool = AttentiveStatisticsPooling(state_dim)
+            self.output_dim = 2 * state_dim
+        elif pooling == "mean":
+            self.pool = None
+            self.output_dim = state_dim
+        else:
+            raise ValueError(f"pooling must be 'mean' or 'attentive'; got {pooling!r}")
+        if architecture == "none":
+            pass
+        elif architecture == "gru":
             self.gru = nn.GRU(
                 input_dim,
                 hidden_dim,
@@ -335,8 +463,8 @@ class SequenceEncoder(nn.Module):
             )
         else:
             raise ValueError(
-                "architecture must be 'gru', 'residual_gru' or 'transformer'; "
-                f"got {architecture!r}"
+                "architecture must be 'gru', 'residual_gru', 'transformer' or "
+                f"'none'; got {architecture!r}"
             )
 
     def forward(self, frames, lengths):
@@ -344,7 +472,9 @@ class SequenceEncoder(nn.Module):
         frames = frames[:, :length]
         steps = torch.arange(length, device=frames.device)
         valid = steps[None, :] < lengths[:, None]
-        if self.architecture == "gru":
+        if self.architecture == "none":
+            states = frames
+        elif self.architecture == "gru":
             # the GRU reads frames in order, so the state at a valid frame
             # never depends on the padding after it, and the pooling below
             # skips padded states: running on the padded batch gives what
@@ -366,6 +496,8 @@ class SequenceEncoder(nn.Module):
             # let it attend to its first (zero) frame; its pooled vector is 0
             ignored[:, 0] &= lengths > 0
             states = self.transformer(hidden, src_key_padding_mask=ignored)
+        if self.pool is not None:
+            return self.pool(states, valid)
         weights = valid.to(states.dtype).unsqueeze(-1)
         return (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
 
@@ -393,6 +525,13 @@ class SequenceModule(nn.Module):
     head_dims : sequence of int, default=()
         Hidden layers (``Linear -> ReLU -> Dropout``) of the classifier head;
         empty for a linear classifier.
+    pooling : {"mean", "attentive"}, default="mean"
+        How each encoder pools its states (see :class:`SequenceEncoder`).
+    input_layers : sequence of int or None, default=None
+        Layers ``L_i`` of each modality (1 each when None): a modality with
+        ``L_i > 1`` reads frames of width ``L_i * input_dims[i]`` (its layers
+        side by side) and mixes them by a :class:`LayerWeights` first (its
+        average frames too, with ``pooled``).
 
     See Also
     --------
@@ -420,9 +559,18 @@ class SequenceModule(nn.Module):
         dropout=0.0,
         pooled=False,
         head_dims=(),
+        pooling="mean",
+        input_layers=None,
     ):
         super().__init__()
         self.pooled = pooled
+        if input_layers is None:
+            input_layers = [1] * len(input_dims)
+        # modules without weights where a modality has one layer, so that
+        # the weights of a single-layer model are those they always were
+        self.layer_mixers = nn.ModuleList(
+            LayerWeights(n) if n > 1 else nn.Identity() for n in input_layers
+        )
         self.encoders = nn.ModuleList(
             SequenceEncoder(
                 width,
@@ -431,10 +579,12 @@ class SequenceModule(nn.Module):
                 n_layers=n_layers,
                 n_heads=n_heads,
                 dropout=dropout,
+                pooling=pooling,
             )
             for width in input_dims
         )
-        width = hidden_dim * len(input_dims) + (sum(input_dims) if pooled else 0)
+        width = sum(encoder.output_dim for encoder in self.encoders)
+        width += sum(input_dims) if pooled else 0
         # head[0] drops out the encodings only; the rest classifies them, with
         # the average frames beside them when pooled
         layers = [nn.Dropout(dropout)]
@@ -446,10 +596,12 @@ class SequenceModule(nn.Module):
 
     def forward(self, **inputs):
         encoded = [
-            encoder(inputs[f"frames_{i}"], inputs[f"lengths_{i}"])
-            for i, encoder in enumerate(self.encoders)
+            encoder(mix(inputs[f"frames_{i}"]), inputs[f"lengths_{i}"])
+            for i, (mix, encoder) in enumerate(zip(self.layer_mixers, self.encoders))
         ]
         parts = [self.head[0](torch.cat(encoded, dim=1))]
         if self.pooled:
-            parts += [inputs[f"pooled_{i}"] for i in range(len(self.encoders))]
+            parts += [
+                mix(inputs[f"pooled_{i}"]) for i, mix in enumerate(self.layer_mixers)
+            ]
         return self.head[1:](torch.cat(parts, dim=1))

@@ -20,7 +20,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..preprocessing import SequencePadder
 from ..utils._sklearn_compat import Interval, StrOptions
@@ -30,6 +30,7 @@ from ._data import (
     LengthBucketIterator,
     RaggedFrames,
     check_predict_input,
+    flatten_layers,
     frame_statistics,
     mean_frames,
     modality_cells,
@@ -39,7 +40,7 @@ from ._data import (
     uses_cells,
 )
 from ._mlp import check_hidden_dims
-from ._modules import SequenceModule
+from ._modules import LayerWeights, SequenceModule
 
 #: past this many frames in a training sequence, fit warns unless max_length is set
 LONG_SEQUENCE = 1000
@@ -88,6 +89,13 @@ class SequenceClassifier(BaseNeuralClassifier):
     modalities decide; an utterance missing every modality read is classified
     from the classifier's bias alone.
 
+    A cell may hold every layer of an encoder, ``(L, T, d)`` (as
+    ``make_extractor("encoder:PATH", layer="all")`` returns): the model then
+    learns one softmax-weighted sum of the ``L`` layers per modality, applied
+    to every frame before the encoder (and to the average frame with
+    ``pooled_skip``), the SUPERB protocol; ``layer_weights_`` holds the learned
+    weights. The frames are standardised per layer and feature.
+
     X is a DataFrame with one column per modality; other columns, such as
     ``speaker``, are ignored. A plain 2-D numeric array is read as a single
     modality ``"x0"`` whose rows are sequences of one frame.
@@ -103,7 +111,9 @@ class SequenceClassifier(BaseNeuralClassifier):
         ``hidden_dim`` then GRU layers that each add their states to their
         input (``x + GRU(x)``, the Transformer encoder's shape: the encoding
         keeps a linear view of the average frame, and the recurrent layers
-        have fewer weights); or a Transformer encoder.
+        have fewer weights); a Transformer encoder; or ``"none"``, no encoder:
+        the (layer-mixed) frames themselves are pooled and classified by the
+        head, the light head of the SUPERB protocol.
     hidden_dim : int, default=64
         Width of the hidden states (the Transformer's model width).
     n_layers : int, default=1
@@ -131,6 +141,12 @@ class SequenceClassifier(BaseNeuralClassifier):
         Hidden layers (``Linear -> ReLU -> Dropout``) of the classifier head
         on the concatenated encodings (and average frames); empty for a linear
         classifier.
+    pooling : {"mean", "attentive"}, default="mean"
+        How each modality's encoder states are pooled over the valid frames:
+        their mean, or attentive statistics pooling (a learned score per
+        frame, soft-maxed over the valid frames; the attention-weighted mean
+        and standard deviation side by side, twice the width). Padded frames
+        get no weight in either.
     dropout : float, default=0.0
         Dropout between GRU layers, on each residual GRU layer's output or
         inside the Transformer layers, on the
@@ -160,6 +176,12 @@ class SequenceClassifier(BaseNeuralClassifier):
         good. Needs ``early_stopping=True``.
     class_weight : {"balanced"}, dict or None, default=None
         Per-class weights of the loss, as in ``MLPClassifier``.
+    mixup_alpha : float, default=0.0
+        Mixup within each training batch, as in ``MLPClassifier`` (the padded
+        frames, the average frames and the weights are mixed; a mixed pair
+        reads as many frames as the longer of the two); 0 disables it.
+    label_smoothing : float, default=0.0
+        Label smoothing of the loss, as in ``MLPClassifier``; 0 disables it.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks of the skorch net (``LRScheduler``, ``ProgressBar``,
         ``Checkpoint``, ...), copied afresh at every fit, as in
@@ -189,6 +211,12 @@ class SequenceClassifier(BaseNeuralClassifier):
         The modalities read, in order (``["x0"]`` for a plain array).
     padders_ : dict of SequencePadder
         Fitted padding step of each modality (absent for a plain array).
+    input_layers_ : dict of int
+        Layers ``L`` of each modality's cells (1 for ``(T, d)`` cells).
+    layer_weights_ : dict of ndarray
+        The learned weights of the layers of each modality read as
+        ``(L, T, d)`` cells, shape ``(L,)``, positive and summing to one
+        (read from the trained network; empty when no modality has layers).
     frame_means_ : dict of ndarray
         Per-feature mean of each modality's training frames (of the segment
         means, with ``n_segments``).
@@ -241,7 +269,8 @@ class SequenceClassifier(BaseNeuralClassifier):
 
     _parameter_constraints = {
         "modalities": [str, "array-like", None],
-        "architecture": [StrOptions({"gru", "residual_gru", "transformer"})],
+        "architecture": [StrOptions({"gru", "residual_gru", "transformer", "none"})],
+        "pooling": [StrOptions({"mean", "attentive"})],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
@@ -266,6 +295,7 @@ class SequenceClassifier(BaseNeuralClassifier):
         n_segments=None,
         pooled_skip=False,
         head_dims=(),
+        pooling="mean",
         dropout=0.0,
         lr=1e-3,
         weight_decay=1e-5,
@@ -276,6 +306,8 @@ class SequenceClassifier(BaseNeuralClassifier):
         patience=5,
         refit=False,
         class_weight=None,
+        mixup_alpha=0.0,
+        label_smoothing=0.0,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -291,6 +323,7 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.n_segments = n_segments
         self.pooled_skip = pooled_skip
         self.head_dims = head_dims
+        self.pooling = pooling
         self.dropout = dropout
         self.lr = lr
         self.weight_decay = weight_decay
@@ -301,6 +334,8 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.patience = patience
         self.refit = refit
         self.class_weight = class_weight
+        self.mixup_alpha = mixup_alpha
+        self.label_smoothing = label_smoothing
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -376,6 +411,7 @@ class SequenceClassifier(BaseNeuralClassifier):
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
             if reset:
                 self.modalities_ = [ARRAY_MODALITY]
+                self.input_layers_ = {ARRAY_MODALITY: 1}
                 if hasattr(self, "padders_"):
                     del self.padders_
             frames = X.astype(np.float32)
@@ -385,7 +421,8 @@ class SequenceClassifier(BaseNeuralClassifier):
         if reset:
             validate_data(self, X, skip_check_array=True)
             self.modalities_ = resolve_modalities(X, columns, parameter=parameter)
-        cells = {m: self._cells(X, m) for m in self.modalities_}
+            self.input_layers_ = {}
+        cells = {m: self._cells(X, m, reset) for m in self.modalities_}
         if reset:
             self.padders_ = {
                 m: SequencePadder(self.max_length, dtype="float32").fit(cells[m][0])
@@ -400,13 +437,17 @@ class SequenceClassifier(BaseNeuralClassifier):
             sequences.append((frames, lengths, pooled))
         return sequences
 
-    def _cells(self, X, modality):
+    def _cells(self, X, modality, reset):
         """A modality's cells as the encoder reads them, and their average frames.
 
-        The average frames (None without ``pooled_skip``) are over the frames
+        ``(L, T, d)`` cells are laid out as ``(T, L * d)`` frames first. The
+        average frames (None without ``pooled_skip``) are over the frames
         read, before ``n_segments`` shortens them.
         """
-        cells = modality_cells(X, modality)
+        expected = None if reset else self.input_layers_[modality]
+        cells, n_layers = flatten_layers(modality_cells(X, modality), expected=expected)
+        if reset:
+            self.input_layers_[modality] = n_layers
         if self.n_segments is None and not self.pooled_skip:
             return cells, None
         cells, means = reduce_cells(
@@ -476,8 +517,12 @@ class SequenceClassifier(BaseNeuralClassifier):
         return means, scales
 
     def _build_module(self):
+        layers = [self.input_layers_[m] for m in self.modalities_]
         return SequenceModule(
-            [len(self.frame_means_[m]) for m in self.modalities_],
+            [
+                len(self.frame_means_[m]) // n_layers
+                for m, n_layers in zip(self.modalities_, layers)
+            ],
             self.classes_.shape[0],
             hidden_dim=self.hidden_dim,
             architecture=self.architecture,
@@ -486,7 +531,20 @@ class SequenceClassifier(BaseNeuralClassifier):
             dropout=self.dropout,
             pooled=self.pooled_skip,
             head_dims=check_hidden_dims(self.head_dims, name="head_dims"),
+            pooling=self.pooling,
+            input_layers=layers,
         )
+
+    @property
+    def layer_weights_(self):
+        """The learned layer weights of each modality read with layers."""
+        check_is_fitted(self)
+        mixers = self.net_.module_.layer_mixers
+        return {
+            m: mixer.weights().detach().cpu().numpy().astype(np.float64)
+            for m, mixer in zip(self.modalities_, mixers)
+            if isinstance(mixer, LayerWeights)
+        }
 
 
 def denormals_flushed():

@@ -1,6 +1,9 @@
 """Temporal pooling: frame sequences of varying length to one vector each."""
 
+from numbers import Integral
+
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -66,6 +69,68 @@ def _pool_cells(cells, *, width, method, column):
     return out.reshape(len(cells), n_blocks * width)
 
 
+def _select_layers(X, layer):
+    """X with every ``(L, T, d)`` cell reduced to ``(T, d)`` by ``layer``.
+
+    Raises a ValueError for a 3-D cell when ``layer`` is None, and for a
+    layer index out of range. Returns X itself when it holds no 3-D cell.
+    """
+    if isinstance(X, pd.DataFrame):
+        columns = {name: X[name] for name in X.columns}
+    elif isinstance(X, pd.Series):
+        columns = {X.name: X}
+    else:
+        columns = {None: pd.Series(list(X), dtype=object)}
+    changed = {}
+    for name, cells in columns.items():
+        layered = [row for row, cell in enumerate(cells) if np.ndim(cell) == 3]
+        if not layered:
+            continue
+        if layer is None:
+            shape = np.shape(cells.iloc[layered[0]])
+            raise ValueError(
+                f"column {name!r}, row {layered[0]}: got an array of shape {shape}, "
+                "a cell of every encoder layer (L, T, d); "
+                "TemporalPooling pools (T, d) frames, so choose the layers: "
+                "layer=INDEX (one layer, e.g. -1 for the last), layer=[i, j, ...] "
+                '(their average) or layer="mean" (every layer averaged)'
+            )
+        objects = np.empty(len(cells), dtype=object)
+        for row, cell in enumerate(cells):
+            objects[row] = _layer_of(cell, layer, column=name, row=row)
+        changed[name] = objects
+    if not changed:
+        return X
+    if isinstance(X, pd.DataFrame):
+        X = X.copy()
+        for name, objects in changed.items():
+            X[name] = objects
+        return X
+    objects = changed[next(iter(changed))]
+    if isinstance(X, pd.Series):
+        return pd.Series(objects, index=X.index, name=X.name)
+    return list(objects)
+
+
+def _layer_of(cell, layer, *, column, row):
+    """One ``(L, T, d)`` cell's chosen layer (or their average) as ``(T, d)``."""
+    if np.ndim(cell) != 3:
+        return cell
+    cell = np.asarray(cell)
+    if isinstance(layer, str):
+        return cell.mean(axis=0, dtype=np.float64).astype(cell.dtype)
+    indices = np.atleast_1d(np.asarray(layer))
+    n_layers = cell.shape[0]
+    if ((indices < -n_layers) | (indices >= n_layers)).any():
+        raise ValueError(
+            f"column {column!r}, row {row}: layer={layer!r} is out of range for "
+            f"a cell of {n_layers} layers"
+        )
+    if np.ndim(layer) == 0:
+        return cell[int(layer)]
+    return cell[indices].mean(axis=0, dtype=np.float64).astype(cell.dtype)
+
+
 def _pool_vectors(X, method):
     """Pool a plain 2-D array whose rows are single-frame vectors."""
     pooled = []
@@ -98,6 +163,14 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
             default="mean"
         The reduction over time. ``"stats"`` concatenates the mean and the
         standard deviation (statistics pooling) and doubles the output width.
+    layer : int, list of int, "mean" or None, default=None
+        For cells holding every layer of an encoder, ``(L, T, d)`` (as
+        ``make_extractor("encoder:PATH", layer="all")`` returns): the layer
+        pooled (an index; negative counts from the last), a list of layers
+        averaged frame by frame, or ``"mean"`` for the average of every layer.
+        None reads ``(T, d)`` cells only, and a 3-D cell is an error that says
+        to choose. The neural classifiers that read cells learn the layers'
+        weights instead (``SequenceClassifier``).
 
     Attributes
     ----------
@@ -129,10 +202,12 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "method": [StrOptions(set(POOLING_STATISTICS))],
+        "layer": [Integral, list, StrOptions({"mean"}), None],
     }
 
-    def __init__(self, method="mean"):
+    def __init__(self, method="mean", *, layer=None):
         self.method = method
+        self.layer = layer
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -151,7 +226,7 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         if is_cell_input(X):
-            fit_cell_columns(self, X)
+            fit_cell_columns(self, _select_layers(X, self.layer))
         else:
             validate_data(
                 self,
@@ -190,7 +265,7 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
                 reset=False,
             )
             return _pool_vectors(X, self.method)
-        names, columns = check_fitted_cells(self, X)
+        names, columns = check_fitted_cells(self, _select_layers(X, self.layer))
         pooled = [
             _pool_cells(cells, width=width, method=self.method, column=name)
             for name, cells, width in zip(names, columns, self.frame_widths_)

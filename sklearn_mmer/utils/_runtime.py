@@ -1,5 +1,6 @@
 """The run: the package's version and the libraries', the threads a fit
-computes with, Dask clusters, and the first line of an error.
+computes with, Dask clusters, the progress display of a comparison, and the
+first line of an error.
 
 The package's version lives here rather than in the package's ``__init__``: the
 model files and the ``mmer`` command read it without importing the package
@@ -413,3 +414,102 @@ def first_line(error):
     """
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
+
+
+# --- progress --------------------------------------------------------------
+
+
+class Progress:
+    """A progress bar with elapsed time and ETA on a terminal (tqdm); one line
+    per finished fold otherwise (a log, a pipe, a CI job).
+
+    What ``compare_methods(progress=True)`` and ``mmer compare`` show. Called
+    with each fold's record (see ``compare_methods``' ``progress``); ``say``
+    writes the lines (to ``stream`` when None) and silences the bar when it
+    has a true ``quiet`` attribute. The bar starts at the first record when
+    :meth:`start` was not called.
+    """
+
+    def __init__(self, say=None, *, stream=None):
+        self.stream = sys.stderr if stream is None else stream
+        self.say = self._print if say is None else say
+        self.bar = None
+        self.n_finished = self.n_total = 0
+        quiet = getattr(say, "quiet", False)
+        self.terminal = not quiet and _is_terminal(self.stream)
+
+    def _print(self, line):
+        print(line, file=self.stream, flush=True)
+
+    def start(self, total):
+        """Show the bar (on a terminal) for ``total`` (method, repeat, fold)s."""
+        self.n_total = total
+        if self.terminal:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=total, unit="fold", file=self.stream, dynamic_ncols=True
+            )
+
+    def __call__(self, record):
+        self.n_finished, self.n_total = record["n_finished"], record["n_total"]
+        line = fold_line(record)
+        if self.bar is None and self.terminal:
+            self.start(self.n_total)
+        if self.bar is None:
+            self.say(line)
+            return
+        self.bar.set_postfix_str(line, refresh=False)
+        self.bar.update(record["n_finished"] - self.bar.n)
+
+    def note(self, line):
+        """A line of its own on stderr, above the bar when there is one."""
+        if self.bar is not None:
+            self.bar.write(line, file=self.stream)
+        else:
+            self.say(line)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def fold_line(record):
+    """``[method] fold 2/5  f1_micro=0.612  (3.1 s)``, or the fold's error."""
+    where = f"fold {record['fold']}/{record['n_folds']}"
+    if record["n_repeats"] > 1:
+        where = f"repeat {record['repeat']}/{record['n_repeats']} {where}"
+    outcome = (
+        f"failed: {record['error']}"
+        if record["error"]
+        else f"f1_micro={record['f1_micro']:.3f}"
+    )
+    return f"[{record['method']}] {where}  {outcome}  ({record['fit_seconds']:.1f} s)"
+
+
+def _is_terminal(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextmanager
+def progress_display(progress):
+    """``progress`` as a callable or None; True is :class:`Progress`, the
+    progress of ``mmer compare``, closed on the way out."""
+    if progress is None or progress is False:
+        yield None
+    elif progress is True:
+        bar = Progress()
+        try:
+            yield bar
+        finally:
+            bar.close()
+    elif callable(progress):
+        yield progress
+    else:
+        raise ValueError(
+            f"progress must be True, False, None or a callable; got {progress!r}"
+        )

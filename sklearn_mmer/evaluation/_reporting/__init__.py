@@ -8,12 +8,15 @@ or its tables read back from CSV) by the column and file names of
 
 from .bootstrap import bootstrap_scores
 from .breakdown import per_class_recall, per_speaker_scores
+from .confusion import ConfusionMatricesDisplay
 from .cross_corpus import (
     compare_on_corpora,
     cross_corpus_drop,
     format_cross_corpus_table,
     summarize_cross_corpus,
 )
+from .displays import MethodComparisonDisplay, ModalityContributionDisplay
+from .heatmaps import PerClassRecallDisplay, PerSpeakerDisplay
 from .model_card import best_inductive_method, model_card
 from .plots import (
     plot_confusion_matrices,
@@ -29,17 +32,24 @@ from .stats import (
     confidence_intervals,
     corrected_resampled_ttest,
     holm_adjust,
+    score_bounds,
     score_columns,
 )
 from .summary import summarize
 from .tables import (
     confusion_table,
     format_table,
+    missing_modalities,
     prediction_table,
     save_comparison,
 )
 
 __all__ = [
+    "ConfusionMatricesDisplay",
+    "MethodComparisonDisplay",
+    "ModalityContributionDisplay",
+    "PerClassRecallDisplay",
+    "PerSpeakerDisplay",
     "best_inductive_method",
     "bootstrap_scores",
     "compare_on_corpora",
@@ -60,9 +70,11 @@ __all__ = [
     "plot_modality_contribution",
     "plot_per_class_recall",
     "plot_per_speaker",
+    "missing_modalities",
     "prediction_table",
     "save_comparison",
     "save_figures",
+    "score_bounds",
     "score_columns",
     "summarize",
     "summarize_cross_corpus",

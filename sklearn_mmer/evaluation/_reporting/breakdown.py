@@ -1,17 +1,14 @@
 """Where a method fails: scores per held-out speaker and recall per class.
 
 Both are computed from the out-of-fold predictions of a comparison (each
-utterance predicted once per repeat, by the fold that held its speaker out),
-and drawn as heatmaps (on :class:`matplotlib.figure.Figure`, as in
-``_plots``).
+utterance predicted once per repeat, by the fold that held its speaker out);
+``heatmaps.py`` draws them.
 """
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from sklearn.metrics import f1_score, recall_score
 
-from .._metrics import metric_label
 from .._schema import ROW_COLUMN
 
 
@@ -156,104 +153,3 @@ def per_class_recall(predictions, labels=None):
                 {"method": method, "label": label, "n_utterances": n, "recall": recall}
             )
     return pd.DataFrame(records, columns=["method", "label", "n_utterances", "recall"])
-
-
-def plot_per_speaker(per_speaker, *, metric="f1_micro"):
-    """Each method's score on each held-out speaker, as a heatmap.
-
-    Parameters
-    ----------
-    per_speaker : DataFrame
-        As :func:`per_speaker_scores` returns; scores are averaged over
-        repeats.
-    metric : str, default="f1_micro"
-        The metric to show.
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-        Methods as rows (in the table's order), speakers as columns.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from sklearn_mmer.evaluation import plot_per_speaker
-    >>> per_speaker = pd.DataFrame({"method": ["a", "a"], "speaker": ["s1", "s2"],
-    ...                             "f1_micro": [0.9, 0.4]})
-    >>> [t.get_text() for t in plot_per_speaker(per_speaker).axes[0].get_xticklabels()]
-    ['s1', 's2']
-    """
-    if metric not in per_speaker.columns:
-        raise ValueError(
-            f"metric {metric!r} is not a column of per_speaker; it has "
-            f"{per_speaker.columns.tolist()}"
-        )
-    table = per_speaker.pivot_table(
-        index="method", columns="speaker", values=metric, aggfunc="mean", sort=False
-    )
-    table = table.reindex(columns=sorted(table.columns, key=str))
-    return _heatmap(
-        table,
-        title=f"{metric_label(metric)} on each held-out speaker",
-        xlabel="held-out speaker",
-        colour_label=metric_label(metric),
-    )
-
-
-def plot_per_class_recall(recall):
-    """Each method's recall of each emotion, as a heatmap.
-
-    Parameters
-    ----------
-    recall : DataFrame
-        As :func:`per_class_recall` returns.
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-        Methods as rows, classes as columns.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from sklearn_mmer.evaluation import plot_per_class_recall
-    >>> recall = pd.DataFrame({"method": ["a", "a"], "label": ["x", "y"],
-    ...                        "recall": [0.5, 1.0]})
-    >>> plot_per_class_recall(recall).axes[0].get_title()
-    'Recall of each class, pooled over folds'
-    """
-    table = recall.pivot_table(
-        index="method", columns="label", values="recall", aggfunc="mean", sort=False
-    )
-    table = table.reindex(columns=list(dict.fromkeys(recall["label"])))
-    return _heatmap(
-        table,
-        title="Recall of each class, pooled over folds",
-        xlabel="true class",
-        colour_label="recall",
-    )
-
-
-def _heatmap(table, *, title, xlabel, colour_label):
-    """Scores in [0, 1] of a methods x columns table, annotated."""
-    values = table.to_numpy(dtype=float)
-    n_rows, n_cols = values.shape
-    figure = Figure(
-        figsize=(2.5 + 0.7 * n_cols, 1.5 + 0.45 * n_rows), layout="constrained"
-    )
-    ax = figure.add_subplot()
-    image = ax.imshow(values, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
-    for i in range(n_rows):
-        for j in range(n_cols):
-            if not np.isnan(values[i, j]):
-                ax.text(
-                    j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=8
-                )
-    ax.set_xticks(
-        range(n_cols), [str(c) for c in table.columns], rotation=45, ha="right"
-    )
-    ax.set_yticks(range(n_rows), [str(r) for r in table.index])
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
-    figure.colorbar(image, ax=ax, label=colour_label)
-    return figure

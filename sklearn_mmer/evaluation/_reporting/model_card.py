@@ -92,6 +92,7 @@ def model_card(
     fit_seconds=None,
     random_state=None,
     max_epochs=None,
+    device=None,
     scores=None,
     cv_description=None,
     trained_at=None,
@@ -103,7 +104,9 @@ def model_card(
     and threads, the versions), on what (the data's source, utterances,
     speakers and fingerprint; the classes, modalities with their feature
     widths and speakers with their number of utterances), every parameter,
-    whether the method is transductive, and its cross-validated scores.
+    whether the method is transductive, how its features were extracted from
+    recordings (when the manifest keeps the recipe), and its cross-validated
+    scores.
 
     Parameters
     ----------
@@ -128,6 +131,9 @@ def model_card(
         The seed the model was fitted with.
     max_epochs : int or None, default=None
         The ``max_epochs`` every network was given, when it was overridden.
+    device : str or None, default=None
+        The device the networks were trained on (``mmer fit --device``),
+        recorded as is; None leaves it out.
     scores : Series or None, default=None
         The method's row of a comparison's summary (``<metric>_mean`` and
         ``<metric>_std`` for each metric); None says the scores were not
@@ -196,6 +202,7 @@ def model_card(
         + ("" if fit_seconds is None else f" in {fit_seconds:.1f} s")
         + ("" if random_state is None else f", seed {random_state}")
         + (f", max_epochs {max_epochs}" if max_epochs else "")
+        + (f", on {device}" if device else "")
         + (
             ""
             if manifest.get("threads") is None
@@ -226,8 +233,40 @@ def model_card(
     for name, value in sorted(model.get_params(deep=True).items()):
         if not hasattr(value, "get_params") and not _is_step_list(value):
             lines.append(f"| `{name}` | `{_param_text(value)}` |")
+    lines += _recipe_section(manifest.get("recipe"))
     lines += _scores_section(scores, cv_description)
     return "\n".join(lines) + "\n"
+
+
+def _recipe_section(recipe):
+    """How the features were extracted from recordings, when the file says."""
+    if not recipe:
+        return []
+    lines = [
+        "",
+        "## Feature extraction",
+        "",
+        "Extracted from recordings with `mmer extract`; `mmer predict --input` "
+        "extracts the same features from new ones.",
+        "",
+        "| modality | extractor | parameters | model fingerprint | versions |",
+        "|---|---|---|---|---|",
+    ]
+    for entry in recipe.get("features", []):
+        made = entry.get("recipe", {})
+        parameters = ", ".join(
+            f"{k}={v}" for k, v in sorted(made.get("parameters", {}).items())
+        )
+        versions = ", ".join(
+            f"{k} {v}" for k, v in sorted(made.get("versions", {}).items())
+        )
+        fingerprint = made.get("model_fingerprint")
+        lines.append(
+            f"| {entry.get('name')} | `{entry.get('spec')}` | {parameters} | "
+            + (f"`{fingerprint[:16]}`" if fingerprint else "")
+            + f" | {versions} |"
+        )
+    return lines
 
 
 def _when(trained_at):

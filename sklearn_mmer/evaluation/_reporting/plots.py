@@ -1,6 +1,8 @@
 """Figures of a comparison: methods side by side, modality contribution, confusions.
 
-Figures are built on :class:`matplotlib.figure.Figure` directly, never as
+Each ``plot_*`` function is a thin wrapper over a display object (``displays.py``,
+``confusion.py``) that returns the display's figure. Figures are built on
+:class:`matplotlib.figure.Figure` directly, never as
 ``pyplot`` figures: nothing opens a window, no global figure state is kept, and
 the functions work the same on a headless server. (scikit-learn's
 :class:`~sklearn.metrics.ConfusionMatrixDisplay` imports ``pyplot`` but draws
@@ -11,29 +13,12 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from sklearn.metrics import ConfusionMatrixDisplay
 
 from .._metrics import metric_label
-from .._schema import FIGURE_FILES, FOLD_COLUMNS, NOT_METRICS
-from .breakdown import plot_per_class_recall, plot_per_speaker
-from .summary import summarize
-
-_KIND_COLOURS = {
-    "unimodal": "#7f9fbf",
-    "early_fusion": "#d9822b",
-    "late_fusion": "#5b9e5b",
-    "other": "#9c6bb3",
-}
-_DEFAULT_COLOUR = "#4c72b0"
-
-
-def _check_metric(results, metric):
-    if metric not in results.columns or metric in NOT_METRICS:
-        metrics = [c for c in results.columns if c not in NOT_METRICS]
-        raise ValueError(
-            f"metric {metric!r} is not a column of results; choose among {metrics}"
-        )
+from .._schema import FIGURE_FILES
+from .confusion import ConfusionMatricesDisplay
+from .displays import MethodComparisonDisplay, ModalityContributionDisplay
+from .heatmaps import plot_per_class_recall, plot_per_speaker
 
 
 def plot_method_comparison(
@@ -65,6 +50,10 @@ def plot_method_comparison(
     figure : matplotlib.figure.Figure
         Methods best first, from the top.
 
+    See Also
+    --------
+    MethodComparisonDisplay : The figure as a display, drawn on any axes.
+
     Examples
     --------
     >>> import pandas as pd
@@ -74,102 +63,9 @@ def plot_method_comparison(
     >>> plot_method_comparison(results).axes[0].get_xlabel()
     'F1-micro (mean, 95% CI over 2 folds)'
     """
-    _check_metric(results, metric)
-    if interval not in ("ci", "std"):
-        raise ValueError(f"interval must be 'ci' or 'std'; got {interval!r}")
-    kept = [c for c in FOLD_COLUMNS if c in results.columns]
-    summary = summarize(results[[*kept, metric]])
-    means = summary[f"{metric}_mean"].to_numpy()
-    low, high, texts = _error_bars(summary, metric, interval)
-    methods = summary["method"].tolist()
-    reference, marked = _significance(comparisons, metric)
-    figure = Figure(figsize=(7.5, 1.4 + 0.5 * len(methods)), layout="constrained")
-    ax = figure.add_subplot()
-    positions = np.arange(len(methods))[::-1]
-    colours = [
-        _KIND_COLOURS.get((kinds or {}).get(m), _DEFAULT_COLOUR) for m in methods
-    ]
-    bars = ax.barh(
-        positions,
-        means,
-        # lists: matplotlib 3.10 reads a (2, 1) array's first row as a scalar
-        # (a NumPy DeprecationWarning) when a single method is drawn
-        xerr=np.vstack([np.nan_to_num(low), np.nan_to_num(high)]).tolist(),
-        color=colours,
-        capsize=4,
-        height=0.6,
-    )
-    ends = means + np.nan_to_num(high)
-    for y, end, text, name in zip(positions, ends, texts, methods):
-        text += " *" if name in marked else ""
-        text += " (reference)" if name == reference else ""
-        ax.text(end + 0.01, y, text, va="center", fontsize=9)
-    ax.set_yticks(positions, methods)
-    finite = ends[np.isfinite(ends)]  # methods whose every fit failed have none
-    upper = float(finite.max()) if finite.size else 1.0
-    ax.set_xlim(0, max(1.0, upper + 0.35))
-    spread = "95% CI" if interval == "ci" else "± std"
-    ax.set_xlabel(f"{metric_label(metric)} (mean, {spread} over {_folds(summary)})")
-    _mark_reference(ax, bars, methods, reference)
-    ax.set_title("Methods compared, speaker-independent cross-validation")
-    shown = [k for k in dict.fromkeys((kinds or {}).get(m) for m in methods) if k]
-    if shown:
-        ax.legend(
-            handles=[
-                Patch(color=_KIND_COLOURS.get(k, _DEFAULT_COLOUR), label=k)
-                for k in shown
-            ],
-            loc="lower right",
-            fontsize=8,
-        )
-    ax.grid(axis="x", alpha=0.3)
-    return figure
-
-
-def _mark_reference(ax, bars, methods, reference):
-    """Outline the reference's bar and say what the stars mean."""
-    if reference is None:
-        return
-    for bar, name in zip(bars, methods):
-        if name == reference:
-            bar.set_edgecolor("black")
-            bar.set_linewidth(1.5)
-    ax.set_xlabel(
-        f"{ax.get_xlabel()}\n* significantly different from {reference} "
-        "(corrected resampled t-test, Holm-adjusted)"
-    )
-
-
-def _folds(summary):
-    """'5 folds', or '5 folds x 3 repeats' for a repeated comparison."""
-    n_folds = int(summary["n_folds"].max()) if len(summary) else 0
-    n_repeats = int(summary["n_repeats"].max()) if "n_repeats" in summary else 1
-    text = f"{n_folds} folds"
-    return text + (f" x {n_repeats} repeats" if n_repeats > 1 else "")
-
-
-def _error_bars(summary, metric, interval):
-    """Lengths of the bars below and above each mean, and their labels."""
-    means = summary[f"{metric}_mean"].to_numpy()
-    if interval == "std":
-        spread = summary[f"{metric}_std"].to_numpy()
-        return spread, spread, [f"{m:.3f} ± {s:.3f}" for m, s in zip(means, spread)]
-    low = means - summary[f"{metric}_ci_low"].to_numpy()
-    high = summary[f"{metric}_ci_high"].to_numpy() - means
-    texts = [
-        f"{m:.3f} [{m - lo:.3f}, {m + hi:.3f}]" if not np.isnan(lo) else f"{m:.3f}"
-        for m, lo, hi in zip(means, low, high)
-    ]
-    return low, high, texts
-
-
-def _significance(comparisons, metric):
-    """The reference and the methods that differ from it significantly."""
-    if comparisons is None or not len(comparisons):
-        return None, set()
-    rows = comparisons[comparisons["metric"] == metric]
-    reference = comparisons["reference"].iloc[0]
-    return reference, set(rows.loc[rows["significant"].astype(bool), "method"])
+    return MethodComparisonDisplay.from_comparison(
+        results, metric=metric, kinds=kinds, comparisons=comparisons, interval=interval
+    ).figure_
 
 
 def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None):
@@ -194,6 +90,10 @@ def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None
         Grouped bars (one group per modality, best first, one bar per metric)
         with the std over folds as error bars.
 
+    See Also
+    --------
+    ModalityContributionDisplay : The figure as a display, drawn on any axes.
+
     Examples
     --------
     >>> import pandas as pd
@@ -206,56 +106,9 @@ def plot_modality_contribution(results, modalities, *, metrics=None, fusion=None
     >>> [t.get_text() for t in figure.axes[0].get_xticklabels()]
     ['text', 'audio']
     """
-    if metrics is None:
-        metrics = [c for c in results.columns if c not in NOT_METRICS]
-        metrics = [m for m in metrics if m != "fit_seconds"]
-    for metric in metrics:
-        _check_metric(results, metric)
-    missing = sorted(set(modalities) - set(results["method"]))
-    if missing or not modalities:
-        raise ValueError(
-            f"modalities {missing or modalities} have no results; the unimodal "
-            "methods are named by their modality"
-        )
-    grouped = results.groupby("method")
-    means = grouped[metrics].mean()
-    stds = grouped[metrics].std(ddof=0)
-    order = means.loc[list(modalities), metrics[0]].sort_values(ascending=False)
-    order = order.index.tolist()
-    figure = Figure(
-        figsize=(max(5.5, 1.6 * len(order) + 2.5), 4.2), layout="constrained"
-    )
-    ax = figure.add_subplot()
-    width = 0.8 / len(metrics)
-    x = np.arange(len(order))
-    for k, metric in enumerate(metrics):
-        ax.bar(
-            x + (k - (len(metrics) - 1) / 2) * width,
-            means.loc[order, metric],
-            width,
-            # a modality whose every fit failed has no bar and no spread;
-            # matplotlib 3.7 cannot draw all-NaN error bars
-            yerr=np.nan_to_num(stds.loc[order, metric].to_numpy(dtype=float)),
-            capsize=3,
-            label=metric_label(metric),
-        )
-    for k, name in enumerate(fusion or []):
-        if name in means.index:
-            level = means.loc[name, metrics[0]]
-            ax.axhline(
-                level,
-                ls="--",
-                lw=1.2,
-                color=f"C{len(metrics) + k}",
-                label=f"{name} ({metric_label(metrics[0])} {level:.3f})",
-            )
-    ax.set_xticks(x, order)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score (mean ± std over folds)")
-    ax.set_title("Modality contribution: each modality alone")
-    ax.legend(fontsize=8, loc="upper right")
-    ax.grid(axis="y", alpha=0.3)
-    return figure
+    return ModalityContributionDisplay.from_comparison(
+        results, modalities, metrics=metrics, fusion=fusion
+    ).figure_
 
 
 def plot_confusion_matrices(confusion_matrices, labels, *, methods=None):
@@ -278,6 +131,10 @@ def plot_confusion_matrices(confusion_matrices, labels, *, methods=None):
         Each cell shows the fraction of a true class predicted as each class
         (rows sum to 1; empty rows stay 0).
 
+    See Also
+    --------
+    ConfusionMatricesDisplay : The figure as a display, drawn on any axes.
+
     Examples
     --------
     >>> import numpy as np
@@ -287,54 +144,8 @@ def plot_confusion_matrices(confusion_matrices, labels, *, methods=None):
     >>> figure.axes[0].get_title()
     'a'
     """
-    methods = list(confusion_matrices) if methods is None else list(methods)
-    unknown = sorted(set(methods) - set(confusion_matrices))
-    if unknown or not methods:
-        raise ValueError(
-            f"methods {unknown or methods} have no confusion matrix; choose among "
-            f"{list(confusion_matrices)}"
-        )
-    labels = [str(label) for label in labels]
-    n_cols = min(3, len(methods))
-    n_rows = -(-len(methods) // n_cols)
-    size = 1.1 + 0.75 * len(labels)
-    figure = Figure(
-        figsize=(size * n_cols + 1.2, size * n_rows + 0.6), layout="constrained"
-    )
-    axes = figure.subplots(n_rows, n_cols, squeeze=False).ravel()
-    image = None
-    for ax, name in zip(axes, methods):
-        counts = np.asarray(confusion_matrices[name])
-        counts = counts.sum(axis=0) if counts.ndim == 3 else counts
-        if counts.shape != (len(labels), len(labels)):
-            raise ValueError(
-                f"confusion matrix of {name!r} has shape {counts.shape}, not "
-                f"({len(labels)}, {len(labels)}) for labels {labels}"
-            )
-        totals = counts.sum(axis=1, keepdims=True)
-        rates = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-        display = ConfusionMatrixDisplay(rates, display_labels=labels).plot(
-            ax=ax,
-            cmap="Blues",
-            colorbar=False,
-            values_format=".2f",
-            xticks_rotation=45,
-            im_kw={"vmin": 0, "vmax": 1},
-            text_kw={"fontsize": 8},
-        )
-        # scikit-learn picks the text colour against this panel's own range;
-        # on the shared 0-1 scale, dark text is readable up to 0.6
-        for (i, j), text in np.ndenumerate(display.text_):
-            text.set_color("white" if rates[i, j] > 0.6 else "black")
-        image = display.im_
-        ax.set_title(name)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-    for ax in axes[len(methods) :]:
-        ax.set_axis_off()
-    figure.suptitle("Confusion matrices: rows normalised, summed over folds")
-    figure.colorbar(image, ax=axes.tolist(), shrink=0.8, label="fraction of true class")
-    return figure
+    display = ConfusionMatricesDisplay(confusion_matrices, labels, methods=methods)
+    return display.plot().figure_
 
 
 def plot_cross_corpus(cross_summary, *, metric="f1_micro"):

@@ -9,6 +9,13 @@ values for that overlap: the naive ``s**2 / J`` becomes
 (Bouckaert and Frank, 2004), J is the number of repeats times the number of
 folds. See ``docs/reading_a_comparison.md`` for the formulas and how to read
 the results.
+
+Scores bounded by definition (F1, accuracy, recall, precision, ROC AUC: see
+:func:`score_bounds`) keep their intervals within their bounds: the t interval
+``mean -/+ margin`` is clipped to [0, 1] (and the interval of a difference of
+two such scores to [-1, 1]), since a score can be neither below 0 nor above 1.
+Clipping changes only an interval that crossed a bound, and only on that side:
+``[-0.011, 0.721]`` becomes ``[0, 0.721]``.
 """
 
 import numpy as np
@@ -48,7 +55,55 @@ def score_columns(results):
     ]
 
 
-def corrected_resampled_ttest(values, *, test_train_ratio, confidence=0.95):
+#: Scores in [0, 1] by definition, by name (``f1_micro``, ``recall_macro``,
+#: ``roc_auc_ovr``, ...): scikit-learn's scorer names and the toolkit's own.
+UNIT_SCORES = (
+    "accuracy",
+    "balanced_accuracy",
+    "unweighted_accuracy",
+    "top_k_accuracy",
+    "f1",
+    "precision",
+    "recall",
+    "jaccard",
+    "roc_auc",
+    "average_precision",
+)
+
+
+def score_bounds(metric):
+    """The bounds of a score by definition, ``(0.0, 1.0)``, or None.
+
+    Parameters
+    ----------
+    metric : str
+        A score column, such as ``"f1_micro"``: one of :data:`UNIT_SCORES` or
+        one of them followed by ``_`` and an average (``"recall_macro"``).
+
+    Returns
+    -------
+    bounds : tuple of float or None
+        ``(0.0, 1.0)`` for a score in [0, 1], None for any other (a loss, a
+        negated error, a time, an unknown name), whose interval is not clipped.
+
+    See Also
+    --------
+    confidence_intervals : Clips the intervals of these scores.
+
+    Examples
+    --------
+    >>> from sklearn_mmer.evaluation import score_bounds
+    >>> score_bounds("f1_micro"), score_bounds("neg_log_loss")
+    ((0.0, 1.0), None)
+    """
+    name = str(metric)
+    bounded = any(name == unit or name.startswith(f"{unit}_") for unit in UNIT_SCORES)
+    return (0.0, 1.0) if bounded else None
+
+
+def corrected_resampled_ttest(
+    values, *, test_train_ratio, confidence=0.95, bounds=None
+):
     """Corrected resampled t interval and test of Nadeau and Bengio (2003).
 
     Parameters
@@ -62,6 +117,9 @@ def corrected_resampled_ttest(values, *, test_train_ratio, confidence=0.95):
         fold (about ``1 / (k - 1)`` for k-fold cross-validation).
     confidence : float, default=0.95
         Coverage of the interval.
+    bounds : tuple of float or None, default=None
+        ``(low, high)``: the interval is clipped to them (the values' bounds
+        by definition, such as ``(0, 1)`` for F1); None leaves it as it is.
 
     Returns
     -------
@@ -70,7 +128,8 @@ def corrected_resampled_ttest(values, *, test_train_ratio, confidence=0.95):
         root of the corrected variance ``(1 / J + test_train_ratio) * s**2``,
         ``s**2`` the sample variance with ``ddof=1``), ``ci_low``, ``ci_high``
         (``mean -/+ t_{J-1} * std_error``, with ``t_{J-1}`` the Student t
-        quantile of ``(1 + confidence) / 2``), ``statistic`` (``mean /
+        quantile of ``(1 + confidence) / 2``, clipped to ``bounds``),
+        ``statistic`` (``mean /
         std_error``) and ``p_value`` (two-sided, against a mean of 0, on J - 1
         degrees of freedom). Everything but ``n`` and ``mean`` is NaN with
         fewer than two values. When every value is equal the interval is that
@@ -86,6 +145,9 @@ def corrected_resampled_ttest(values, *, test_train_ratio, confidence=0.95):
     >>> result = corrected_resampled_ttest([0.1, 0.2, 0.3], test_train_ratio=0.5)
     >>> round(result.std_error, 4), round(result.ci_low, 4)
     (0.0913, -0.1928)
+    >>> corrected_resampled_ttest(
+    ...     [0.1, 0.2, 0.3], test_train_ratio=0.5, bounds=(0, 1)).ci_low
+    0.0
     """
     values = np.asarray(values, dtype=float).ravel()
     values = values[~np.isnan(values)]
@@ -111,10 +173,13 @@ def corrected_resampled_ttest(values, *, test_train_ratio, confidence=0.95):
     else:
         statistic = 0.0 if mean == 0 else np.copysign(np.inf, mean)
         p_value = 1.0 if mean == 0 else 0.0
+    low, high = mean - margin, mean + margin
+    if bounds is not None:
+        low, high = np.clip([low, high], *bounds)
     result.update(
         std_error=std_error,
-        ci_low=float(mean - margin),
-        ci_high=float(mean + margin),
+        ci_low=float(low),
+        ci_high=float(high),
         statistic=float(statistic),
         p_value=float(p_value),
     )
@@ -185,7 +250,7 @@ def _size_ratio(results, test_train_ratio=None):
 
 
 def confidence_intervals(
-    results, *, metrics=None, confidence=0.95, test_train_ratio=None
+    results, *, metrics=None, confidence=0.95, test_train_ratio=None, clip=True
 ):
     """Corrected resampled t interval of each method's mean score.
 
@@ -203,6 +268,11 @@ def confidence_intervals(
     test_train_ratio : float or None, default=None
         ``n_test / n_train``; taken from the ``n_train``/``n_test`` columns of
         each method's rows, or ``1 / (k - 1)`` for k folds without them.
+    clip : bool, default=True
+        Clip the interval of a score bounded by definition (see
+        :func:`score_bounds`: F1, accuracy, recall...) to [0, 1], so that it
+        never claims a score below 0 or above 1. False gives the plain t
+        interval.
 
     Returns
     -------
@@ -222,6 +292,9 @@ def confidence_intervals(
     ...                         "f1_micro": [0.1, 0.2, 0.3]})
     >>> confidence_intervals(results).round(4)
       method  f1_micro_ci_low  f1_micro_ci_high
+    0      a              0.0            0.5928
+    >>> confidence_intervals(results, clip=False).round(4)
+      method  f1_micro_ci_low  f1_micro_ci_high
     0      a          -0.1928            0.5928
     """
     metrics = score_columns(results) if metrics is None else list(metrics)
@@ -231,7 +304,10 @@ def confidence_intervals(
         row = {"method": method}
         for metric in metrics:
             result = corrected_resampled_ttest(
-                part[metric], test_train_ratio=ratio, confidence=confidence
+                part[metric],
+                test_train_ratio=ratio,
+                confidence=confidence,
+                bounds=score_bounds(metric) if clip else None,
             )
             row[f"{metric}_ci_low"] = result.ci_low
             row[f"{metric}_ci_high"] = result.ci_high
@@ -261,10 +337,12 @@ def compare_to_reference(
 
     Parameters
     ----------
-    results : DataFrame
+    results : DataFrame or Bunch
         One row per method and fold (and ``repeat``, when repeated), as
-        ``compare_methods(...).results``. A fold where either method's score
-        is NaN (a failed fit) is left out of that pair's tests.
+        ``compare_methods(...).results``; or the comparison
+        ``compare_methods`` returns, whose ``results`` are then read. A fold
+        where either method's score is NaN (a failed fit) is left out of that
+        pair's tests.
     reference : str, default="early_fusion"
         The method every other method is compared with.
     metrics : list of str or None, default=None
@@ -285,7 +363,8 @@ def compare_to_reference(
         ``method, reference, metric, n_pairs`` (the folds used), ``mean`` and
         ``reference_mean`` (over those folds), ``difference`` (their
         difference, the mean paired difference), ``ci_low, ci_high`` (its
-        corrected interval), ``t_statistic, t_p_value, t_p_adjusted``,
+        corrected interval, within [-1, 1] for scores in [0, 1]),
+        ``t_statistic, t_p_value, t_p_adjusted``,
         ``wilcoxon_statistic, wilcoxon_p_value, wilcoxon_p_adjusted`` and
         ``significant`` (``t_p_adjusted < alpha``).
 
@@ -312,6 +391,8 @@ def compare_to_reference(
       method  difference  ci_low  t_p_value
     0    new         0.1   0.001      0.049
     """
+    if isinstance(results, dict) and "results" in results:
+        results = results["results"]  # the comparison itself
     methods = list(dict.fromkeys(results["method"]))
     if reference not in methods:
         raise ValueError(
@@ -355,8 +436,13 @@ def _paired(own, base, metric, confidence, test_train_ratio):
     scores, reference = pairs["scores"], pairs["reference"]
     ratio = _size_ratio(own.reset_index(), test_train_ratio)
     differences = (scores - reference).to_numpy(dtype=float)
+    # a difference of two scores in [0, 1] lies in [-1, 1]
+    bounds = score_bounds(metric)
     t = corrected_resampled_ttest(
-        differences, test_train_ratio=ratio, confidence=confidence
+        differences,
+        test_train_ratio=ratio,
+        confidence=confidence,
+        bounds=None if bounds is None else (-1.0, 1.0),
     )
     wilcoxon_statistic = wilcoxon_p = np.nan
     # scores are fractions of utterances: round away the float noise of

@@ -7,16 +7,19 @@ so that a crash, a kill or a full disk never leaves a half-written file.
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ...utils._data import cell_columns, is_missing
 from .._files import write_atomically
 from .._schema import (
     CONFUSION_COLUMNS,
     IN_CORPUS,
+    MISSING_COLUMN,
     PREDICTION_TABLE_COLUMNS,
     TEST_CORPUS,
 )
@@ -314,10 +317,17 @@ def _csv_writer(table):
     return write
 
 
-def prediction_table(model, X, y=None):
+def prediction_table(model, X, y=None, *, missing="predict", modalities=None):
     """A fitted model's predictions on a corpus, one row per utterance.
 
-    The table ``mmer predict`` writes to ``predictions.csv``.
+    The table ``mmer predict`` writes to ``predictions.csv``. An utterance
+    with a missing modality (a None cell, as ``load_feature_table(...,
+    errors="keep")`` leaves a faulty one) is predicted from the modalities it
+    has: every built-in method does so (early fusion imputes, late fusion and
+    stacking vote among the modalities present, the attention and sequence
+    networks mask the missing ones out). An utterance missing every modality
+    is left out, and so are the incomplete ones when the model cannot predict
+    them (it raises on them), with a warning.
 
     Parameters
     ----------
@@ -327,13 +337,21 @@ def prediction_table(model, X, y=None):
         The corpus, indexed by utterance id (as the loaders return it).
     y : array-like of shape (n_samples,) or None, default=None
         The corpus's labels, when it has them.
+    missing : {"predict", "skip"}, default="predict"
+        What an utterance with a missing modality gets: predicted from the
+        modalities it has, or left out of the table.
+    modalities : list of str or None, default=None
+        The modality columns of X the model reads (a model file's manifest
+        names them); the columns of X holding cells when None.
 
     Returns
     -------
     table : DataFrame
         Columns ``file_name_list`` (X's index, as text), ``predicted_label``,
-        ``emotion_labels`` (with ``y``) and ``proba_<class>`` per class of
-        ``model.classes_`` (when the model has ``predict_proba``).
+        ``emotion_labels`` (with ``y``), ``missing_modalities`` (the missing
+        modalities of the row joined by ``;``, ``""`` for a complete row) and
+        ``proba_<class>`` per class of ``model.classes_`` (when the model has
+        ``predict_proba``); one row per utterance predicted, in X's order.
 
     See Also
     --------
@@ -355,13 +373,80 @@ def prediction_table(model, X, y=None):
     2             u3            calm
     3             u4           angry
     """
+    if missing not in ("predict", "skip"):
+        raise ValueError(f"missing must be 'predict' or 'skip'; got {missing!r}")
+    modalities = cell_columns(X) if modalities is None else list(modalities)
+    gaps = missing_modalities(X, modalities)
+    n_missing = np.array([len(gap.split(";")) if gap else 0 for gap in gaps])
+    complete = n_missing == 0
+    keep = complete if missing == "skip" else n_missing < max(len(modalities), 1)
+    try:
+        table = _predictions(model, X, y, gaps, keep)
+    except (ValueError, TypeError) as error:
+        if keep.sum() == complete.sum():
+            raise
+        warnings.warn(
+            f"the model cannot predict with a missing modality ({error}); the "
+            f"{int(keep.sum() - complete.sum())} utterances missing one are "
+            "left out",
+            UserWarning,
+            stacklevel=2,
+        )
+        table = _predictions(model, X, y, gaps, complete)
+    return table
+
+
+def missing_modalities(X, modalities=None):
+    """The missing modalities of each row of X, joined by ``;`` (``""`` if none).
+
+    Parameters
+    ----------
+    X : DataFrame
+        One row per utterance, one column of cells per modality.
+    modalities : list of str or None, default=None
+        The modality columns to look at; the columns of X holding cells when
+        None (a column with no cell at all is then not seen as a modality).
+
+    Returns
+    -------
+    missing : Series of str
+        Indexed as X: the modalities whose cell is None (or empty), in X's
+        column order.
+
+    See Also
+    --------
+    prediction_table : Writes this column beside the predictions.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn_mmer.evaluation import missing_modalities
+    >>> X = pd.DataFrame({"acoustic": [np.ones((2, 3)), None],
+    ...                   "lexical": [None, None]}, index=["u1", "u2"])
+    >>> missing_modalities(X, ["acoustic", "lexical"]).tolist()
+    ['lexical', 'acoustic;lexical']
+    """
+    columns = cell_columns(X) if modalities is None else list(modalities)
+    names = [
+        ";".join(c for c, cell in zip(columns, cells) if is_missing(cell))
+        for cells in zip(*(X[c] for c in columns))
+    ]
+    if not columns:
+        names = [""] * len(X)
+    return pd.Series(names, index=X.index, dtype=object)
+
+
+def _predictions(model, X, y, gaps, rows):
+    """:func:`prediction_table` of the ``rows`` (a mask) of X."""
     ids, predicted, labels = PREDICTION_TABLE_COLUMNS
+    X = X[rows]
     table = pd.DataFrame({ids: X.index.astype(str)})
-    table[predicted] = model.predict(X)
+    table[predicted] = model.predict(X) if len(X) else []
     if y is not None:
-        table[labels] = np.asarray(y)
+        table[labels] = np.asarray(y)[rows]
+    table[MISSING_COLUMN] = gaps.to_numpy()[rows]
     if hasattr(model, "predict_proba"):
-        proba = model.predict_proba(X)
+        proba = model.predict_proba(X) if len(X) else np.empty((0, 0))
         for k, label in enumerate(model.classes_):
-            table[f"proba_{label}"] = proba[:, k]
+            table[f"proba_{label}"] = proba[:, k] if len(X) else []
     return table
