@@ -153,9 +153,9 @@ def test_resume_under_another_seed_names_seed(out, option, seeds):
     "name, text",
     [
         ("manifest.json", "[]"),
-        ("manifest.json", '{"format": 2, "run": "x"}'),
+        ("manifest.json", '{"format": 3, "run": "x"}'),
         ("manifest.json", "[" * 100_000),
-        ("record", '{"format": 2, "ru'),
+        ("record", '{"format": 3, "ru'),
         ("record", "{" * 100_000),
     ],
 )

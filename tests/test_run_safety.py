@@ -116,7 +116,7 @@ def test_resume_refuses_an_edited_record_naming_it(corpus, tmp_path, edit, messa
 @pytest.mark.parametrize(
     "text, message",
     [
-        ('{"format": 2, "run": ', "not valid JSON"),
+        ('{"format": 3, "run": ', "not valid JSON"),
         ("[" * 100_000 + "]" * 100_000, "nests 100000 levels deep"),
         (b"\xff\xfe", "not UTF-8"),
     ],
@@ -142,11 +142,11 @@ def test_resume_refuses_a_record_copied_from_another_run(corpus, tmp_path):
     "manifest, message",
     [
         ("[]", "holds no JSON object"),
-        ('{"format": 2}', "its 'run' is missing"),
-        ('{"format": 2, "run": "x", "data": []}', "its 'data' is missing or not"),
-        ('{"format": 2, "run"', "not valid JSON"),
+        ('{"format": 3}', "its 'run' is missing"),
+        ('{"format": 3, "run": "x", "data": []}', "its 'data' is missing or not"),
+        ('{"format": 3, "run"', "not valid JSON"),
         ("{" * 100_000, "nests 100000 levels deep"),
-        ('{"format": 1}', "format 1, not 2"),
+        ('{"format": 1}', "format 1, not 3"),
     ],
 )
 def test_resume_refuses_a_corrupt_manifest_naming_it(

@@ -348,7 +348,7 @@ def format_cross_corpus_table(summary, drops=None):
     ...     "f1_micro": [.8, .7, .9, .5, .4, .6, .7, .7, .8, .6, .6, .7]})
     >>> print(format_cross_corpus_table(summarize_cross_corpus(results)))
     method  f1_micro in-corpus          95% CI  f1_micro B          95% CI
-    a                    0.800  [0.407, 1.193]       0.500  [0.107, 0.893]
+    a                    0.800  [0.407, 1.000]       0.500  [0.107, 0.893]
     b                    0.733  [0.507, 0.960]       0.633  [0.407, 0.860]
     """
     metric = next(c[: -len("_mean")] for c in summary.columns if c.endswith("_mean"))
