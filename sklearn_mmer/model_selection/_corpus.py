@@ -36,7 +36,23 @@ class LeaveOneCorpusOut(GroupsConsumerMixin, BaseCrossValidator):
     """
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Number of corpora (at least 2)."""
+        """Number of folds: the number of corpora (at least 2).
+
+        Parameters
+        ----------
+        X : DataFrame or None, default=None
+            The stacked corpora, with a ``corpus`` column when ``groups`` is
+            None.
+        y : object
+            Ignored; present for API compatibility.
+        groups : array-like or None, default=None
+            The corpus of each row; else X's ``corpus`` column.
+
+        Returns
+        -------
+        n_splits : int
+            The number of corpora.
+        """
         return len(np.unique(self._corpora(X, groups)))
 
     def _corpora(self, X, groups):

@@ -209,7 +209,13 @@ class LayerWeights(nn.Module):
         self.logits = nn.Parameter(torch.zeros(n_layers))
 
     def weights(self):
-        """The ``(n_layers,)`` weights, positive and summing to one."""
+        """The layers' weights.
+
+        Returns
+        -------
+        weights : torch.Tensor
+            ``(n_layers,)`` weights, positive and summing to one.
+        """
         return torch.softmax(self.logits, dim=0)
 
     def forward(self, X):
@@ -255,7 +261,20 @@ class AttentiveStatisticsPooling(nn.Module):
         )
 
     def frame_weights(self, states, valid):
-        """The ``(n, T)`` attention weights, 0 at padded frames."""
+        """The attention weights of the frames.
+
+        Parameters
+        ----------
+        states : torch.Tensor
+            ``(n, T, d)`` frames.
+        valid : torch.Tensor
+            ``(n, T)`` boolean mask, True at real (not padded) frames.
+
+        Returns
+        -------
+        weights : torch.Tensor
+            ``(n, T)`` weights summing to one per row, 0 at padded frames.
+        """
         return masked_softmax(self.scorer(states).squeeze(-1), valid)
 
     def forward(self, states, valid):

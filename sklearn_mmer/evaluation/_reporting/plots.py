@@ -151,9 +151,20 @@ def plot_confusion_matrices(confusion_matrices, labels, *, methods=None):
 def plot_cross_corpus(cross_summary, *, metric="f1_micro"):
     """In-corpus against cross-corpus scores per method, with their intervals.
 
-    ``cross_summary`` is :func:`summarize_cross_corpus`'s table; one group of
-    bars per method, one bar per corpus (in-corpus first). Returns the
-    :class:`~matplotlib.figure.Figure`.
+    One group of bars per method, one bar per corpus (in-corpus first).
+
+    Parameters
+    ----------
+    cross_summary : DataFrame
+        :func:`summarize_cross_corpus`'s table: one row per method and test
+        corpus, with the metric's mean and interval.
+    metric : str, default="f1_micro"
+        The metric to draw.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        The figure, one axes.
 
     See Also
     --------
