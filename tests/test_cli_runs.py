@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from sklearn_mmer._testing import run
-from sklearn_mmer.cli._common import Progress
+from sklearn_mmer.utils._runtime import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
 # 3 methods x 3 folds; one thread per fit so that every run computes alike

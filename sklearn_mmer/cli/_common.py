@@ -14,7 +14,6 @@ import threading
 from contextlib import contextmanager
 
 # the progress display is the library's (compare_methods(progress=True) shows it)
-from ..utils._runtime import Progress, fold_line  # noqa: F401
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import EXIT_FAILED, Progress, Reporter, UsageError, warning_printer
+from ..utils._runtime import Progress
+from ._common import EXIT_FAILED, Reporter, UsageError, warning_printer
 from ._outputs import check_outputs
 from ._steps import read_corpus
 

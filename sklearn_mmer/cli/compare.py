@@ -19,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils._runtime import first_line
+from ..utils._runtime import Progress, first_line
 from ._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     OutputError,
-    Progress,
     Reporter,
     UsageError,
     report_failures,
