@@ -10,7 +10,6 @@ returns is a :class:`FitOutcome`. A failed fit becomes an outcome with its error
 """
 
 import json
-import multiprocessing
 import os
 import signal
 import sys
@@ -25,7 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import check_scoring, confusion_matrix
 from sklearn.preprocessing import LabelEncoder
 
-from ..utils._runtime import fit_threads
+from ..utils._runtime import end_with_caller, fit_threads
 
 
 @dataclass
@@ -88,7 +87,7 @@ def fit_and_score(
     is never scored (see :func:`_interruptible`).
     """
     outcome = FitOutcome(task.repeat, task.fold, task.fit_index, 0.0)
-    _end_with_caller(caller_pid)
+    end_with_caller(caller_pid)
     start = time.perf_counter()
     try:
         with fit_threads(threads):
@@ -197,36 +196,6 @@ def best_params_json(estimator):
     return json.dumps(params, sort_keys=True, default=repr)
 
 
-#: Seconds between two looks of a worker at whether its caller still runs.
-WATCH_SECONDS = 0.5
-_WATCHED = []
-
-
-def _end_with_caller(caller_pid):
-    """In a worker process of the caller, end the process once the caller is gone.
-
-    A loky worker waits for its next task for minutes (its idle timeout), and
-    finishes the fit it holds first, even when the process that sent it was
-    killed (SIGKILL gives it no chance to end its workers); until then it
-    holds the resource tracker open, so the shared memory of the run stays in
-    ``/dev/shm``. One daemon thread per worker watches its parent: when the
-    worker is handed to another parent (the caller died), it ends the worker
-    at once; a loky worker that gets its first task after the caller died
-    ends then. A process that is not the caller's child (a Dask worker under
-    its nanny, maybe on another machine) is left to its own supervisor.
-    """
-    if _WATCHED or os.getpid() == caller_pid:
-        return
-    if os.getppid() != caller_pid:
-        if multiprocessing.current_process().name.startswith("LokyProcess"):
-            os._exit(1)  # started by the caller, which is gone
-        return
-    _WATCHED.append(caller_pid)
-    threading.Thread(
-        target=_watch_parent, args=(caller_pid,), name="mmer-caller-watch", daemon=True
-    ).start()
-
-
 @contextmanager
 def workers_end_with_caller():
     """Inside, the loky workers joblib starts watch this process from their start.
@@ -234,7 +203,7 @@ def workers_end_with_caller():
     Watching from the first task (:func:`fit_and_score`) misses a worker the
     caller started but sent no task before it died: such a worker would wait
     for one until loky's idle timeout. With joblib's default (loky) backend,
-    the workers run :func:`_end_with_caller` as their initializer; any other
+    the workers run :func:`end_with_caller` as their initializer; any other
     backend is left as it is.
     """
     from joblib._parallel_backends import LokyBackend
@@ -251,19 +220,12 @@ def workers_end_with_caller():
         inner_max_num_threads=backend.inner_max_num_threads,
         **{
             **backend.backend_kwargs,
-            "initializer": _end_with_caller,
+            "initializer": end_with_caller,
             "initargs": (os.getpid(),),
         },
     )
     with parallel_config(backend=watching):
         yield
-
-
-def _watch_parent(caller_pid):
-    # the parent pid changes only when the parent ends, so no pid reuse fools it
-    while os.getppid() == caller_pid:
-        time.sleep(WATCH_SECONDS)
-    os._exit(1)
 
 
 @contextmanager

@@ -12,7 +12,8 @@ They are grouped by concern:
   fingerprint (a run's and a model file's manifest record it);
 - :mod:`._runtime`: the run: the package's version (the model files and the
   command line read it) and the libraries', the fixed number of threads every
-  fit computes with, running on a Dask cluster (``distributed`` imported only
+  fit computes with, worker processes that end with their caller, running
+  on a Dask cluster (``distributed`` imported only
   when one is asked for), and the first line of an error;
 - :mod:`._files`: the lock of a run's folder (one run at a time writes there),
   sizes in words, and JSON nesting measured without recursion (for reading

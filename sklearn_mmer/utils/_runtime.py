@@ -12,9 +12,13 @@ are imported by the functions that need them.
 """
 
 import logging
+import multiprocessing
 import numbers
+import os
 import platform
 import sys
+import threading
+import time
 import warnings
 from contextlib import contextmanager, nullcontext
 from importlib import metadata
@@ -370,6 +374,48 @@ def _quiet_shutdown():
 
 
 # --- versions and errors, in words ----------------------------------------------------
+
+
+#: Seconds between two looks of a worker at whether its caller still runs.
+WATCH_SECONDS = 0.5
+_WATCHED = []
+
+
+def end_with_caller(caller_pid):
+    """In a worker process of the caller, end the process once the caller is gone.
+
+    It lives here, among light imports, because a loky worker imports it to
+    run it as its initializer: a worker that boots while its caller is killed
+    then ends within a fraction of a second, not after the seconds importing
+    the evaluation package takes.
+
+    A loky worker waits for its next task for minutes (its idle timeout), and
+    finishes the fit it holds first, even when the process that sent it was
+    killed (SIGKILL gives it no chance to end its workers); until then it
+    holds the resource tracker open, so the shared memory of the run stays in
+    ``/dev/shm``. One daemon thread per worker watches its parent: when the
+    worker is handed to another parent (the caller died), it ends the worker
+    at once; a loky worker that gets its first task after the caller died
+    ends then. A process that is not the caller's child (a Dask worker under
+    its nanny, maybe on another machine) is left to its own supervisor.
+    """
+    if _WATCHED or os.getpid() == caller_pid:
+        return
+    if os.getppid() != caller_pid:
+        if multiprocessing.current_process().name.startswith("LokyProcess"):
+            os._exit(1)  # started by the caller, which is gone
+        return
+    _WATCHED.append(caller_pid)
+    threading.Thread(
+        target=_watch_parent, args=(caller_pid,), name="mmer-caller-watch", daemon=True
+    ).start()
+
+
+def _watch_parent(caller_pid):
+    # the parent pid changes only when the parent ends, so no pid reuse fools it
+    while os.getppid() == caller_pid:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
 
 
 def versions(libraries):
