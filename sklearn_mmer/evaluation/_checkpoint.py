@@ -33,7 +33,7 @@ import pandas as pd
 from ..utils._data import fingerprint_data
 from ..utils._files import RunLock
 from ..utils._runtime import versions
-from ._cross import test_corpora_differences
+from ._cross import differences_in_test_corpora
 from ._files import UnreadableFileError, read_json, write_atomically
 from ._records import (
     RECORD_NAME,
@@ -375,7 +375,7 @@ def _differences(previous, manifest):
             f"{manifest['seeds']} (--seed and --repeats; random_state and "
             "n_repeats in Python)"
         )
-    yield from test_corpora_differences(
+    yield from differences_in_test_corpora(
         previous.get("test_corpora"), manifest.get("test_corpora")
     )
     if previous["data"] != manifest["data"]:

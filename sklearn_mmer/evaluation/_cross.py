@@ -92,7 +92,7 @@ def describe_test_sets(X, y, rows, standardization):
     }
 
 
-def test_corpora_differences(previous, new):
+def differences_in_test_corpora(previous, new):
     """How two runs' test corpora differ (what :func:`describe_test_sets` said
     of each, None without any), as reasons a resume is refused."""
     if previous == new:
