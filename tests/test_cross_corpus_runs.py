@@ -175,6 +175,39 @@ def test_mmer_compare_test_data_resumes_and_refuses_other_test_data(
     assert "tested on the corpora B, C, this run tests on B" in err
 
 
+def test_mmer_compare_test_data_cut_by_ctrl_c_says_how_to_resume(
+    corpus_folders, tmp_path, monkeypatch
+):
+    from sklearn_mmer.utils._runtime import Progress
+
+    a, b, _ = corpus_folders
+    args = ["compare", "--data", a, "--test-data", b, "--folds", 2, *QUICK]
+    status, _, err = run(*args, "--out", tmp_path / "whole")
+    assert status == 0, err
+    count = Progress.__call__
+
+    def ctrl_c_after_one_fold(self, record):
+        count(self, record)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Progress, "__call__", ctrl_c_after_one_fold)
+    out = tmp_path / "cut"
+    status, _, err = run(*args, "--out", out)
+    assert status == 130
+    assert f"mmer: interrupted; 1 of 2 folds finished are kept in {out}" in err
+    assert err.strip().endswith(f"--out {out} --resume")
+    monkeypatch.undo()
+    status, _, err = run(*args, "--out", out, "--resume")
+    assert status == 0, err
+    for name in ("results.csv", "cross_corpus_predictions.csv"):
+        got, expected = (
+            pd.read_csv(folder / name, keep_default_na=False)
+            for folder in (out, tmp_path / "whole")
+        )
+        columns = [c for c in expected.columns if c != "fit_seconds"]
+        pd.testing.assert_frame_equal(got[columns], expected[columns])
+
+
 def test_mmer_compare_test_data_saves_a_model_fit_on_all_of_a(corpus_folders, tmp_path):
     a, b, c = corpus_folders
     models = tmp_path / "models"
