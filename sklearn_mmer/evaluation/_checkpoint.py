@@ -5,7 +5,8 @@ The folder holds ``manifest.json`` (the run's configuration: fingerprints of
 the data, of each method's parameters and of the folds, the seeds, the
 metrics, and the versions of the libraries that compute the scores), a hidden
 ``.checkpoint`` folder with one JSON file per finished (method, repeat, fold)
-(its row of results, its test rows and predictions, its confusion matrix), and
+(its row of results, its test rows and predictions, its confusion matrix, and
+the same on each test corpus of a cross-corpus comparison), and
 ``results.csv`` with every row finished so far. Each file is written to a
 temporary name and renamed into place, so a kill at any moment leaves every
 file whole.
