@@ -128,6 +128,30 @@ def test_cross_rows_equal_each_folds_model_scored_by_hand(corpora):
     assert matrices.shape == (2, 4, 4) and (matrices.sum(axis=(1, 2)) == 50).all()
 
 
+def test_cross_predictions_equal_each_folds_model_by_hand(corpora):
+    (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
+    X_a = X_a.set_axis([f"a{i}" for i in range(len(X_a))])
+    X_b = X_b.set_axis([f"b{i}" for i in range(len(X_b))])
+    comparison = compare_methods(
+        _methods(), X_a, y_a, s_a, cv=2, test_sets={"B": (X_b, y_b, s_b)},
+        return_estimator=True,
+    )  # fmt: skip
+    predictions = comparison.cross_predictions
+    assert set(predictions["test_corpus"]) == {"B"}
+    for (method, repeat, fold), model in comparison.estimators.items():
+        mine = predictions[
+            (predictions["method"] == method) & (predictions["fold"] == fold)
+        ]
+        assert mine["row"].tolist() == list(range(len(y_b)))
+        assert mine["utterance_id"].tolist() == X_b.index.tolist()
+        assert mine["y_true"].tolist() == y_b.tolist()
+        assert mine["y_pred"].tolist() == model.predict(X_b).tolist()
+        columns = [f"proba_{label}" for label in model.classes_]
+        np.testing.assert_allclose(mine[columns], model.predict_proba(X_b))
+    own = comparison.predictions
+    assert own["utterance_id"].tolist() == X_a.index[own["row"]].tolist()
+
+
 def test_in_corpus_rows_do_not_change_with_test_sets(corpora):
     (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
     alone = compare_methods(_methods(), X_a, y_a, s_a, cv=2).results
@@ -188,16 +212,6 @@ def test_test_standardization_is_flagged(corpora, how):
     cross = comparison.results[comparison.results["test_corpus"] == "B"]
     assert cross["warnings"].str.contains("standardised").all()
     assert cross["warnings"].str.contains("transductive").all() == (how == "speaker")
-    with pytest.raises(ValueError, match="checkpoint and resume"):
-        compare_methods(
-            _methods(),
-            X_a,
-            y_a,
-            s_a,
-            cv=2,
-            test_sets={"B": (X_b, y_b)},
-            checkpoint="x",
-        )
 
 
 def test_cross_corpus_outputs(corpora, tmp_path):

@@ -226,6 +226,28 @@ def test_cli_runs_on_a_running_scheduler(client, tmp_path):
     pd.testing.assert_frame_equal(tables[1][SCORES], tables[0][SCORES])
 
 
+def test_cli_across_corpora_runs_on_a_running_scheduler(client, tmp_path):
+    from sklearn_mmer._testing import make_clean_corpus
+    from sklearn_mmer.datasets import write_feature_table
+
+    for name, seed in (("A", 0), ("B", 1)):
+        X, y, _ = make_clean_corpus(seed=seed)
+        write_feature_table(X, y, tmp_path / name, target_names=None)
+    quick = ["--data", tmp_path / "A", "--test-data", tmp_path / "B", "--folds", 2]
+    quick += ["--epochs", 1, "--methods", "lexical", "late_fusion", "--quiet"]
+    tables = []
+    for where in [["--n-jobs", 1], ["--scheduler", client.scheduler.address]]:
+        out = tmp_path / where[0].strip("-")
+        with distributed.get_task_stream(client) as stream:
+            status = main([str(a) for a in ["compare", *quick, *where, "--out", out]])
+        assert status == 0
+        assert bool(stream.data) == (where[0] == "--scheduler")
+        tables.append(pd.read_csv(out / "results.csv", keep_default_na=False))
+    columns = [*SCORES, "test_corpus"]
+    assert tables[0]["test_corpus"].tolist() == [""] * 4 + ["B"] * 4
+    pd.testing.assert_frame_equal(tables[1][columns], tables[0][columns])
+
+
 def test_workers_run_the_torch_threads_asked(client):
     assert set(client.run(torch.get_num_threads).values()) == {1}
     assert client.submit(torch.get_num_threads, pure=False).result() == 1

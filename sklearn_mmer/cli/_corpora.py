@@ -8,19 +8,37 @@ folds are the first corpus's speaker folds and every test corpus is scored
 whole by each fold's model; with ``--cv corpus``, each corpus in turn is left
 out (:class:`~sklearn_mmer.model_selection.LeaveOneCorpusOut`). What the
 labels dropped is printed and written to ``label_harmonization.csv``.
+``--resume``, ``--scheduler``, ``--save-model`` and ``--content-disjoint``
+mean what they mean with one corpus (see ``_runs``); ``--content-disjoint``
+is refused with ``--cv corpus``, which tests whole corpora.
 """
 
 import copy
 import time
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from ..utils._runtime import Progress
-from ._common import EXIT_FAILED, Reporter, UsageError, warning_printer
+from ._common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    Reporter,
+    UsageError,
+    warning_printer,
+)
 from ._outputs import check_outputs
-from ._steps import read_corpus
+from ._runs import (
+    content_disjoint,
+    lock_out,
+    run_interruptibly,
+    save_model_folder,
+    save_models,
+)
+from ._steps import configure, read_corpus
 
 #: ``--test-standardization`` values and what each means.
 STANDARDIZATIONS = ("none", "corpus", "speaker")
@@ -35,7 +53,8 @@ def add_cross_corpus_options(parser):
         metavar="PATH",
         help="other corpora (same layout as --data) to test on: in each of "
         "--data's speaker folds, the fold's model also scores every utterance "
-        "of each; results.csv's test_corpus column names them",
+        "of each; results.csv's test_corpus column names them, "
+        "cross_corpus_predictions.csv holds the predictions",
     )
     parser.add_argument(
         "--labels",
@@ -79,15 +98,29 @@ def is_cross_corpus(args):
 
 def run_cross_corpus(args):
     """The whole of ``mmer compare`` across corpora; its exit status."""
-    from ..datasets import harmonize_labels, read_label_map
-    from ..evaluation import save_comparison
+    from ._steps import resolve_device
 
     say = Reporter(quiet=args.quiet)
     paths = _check_options(args)
+    resolve_device(args)
     out = check_outputs(args.out, inputs={"--data": paths[0]})
     if isinstance(out, str):
         raise UsageError(out)
-    corpora = _read(args, paths, say, out)
+    # --out stays locked from here to the last file written, whatever ends
+    # the run (an error, Ctrl-C)
+    with ExitStack() as held:
+        held.callback(lock_out(args, out, say).release)
+        return _run(args, paths, out, say)
+
+
+def _run(args, paths, out, say):
+    from ..datasets import harmonize_labels, read_label_map
+    from ..evaluation import save_comparison
+
+    corpora, issues = _read(args, paths, say)
+    if not args.resume:
+        # a resumed run writes it once the run in --out is found to be this one
+        _write_issues(issues, out)
     label_map = None
     if args.label_map:
         try:
@@ -115,7 +148,12 @@ def run_cross_corpus(args):
                 "scored with that modality missing"
             )
     start = time.perf_counter()
-    comparison, speakers, text = _compare(args, harmonized, modalities, say)
+    compared = _compare(args, harmonized, modalities, paths, out, say)
+    if compared is None:
+        return EXIT_INTERRUPTED
+    comparison, trained, text = compared
+    if args.resume:
+        _write_issues(issues, out)
     reference = (
         "early_fusion"
         if "early_fusion" in comparison.summary["method"].tolist()
@@ -129,13 +167,16 @@ def run_cross_corpus(args):
         out,
         modalities=modalities,
         reference=reference,
-        speakers=speakers,
+        speakers=trained.groups,
         dropped=harmonized.dropped,
     )
     say(
         f"{text} in {time.perf_counter() - start:.0f} s; wrote "
         f"{', '.join(p.name for p in written)} to {out}"
     )
+    if args.save_model:
+        options = _fit_options(args, paths, modalities, say)
+        save_models(options, trained, comparison.summary, say, how=text)
     failed = comparison.results["error"] != ""
     return EXIT_FAILED if failed.any() else 0
 
@@ -144,12 +185,6 @@ def _check_options(args):
     paths = args.data if isinstance(args.data, list) else [args.data]
     if None in paths:
         raise UsageError("comparing corpora needs --data: the corpora's paths")
-    for option in ("resume", "save_model", "content_disjoint", "scheduler"):
-        if getattr(args, option, None):
-            raise UsageError(
-                f"--{option.replace('_', '-')} is not available across corpora "
-                "(--test-data, --cv corpus) yet"
-            )
     if args.cv == "corpus":
         if args.test_data or len(paths) < 2:
             raise UsageError(
@@ -162,6 +197,13 @@ def _check_options(args):
             )
         if args.test_standardization != "none":
             raise UsageError("--test-standardization is for --test-data")
+        if args.content_disjoint:
+            raise UsageError(
+                "--content-disjoint drops from a speaker fold's training part the "
+                "utterances whose content its test speakers say; with --cv corpus "
+                "the corpora are tested whole, so it has no meaning there (use it "
+                "with --data A --test-data B)"
+            )
         return paths
     if len(paths) > 1:
         raise UsageError(
@@ -181,9 +223,9 @@ def _name(path, taken):
     return name
 
 
-def _read(args, paths, say, out):
-    """Each corpus, its labels as written; what loading skipped in issues.csv
-    (its ``id`` prefixed by the corpus)."""
+def _read(args, paths, say):
+    """Each corpus, its labels as written, and what loading skipped (its
+    ``id`` prefixed by the corpus; None when nothing was)."""
     corpora, issues = {}, []
     for path in paths:
         if not Path(path).exists():
@@ -193,7 +235,7 @@ def _read(args, paths, say, out):
         corpus = read_corpus(
             one,
             say,
-            issues_csv=out / "issues.csv",
+            issues_csv=Path(args.out) / "issues.csv",
             modalities=args.modalities,
             target_names=None,
         )
@@ -201,6 +243,7 @@ def _read(args, paths, say, out):
         if not len(corpus.modalities) or not len(corpus.target):
             raise UsageError(f"--data {path}: no modality or no usable utterance")
         corpus.modalities = list(corpus.modalities)
+        corpus.source = str(Path(path))
         corpora[name] = corpus
         if len(corpus.issues):
             issues.append(
@@ -212,12 +255,18 @@ def _read(args, paths, say, out):
             f"{', '.join(map(str, np.unique(corpus.target)))}; modalities "
             f"{', '.join(corpus.modalities)} ({path})"
         )
-    (out / "issues.csv").unlink(missing_ok=True)
-    if issues:
-        import pandas as pd
+    if not issues:
+        return corpora, None
+    import pandas as pd
 
-        pd.concat(issues, ignore_index=True).to_csv(out / "issues.csv", index=False)
-    return corpora
+    return corpora, pd.concat(issues, ignore_index=True)
+
+
+def _write_issues(issues, out):
+    """Write issues.csv to --out, or remove one an earlier run left there."""
+    (out / "issues.csv").unlink(missing_ok=True)
+    if issues is not None:
+        issues.to_csv(out / "issues.csv", index=False)
 
 
 def _say_dropped(harmonized, corpora, say):
@@ -237,8 +286,13 @@ def _say_dropped(harmonized, corpora, say):
         )
 
 
-def _compare(args, harmonized, modalities, say):
-    from ..evaluation import compare_methods, set_every
+def _compare(args, harmonized, modalities, paths, out, say):
+    """The comparison; the corpus the methods of --save-model are fit on (A
+    with --test-data, every corpus stacked with --cv corpus) and what the
+    folds were, in words; None when Ctrl-C stopped it."""
+    from sklearn.utils import Bunch
+
+    from ..evaluation import ConfigurationMismatchError, compare_methods
     from ..methods import make_methods, method_names
     from ..model_selection import LeaveOneCorpusOut, SpeakerKFold
 
@@ -246,12 +300,11 @@ def _compare(args, harmonized, modalities, say):
         names = method_names(modalities, args.methods)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    save_model_folder(args, names)
 
     def methods(seed):
         built = make_methods(modalities, names, random_state=seed)
-        for method in built.values() if args.epochs is not None else ():
-            set_every(method, "max_epochs", args.epochs)
-        return built
+        return {name: configure(args, method) for name, method in built.items()}
 
     corpora = harmonized.corpora
     options = {
@@ -261,45 +314,86 @@ def _compare(args, harmonized, modalities, say):
         "n_threads": args.threads,
         "random_state": args.seed,
         "error_score": "raise" if args.traceback else np.nan,
+        "checkpoint": out,
+        "resume": args.resume,
     }
+    if args.cv == "corpus":
+        X, y, speakers, corpus, positions, ids = _stack(corpora, modalities)
+        cv = list(LeaveOneCorpusOut().split(X, y, corpus))
+        groups, tests, n_folds = speakers, {}, len(cv)
+        text = f"{len(names)} methods x {n_folds} corpora left out"
+        source = f"the corpora {', '.join(corpora)} stacked ({', '.join(paths)})"
+    else:
+        first, *tests = corpora
+        X, y, groups = corpora[first]
+        X = _with_modalities(X, modalities)
+        n_folds = 5 if args.folds is None else args.folds
+        if n_folds > len(np.unique(groups)):
+            raise UsageError(
+                f"--folds {n_folds} is more than the {len(np.unique(groups))} "
+                f"speakers of {first}"
+            )
+        cv, text = content_disjoint(
+            args,
+            SpeakerKFold(n_folds),
+            f"{len(names)} methods x {n_folds} speaker folds of {first}",
+            X,
+            groups,
+        )
+        how = args.test_standardization
+        options["test_sets"] = {name: corpora[name] for name in tests}
+        options["test_standardization"] = None if how == "none" else how
+        source = f"{first} ({paths[0]}), its labels harmonised"
     progress = Progress(say)
-    with warnings.catch_warnings():
-        warnings.showwarning = warning_printer(progress.note)
-        if args.cv == "corpus":
-            X, y, speakers, corpus = _stack(corpora, modalities)
-            splits = list(LeaveOneCorpusOut().split(X, y, corpus))
-            progress.start(len(names) * args.repeats * len(splits))
-            comparison = compare_methods(
-                methods, X, y, speakers, cv=splits, progress=progress, **options
-            )
-            _as_left_out(comparison, corpus, list(corpora))
-            text = f"{len(names)} methods x {len(splits)} corpora left out"
-        else:
-            first, *tests = corpora
-            X, y, groups = corpora[first]
-            folds = 5 if args.folds is None else args.folds
-            if folds > len(np.unique(groups)):
-                raise UsageError(
-                    f"--folds {folds} is more than the {len(np.unique(groups))} "
-                    f"speakers of {first}"
+    progress.start(len(names) * args.repeats * n_folds)
+
+    def compare():
+        with warnings.catch_warnings():
+            warnings.showwarning = warning_printer(progress.note)
+            try:
+                return compare_methods(
+                    methods, X, y, groups, cv=cv, progress=progress, **options
                 )
-            progress.start(len(names) * args.repeats * folds)
-            how = args.test_standardization
-            comparison = compare_methods(
-                methods,
-                _with_modalities(X, modalities),
-                y,
-                groups,
-                cv=SpeakerKFold(folds),
-                test_sets={name: corpora[name] for name in tests},
-                test_standardization=None if how == "none" else how,
-                progress=progress,
-                **options,
-            )
-            speakers = groups
-            text = f"{len(names)} methods x {folds} speaker folds of {first}"
-    progress.close()
-    return comparison, speakers, text
+            except ConfigurationMismatchError as error:
+                raise UsageError(f"--resume: {error}") from None
+
+    comparison = run_interruptibly(args, out, progress, compare)
+    if comparison is None:
+        return None
+    if args.cv == "corpus":
+        _as_left_out(comparison, corpus, list(corpora), positions, ids)
+    trained = Bunch(
+        data=X,
+        target=y,
+        groups=np.asarray(groups),
+        modalities=modalities,
+        source=source,
+    )
+    return comparison, trained, text
+
+
+def _fit_options(args, paths, modalities, say):
+    """The options of --save-model's fits: --data is the corpus whose
+    extraction recipe the model file keeps (with --cv corpus, the corpora's
+    one recipe; none when they differ)."""
+    one = copy.copy(args)
+    one.data = paths[0]
+    if args.cv != "corpus":
+        return one
+    from ._steps import extraction_recipe
+
+    recipes = []
+    for path in paths:
+        each = copy.copy(args)
+        each.data = path
+        recipes.append(extraction_recipe(each, SimpleNamespace(modalities=modalities)))
+    if any(recipe != recipes[0] for recipe in recipes):
+        say(
+            "the corpora were not extracted with one recipe: the model files "
+            "keep none (mmer predict --input cannot extract features for them)"
+        )
+        one.data = None
+    return one
 
 
 def _with_modalities(X, modalities):
@@ -308,16 +402,18 @@ def _with_modalities(X, modalities):
     X = X.copy()
     for modality in modalities:
         if modality not in X.columns:
-            X[modality] = pd.Series([None] * len(X), dtype=object)
+            X[modality] = pd.Series([None] * len(X), dtype=object, index=X.index)
     return X
 
 
 def _stack(corpora, modalities):
-    """The corpora one below the other; speakers prefixed by their corpus."""
+    """The corpora one below the other; speakers prefixed by their corpus;
+    each row's corpus, position in it and utterance id there."""
     import pandas as pd
 
-    parts, labels, speakers, names = [], [], [], []
+    parts, labels, speakers, names, positions, ids = [], [], [], [], [], []
     for name, (X, y, groups) in corpora.items():
+        ids.append(np.asarray(X.index).astype(str))
         X = _with_modalities(X, modalities)
         prefixed = np.array([f"{name}/{s}" for s in groups], dtype=object)
         if "speaker" in X.columns:
@@ -326,13 +422,22 @@ def _stack(corpora, modalities):
         labels.append(np.asarray(y))
         speakers.append(prefixed)
         names.append(np.full(len(y), name, dtype=object))
+        positions.append(np.arange(len(y)))
     X = pd.concat(parts, ignore_index=True)
-    return X, np.concatenate(labels), np.concatenate(speakers), np.concatenate(names)
+    return (
+        X,
+        np.concatenate(labels),
+        np.concatenate(speakers),
+        np.concatenate(names),
+        np.concatenate(positions),
+        np.concatenate(ids),
+    )
 
 
-def _as_left_out(comparison, corpus, order):
+def _as_left_out(comparison, corpus, order, positions, ids):
     """Name each fold's left-out corpus in ``test_corpus`` and keep the
-    confusion matrices and predictions by corpus."""
+    confusion matrices and predictions by corpus: a prediction's ``row`` and
+    ``utterance_id`` are then those of its own corpus."""
     left_out = [corpus[test][0] for _, test in comparison.splits]
     results = comparison.results
     results["test_corpus"] = [left_out[f - 1] for f in results["fold"]]
@@ -346,9 +451,13 @@ def _as_left_out(comparison, corpus, order):
         }
         for name in order
     }
-    predictions = comparison.predictions.copy()
-    predictions.insert(3, "test_corpus", [left_out[f - 1] for f in predictions["fold"]])
-    comparison.cross_predictions = predictions
+    predictions = comparison.predictions
+    rows = predictions["row"].to_numpy(dtype=int)
+    predictions["utterance_id"] = ids[rows]
+    cross = predictions.copy()
+    cross.insert(3, "test_corpus", [left_out[f - 1] for f in cross["fold"]])
+    cross["row"] = positions[rows]
+    comparison.cross_predictions = cross
 
 
 def _in_corpus_table(comparison, reference):

@@ -13,13 +13,13 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..utils._runtime import Progress, first_line
+from ..utils._runtime import Progress
 from ._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -48,11 +48,17 @@ from ._options import (
     int_between,
     scheduler_value,
 )
-from ._outputs import check_outputs, system_folder
+from ._outputs import check_outputs
+from ._runs import (
+    content_disjoint,
+    lock_out,
+    run_interruptibly,
+    save_model_folder,
+    save_models,
+)
 from ._steps import (
     configure,
     data_errors,
-    fit_and_save,
     load_corpus,
     reference_method,
     splitter,
@@ -91,7 +97,8 @@ def add_parser(commands):
         action="store_true",
         help="drop from each training fold the utterances whose content (the "
         "corpus's 'content' column: script line or transcript) occurs in the "
-        "test fold",
+        "test fold (with --test-data, --data's folds; not with --cv corpus, "
+        "which tests whole corpora)",
     )
     parser.add_argument(
         "--reference",
@@ -138,8 +145,9 @@ def add_parser(commands):
         "--save-model",
         metavar="DIR",
         help="after the comparison, refit the best inductive method (highest "
-        "mean F1-micro, transductive methods left out) on all the data and "
-        "save it to DIR as <method>.mmer with its model card",
+        "mean F1-micro, transductive methods left out) on all the data (with "
+        "--test-data: all of --data, its labels harmonised; with --cv corpus: "
+        "every corpus) and save it to DIR as <method>.mmer with its model card",
     )
     parser.add_argument(
         "--save-model-methods",
@@ -212,7 +220,7 @@ def _run_compare(args, held):
         f"{seconds:.0f} s; wrote {', '.join(p.name for p in written)} to "
         f"{plan.out}"
     )
-    _save_models(args, plan, comparison.summary, say)
+    save_models(args, plan.corpus, comparison.summary, say, how=plan.cv_text)
     return report_failures(comparison.results)
 
 
@@ -239,8 +247,8 @@ def _plan(args, say, held):
     out = check_outputs(args.out, inputs={"--data": args.data})
     if isinstance(out, str):
         raise UsageError(out)
-    _save_model_folder(args, names)
-    held.callback(_lock(args, out, say).release)
+    save_model_folder(args, names)
+    held.callback(lock_out(args, out, say).release)
     if not args.resume:
         # a resumed run writes it once the run in --out is found to be this
         # one: a refused --resume leaves that run's issues.csv as it was
@@ -250,20 +258,9 @@ def _plan(args, say, held):
 
 def _run(args, plan, progress):
     """The comparison, on ``--scheduler``'s cluster if given; None if interrupted."""
-    try:
-        with _scheduler(args.scheduler, progress.say, threads=args.threads):
-            comparison = _compare(args, plan, progress)
-    except KeyboardInterrupt:
-        progress.close()
-        print(
-            f"mmer: interrupted; {progress.n_finished} of {progress.n_total} "
-            f"folds finished are kept in {plan.out}. To finish the run: "
-            f"{resume_command(args.argv)}",
-            file=sys.stderr,
-        )
-        return None
-    progress.close()
-    return comparison
+    return run_interruptibly(
+        args, plan.out, progress, lambda: _compare(args, plan, progress)
+    )
 
 
 def _compare(args, plan, progress):
@@ -334,41 +331,6 @@ def _save(comparison, plan):
         return None
 
 
-def _lock(args, out, say):
-    """--out's lock, held by this run (refused while another run holds it)."""
-    from ..utils._files import RunLock, RunLockedError
-
-    lock = RunLock(out, note=lambda line: say(f"mmer: warning: {line}"))
-    try:
-        return lock.acquire()
-    except RunLockedError as error:
-        raise UsageError(f"--out {args.out}: {error}") from None
-
-
-@contextmanager
-def _scheduler(scheduler, say, *, threads):
-    """Inside: the fits go to the Dask cluster of ``--scheduler``, if given,
-    whose workers start with the fits' ``threads``."""
-    if scheduler is None:
-        yield
-        return
-    from ..utils._runtime import dask_cluster
-
-    with ExitStack() as stack:
-        try:
-            client = stack.enter_context(dask_cluster(scheduler, torch_threads=threads))
-        except (ImportError, OSError, ValueError) as error:
-            raise UsageError(f"--scheduler {scheduler}: {first_line(error)}") from None
-        workers = client.ncores()
-        alone = " (a single thread: joblib runs the fits in this process)"
-        say(
-            f"on the Dask cluster at {client.scheduler.address}: {len(workers)} "
-            f"workers, {sum(workers.values())} fits at a time"
-            f"{alone if sum(workers.values()) < 2 else ''}"
-        )
-        yield
-
-
 # --- the corpus, methods, reference and folds -----------------------------------
 
 
@@ -408,88 +370,4 @@ def _check_seeds(args):
 def _splitter(args, X, groups):
     """The folds of ``--cv``/``--folds``, content-disjoint when asked."""
     cv, text = splitter(args, X, groups)
-    if not args.content_disjoint:
-        return cv, text
-    from ..model_selection import ContentDisjointSplit
-
-    if "content" not in X.columns:
-        raise UsageError(
-            "--content-disjoint needs a 'content' column in the corpus (a "
-            "'content' or 'transcript' column of dataset.csv); this corpus has "
-            "none"
-        )
-    cv = ContentDisjointSplit(cv)
-    try:
-        dropped = cv.n_dropped(X, groups=groups)
-    except ValueError as error:
-        raise UsageError(f"--content-disjoint: {first_line(error)}") from None
-    per_fold = ", ".join(str(n) for n in dropped)
-    return cv, (
-        f"{text}, content-disjoint ({dropped.sum()} training utterances dropped; "
-        f"per fold {per_fold})"
-    )
-
-
-# --- --save-model -----------------------------------------------------------------
-
-
-def _save_model_folder(args, compared):
-    """``--save-model``'s folder, created, once the options are found right;
-    None without ``--save-model``."""
-    if args.save_model_methods and not args.save_model:
-        raise UsageError("--save-model-methods needs --save-model DIR")
-    if not args.save_model:
-        return None
-    for name in args.save_model_methods or []:
-        if name not in compared:
-            raise UsageError(
-                f"--save-model-methods {name}: not among the compared methods "
-                f"({', '.join(compared)}); add it to --methods"
-            )
-    folder = Path(args.save_model)
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"--save-model {args.save_model}: exists and is not a folder")
-    problem = system_folder(folder)
-    if problem:
-        raise UsageError(f"--save-model {args.save_model}: {problem}")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(
-            f"--save-model {args.save_model}: {error.strerror or error}"
-        ) from None
-    return folder
-
-
-def _save_models(args, plan, summary, say):
-    """Refit the best inductive (or the named) methods on all the data; save them."""
-    from ..evaluation import best_inductive_method
-
-    folder = _save_model_folder(args, list(summary["method"]))
-    if folder is None:
-        return []
-    names = args.save_model_methods
-    if not names:
-        try:
-            names = [best_inductive_method(summary, plan.corpus.modalities)]
-        except ValueError:
-            raise UsageError(
-                "--save-model: no inductive method was compared successfully; "
-                "name one with --save-model-methods"
-            ) from None
-    written = []
-    for name in names:
-        row = summary.loc[summary["method"] == name].iloc[0]
-        say(f"refitting {name} on all {len(plan.corpus.target)} utterances ...")
-        written.append(
-            fit_and_save(
-                args,
-                plan.corpus,
-                name,
-                folder / f"{name}.mmer",
-                say,
-                scores=row,
-                how=plan.cv_text,
-            )
-        )
-    return written
+    return content_disjoint(args, cv, text, X, groups)

@@ -103,9 +103,10 @@ def harmonize_labels(corpora, labels=None, label_map=None):
     -------
     harmonized : Bunch
         With ``corpora`` (``{name: (X, y, groups)}`` with the kept rows only,
-        labels renamed; X's index is reset), ``labels`` (the kept classes,
-        sorted) and ``dropped`` (DataFrame with columns ``corpus, label,
-        n_utterances, reason``: one row per class dropped from a corpus).
+        labels renamed; X keeps its index, the utterances' ids), ``labels``
+        (the kept classes, sorted) and ``dropped`` (DataFrame with columns
+        ``corpus, label, n_utterances, reason``: one row per class dropped
+        from a corpus).
 
     Raises
     ------
@@ -194,5 +195,5 @@ def harmonize_labels(corpora, labels=None, label_map=None):
 
 def _take(X, rows):
     if isinstance(X, pd.DataFrame):
-        return X.iloc[rows].reset_index(drop=True)
+        return X.iloc[rows]
     return [X[row] for row in rows]

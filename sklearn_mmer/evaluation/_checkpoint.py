@@ -5,7 +5,8 @@ The folder holds ``manifest.json`` (the run's configuration: fingerprints of
 the data, of each method's parameters and of the folds, the seeds, the
 metrics, and the versions of the libraries that compute the scores), a hidden
 ``.checkpoint`` folder with one JSON file per finished (method, repeat, fold)
-(its row of results, its test rows and predictions, its confusion matrix), and
+(its row of results, its test rows and predictions, its confusion matrix, and
+the same on each test corpus of a cross-corpus comparison), and
 ``results.csv`` with every row finished so far. Each file is written to a
 temporary name and renamed into place, so a kill at any moment leaves every
 file whole.
@@ -33,6 +34,7 @@ import pandas as pd
 from ..utils._data import fingerprint_data
 from ..utils._files import RunLock
 from ..utils._runtime import versions
+from ._cross import differences_in_test_corpora
 from ._files import UnreadableFileError, read_json, write_atomically
 from ._records import (
     RECORD_NAME,
@@ -100,9 +102,14 @@ def describe_run(
     labels,
     error_score,
     threads,
+    test_corpora=None,
 ):
-    """The manifest of a comparison: what must be equal for a run to resume."""
-    return {
+    """The manifest of a comparison: what must be equal for a run to resume.
+
+    ``test_corpora`` is what :func:`~._cross.describe_test_sets` says of the
+    test corpora, None without any.
+    """
+    manifest = {
         "format": FORMAT,
         "data": {
             "fingerprint": fingerprint_data(X, y, groups),
@@ -124,6 +131,9 @@ def describe_run(
         "threads": threads,
         "versions": versions(_LIBRARIES),
     }
+    if test_corpora is not None and test_corpora["corpora"]:
+        manifest["test_corpora"] = test_corpora
+    return manifest
 
 
 class Checkpoint:
@@ -141,6 +151,9 @@ class Checkpoint:
         self.rows = {}
         self.finished = {}
         self.probas = {}  # (method, repeat, fold) -> class probabilities
+        # (method, repeat, fold) -> {test corpus: (row, y_pred, matrix, proba)}
+        self.cross_finished = {}
+        self.cross_rows = {}  # (method, repeat, fold, test corpus) -> row
         if resume and not (self.folder / MANIFEST).is_file():
             raise ConfigurationMismatchError(
                 f"nothing to resume in {self.folder}: it has no {MANIFEST} (run "
@@ -172,14 +185,27 @@ class Checkpoint:
         """Release the folder's lock."""
         self.lock.release()
 
-    def add(self, key, row, test, y_pred, matrix, *, proba=None):
-        """Keep one finished fold, then rewrite results.csv with every row."""
+    def add(self, key, row, test, y_pred, matrix, *, proba=None, cross=None):
+        """Keep one finished fold, then rewrite results.csv with every row.
+
+        ``cross`` maps each test corpus to the fold's ``row``, ``y_pred``,
+        ``matrix`` and ``proba`` on it.
+        """
         record = make_record(
-            self.run, row, test, y_pred, matrix, file_format=FORMAT, proba=proba
+            self.run,
+            row,
+            test,
+            y_pred,
+            matrix,
+            file_format=FORMAT,
+            proba=proba,
+            cross=cross,
         )
         path = self.parts / record_name(key)
         write_atomically(path, _json_writer(record))
         self.rows[key] = row
+        for corpus, part in (cross or {}).items():
+            self.cross_rows[(*key, corpus)] = part["row"]
         self._write_results()
 
     def _start(self, manifest):
@@ -199,7 +225,16 @@ class Checkpoint:
     def _write_results(self):
         order = {name: i for i, name in enumerate(self.columns["methods"])}
         keys = sorted(self.rows, key=lambda k: (order.get(k[0], len(order)), *k[1:]))
-        table = pd.DataFrame([self.rows[k] for k in keys], columns=self.columns["all"])
+        # the test corpora's rows after the in-corpus ones, corpus by corpus
+        corpora = {name: i for i, name in enumerate(self.columns["corpora"])}
+        cross = sorted(
+            self.cross_rows,
+            key=lambda k: (corpora[k[3]], order.get(k[0], len(order)), *k[1:3]),
+        )
+        table = pd.DataFrame(
+            [self.rows[k] for k in keys] + [self.cross_rows[k] for k in cross],
+            columns=self.columns["all"],
+        )
         table["seed"] = table["seed"].astype("Int64")
         write_atomically(
             self.folder / "results.csv", lambda path: table.to_csv(path, index=False)
@@ -242,7 +277,7 @@ class Checkpoint:
             if not RECORD_NAME.fullmatch(path.name):
                 continue  # not a record: a user's file, left alone
             try:
-                key, *kept, proba = rules.check(read_json(path), path.name)
+                key, *kept, proba, cross = rules.check(read_json(path), path.name)
             except (UnreadableFileError, InvalidRecordError) as error:
                 raise CheckpointError(
                     f"cannot resume the run in {self.folder}: the record {path} "
@@ -253,6 +288,10 @@ class Checkpoint:
             self.finished[key] = tuple(kept)
             if proba is not None:
                 self.probas[key] = proba
+            if cross:
+                self.cross_finished[key] = cross
+                for corpus, (row, *_) in cross.items():
+                    self.cross_rows[(*key, corpus)] = row
 
     @staticmethod
     def _sweep(folder, pattern):
@@ -337,6 +376,9 @@ def _differences(previous, manifest):
             f"{manifest['seeds']} (--seed and --repeats; random_state and "
             "n_repeats in Python)"
         )
+    yield from differences_in_test_corpora(
+        previous.get("test_corpora"), manifest.get("test_corpora")
+    )
     if previous["data"] != manifest["data"]:
         yield (
             "the data differ (another corpus, other modalities or labels: --data, "
@@ -393,22 +435,33 @@ def _json_writer(value):
     return write
 
 
-def open_checkpoint(folder, resume, **run):
-    """The run's :class:`Checkpoint` in ``folder`` (a null context when None)."""
+def open_checkpoint(folder, resume, *, cross=None, y_all=None, **run):
+    """The run's :class:`Checkpoint` in ``folder`` (a null context when None).
+
+    ``run`` describes the compared corpus; ``cross`` maps each test corpus to
+    its rows of the stacked labels ``y_all`` (which are ``run["y"]`` without
+    test corpora).
+    """
     if folder is None:
         if resume:
             raise ValueError("resume=True needs the checkpoint folder of the run")
         return nullcontext()
+    cross = dict(cross or {})
     columns = result_columns(run["scoring"])
     return Checkpoint(
         folder,
         describe_run(**run),
         resume=resume,
-        columns={"methods": list(run["methods_by_repeat"][0]), "all": columns},
+        columns={
+            "methods": list(run["methods_by_repeat"][0]),
+            "corpora": list(cross),
+            "all": columns,
+        },
         expected={
             "splits": run["splits"],
             "labels": run["labels"],
-            "y": run["y"],
+            "y": run["y"] if y_all is None else y_all,
             "seeds": run["seeds"],
+            "cross": cross,
         },
     )

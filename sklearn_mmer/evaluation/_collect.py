@@ -15,6 +15,7 @@ from ._schema import (
     RESULT_DTYPES,
     ROW_COLUMN,
     TEST_CORPUS,
+    cross_prediction_columns,
     prediction_columns,
     result_columns,
 )
@@ -67,6 +68,18 @@ class OutcomeCollector:
             self.rows[key], self.matrices[key] = row, matrix
             if y_pred is not None:
                 self.predictions[key] = (test, y_pred)
+        for key, by_corpus in (
+            checkpoint.cross_finished.items() if checkpoint is not None else ()
+        ):
+            for corpus, (row, y_pred, matrix, proba) in by_corpus.items():
+                self.cross_rows[(*key, corpus)] = row
+                self.cross_matrices[(*key, corpus)] = matrix
+                if y_pred is not None:
+                    self.cross_predictions[(*key, corpus)] = (
+                        self.cross[corpus],
+                        y_pred,
+                        proba,
+                    )
 
     def add(self, outcome):
         """Record the methods scored from ``outcome``, and the votes it completes."""
@@ -171,7 +184,13 @@ class OutcomeCollector:
             self._record_cross(key, row, corpus, outcome)
         if self.checkpoint is not None:
             self.checkpoint.add(
-                key, row, test, outcome.y_pred, self.matrices[key], proba=outcome.proba
+                key,
+                row,
+                test,
+                outcome.y_pred,
+                self.matrices[key],
+                proba=outcome.proba,
+                cross=self._kept_cross(key, outcome),
             )
         if self.progress is not None:
             self.progress(
@@ -207,7 +226,20 @@ class OutcomeCollector:
             else scored.matrix
         )
         if scored is not None:
-            self.cross_predictions[(*key, corpus)] = (rows, scored.y_pred)
+            self.cross_predictions[(*key, corpus)] = (rows, scored.y_pred, scored.proba)
+
+    def _kept_cross(self, key, outcome):
+        """What a checkpoint keeps of ``key``'s fit on each test corpus."""
+        kept = {}
+        for corpus in self.cross:
+            scored = outcome.cross.get(corpus)
+            kept[corpus] = {
+                "row": self.cross_rows[(*key, corpus)],
+                "y_pred": None if scored is None else scored.y_pred,
+                "matrix": self.cross_matrices[(*key, corpus)],
+                "proba": None if scored is None else scored.proba,
+            }
+        return kept
 
     def warn_failures(self):
         failed = [row for row in self.rows.values() if row["error"]]
@@ -293,7 +325,8 @@ class OutcomeCollector:
 
     def _cross_predictions(self, cross_keys):
         """Predictions on the test corpora; ``row`` is the position in the test
-        corpus's own X."""
+        corpus's own X, ``utterance_id`` its index there."""
+        names = [f"{PROBA_PREFIX}{label}" for label in self.labels]
         frames = [
             pd.DataFrame(
                 {
@@ -304,30 +337,27 @@ class OutcomeCollector:
                     ROW_COLUMN: rows - self.cross[key[3]][0],
                     "y_true": self.y[rows],
                     "y_pred": y_pred,
+                    ID_COLUMN: rows if self.ids is None else self.ids[rows],
+                    **dict(zip(names, self._as_proba(proba, len(rows)).T)),
                 }
             )
             for key in cross_keys
             if key in self.cross_predictions
-            for rows, y_pred in [self.cross_predictions[key]]
+            for rows, y_pred, proba in [self.cross_predictions[key]]
         ]
-        columns = [
-            "method",
-            "repeat",
-            "fold",
-            TEST_CORPUS,
-            ROW_COLUMN,
-            "y_true",
-            "y_pred",
-        ]
+        columns = cross_prediction_columns(self.labels)
         if not frames:
             return pd.DataFrame(columns=columns)
         return pd.concat(frames, ignore_index=True)[columns]
 
     def _proba(self, key, n_test):
         """The fold's class probabilities; NaN where the method has none."""
-        if key in self.probas:
-            return np.asarray(self.probas[key], dtype=np.float64)
-        return np.full((n_test, len(self.labels)), np.nan)
+        return self._as_proba(self.probas.get(key), n_test)
+
+    def _as_proba(self, proba, n_rows):
+        if proba is not None:
+            return np.asarray(proba, dtype=np.float64)
+        return np.full((n_rows, len(self.labels)), np.nan)
 
 
 class _MemberFailed(Exception):

@@ -51,7 +51,7 @@ from ._checks import (
     modality_columns,
 )
 from ._collect import OutcomeCollector
-from ._cross import check_test_sets
+from ._cross import check_test_sets, describe_test_sets
 from ._folds import check_splits, fold_warnings
 from ._reporting import summarize, summarize_cross_corpus
 from ._schema import IN_CORPUS, TEST_CORPUS
@@ -171,8 +171,9 @@ def compare_methods(
         Finish the run kept in ``checkpoint``: the folds it finished are read
         back instead of being fit again, giving the results an uninterrupted
         run gives. Raises :class:`ConfigurationMismatchError` (a
-        ``ValueError``) when its configuration (data, folds, methods and their
-        parameters, seeds, metrics, library versions) differs from this one,
+        ``ValueError``) when its configuration (data, test corpora, folds,
+        methods and their parameters, seeds, metrics, library versions)
+        differs from this one,
         and :class:`CheckpointError`, naming the file, when its
         ``manifest.json`` or a fold's record cannot be read, was edited, or
         belongs to another run.
@@ -192,8 +193,11 @@ def compare_methods(
         must be those of y (see :func:`~sklearn_mmer.datasets.harmonize_labels`);
         a modality the compared corpus has and a test corpus lacks is scored
         as a missing modality (the row's ``warnings`` says so), and a modality
-        with another feature width is an error. Not available with
-        ``checkpoint`` or ``resume``.
+        with another feature width is an error. With ``checkpoint``, each
+        fold's record keeps its scores and predictions on the test corpora
+        too, and the manifest records the test corpora (their names, sizes
+        and data) and ``test_standardization``: a resume with other test
+        corpora is refused.
     test_standardization : {None, "corpus", "speaker"}, default=None
         With ``test_sets``: None scores the test corpora's features as they
         are; ``"corpus"`` standardises each test corpus by its own mean and
@@ -233,8 +237,9 @@ def compare_methods(
         - ``cross_confusion_matrices``: only with ``test_sets``, a dict
           mapping each test corpus to a dict as ``confusion_matrices``.
         - ``cross_predictions``: only with ``test_sets``, the predictions on
-          the test corpora, columns ``method, repeat, fold, test_corpus, row,
-          y_true, y_pred`` (``row`` is the position in that corpus's X).
+          the test corpora, with the columns of ``predictions`` and
+          ``test_corpus`` after ``fold``; ``row`` is the position in that
+          test corpus's X and ``utterance_id`` its index there.
         - ``confusion_matrices``: dict mapping each method to an int array of
           shape ``(n_repeats * n_folds, n_classes, n_classes)`` (repeat by
           repeat, fold by fold), rows true, columns predicted, in the order of
@@ -289,14 +294,9 @@ def compare_methods(
     X, y, groups = check_data(X, y, groups)
     splits = check_splits(cv, X, y, groups)
     notes = fold_warnings(splits, y, groups)
-    cross, cross_notes = {}, {}
+    cross, cross_notes, ids, compared = {}, {}, X.index, (X, y)
     if test_sets is not None:
-        if checkpoint is not None or resume:
-            raise ValueError(
-                "checkpoint and resume are not available with test_sets: run the "
-                "cross-corpus comparison without them"
-            )
-        X, y, cross, cross_notes = check_test_sets(
+        X, y, cross, cross_notes, ids = check_test_sets(
             test_sets,
             X,
             y,
@@ -321,8 +321,8 @@ def compare_methods(
         open_checkpoint(
             checkpoint,
             resume,
-            X=X,
-            y=y,
+            X=compared[0],
+            y=compared[1],
             groups=groups,
             splits=splits,
             methods_by_repeat=methods_by_repeat,
@@ -331,6 +331,9 @@ def compare_methods(
             labels=labels,
             error_score=error_score,
             threads=threads,
+            test_corpora=describe_test_sets(X, y, cross, test_standardization),
+            cross=cross,
+            y_all=y,
         ) as checkpoint,
     ):
         finished = checkpoint.finished if checkpoint is not None else {}
@@ -358,7 +361,7 @@ def compare_methods(
             checkpoint=checkpoint,
             cross=cross,
             cross_notes=cross_notes,
-            ids=X.index,
+            ids=ids,
         )
         _run_tasks(
             tasks,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..preprocessing import SpeakerNormalizer
-from ..utils._data import SPEAKER, is_missing
+from ..utils._data import SPEAKER, fingerprint_data, is_missing
 
 #: What ``test_standardization`` may be.
 TEST_STANDARDIZATIONS = (None, "corpus", "speaker")
@@ -20,9 +20,10 @@ TEST_STANDARDIZATIONS = (None, "corpus", "speaker")
 def check_test_sets(test_sets, X, y, modalities, *, standardization):
     """Check the test corpora; stack them below X.
 
-    Returns ``(X, y, rows, notes)``: the stacked corpus and labels, each test
-    corpus's rows in them and the text its result rows carry (missing
-    modalities, standardisation).
+    Returns ``(X, y, rows, notes, ids)``: the stacked corpus and labels, each
+    test corpus's rows in them, the text its result rows carry (missing
+    modalities, standardisation) and every stacked row's utterance id (its
+    own corpus's index, as text).
     """
     if standardization not in TEST_STANDARDIZATIONS:
         raise ValueError(
@@ -35,9 +36,10 @@ def check_test_sets(test_sets, X, y, modalities, *, standardization):
             f"{type(test_sets).__name__}"
         )
     parts, labels, rows, notes = [X], [np.asarray(y)], {}, {}
+    ids = [np.asarray(X.index).astype(str)]
     start = X.shape[0]
     for name, test_set in test_sets.items():
-        X_test, y_test, groups = _unpack(name, test_set)
+        X_test, y_test, groups, test_ids = _unpack(name, test_set)
         missing = [m for m in modalities if m not in X_test.columns]
         _check_widths(name, X, X_test, [m for m in modalities if m not in missing])
         if groups is None and SPEAKER in X_test.columns:
@@ -66,11 +68,66 @@ def check_test_sets(test_sets, X, y, modalities, *, standardization):
         X_test = X_test.reindex(columns=X.columns)
         parts.append(X_test)
         labels.append(y_test)
+        ids.append(test_ids)
         rows[name] = np.arange(start, start + len(y_test))
         notes[name] = "; ".join(texts)
         start += len(y_test)
     stacked = pd.concat(parts, ignore_index=True)
-    return stacked, np.concatenate(labels), rows, notes
+    return stacked, np.concatenate(labels), rows, notes, np.concatenate(ids)
+
+
+def describe_test_sets(X, y, rows, standardization):
+    """What a checkpoint's manifest records of the test corpora: each one's
+    size and fingerprint (its features as scored, standardised if asked,
+    and its labels), in order, and the standardisation."""
+    return {
+        "corpora": {
+            name: {
+                "n_utterances": len(part),
+                "fingerprint": fingerprint_data(X.iloc[part], y[part]),
+            }
+            for name, part in rows.items()
+        },
+        "standardization": standardization,
+    }
+
+
+def differences_in_test_corpora(previous, new):
+    """How two runs' test corpora differ (what :func:`describe_test_sets` said
+    of each, None without any), as reasons a resume is refused."""
+    if previous == new:
+        return
+    old_names = list((previous or {}).get("corpora", {}))
+    new_names = list((new or {}).get("corpora", {}))
+    if old_names != new_names:
+        before = (
+            f"it was tested on the corpora {', '.join(old_names)}"
+            if old_names
+            else "it had no test corpora"
+        )
+        after = (
+            f"this run tests on {', '.join(new_names)}"
+            if new_names
+            else "this run has none"
+        )
+        yield f"{before}, {after} (--test-data; test_sets in Python)"
+        return
+    if previous.get("standardization") != new.get("standardization"):
+        old_how, new_how = (
+            part.get("standardization") or "none" for part in (previous, new)
+        )
+        yield (
+            f"its test standardisation was {old_how}, now {new_how} "
+            "(--test-standardization; test_standardization in Python)"
+        )
+    changed = [
+        name for name in new_names if previous["corpora"][name] != new["corpora"][name]
+    ]
+    if changed:
+        yield (
+            f"the test corpus {', '.join(changed)} differs (another corpus, other "
+            "modalities or labels: --test-data, --labels or --label-map)"
+        )
 
 
 _STANDARDIZATION_NOTES = {
@@ -104,7 +161,8 @@ def _unpack(name, test_set):
             f"test_sets[{name!r}]: groups must have one speaker per row of X "
             f"({len(X_test)}); got {len(groups)}"
         )
-    return X_test.reset_index(drop=True).copy(), y_test, groups
+    ids = np.asarray(X_test.index).astype(str)
+    return X_test.reset_index(drop=True).copy(), y_test, groups, ids
 
 
 def _width(cells):

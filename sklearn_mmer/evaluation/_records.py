@@ -6,8 +6,10 @@ A record holds ``format``, ``run`` (the run id of its folder's
 rows), ``y_pred`` (their predictions, null for a failed fit), ``matrix`` (the
 confusion matrix), optionally ``proba`` (the class probabilities of the test
 rows, one list per row in the run's label order; absent for a method without
-them and in the records of earlier versions, which resume without them) and
-``sha256``: the SHA-256 of the other fields written as
+them and in the records of earlier versions, which resume without them),
+``cross`` in a run with test corpora (by test corpus, the fold's model's
+``row``, ``y_pred``, ``matrix`` and ``proba`` on every utterance of it, as
+above) and ``sha256``: the SHA-256 of the other fields written as
 canonical JSON (keys sorted, no spaces, ``json.dumps(..., sort_keys=True,
 separators=(",", ":"))``). The checksum finds a damaged or edited record; the
 checks on its content (its fold's test rows, the run's labels, a confusion
@@ -29,6 +31,7 @@ RECORD_NAME = re.compile(r"[0-9a-f]{16}-r[0-9]+-f[0-9]+\.json")
 RECORD_TEMPORARY = re.compile(r"\.[0-9a-f]{16}-r[0-9]+-f[0-9]+\.json\.\w+\.tmp")
 _FIELDS = ("format", "run", "row", "test", "y_pred", "matrix", "sha256")
 _TEXT_COLUMNS = ("test_corpus", "best_params", "warnings", "error")
+_CROSS_FIELDS = ("row", "y_pred", "matrix", "proba")
 
 
 class InvalidRecordError(ValueError):
@@ -41,7 +44,7 @@ def record_name(key):
     return f"{method}-r{key[1] + 1}-f{key[2] + 1}.json"
 
 
-def make_record(run, row, test, y_pred, matrix, *, file_format, proba=None):
+def make_record(run, row, test, y_pred, matrix, *, file_format, proba=None, cross=None):
     """The record of one finished fold, with its checksum."""
     record = {
         "format": file_format,
@@ -53,6 +56,20 @@ def make_record(run, row, test, y_pred, matrix, *, file_format, proba=None):
     }
     if proba is not None:
         record["proba"] = np.asarray(proba, dtype=np.float64).tolist()
+    if cross:
+        record["cross"] = {
+            corpus: {
+                "row": _plain(part["row"]),
+                "y_pred": None
+                if part["y_pred"] is None
+                else np.asarray(part["y_pred"]).tolist(),
+                "matrix": np.asarray(part["matrix"]).tolist(),
+                "proba": None
+                if part["proba"] is None
+                else np.asarray(part["proba"], dtype=np.float64).tolist(),
+            }
+            for corpus, part in cross.items()
+        }
     record["sha256"] = checksum(record)
     return record
 
@@ -68,19 +85,23 @@ class RecordRules:
     """What a record of this run must hold.
 
     Parameters are the run's: its id and format, the result columns, the
-    methods, seeds (one per repeat), folds, labels and targets.
+    methods, seeds (one per repeat), folds, labels, targets and the rows of
+    each test corpus in them (``cross``, empty without test corpora).
     """
 
-    def __init__(self, *, run, file_format, columns, methods, seeds, splits, labels, y):
+    def __init__(
+        self, *, run, file_format, columns, methods, seeds, splits, labels, y, cross
+    ):
         self.run, self.format, self.columns = run, file_format, list(columns)
         self.methods, self.seeds, self.splits = list(methods), list(seeds), splits
-        self.labels, self.y = labels, y
+        self.labels, self.y, self.cross = labels, y, dict(cross)
         self.label_set = {_hashable(label) for label in np.asarray(labels).tolist()}
 
     def check(self, record, name):
-        """The record's ``(key, row, test, y_pred, matrix, proba)``, ``proba``
-        None when it has none; raises
-        :class:`InvalidRecordError` saying what is wrong."""
+        """The record's ``(key, row, test, y_pred, matrix, proba, cross)``,
+        ``proba`` None when it has none, ``cross`` mapping each test corpus to
+        ``(row, y_pred, matrix, proba)``; raises :class:`InvalidRecordError`
+        saying what is wrong."""
         if not isinstance(record, dict):
             raise InvalidRecordError(f"it holds a JSON {_kind(record)}, not an object")
         missing = [field for field in _FIELDS if field not in record]
@@ -111,7 +132,37 @@ class RecordRules:
         if row["n_test"] != len(test) or row["n_train"] != len(self.splits[key[2]][0]):
             raise InvalidRecordError("its n_train or n_test is not its fold's")
         proba = self._proba(record.get("proba"), test)
-        return key, row, test, y_pred, matrix, proba
+        return key, row, test, y_pred, matrix, proba, self._cross(record, key)
+
+    def _cross(self, record, key):
+        """The fold's model on each test corpus, checked as the fold itself."""
+        cross = record.get("cross") or {}
+        if not isinstance(cross, dict) or list(cross) != list(self.cross):
+            names = ", ".join(self.cross) or "none"
+            raise InvalidRecordError(
+                f"its scores on test corpora are not on this run's ({names})"
+            )
+        checked = {}
+        for corpus, part in cross.items():
+            if not isinstance(part, dict) or sorted(part) != sorted(_CROSS_FIELDS):
+                raise InvalidRecordError(
+                    f"its part on test corpus {corpus!r} does not hold "
+                    f"{', '.join(_CROSS_FIELDS)}"
+                )
+            row, row_key = self._row(part["row"])
+            rows = self.cross[corpus]
+            if row_key != key or row["test_corpus"] != corpus:
+                raise InvalidRecordError(
+                    f"its row on test corpus {corpus!r} is another fold's or corpus's"
+                )
+            if row["n_test"] != len(rows):
+                raise InvalidRecordError(
+                    f"its n_test on test corpus {corpus!r} is not that corpus's size"
+                )
+            y_pred = self._predictions(part["y_pred"], rows)
+            matrix = self._matrix(part["matrix"], rows, y_pred)
+            checked[corpus] = (row, y_pred, matrix, self._proba(part["proba"], rows))
+        return checked
 
     def _row(self, row):
         if not isinstance(row, dict) or sorted(row) != sorted(self.columns):

@@ -73,6 +73,15 @@ def prediction_columns(labels):
     return [*PREDICTION_COLUMNS, ID_COLUMN, *(f"{PROBA_PREFIX}{c}" for c in labels)]
 
 
+def cross_prediction_columns(labels):
+    """Every column of ``compare_methods(...).cross_predictions`` for
+    ``labels``: those of predictions, with the test corpus after ``fold``
+    (``row`` and ``utterance_id`` are then the test corpus's own)."""
+    keys = ("method", "repeat", "fold", TEST_CORPUS)
+    rest = prediction_columns(labels)[3:]
+    return [*keys, *rest]
+
+
 #: Columns of :func:`confusion_table`: one row per method, repeat, fold and
 #: pair of classes.
 CONFUSION_COLUMNS = ("method", "repeat", "fold", "true", "predicted", "count")
@@ -135,6 +144,7 @@ CROSS_CORPUS_FILES = (
     "cross_corpus_comparisons.csv",
     "cross_corpus_confusion_matrices.csv",
     "cross_corpus_per_class_recall.csv",
+    "cross_corpus_predictions.csv",
     "label_harmonization.csv",
     FIGURE_FILES["cross_corpus"],
 )

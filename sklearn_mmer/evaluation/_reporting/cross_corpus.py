@@ -313,6 +313,7 @@ def cross_corpus_tables(comparison, *, reference=None):
         tables["cross_corpus_comparisons"] = compare_on_corpora(results, reference)
     tables["cross_corpus_confusion_matrices"] = cross_confusion_table(comparison)
     tables["cross_corpus_per_class_recall"] = cross_per_class_recall(comparison)
+    tables["cross_corpus_predictions"] = comparison.cross_predictions
     return tables
 
 

@@ -218,9 +218,10 @@ def save_comparison(
         figures above are of the in-corpus rows (``results.csv`` holds every
         row) and ``cross_corpus_summary.csv``, ``cross_corpus_drop.csv``,
         ``cross_corpus_comparisons.csv`` (with a reference),
-        ``cross_corpus_confusion_matrices.csv`` and
-        ``cross_corpus_per_class_recall.csv`` follow (see
-        :func:`summarize_cross_corpus`); then ``label_harmonization.csv``
+        ``cross_corpus_confusion_matrices.csv``,
+        ``cross_corpus_per_class_recall.csv`` and
+        ``cross_corpus_predictions.csv`` (``comparison.cross_predictions``)
+        follow (see :func:`summarize_cross_corpus`); then ``label_harmonization.csv``
         with ``dropped``, then the figures of :func:`save_figures`
         (``cross_corpus.png`` with test corpora).
 
