@@ -238,7 +238,7 @@ def _say_dropped(harmonized, corpora, say):
 
 
 def _compare(args, harmonized, modalities, say):
-    from ..evaluation import compare_methods, set_every
+    from ..evaluation import compare_methods, set_epochs
     from ..methods import make_methods, method_names
     from ..model_selection import LeaveOneCorpusOut, SpeakerKFold
 
@@ -250,7 +250,7 @@ def _compare(args, harmonized, modalities, say):
     def methods(seed):
         built = make_methods(modalities, names, random_state=seed)
         for method in built.values() if args.epochs is not None else ():
-            set_every(method, "max_epochs", args.epochs)
+            set_epochs(method, args.epochs)
         return built
 
     corpora = harmonized.corpora

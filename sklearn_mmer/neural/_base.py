@@ -369,6 +369,12 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 state[old] = DEPRECATED
         if "net_" in state:
             _upgrade_curves(state)
+        # a parameter added since (warm_start) takes its default
+        for name, parameter in inspect.signature(
+            type(self).__init__
+        ).parameters.items():
+            if name != "self" and name not in state:
+                state[name] = parameter.default
         super().__setstate__(state)
 
     def _restore_history(self, history):
