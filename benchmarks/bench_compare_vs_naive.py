@@ -19,7 +19,12 @@ import numpy as np
 from sklearn.model_selection import cross_validate
 
 from sklearn_mmer.datasets import make_multimodal_emotion
-from sklearn_mmer.evaluation import SCORING, compare_methods, make_methods, set_every
+from sklearn_mmer.evaluation import (
+    SCORING,
+    compare_methods,
+    make_methods,
+    set_epochs,
+)
 from sklearn_mmer.model_selection import SpeakerKFold
 
 
@@ -32,7 +37,7 @@ def main():
     X, y, speakers = corpus.data, corpus.target, corpus.groups
     methods = make_methods(corpus.modalities, random_state=0)
     for method in methods.values():
-        set_every(method, "max_epochs", args.epochs)
+        set_epochs(method, args.epochs)
 
     start = time.perf_counter()
     comparison = compare_methods(

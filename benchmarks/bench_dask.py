@@ -76,11 +76,15 @@ def run(methods, X, y, groups, sent=written_bytes, **kwargs):
 
 def warm_up(**kwargs):
     from sklearn_mmer.datasets import make_multimodal_emotion
-    from sklearn_mmer.evaluation import compare_methods, make_methods, set_every
+    from sklearn_mmer.evaluation import (
+        compare_methods,
+        make_methods,
+        set_epochs,
+    )
 
     corpus = make_multimodal_emotion(40, random_state=1)
     methods = make_methods(corpus.modalities, random_state=0)
-    set_every(methods["early_fusion"], "max_epochs", 1)
+    set_epochs(methods["early_fusion"], 1)
     compare_methods(
         {"early_fusion": methods["early_fusion"]},
         corpus.data,
@@ -98,7 +102,12 @@ def main():
     args = parser.parse_args()
 
     from sklearn_mmer.datasets import make_multimodal_emotion
-    from sklearn_mmer.evaluation import SCORING, _compare, make_methods, set_every
+    from sklearn_mmer.evaluation import (
+        SCORING,
+        _compare,
+        make_methods,
+        set_epochs,
+    )
     from sklearn_mmer.evaluation._sharing import plan_work
     from sklearn_mmer.utils._runtime import dask_cluster
 
@@ -106,7 +115,7 @@ def main():
     X, y, groups = corpus.data, corpus.target, corpus.groups
     methods = make_methods(corpus.modalities, random_state=0)
     for method in methods.values():
-        set_every(method, "max_epochs", args.epochs)
+        set_epochs(method, args.epochs)
     plan = plan_work([methods], X, corpus.modalities, share_members=True)
     n_tasks, views = 5 * len(plan.fits), plan.views
     print(

@@ -44,8 +44,8 @@ from sklearn_mmer.neural import MLPClassifier, MLPEnsembleClassifier
 MODALITIES = ["visual", "acoustic", "lexical"]
 SETTINGS = {
     "dropout": 0.5,
-    "weight_decay": 1e-3,
-    "max_epochs": 30,
+    "alpha": 1e-3,
+    "max_iter": 30,
     "batch_size": 32,
     "early_stopping": False,
 }
@@ -112,7 +112,7 @@ def main():
             scores[name] = f1_score(y[test], model.predict(X_test), average="micro")
     print(
         f"{len(train)} x {X_train.shape[1]} training rows, "
-        f"{SETTINGS['max_epochs']} epochs (no early stopping), warmed up, "
+        f"{SETTINGS['max_iter']} epochs (no early stopping), warmed up, "
         f"{torch.get_num_threads()} torch threads, median of {args.repeats}"
     )
     base = np.median(seconds["1 network (MLPClassifier)"])

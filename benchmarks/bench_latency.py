@@ -35,7 +35,7 @@ def main():
     X, y = make_multimodal_emotion(random_state=0, return_X_y=True)
     pipe = make_early_fusion(
         ["visual", "acoustic", "lexical"],
-        classifier=MLPClassifier(max_epochs=args.epochs, random_state=0),
+        classifier=MLPClassifier(max_iter=args.epochs, random_state=0),
     ).fit(X, y)
     one, batch = X.iloc[[0]], X.iloc[:256]
     for _ in range(20):  # warm-up

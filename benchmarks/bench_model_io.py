@@ -25,7 +25,7 @@ import numpy as np
 
 import sklearn_mmer
 from sklearn_mmer.datasets import make_multimodal_emotion
-from sklearn_mmer.evaluation import make_methods, set_every
+from sklearn_mmer.evaluation import make_methods, set_epochs
 
 METHODS = ["early_fusion", "late_fusion", "gru"]
 MODALITIES = ["visual", "acoustic", "lexical"]
@@ -77,7 +77,7 @@ def main():
     paths = {}
     for name in METHODS:
         model = make_methods(MODALITIES, [name], random_state=0)[name]
-        set_every(model, "max_epochs", args.epochs)
+        set_epochs(model, args.epochs)
         model.fit(X, y)
         path = paths[name] = folder / f"{name}.mmer"
         save = median_time(

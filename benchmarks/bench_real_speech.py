@@ -130,9 +130,9 @@ def option_variants(modalities, seed):
 TRAINING = (
     "early_stopping",
     "validation_fraction",
-    "patience",
+    "n_iter_no_change",
     "refit",
-    "weight_decay",
+    "alpha",
     "dropout",
 )
 

@@ -40,12 +40,12 @@ def load(args):
 
 def settings(seed):
     """One factor at a time from the study's settings, then all together."""
-    study = {"dropout": 0.0, "weight_decay": 1e-5, "max_epochs": 50}
+    study = {"dropout": 0.0, "alpha": 1e-5, "max_iter": 50}
     steps = [
         ("study: dropout 0, decay 1e-5, 50 epochs", {}),
         ("dropout 0.5", {"dropout": 0.5}),
-        ("weight decay 1e-3", {"weight_decay": 1e-3}),
-        ("30 epochs", {"max_epochs": 30}),
+        ("weight decay 1e-3", {"alpha": 1e-3}),
+        ("30 epochs", {"max_iter": 30}),
         ("dropout 0.5, decay 1e-3, 30 epochs", REGULARISED),
     ]
     grid = {

@@ -36,7 +36,7 @@ def run_one(n_utterances, epochs, frames):
     stages["generate"] = (time.perf_counter() - start, peak_gib())
     pipe = make_early_fusion(
         ["visual", "acoustic", "lexical"],
-        classifier=MLPClassifier(max_epochs=epochs, random_state=0),
+        classifier=MLPClassifier(max_iter=epochs, random_state=0),
     )
     start = time.perf_counter()
     features = pipe[:-1].fit_transform(X)

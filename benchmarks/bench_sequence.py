@@ -158,11 +158,11 @@ def long_part(args):
         "packed sequences": lambda: patched(SequenceEncoder, "forward", packed_forward),
         "default again": contextlib.nullcontext,
     }
-    SequenceClassifier(max_epochs=1).fit(X, y)  # warm-up, not timed
+    SequenceClassifier(max_iter=1).fit(X, y)  # warm-up, not timed
     seconds, scores = {name: [] for name in variants}, {}
     for _ in range(args.repeats):  # alternating, so drifts in load hit all alike
         for name, variant in variants.items():
-            clf = SequenceClassifier(max_epochs=3, random_state=args.seed)
+            clf = SequenceClassifier(max_iter=3, random_state=args.seed)
             with variant():
                 start = time.perf_counter()
                 clf.fit(X, y)
@@ -211,7 +211,7 @@ def memory_part(args):
             sequence_module, "RaggedFrames", padded_block
         ),
     }
-    params = {"hidden_dim": 16, "max_epochs": 1, "random_state": args.seed}
+    params = {"hidden_dim": 16, "max_iter": 1, "random_state": args.seed}
     SequenceClassifier(**params).fit(X.iloc[1:50], y[1:50])  # warm-up, not timed
     for name, variant in variants.items():
         with variant():

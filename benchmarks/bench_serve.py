@@ -39,7 +39,7 @@ def fit_models(folder):
     import soundfile
 
     from sklearn_mmer.datasets import load_feature_table, make_multimodal_emotion
-    from sklearn_mmer.evaluation import set_every
+    from sklearn_mmer.evaluation import set_epochs
     from sklearn_mmer.extraction import extract_corpus, read_recipe
     from sklearn_mmer.io import save
     from sklearn_mmer.methods import make_methods
@@ -48,7 +48,7 @@ def fit_models(folder):
     X, y = corpus.data[list(corpus.modalities)], corpus.target
     model = make_methods(list(corpus.modalities), ["early_fusion"], random_state=0)
     model = model["early_fusion"]
-    set_every(model, "max_epochs", 5)
+    set_epochs(model, 5)
     model.fit(X, y)
     save(model, folder / "features.mmer", X=X, y=y, method="early_fusion")
 
@@ -68,7 +68,7 @@ def fit_models(folder):
     Xa = audio.data[["acoustic"]]
     model = make_methods(["acoustic"], ["early_fusion"], random_state=0)
     model = model["early_fusion"]
-    set_every(model, "max_epochs", 5)
+    set_epochs(model, 5)
     model.fit(Xa, audio.target)
     recipe = read_recipe(folder / "corpus")
     save(model, folder / "audio.mmer", X=Xa, y=audio.target, recipe=recipe)

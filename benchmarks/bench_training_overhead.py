@@ -49,7 +49,7 @@ def hand_written_loop(X, y, X_test, epochs, seed):
 
 
 def toolkit(X, y, X_test, epochs, seed):
-    clf = MLPClassifier(max_epochs=epochs, random_state=seed).fit(X, y)
+    clf = MLPClassifier(max_iter=epochs, random_state=seed).fit(X, y)
     return clf.predict(X_test)
 
 

@@ -36,7 +36,7 @@ def main():
     speakers = X["speaker"]
     classifiers = {
         "sklearn_mmer MLPClassifier": MLPClassifier(
-            max_epochs=args.epochs, random_state=args.seed
+            max_iter=args.epochs, random_state=args.seed
         ),
         "sklearn MLPClassifier": SkMLPClassifier(
             hidden_layer_sizes=(128, 64),

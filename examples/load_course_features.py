@@ -96,7 +96,7 @@ def main(argv=None):
         print(corpus.issues.to_string(index=False, max_colwidth=70), "\n")
 
     X, y, speakers = corpus.data, corpus.target, corpus.groups
-    quick = MLPClassifier(hidden_dims=(64,), max_epochs=20, random_state=0)
+    quick = MLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0)
     methods = {
         m: make_modality_pipeline(m, classifier=quick) for m in corpus.modalities
     }

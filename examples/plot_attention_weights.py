@@ -29,7 +29,7 @@ corpus = make_multimodal_emotion(500, random_state=0)
 X, y, speakers = corpus.data, corpus.target, corpus.groups
 train, test = next(SpeakerKFold(5).split(X, y, speakers))
 
-clf = AttentionFusionClassifier(corpus.modalities, max_epochs=30, random_state=0)
+clf = AttentionFusionClassifier(corpus.modalities, max_iter=30, random_state=0)
 clf.fit(X.iloc[train], y[train])
 X_test = X.iloc[test].copy()
 # the first three test utterances lose their video, to show the masking

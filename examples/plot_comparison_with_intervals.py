@@ -44,7 +44,7 @@ from sklearn_mmer.evaluation import (
     make_methods,
     per_class_recall,
     per_speaker_scores,
-    set_every,
+    set_epochs,
 )
 
 corpus = make_multimodal_emotion(
@@ -58,7 +58,7 @@ def methods(seed):
     """The compared methods, every network seeded with ``seed``, 10 epochs."""
     built = make_methods(corpus.modalities, NAMES, random_state=seed)
     for method in built.values():
-        set_every(method, "max_epochs", 10)
+        set_epochs(method, 10)
     return built
 
 

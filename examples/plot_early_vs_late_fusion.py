@@ -35,7 +35,7 @@ corpus = make_multimodal_emotion(500, random_state=0)
 X, y, speakers = corpus.data, corpus.target, corpus.groups
 modalities = corpus.modalities
 
-mlp = MLPClassifier(hidden_dims=(64,), max_epochs=20, random_state=0)
+mlp = MLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0)
 methods = {
     "early fusion": make_early_fusion(modalities, classifier=mlp),
     "late, hard vote": make_late_fusion(modalities, voting="hard", classifier=mlp),

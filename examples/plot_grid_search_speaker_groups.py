@@ -37,11 +37,11 @@ X, y, speakers = corpus.data, corpus.target, corpus.groups
 
 model = make_early_fusion(
     corpus.modalities,
-    classifier=MLPClassifier(max_epochs=10, random_state=0),
+    classifier=MLPClassifier(max_iter=10, random_state=0),
 )
 grid = {
     "columntransformer__acoustic__temporalpooling__method": ["mean", "stats"],
-    "mlpclassifier__hidden_dims": [(32,), (128, 64)],
+    "mlpclassifier__hidden_layer_sizes": [(32,), (128, 64)],
 }
 search = GridSearchCV(model, grid, cv=SpeakerKFold(3), scoring="f1_micro")
 search.fit(X, y, groups=speakers)
@@ -54,7 +54,7 @@ print(f"best inner score: {search.best_score_:.3f}")
 results = pd.DataFrame(search.cv_results_)
 labels = [
     f"{params['columntransformer__acoustic__temporalpooling__method']}, "
-    f"{params['mlpclassifier__hidden_dims']}"
+    f"{params['mlpclassifier__hidden_layer_sizes']}"
     for params in results["params"]
 ]
 fold_columns = [f"split{i}_test_score" for i in range(search.n_splits_)]
@@ -76,7 +76,7 @@ plt.show()
 with sklearn.config_context(enable_metadata_routing=True):
     routed = make_early_fusion(
         corpus.modalities,
-        classifier=MLPClassifier(max_epochs=10, random_state=0).set_fit_request(
+        classifier=MLPClassifier(max_iter=10, random_state=0).set_fit_request(
             groups=False
         ),
     )

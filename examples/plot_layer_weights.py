@@ -50,8 +50,8 @@ clf = SequenceClassifier(
     architecture="none",
     pooling="attentive",
     head_dims=(32,),
-    lr=0.03,
-    max_epochs=15,
+    learning_rate_init=0.03,
+    max_iter=15,
     random_state=0,
 )
 clf.fit(X, y)

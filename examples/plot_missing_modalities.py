@@ -34,12 +34,12 @@ X, y, speakers = corpus.data, corpus.target, corpus.groups
 modalities = corpus.modalities
 train, test = next(SpeakerKFold(5).split(X, y, speakers))
 
-mlp = MLPClassifier(hidden_dims=(64,), max_epochs=20, random_state=0)
+mlp = MLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0)
 models = {
     "early fusion": make_early_fusion(modalities, classifier=mlp),
     "late, soft vote": make_late_fusion(modalities, voting="soft", classifier=mlp),
     "attention fusion": AttentionFusionClassifier(
-        modalities, max_epochs=20, random_state=0
+        modalities, max_iter=20, random_state=0
     ),
 }
 for model in models.values():

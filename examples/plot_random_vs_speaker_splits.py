@@ -32,7 +32,7 @@ corpus = make_multimodal_emotion(600, random_state=0)
 X, y, speakers = corpus.data, corpus.target, corpus.groups
 model = make_early_fusion(
     corpus.modalities,
-    classifier=MLPClassifier(hidden_dims=(64,), max_epochs=20, random_state=0),
+    classifier=MLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0),
 )
 splits = {
     "random (stratified) folds": StratifiedKFold(5, shuffle=True, random_state=0),

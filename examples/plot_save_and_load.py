@@ -51,7 +51,7 @@ X_new, y_new = make_multimodal_emotion(
 # Fit and save. ``X`` and ``y`` are passed so that the manifest records the
 # modalities, their feature widths and a fingerprint of the training data.
 model = make_early_fusion(
-    list(widths), classifier=MLPClassifier((64,), max_epochs=20, random_state=0)
+    list(widths), classifier=MLPClassifier((64,), max_iter=20, random_state=0)
 ).fit(X, y)
 folder = Path(tempfile.mkdtemp())
 path = folder / "early_fusion.mmer"

@@ -31,10 +31,10 @@ X, y, speakers = corpus.data, corpus.target, corpus.groups
 train, test = next(SpeakerKFold(5).split(X, y, speakers))
 
 gru = SequenceClassifier(
-    "acoustic", architecture="gru", hidden_dim=32, max_epochs=15, random_state=0
+    "acoustic", architecture="gru", hidden_dim=32, max_iter=15, random_state=0
 )
 pooled = make_modality_pipeline(
-    "acoustic", classifier=MLPClassifier(max_epochs=15, random_state=0)
+    "acoustic", classifier=MLPClassifier(max_iter=15, random_state=0)
 )
 for model in (gru, pooled):
     model.fit(X.iloc[train], y[train])

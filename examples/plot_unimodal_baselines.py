@@ -40,7 +40,7 @@ print(corpus.DESCR)
 # -------------------------
 # A short training (20 epochs) keeps the example quick; the study trained for
 # 50. The majority-class baseline says what "no information" scores.
-mlp = MLPClassifier(hidden_dims=(64,), max_epochs=20, random_state=0)
+mlp = MLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0)
 cv = SpeakerKFold(5)
 scores = {
     modality: cross_val_score(

@@ -85,7 +85,13 @@ def lexical_matrix(X):
 
 def fast_sequence(modalities="acoustic", **params):
     """A small, quick SequenceClassifier (seeded) for the sequence-model tests."""
-    params = {"hidden_dim": 16, "n_heads": 2, "lr": 0.01, "max_epochs": 15, **params}
+    params = {
+        "hidden_dim": 16,
+        "n_heads": 2,
+        "learning_rate_init": 0.01,
+        "max_iter": 15,
+        **params,
+    }
     return SequenceClassifier(modalities, random_state=0, **params)
 
 

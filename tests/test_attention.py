@@ -16,8 +16,8 @@ MODALITIES = ["visual", "acoustic", "lexical"]
 def fast(**params):
     params = {
         "hidden_dim": 16,
-        "lr": 0.01,
-        "max_epochs": 15,
+        "learning_rate_init": 0.01,
+        "max_iter": 15,
         "random_state": 0,
         **params,
     }
@@ -74,7 +74,7 @@ def test_attention_row_with_every_modality_missing_is_still_classified(tiny_corp
 
 def test_attention_predicts_a_batch_that_lacks_a_modality(tiny_corpus):
     X, y, _ = tiny_corpus
-    clf = fast(max_epochs=2).fit(X, y)
+    clf = fast(max_iter=2).fit(X, y)
     one = X.iloc[[3]].copy()
     one["visual"] = np.nan  # pandas stores a column of only NaN as floats
     weights = clf.predict_modality_weights(one)
@@ -91,7 +91,7 @@ def test_attention_predict_reads_only_the_named_columns(tiny_corpus):
 
 def test_attention_default_reads_every_column_of_arrays(tiny_corpus):
     X, y, _ = tiny_corpus
-    clf = AttentionFusionClassifier(hidden_dim=4, max_epochs=1).fit(X, y)
+    clf = AttentionFusionClassifier(hidden_dim=4, max_iter=1).fit(X, y)
     assert clf.modalities_ == MODALITIES
     assert clf.n_features_in_ == 4
     assert list(clf.feature_names_in_) == MODALITIES + ["speaker"]
@@ -99,7 +99,7 @@ def test_attention_default_reads_every_column_of_arrays(tiny_corpus):
 
 def test_attention_pooling_per_modality(tiny_corpus):
     X, y, _ = tiny_corpus
-    clf = fast(pooling={"acoustic": "stats"}, max_epochs=1).fit(X, y)
+    clf = fast(pooling={"acoustic": "stats"}, max_iter=1).fit(X, y)
     assert clf.poolers_["acoustic"].method == "stats"
     assert clf.poolers_["visual"].method == "mean"
     assert clf.net_.module_.widths == [12, 12, 8]
@@ -109,7 +109,7 @@ def test_attention_plain_array_is_one_modality():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3))
     y = (X[:, 0] > 0).astype(int)
-    clf = AttentionFusionClassifier(hidden_dim=8, max_epochs=2).fit(X, y)
+    clf = AttentionFusionClassifier(hidden_dim=8, max_iter=2).fit(X, y)
     assert clf.modalities_ == ["x0"]
     assert not hasattr(clf, "poolers_")
     assert_array_equal(clf.predict_modality_weights(X)["x0"], 1.0)
@@ -117,16 +117,16 @@ def test_attention_plain_array_is_one_modality():
 
 def test_attention_same_random_state_gives_identical_predictions(tiny_corpus):
     X, y, _ = tiny_corpus
-    first = fast(max_epochs=3).fit(X, y).predict_proba(X)
-    second = fast(max_epochs=3).fit(X, y).predict_proba(X)
-    other = fast(max_epochs=3).set_params(random_state=1).fit(X, y).predict_proba(X)
+    first = fast(max_iter=3).fit(X, y).predict_proba(X)
+    second = fast(max_iter=3).fit(X, y).predict_proba(X)
+    other = fast(max_iter=3).set_params(random_state=1).fit(X, y).predict_proba(X)
     assert_array_equal(first, second)
     assert not np.array_equal(first, other)
 
 
 def test_attention_pickle_and_clone_round_trip(tiny_corpus):
     X, y, _ = tiny_corpus
-    clf = fast(max_epochs=3).fit(X, y)
+    clf = fast(max_iter=3).fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
     assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     assert_array_equal(
@@ -139,7 +139,7 @@ def test_attention_pickle_and_clone_round_trip(tiny_corpus):
 
 def test_attention_early_stopping_holds_out_whole_speakers(tiny_corpus):
     X, y, speakers = tiny_corpus
-    clf = fast(max_epochs=3, early_stopping=True, validation_fraction=0.34)
+    clf = fast(max_iter=3, early_stopping=True, validation_fraction=0.34)
     clf.fit(X, y, groups=speakers)
     valid = np.zeros(len(y), bool)
     valid[clf.validation_indices_] = True
@@ -171,12 +171,12 @@ def test_attention_module_masks_before_the_softmax():
 def test_attention_rejects_bad_modalities(tiny_corpus, modalities, match):
     X, y, _ = tiny_corpus
     with pytest.raises(ValueError, match=match):
-        AttentionFusionClassifier(modalities, max_epochs=1).fit(X, y)
+        AttentionFusionClassifier(modalities, max_iter=1).fit(X, y)
 
 
 def test_attention_rejects_input_unlike_fit(tiny_corpus):
     X, y, _ = tiny_corpus
-    clf = fast(max_epochs=1).fit(X, y)
+    clf = fast(max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="column 'visual' not in X"):
         clf.predict(X.drop(columns="visual"))
     with pytest.raises(ValueError, match="fit on a DataFrame of modalities"):
@@ -191,7 +191,7 @@ def test_attention_rejects_input_unlike_fit(tiny_corpus):
 
 def test_attention_plain_array_fit_rejects_cells(tiny_corpus):
     X, y, _ = tiny_corpus
-    clf = AttentionFusionClassifier(hidden_dim=4, max_epochs=1)
+    clf = AttentionFusionClassifier(hidden_dim=4, max_iter=1)
     clf.fit(np.ones((len(y), 3)), y)
     with pytest.raises(ValueError, match="fit on a plain numeric array"):
         clf.predict(X)
@@ -208,5 +208,5 @@ def test_attention_needs_y(tiny_corpus):
 def test_attention_weights_are_indexed_like_X(tiny_corpus):
     X, y, _ = tiny_corpus
     X = X.set_index(pd.Index([f"utt{i}" for i in range(len(X))]))
-    clf = fast(max_epochs=1).fit(X, y)
+    clf = fast(max_iter=1).fit(X, y)
     assert list(clf.predict_modality_weights(X.iloc[3:5]).index) == ["utt3", "utt4"]

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from sklearn_mmer.evaluation import compare_methods, make_methods, set_every
+from sklearn_mmer.evaluation import compare_methods, make_methods, set_epochs, set_every
 from sklearn_mmer.fusion import make_late_fusion, make_modality_pipeline
 
 MODALITIES = ["visual", "acoustic", "lexical"]
@@ -54,8 +54,8 @@ def counting_methods():
 def network_methods(seed):
     methods = make_methods(MODALITIES, ["lexical", "late_fusion"], random_state=seed)
     for method in methods.values():
-        set_every(method, "max_epochs", 2)
-        set_every(method, "hidden_dims", (8,))
+        set_epochs(method, 2)
+        set_every(method, "hidden_layer_sizes", (8,))
     return methods
 
 

@@ -42,7 +42,7 @@ def public_estimator_classes():
 # learning rate of 0.03, 3 epochs pass both for every instance below with the
 # checks' seed replaced by each of 0-5 (lowest accuracy 0.90); 2 epochs failed
 # the class-weight check for one seed. The default rate needed about 40 epochs.
-QUICK = {"lr": 0.03, "max_epochs": 3}
+QUICK = {"learning_rate_init": 0.03, "max_iter": 3}
 # the checks that need a network that learns; the others run each instance
 # with one epoch (see test_sklearn_compatible_estimator), except the known
 # failures, which fail as their reasons say with the instance as listed
@@ -87,13 +87,15 @@ def _check_instances():
         **extractors,
         "TemporalPooling": [TemporalPooling(), TemporalPooling("stats")],
         "MLPClassifier": [
-            MLPClassifier(hidden_dims=(16,), **QUICK),
-            MLPClassifier(hidden_dims=(16,), **QUICK, early_stopping=True, dropout=0.1),
+            MLPClassifier(hidden_layer_sizes=(16,), **QUICK),
+            MLPClassifier(
+                hidden_layer_sizes=(16,), **QUICK, early_stopping=True, dropout=0.1
+            ),
         ],
         "MLPEnsembleClassifier": [
-            MLPEnsembleClassifier(hidden_dims=(16,), n_members=3, **QUICK),
+            MLPEnsembleClassifier(hidden_layer_sizes=(16,), n_members=3, **QUICK),
             MLPEnsembleClassifier(
-                hidden_dims=(16,),
+                hidden_layer_sizes=(16,),
                 n_members=2,
                 bootstrap=True,
                 dropout=0.1,
@@ -201,10 +203,10 @@ def listed(parametrize):
 def test_sklearn_compatible_estimator(estimator, check):
     name = getattr(check, "func", check).__name__
     as_listed = LEARNING_CHECKS | set(expected_failed_checks(estimator))
-    if name not in as_listed and "max_epochs" in estimator.get_params():
+    if name not in as_listed and "max_iter" in estimator.get_params():
         # the same instance, trained for one epoch: these checks ask what a
         # fit keeps, validates and returns, never how well it learnt
-        estimator = clone(estimator).set_params(max_epochs=1)
+        estimator = clone(estimator).set_params(max_iter=1)
     check(estimator)
 
 

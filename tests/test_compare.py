@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import cross_validate
@@ -16,6 +17,7 @@ from sklearn_mmer.evaluation import (
     method_names,
     register_method,
     registered_methods,
+    set_epochs,
     set_every,
     summarize,
     unregister_method,
@@ -54,8 +56,8 @@ def corpus():
 def quick_methods(names=None, seed=0):
     methods = make_methods(MODALITIES, names, random_state=seed)
     for method in methods.values():
-        set_every(method, "max_epochs", 3)
-        set_every(method, "hidden_dims", (16,))
+        set_epochs(method, 3)
+        set_every(method, "hidden_layer_sizes", (16,))
     return methods
 
 
@@ -76,7 +78,7 @@ def test_compare_methods_scores_equal_cross_validate(corpus):
     methods["acoustic_stats"] = make_modality_pipeline(
         "acoustic",
         pooling="stats",
-        classifier=MLPClassifier((16,), max_epochs=3, random_state=0),
+        classifier=MLPClassifier((16,), max_iter=3, random_state=0),
     )
     comparison = compare_methods(methods, X, y, speakers, cv=SpeakerKFold(3))
     for name, method in methods.items():
@@ -393,9 +395,21 @@ def test_registered_methods_are_offered_by_name_and_with_all(corpus):
 
 def test_set_every_sets_a_parameter_at_every_depth():
     late = make_methods(MODALITIES, ["late_fusion"])["late_fusion"]
-    assert set_every(late, "max_epochs", 4) == 3
+    assert set_every(late, "hidden_layer_sizes", (4,)) == 3
     params = late.get_params()
-    assert [params[f"{m}__mlpclassifier__max_epochs"] for m in MODALITIES] == [4] * 3
+    assert [params[f"{m}__mlpclassifier__hidden_layer_sizes"] for m in MODALITIES] == [
+        (4,)
+    ] * 3
+
+
+def test_set_epochs_sets_the_networks_max_iter_only():
+    # scikit-learn's max_iter of a logistic regression counts solver steps
+    vote = VotingClassifier(
+        [("lr", LogisticRegression(max_iter=2000)), ("mlp", MLPClassifier())]
+    )
+    assert set_epochs(vote, 4) == 1
+    assert vote.get_params()["lr__max_iter"] == 2000
+    assert vote.get_params()["mlp__max_iter"] == 4
 
 
 @pytest.mark.parametrize("n_jobs, n_threads", [(1, 1), (2, 1), (1, 2), (2, 2)])

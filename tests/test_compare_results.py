@@ -19,6 +19,7 @@ from sklearn_mmer.evaluation import (
     compare_methods,
     make_methods,
     save_comparison,
+    set_epochs,
     set_every,
     summarize,
 )
@@ -69,8 +70,8 @@ def uneven_folds(speakers):
 def quick_methods(names=None, seed=0):
     methods = make_methods(MODALITIES, names, random_state=seed)
     for method in methods.values():
-        set_every(method, "max_epochs", 2)
-        set_every(method, "hidden_dims", (8,))
+        set_epochs(method, 2)
+        set_every(method, "hidden_layer_sizes", (8,))
     return methods
 
 

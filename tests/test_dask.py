@@ -25,6 +25,7 @@ from sklearn_mmer.evaluation import (
     SCORING,
     compare_methods,
     make_methods,
+    set_epochs,
     set_every,
 )
 from sklearn_mmer.evaluation._sharing import _CorpusView, plan_work
@@ -60,8 +61,8 @@ def corpus():
 def tiny(names):
     methods = make_methods(MODALITIES, names, random_state=0)
     for method in methods.values():
-        set_every(method, "max_epochs", 1)
-        set_every(method, "hidden_dims", (8,))
+        set_epochs(method, 1)
+        set_every(method, "hidden_layer_sizes", (8,))
         set_every(method, "hidden_dim", 4)
     return methods
 

@@ -24,7 +24,7 @@ def blobs():
 
 def test_ensemble_defaults_are_the_regularised_ones():
     clf = MLPEnsembleClassifier()
-    assert (clf.n_members, clf.dropout, clf.weight_decay, clf.max_epochs) == (
+    assert (clf.n_members, clf.dropout, clf.alpha, clf.max_iter) == (
         5,
         0.5,
         1e-3,
@@ -34,7 +34,7 @@ def test_ensemble_defaults_are_the_regularised_ones():
 
 def test_ensemble_members_start_different_and_stack_their_weights(blobs):
     X, y, _ = blobs
-    clf = MLPEnsembleClassifier((16,), n_members=3, max_epochs=2, random_state=0)
+    clf = MLPEnsembleClassifier((16,), n_members=3, max_iter=2, random_state=0)
     clf.fit(X, y)
     weights = clf.module_.weights[0].detach()
     assert weights.shape == (3, 16, 8)  # (n_members, fan_out, fan_in)
@@ -44,7 +44,7 @@ def test_ensemble_members_start_different_and_stack_their_weights(blobs):
 
 def test_ensemble_proba_is_the_mean_of_member_probabilities(blobs):
     X, y, _ = blobs
-    clf = MLPEnsembleClassifier((16,), n_members=4, max_epochs=3, random_state=0)
+    clf = MLPEnsembleClassifier((16,), n_members=4, max_iter=3, random_state=0)
     clf.fit(X, y)
     with torch.no_grad():
         logits = clf.module_(torch.as_tensor(X, dtype=torch.float32))
@@ -80,7 +80,12 @@ def test_ensemble_member_loss_weights_rows():
 
 def test_ensemble_same_random_state_gives_identical_predictions(blobs):
     X, y, _ = blobs
-    params = {"hidden_dims": (16,), "n_members": 3, "bootstrap": True, "max_epochs": 3}
+    params = {
+        "hidden_layer_sizes": (16,),
+        "n_members": 3,
+        "bootstrap": True,
+        "max_iter": 3,
+    }
     a = MLPEnsembleClassifier(**params, random_state=7).fit(X, y)
     state = torch.get_rng_state()
     b = MLPEnsembleClassifier(**params, random_state=7).fit(X, y)
@@ -94,17 +99,17 @@ def test_ensemble_early_stopping_keeps_each_members_best_epoch(blobs):
         (32,),
         n_members=3,
         dropout=0.0,
-        lr=0.05,
-        max_epochs=40,
+        learning_rate_init=0.05,
+        max_iter=40,
         early_stopping=True,
         validation_fraction=0.3,
-        patience=3,
+        n_iter_no_change=3,
         random_state=0,
     ).fit(X, y)
     curve = clf.validation_loss_curve_
     assert curve.shape == (clf.n_iter_, 3)
     assert_array_equal(clf.best_epochs_, np.argmin(curve, axis=0) + 1)
-    # stopped because no member improved for `patience` epochs
+    # stopped because no member improved for `n_iter_no_change` epochs
     assert clf.n_iter_ < 40
     assert clf.n_iter_ - clf.best_epochs_.max() == 3
     valid = clf.validation_indices_
@@ -118,7 +123,7 @@ def test_ensemble_early_stopping_keeps_each_members_best_epoch(blobs):
 def test_ensemble_validation_holds_out_whole_speakers(blobs):
     X, y, speakers = blobs
     clf = MLPEnsembleClassifier(
-        (8,), n_members=2, max_epochs=2, early_stopping=True, random_state=0
+        (8,), n_members=2, max_iter=2, early_stopping=True, random_state=0
     ).fit(X, y, groups=speakers)
     held_out = set(speakers[clf.validation_indices_])
     rest = set(np.delete(speakers, clf.validation_indices_))
@@ -127,7 +132,12 @@ def test_ensemble_validation_holds_out_whole_speakers(blobs):
 
 def test_ensemble_bootstrap_changes_the_members(blobs):
     X, y, _ = blobs
-    params = {"hidden_dims": (16,), "n_members": 3, "max_epochs": 5, "random_state": 0}
+    params = {
+        "hidden_layer_sizes": (16,),
+        "n_members": 3,
+        "max_iter": 5,
+        "random_state": 0,
+    }
     plain = MLPEnsembleClassifier(**params).fit(X, y)
     bagged = MLPEnsembleClassifier(**params, bootstrap=True).fit(X, y)
     assert not np.allclose(plain.predict_proba(X), bagged.predict_proba(X))
@@ -146,7 +156,7 @@ def test_ensemble_learns_and_round_trips(blobs):
     "params, match",
     [
         ({"n_members": 0}, "n_members"),
-        ({"hidden_dims": (0,)}, "hidden_dims"),
+        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
         ({"device": "gpu7"}, "device"),
         ({"class_weight": {"joy": 2.0}}, "joy"),
     ],
@@ -154,4 +164,4 @@ def test_ensemble_learns_and_round_trips(blobs):
 def test_ensemble_rejects_bad_parameters(blobs, params, match):
     X, y, _ = blobs
     with pytest.raises(ValueError, match=match):
-        MLPEnsembleClassifier(max_epochs=1, **params).fit(X, y)
+        MLPEnsembleClassifier(max_iter=1, **params).fit(X, y)

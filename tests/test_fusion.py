@@ -18,7 +18,9 @@ MODALITIES = ["visual", "acoustic", "lexical"]
 
 
 def small_mlp(**params):
-    return MLPClassifier(hidden_dims=(32,), max_epochs=15, random_state=0, **params)
+    return MLPClassifier(
+        hidden_layer_sizes=(32,), max_iter=15, random_state=0, **params
+    )
 
 
 PIPELINES = {
@@ -41,18 +43,18 @@ def test_pipelines_run_under_speaker_grouped_cross_validation(tiny_corpus, kind)
 GRIDS = {
     "unimodal": {
         "columntransformer__lexical__temporalpooling__method": ["mean", "max"],
-        "mlpclassifier__hidden_dims": [(8,), (16, 8)],
+        "mlpclassifier__hidden_layer_sizes": [(8,), (16, 8)],
     },
     "early": {
         "columntransformer__visual__temporalpooling__method": ["mean", "stats"],
-        "mlpclassifier__hidden_dims": [(8,), (16, 8)],
+        "mlpclassifier__hidden_layer_sizes": [(8,), (16, 8)],
     },
     "late": {
         "acoustic__columntransformer__acoustic__temporalpooling__method": [
             "mean",
             "max",
         ],
-        "lexical__mlpclassifier__hidden_dims": [(8,), (16, 8)],
+        "lexical__mlpclassifier__hidden_layer_sizes": [(8,), (16, 8)],
     },
 }
 

@@ -14,7 +14,12 @@ from test_common import public_estimator_classes
 
 import sklearn_mmer
 from sklearn_mmer._testing import make_tiny_corpus
-from sklearn_mmer.evaluation import make_methods, registered_methods, set_every
+from sklearn_mmer.evaluation import (
+    make_methods,
+    registered_methods,
+    set_epochs,
+    set_every,
+)
 from sklearn_mmer.fusion import make_late_fusion
 from sklearn_mmer.io import FORMAT_VERSION, ModelFileError, read_manifest
 from sklearn_mmer.neural import (
@@ -43,7 +48,7 @@ def corpus():
 
 
 def _small(estimator):
-    set_every(estimator, "max_epochs", 2)
+    set_epochs(estimator, 2)
     set_every(estimator, "hidden_dim", 8)
     return estimator
 
@@ -92,15 +97,15 @@ def _fitted_public(name, X, y):
         "TemporalPooling": lambda: TemporalPooling("stats").fit(X["visual"]),
         "SequencePadder": lambda: SequencePadder(4).fit(X["acoustic"]),
         "SpeakerNormalizer": lambda: SpeakerNormalizer(min_utterances=2).fit(X),
-        "MLPClassifier": lambda: MLPClassifier((8,), max_epochs=2).fit(arrays, y),
+        "MLPClassifier": lambda: MLPClassifier((8,), max_iter=2).fit(arrays, y),
         "MLPEnsembleClassifier": lambda: MLPEnsembleClassifier(
-            (8,), n_members=3, bootstrap=True, max_epochs=2, early_stopping=True
+            (8,), n_members=3, bootstrap=True, max_iter=2, early_stopping=True
         ).fit(arrays, y),
         "SequenceClassifier": lambda: SequenceClassifier(
-            MODALITIES, hidden_dim=8, max_epochs=2, early_stopping=True
+            MODALITIES, hidden_dim=8, max_iter=2, early_stopping=True
         ).fit(X, y),
         "AttentionFusionClassifier": lambda: AttentionFusionClassifier(
-            hidden_dim=8, max_epochs=2
+            hidden_dim=8, max_iter=2
         ).fit(cells, y),
         "LateFusionClassifier": lambda: _small(
             make_late_fusion(["acoustic", "lexical"], voting="soft")
@@ -416,7 +421,7 @@ def test_a_model_file_written_by_the_former_code_loads(saved, corpus, tmp_path):
 def test_cuda_model_loads_on_cpu_without_cuda(corpus, tmp_path, monkeypatch, network):
     X, y = corpus
     arrays = TemporalPooling().fit_transform(X["lexical"])
-    model = network((8,), max_epochs=2, random_state=0).fit(arrays, y)
+    model = network((8,), max_iter=2, random_state=0).fit(arrays, y)
     model.device = "cuda"  # as a model trained on a GPU would say
     sklearn_mmer.save(model, tmp_path / "gpu.mmer")
     model.device = "cpu"
@@ -439,8 +444,8 @@ def test_search_round_trip_and_loaded_model_refits_and_pickles(corpus, tmp_path)
     X, y = corpus
     arrays = TemporalPooling().fit_transform(X["lexical"])
     search = GridSearchCV(
-        MLPClassifier((8,), max_epochs=2, random_state=0),
-        {"hidden_dims": [(4,), (8,)]},
+        MLPClassifier((8,), max_iter=2, random_state=0),
+        {"hidden_layer_sizes": [(4,), (8,)]},
         cv=2,
     ).fit(arrays, y)
     sklearn_mmer.save(search, tmp_path / "search.mmer")

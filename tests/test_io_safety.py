@@ -660,7 +660,7 @@ def saved_net(corpus, tmp_path_factory):
 
     X, y = corpus
     arrays = TemporalPooling().fit_transform(X["lexical"])
-    model = MLPClassifier((8,), max_epochs=2, random_state=0).fit(arrays, y)
+    model = MLPClassifier((8,), max_iter=2, random_state=0).fit(arrays, y)
     path = tmp_path_factory.mktemp("net") / "net.mmer"
     sklearn_mmer.save(model, path)
     return path
@@ -859,7 +859,7 @@ def test_network_parameters_cannot_make_loading_allocate_more(saved_net, tmp_pat
 
     def widen(schema):
         node = next(n for n in _nodes(schema) if n.get("__class__") == "MLPClassifier")
-        node["content"]["content"]["hidden_dims"] = {
+        node["content"]["content"]["hidden_layer_sizes"] = {
             "__class__": "str",
             "__module__": "builtins",
             "__loader__": "JsonNode",
@@ -902,7 +902,7 @@ def test_load_asks_to_refit_a_file_naming_the_ensemble_s_old_module(corpus, tmp_
     from sklearn_mmer.neural import MLPEnsembleClassifier
 
     X, y = corpus
-    ensemble = MLPEnsembleClassifier((4,), n_members=2, max_epochs=1, random_state=0)
+    ensemble = MLPEnsembleClassifier((4,), n_members=2, max_iter=1, random_state=0)
     model = make_early_fusion(MODALITIES, classifier=ensemble).fit(X, y)
     path = tmp_path / "ensemble.mmer"
     sklearn_mmer.save(model, path, X=X, y=y, method="early_fusion")

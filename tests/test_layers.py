@@ -19,7 +19,7 @@ from sklearn_mmer.neural import (
 )
 from sklearn_mmer.preprocessing import TemporalPooling
 
-QUICK = {"max_epochs": 3, "batch_size": 8, "random_state": 0}
+QUICK = {"max_iter": 3, "batch_size": 8, "random_state": 0}
 
 
 def _layered_corpus(n=40, n_layers=3, width=4, informative=2, seed=0):
@@ -55,7 +55,11 @@ def test_layer_weights_mix_the_layers_of_each_frame():
 def test_fitted_layer_weights_sum_to_one_and_favour_the_informative_layer():
     X, y = _layered_corpus()
     clf = SequenceClassifier(
-        "encoder", architecture="none", lr=0.05, max_epochs=30, random_state=0
+        "encoder",
+        architecture="none",
+        learning_rate_init=0.05,
+        max_iter=30,
+        random_state=0,
     ).fit(X, y)
     weights = clf.layer_weights_["encoder"]
     assert weights.shape == (3,)
@@ -161,8 +165,8 @@ def _plain(n=48, seed=0):
 
 def _classifiers():
     return [
-        MLPClassifier(hidden_dims=(8,), **QUICK),
-        MLPEnsembleClassifier(hidden_dims=(8,), n_members=2, **QUICK),
+        MLPClassifier(hidden_layer_sizes=(8,), **QUICK),
+        MLPEnsembleClassifier(hidden_layer_sizes=(8,), n_members=2, **QUICK),
         AttentionFusionClassifier(hidden_dim=8, **QUICK),
         SequenceClassifier(hidden_dim=8, **QUICK),
     ]
@@ -189,7 +193,7 @@ def test_zero_mixup_and_smoothing_are_the_defaults_bit_for_bit(clf):
 
 def test_label_smoothing_softens_the_predictions():
     X, y = _plain()
-    params = {"hidden_dims": (16,), "max_epochs": 40, "random_state": 0}
+    params = {"hidden_layer_sizes": (16,), "max_iter": 40, "random_state": 0}
     sharp = MLPClassifier(**params).fit(X, y).predict_proba(X).max(axis=1)
     smooth = MLPClassifier(**params, label_smoothing=0.5).fit(X, y)
     assert smooth.predict_proba(X).max(axis=1).mean() < sharp.mean()
@@ -198,10 +202,13 @@ def test_label_smoothing_softens_the_predictions():
 @parametrize_with_checks(
     [
         MLPClassifier(
-            hidden_dims=(16,), mixup_alpha=0.2, label_smoothing=0.1, **CHECK_QUICK
+            hidden_layer_sizes=(16,),
+            mixup_alpha=0.2,
+            label_smoothing=0.1,
+            **CHECK_QUICK,
         ),
         MLPEnsembleClassifier(
-            hidden_dims=(16,), n_members=2, mixup_alpha=0.2, **CHECK_QUICK
+            hidden_layer_sizes=(16,), n_members=2, mixup_alpha=0.2, **CHECK_QUICK
         ),
         SequenceClassifier(
             architecture="none",

@@ -41,7 +41,7 @@ def split():
 
 
 def small_mlp():
-    return MLPClassifier(hidden_dims=(32,), max_epochs=15, random_state=0)
+    return MLPClassifier(hidden_layer_sizes=(32,), max_iter=15, random_state=0)
 
 
 FUSIONS = {

@@ -9,7 +9,7 @@ import sklearn_mmer
 from sklearn_mmer.neural import EnsembleMLPModule, MLPClassifier, MLPEnsembleClassifier
 from sklearn_mmer.neural._pooling import FramePooling
 
-QUICK = {"hidden_dims": (8,), "batch_size": 8, "max_epochs": 3, "random_state": 0}
+QUICK = {"hidden_layer_sizes": (8,), "batch_size": 8, "max_iter": 3, "random_state": 0}
 CLASSES = [MLPClassifier, MLPEnsembleClassifier]
 
 
@@ -77,7 +77,7 @@ def test_layer_weights_receive_gradients(pooling):
 def test_layer_weights_favour_the_informative_layer():
     X, y = _cells(n=80, n_layers=3, informative=1)
     clf = MLPClassifier(
-        (16,), pooling="mean", lr=0.02, max_epochs=30, random_state=0
+        (16,), pooling="mean", learning_rate_init=0.02, max_iter=30, random_state=0
     ).fit(X, y)
     assert np.argmax(clf.layer_weights_) == 1
     assert clf.score(X, y) > 0.9

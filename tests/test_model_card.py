@@ -77,7 +77,7 @@ def test_model_card_says_what_was_trained_on_what(saved):
         file_name="lexical.mmer",
         fit_seconds=1.25,
         random_state=7,
-        max_epochs=3,
+        max_iter=3,
         trained_at=datetime(2025, 6, 2, 14, 3, tzinfo=timezone.utc),
     )
     lines = card.splitlines()
@@ -85,7 +85,7 @@ def test_model_card_says_what_was_trained_on_what(saved):
     assert "- Method: `lexical`: one modality alone" in lines
     assert f"- Model file: `lexical.mmer`, format {manifest['format_version']}" in lines
     assert (
-        "- Trained: 2025-06-02 14:03 UTC in 1.2 s, seed 7, max_epochs 3, 1 threads"
+        "- Trained: 2025-06-02 14:03 UTC in 1.2 s, seed 7, max_iter 3, 1 threads"
         in lines
     )
     assert any(

@@ -88,7 +88,7 @@ def _wrong_groups_consumers():
     from sklearn_mmer.neural import MLPClassifier
 
     stacking = StackingFusionClassifier([("lr", LogisticRegression())], cv=2)
-    mlp = MLPClassifier(early_stopping=True, max_epochs=1)
+    mlp = MLPClassifier(early_stopping=True, max_iter=1)
     return {
         "SpeakerKFold": lambda X, y, g: list(SpeakerKFold(2).split(X, y, g)),
         "LeaveOneSessionOut": lambda X, y, g: list(LeaveOneSessionOut().split(X, y, g)),

@@ -21,20 +21,20 @@ MODALITIES = ["visual", "acoustic", "lexical"]
 
 
 CLASSIFIERS = {
-    "mlp": lambda: MLPClassifier(hidden_dims=(16,), max_epochs=3, random_state=0),
+    "mlp": lambda: MLPClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0),
     "sequence": lambda: SequenceClassifier(
-        MODALITIES, hidden_dim=8, max_epochs=2, random_state=0
+        MODALITIES, hidden_dim=8, max_iter=2, random_state=0
     ),
     "transformer": lambda: SequenceClassifier(
         ["acoustic"],
         architecture="transformer",
         hidden_dim=8,
         n_heads=2,
-        max_epochs=2,
+        max_iter=2,
         random_state=0,
     ),
     "attention": lambda: AttentionFusionClassifier(
-        MODALITIES, hidden_dim=8, max_epochs=3, early_stopping=True, random_state=0
+        MODALITIES, hidden_dim=8, max_iter=3, early_stopping=True, random_state=0
     ),
 }
 
@@ -80,7 +80,7 @@ def test_callbacks_run_alongside_early_stopping(tiny_corpus, kind):
     X, y, speakers = _data(kind, tiny_corpus)
     recorder = EpochRecorder()
     clf = CLASSIFIERS[kind]().set_params(
-        callbacks=[recorder], early_stopping=True, patience=1, max_epochs=6
+        callbacks=[recorder], early_stopping=True, n_iter_no_change=1, max_iter=6
     )
     clf.fit(X, y, groups=speakers)
     fitted = dict(clf.net_.callbacks_)
@@ -93,7 +93,12 @@ def test_callbacks_run_alongside_early_stopping(tiny_corpus, kind):
 def test_lr_scheduler_callback_steps_the_learning_rate(tiny_corpus):
     X, y, _ = _data("mlp", tiny_corpus)
     scheduler = LRScheduler(policy="StepLR", step_size=1, gamma=0.5)
-    clf = MLPClassifier(hidden_dims=(8,), lr=0.01, max_epochs=3, callbacks=[scheduler])
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,),
+        learning_rate_init=0.01,
+        max_iter=3,
+        callbacks=[scheduler],
+    )
     clf.fit(X, y)
     assert_allclose(clf.history_[:, "event_lr"], [0.01, 0.005, 0.0025])
     assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.00125)
@@ -102,8 +107,8 @@ def test_lr_scheduler_callback_steps_the_learning_rate(tiny_corpus):
 def test_callbacks_keep_the_estimator_clone_and_pickle_safe(tiny_corpus):
     X, y, _ = _data("mlp", tiny_corpus)
     clf = MLPClassifier(
-        hidden_dims=(8,),
-        max_epochs=2,
+        hidden_layer_sizes=(8,),
+        max_iter=2,
         random_state=0,
         callbacks=[("steps", LRScheduler(policy="StepLR", step_size=1))],
     )
@@ -124,7 +129,7 @@ def test_callbacks_keep_the_estimator_clone_and_pickle_safe(tiny_corpus):
 def test_bad_callbacks_are_rejected(tiny_corpus, callbacks, match):
     X, y, _ = _data("mlp", tiny_corpus)
     with pytest.raises(ValueError, match=match):
-        MLPClassifier(max_epochs=1, callbacks=callbacks).fit(X, y)
+        MLPClassifier(max_iter=1, callbacks=callbacks).fit(X, y)
 
 
 @pytest.mark.parametrize("kind", sorted(CLASSIFIERS))

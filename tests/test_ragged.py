@@ -109,7 +109,7 @@ def test_fit_holds_the_frames_not_a_padded_block():
         {"acoustic": [rng.normal(size=(n, 64)).astype(np.float32) for n in lengths]}
     )
     padded_bytes = len(lengths) * 900 * 64 * 4
-    clf = SequenceClassifier(hidden_dim=4, max_epochs=1, batch_size=64, random_state=0)
+    clf = SequenceClassifier(hidden_dim=4, max_iter=1, batch_size=64, random_state=0)
     # a first fit imports what fitting imports, whose memory is not at issue
     clf.fit(X.iloc[1:], y[1:])
     tracemalloc.start()

@@ -15,7 +15,7 @@ from sklearn_mmer.neural import (
 MODALITIES = ["visual", "acoustic", "lexical"]
 
 CLASSIFIERS = {
-    "mlp": lambda **p: MLPClassifier(hidden_dims=(16,), random_state=0, **p),
+    "mlp": lambda **p: MLPClassifier(hidden_layer_sizes=(16,), random_state=0, **p),
     "attention": lambda **p: AttentionFusionClassifier(
         MODALITIES, hidden_dim=8, random_state=0, **p
     ),
@@ -30,7 +30,7 @@ CLASSIFIERS = {
     ),
 }
 
-STOPPING = {"early_stopping": True, "validation_fraction": 0.3, "patience": 2}
+STOPPING = {"early_stopping": True, "validation_fraction": 0.3, "n_iter_no_change": 2}
 
 
 def _data(kind, corpus):
@@ -49,14 +49,14 @@ def _rows_in_first_epoch(clf):
 def test_refit_needs_early_stopping(tiny_corpus, kind):
     X, y, _ = _data(kind, tiny_corpus)
     with pytest.raises(ValueError, match="needs early_stopping=True"):
-        CLASSIFIERS[kind](refit=True, max_epochs=2).fit(X, y)
+        CLASSIFIERS[kind](refit=True, max_iter=2).fit(X, y)
 
 
 @pytest.mark.parametrize("kind", sorted(CLASSIFIERS))
 def test_refit_trains_on_every_row_for_the_chosen_epochs(tiny_corpus, kind):
     X, y, speakers = _data(kind, tiny_corpus)
-    stopped = CLASSIFIERS[kind](max_epochs=12, **STOPPING).fit(X, y, groups=speakers)
-    refitted = CLASSIFIERS[kind](max_epochs=12, refit=True, **STOPPING)
+    stopped = CLASSIFIERS[kind](max_iter=12, **STOPPING).fit(X, y, groups=speakers)
+    refitted = CLASSIFIERS[kind](max_iter=12, refit=True, **STOPPING)
     refitted.fit(X, y, groups=speakers)
 
     # the same split and the same stopping run choose the same epoch count
@@ -79,9 +79,9 @@ def test_refit_is_training_on_all_rows_for_best_epoch(tiny_corpus, kind):
     # the final network is exactly the one a plain fit of best_epoch_ epochs
     # trains: the same seed, the same initial weights, the same batches
     X, y, speakers = _data(kind, tiny_corpus)
-    refitted = CLASSIFIERS[kind](max_epochs=12, refit=True, **STOPPING)
+    refitted = CLASSIFIERS[kind](max_iter=12, refit=True, **STOPPING)
     refitted.fit(X, y, groups=speakers)
-    plain = CLASSIFIERS[kind](max_epochs=refitted.best_epoch_).fit(X, y)
+    plain = CLASSIFIERS[kind](max_iter=refitted.best_epoch_).fit(X, y)
     assert_array_equal(refitted.predict_proba(X), plain.predict_proba(X))
     assert plain.validation_losses_ is None and plain.validation_indices_ is None
 
@@ -91,7 +91,7 @@ def test_refit_weighs_samples_as_repeated_rows(tiny_corpus):
     X, y, speakers = _data("mlp", tiny_corpus)
     weights = np.random.RandomState(0).randint(1, 3, size=len(y))
     rows = np.repeat(np.arange(len(y)), weights)
-    params = {"max_epochs": 8, "refit": True, "batch_size": 10_000, **STOPPING}
+    params = {"max_iter": 8, "refit": True, "batch_size": 10_000, **STOPPING}
     weighted = CLASSIFIERS["mlp"](**params).fit(
         X, y, groups=speakers, sample_weight=weights
     )

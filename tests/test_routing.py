@@ -32,7 +32,7 @@ class RecordingMLP(MLPClassifier):
 
 
 def _network():
-    return RecordingMLP(hidden_dims=(4,), max_epochs=1, early_stopping=True)
+    return RecordingMLP(hidden_layer_sizes=(4,), max_iter=1, early_stopping=True)
 
 
 FACTORIES = {
@@ -72,7 +72,7 @@ def test_grid_search_routes_groups_to_every_network(tiny_corpus):
         late = make_late_fusion(
             ["acoustic", "lexical"], classifier=_network(), request_groups=True
         )
-        grid = {"lexical__recordingmlp__hidden_dims": [(4,), (6,)]}
+        grid = {"lexical__recordingmlp__hidden_layer_sizes": [(4,), (6,)]}
         GridSearchCV(late, grid, cv=GroupKFold(2)).fit(X, y, groups=speakers)
     # 2 candidates x 2 folds x 2 members, then the refit's 2 members
     _assert_every_split_is_speaker_disjoint(10)
@@ -119,7 +119,7 @@ def test_nested_speaker_cv_with_routing_on_passes_groups_once(tiny_corpus):
     FITS.clear()
     with config_context(enable_metadata_routing=True):
         early = make_early_fusion(["acoustic", "lexical"], classifier=_network())
-        grid = {"recordingmlp__hidden_dims": [(4,), (6,)]}
+        grid = {"recordingmlp__hidden_layer_sizes": [(4,), (6,)]}
         search = GridSearchCV(early, grid, cv=GroupKFold(2))
         scores = cross_validate(
             search, X, y, cv=GroupKFold(3), params={"groups": speakers}

@@ -25,19 +25,25 @@ from sklearn_mmer.neural import (
 # one batch holds the whole (repeated) training set, and nothing is random
 # after the seeded initialisation: weighting and repeating rows then give the
 # same loss at every step, so the same network up to float rounding
-FULL_BATCH = {"batch_size": 1024, "max_epochs": 8, "random_state": 0}
+FULL_BATCH = {"batch_size": 1024, "max_iter": 8, "random_state": 0}
 
 CLASSIFIERS = {
-    "mlp": lambda: MLPClassifier(hidden_dims=(16,), lr=0.01, **FULL_BATCH),
+    "mlp": lambda: MLPClassifier(
+        hidden_layer_sizes=(16,), learning_rate_init=0.01, **FULL_BATCH
+    ),
     # no dropout: its masks depend on how many rows there are
     "ensemble": lambda: MLPEnsembleClassifier(
-        hidden_dims=(16,), n_members=3, dropout=0.0, lr=0.01, **FULL_BATCH
+        hidden_layer_sizes=(16,),
+        n_members=3,
+        dropout=0.0,
+        learning_rate_init=0.01,
+        **FULL_BATCH,
     ),
     "attention": lambda: AttentionFusionClassifier(
-        ["acoustic", "lexical"], hidden_dim=8, lr=0.01, **FULL_BATCH
+        ["acoustic", "lexical"], hidden_dim=8, learning_rate_init=0.01, **FULL_BATCH
     ),
     "sequence": lambda: SequenceClassifier(
-        ["acoustic", "lexical"], hidden_dim=8, lr=0.01, **FULL_BATCH
+        ["acoustic", "lexical"], hidden_dim=8, learning_rate_init=0.01, **FULL_BATCH
     ),
     # the average frames' standardisation is weighted too
     "sequence_skip": lambda: SequenceClassifier(
@@ -46,7 +52,7 @@ CLASSIFIERS = {
         n_segments=3,
         pooled_skip=True,
         head_dims=(8,),
-        lr=0.01,
+        learning_rate_init=0.01,
         **FULL_BATCH,
     ),
 }
@@ -103,7 +109,7 @@ def test_sample_weight_per_class_equals_class_weight(tiny_corpus):
 def test_weights_follow_samples_into_the_validation_split(tiny_corpus):
     X, y, speakers = _data("mlp", tiny_corpus, n=160)
     weight = np.random.RandomState(0).uniform(0.5, 3.0, size=len(y))
-    clf = MLPClassifier(max_epochs=4, early_stopping=True, random_state=0)
+    clf = MLPClassifier(max_iter=4, early_stopping=True, random_state=0)
     clf.fit(X, y, groups=speakers, sample_weight=weight)
     valid = clf.validation_indices_
     with torch.no_grad():
@@ -132,7 +138,7 @@ def test_weights_follow_samples_into_the_validation_split(tiny_corpus):
 def test_bad_sample_weight_is_rejected(tiny_corpus, weight, match):
     X, y, _ = _data("mlp", tiny_corpus)
     with pytest.raises(ValueError, match=match):
-        MLPClassifier(max_epochs=1).fit(X, y, sample_weight=weight)
+        MLPClassifier(max_iter=1).fit(X, y, sample_weight=weight)
 
 
 def test_sample_weight_on_a_single_class_is_rejected(tiny_corpus):
@@ -144,7 +150,7 @@ def test_sample_weight_on_a_single_class_is_rejected(tiny_corpus):
 
 def test_zero_weight_on_every_validation_sample_is_rejected(tiny_corpus):
     X, y, speakers = _data("mlp", tiny_corpus)
-    clf = MLPClassifier(max_epochs=1, early_stopping=True, random_state=0)
+    clf = MLPClassifier(max_iter=1, early_stopping=True, random_state=0)
     # find the speaker the split holds out, then weigh it zero
     held_out = speakers[clf.fit(X, y, groups=speakers).validation_indices_]
     weight = np.where(np.isin(speakers, held_out), 0.0, 1.0)
@@ -183,7 +189,7 @@ def test_late_fusion_weights_each_pipelines_final_step(tiny_corpus, voting):
 
 def test_late_fusion_gives_neural_members_their_weights(tiny_corpus):
     X, y, weight = _late_fusion_corpus(tiny_corpus)
-    mlp = MLPClassifier(hidden_dims=(8,), max_epochs=2, random_state=0)
+    mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
     late = make_late_fusion(["lexical"], classifier=mlp).fit(X, y, sample_weight=weight)
     by_hand = clone(late.estimators[0][1]).fit(
         X, late.le_.transform(y), mlpclassifier__sample_weight=weight
@@ -229,7 +235,7 @@ def test_ensemble_validation_loss_weighs_samples(tiny_corpus):
     X, y, speakers = _data("ensemble", tiny_corpus, n=160)
     weight = np.random.RandomState(0).uniform(0.5, 3.0, size=len(y))
     clf = MLPEnsembleClassifier(
-        (8,), n_members=2, max_epochs=3, early_stopping=True, random_state=0
+        (8,), n_members=2, max_iter=3, early_stopping=True, random_state=0
     )
     clf.fit(X, y, groups=speakers, sample_weight=weight)
     valid = clf.validation_indices_

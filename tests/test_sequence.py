@@ -101,7 +101,7 @@ def test_sequence_missing_cell_encodes_to_zeros(architecture):
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_sequence_predictions_do_not_depend_on_the_batch(acoustic_corpus, architecture):
     X, y, _ = acoustic_corpus
-    clf = fast(["acoustic", "lexical"], architecture=architecture, max_epochs=2)
+    clf = fast(["acoustic", "lexical"], architecture=architecture, max_iter=2)
     proba = clf.fit(X, y).predict_proba(X)
     for row in (0, 7):
         assert_allclose(clf.predict_proba(X.iloc[[row]])[0], proba[row], atol=1e-6)
@@ -111,7 +111,7 @@ def test_sequence_missing_modalities_are_still_classified(acoustic_corpus):
     X, y, _ = acoustic_corpus
     X = X.copy()
     X.loc[[1, 2], "acoustic"] = None
-    clf = fast(["acoustic", "lexical"], max_epochs=2).fit(X, y)
+    clf = fast(["acoustic", "lexical"], max_iter=2).fit(X, y)
     X_test = X.iloc[:3].copy()
     X_test.loc[0, ["acoustic", "lexical"]] = None
     proba = clf.predict_proba(X_test)
@@ -124,7 +124,7 @@ def test_sequence_missing_modalities_are_still_classified(acoustic_corpus):
 
 def test_sequence_max_length_reads_only_the_first_frames(acoustic_corpus):
     X, y, _ = acoustic_corpus
-    clf = fast(max_length=4, max_epochs=2).fit(X, y)
+    clf = fast(max_length=4, max_iter=2).fit(X, y)
     assert clf.padders_["acoustic"].max_lengths_ == [4]
     cut = X.assign(acoustic=[cell[:4] for cell in X["acoustic"]])
     assert_array_equal(clf.predict_proba(cut), clf.predict_proba(X))
@@ -132,7 +132,7 @@ def test_sequence_max_length_reads_only_the_first_frames(acoustic_corpus):
 
 def test_sequence_standardises_with_the_training_frames(acoustic_corpus):
     X, y, _ = acoustic_corpus
-    clf = fast(max_epochs=1).fit(X, y)
+    clf = fast(max_iter=1).fit(X, y)
     frames = np.concatenate(list(X["acoustic"]))
     assert_allclose(clf.frame_means_["acoustic"], frames.mean(axis=0), rtol=1e-5)
     assert_allclose(clf.frame_scales_["acoustic"], frames.std(axis=0), rtol=1e-5)
@@ -142,7 +142,7 @@ def test_sequence_plain_array_rows_are_one_frame_sequences():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3))
     y = (X[:, 0] > 0).astype(int)
-    clf = SequenceClassifier(hidden_dim=8, max_epochs=2).fit(X, y)
+    clf = SequenceClassifier(hidden_dim=8, max_iter=2).fit(X, y)
     assert clf.modalities_ == ["x0"]
     assert not hasattr(clf, "padders_")
 
@@ -152,7 +152,7 @@ def test_sequence_same_random_state_gives_identical_predictions(
     acoustic_corpus, architecture
 ):
     X, y, _ = acoustic_corpus
-    clf = fast(architecture=architecture, max_epochs=2)
+    clf = fast(architecture=architecture, max_iter=2)
     first = clone(clf).fit(X, y).predict_proba(X)
     second = clone(clf).fit(X, y).predict_proba(X)
     other = clone(clf).set_params(random_state=1).fit(X, y).predict_proba(X)
@@ -163,7 +163,7 @@ def test_sequence_same_random_state_gives_identical_predictions(
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_sequence_pickle_and_clone_round_trip(acoustic_corpus, architecture):
     X, y, _ = acoustic_corpus
-    clf = fast(architecture=architecture, max_epochs=2).fit(X, y)
+    clf = fast(architecture=architecture, max_iter=2).fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
     assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     fresh = clone(clf)
@@ -187,12 +187,12 @@ def test_sequence_pickle_and_clone_round_trip(acoustic_corpus, architecture):
 def test_sequence_rejects_bad_parameters(acoustic_corpus, params, match):
     X, y, _ = acoustic_corpus
     with pytest.raises(ValueError, match=match):
-        fast(max_epochs=1).set_params(**params).fit(X, y)
+        fast(max_iter=1).set_params(**params).fit(X, y)
 
 
 def test_sequence_rejects_input_unlike_fit(acoustic_corpus):
     X, y, _ = acoustic_corpus
-    clf = fast(max_epochs=1).fit(X, y)
+    clf = fast(max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="column 'acoustic' not in X"):
         clf.predict(X.drop(columns="acoustic"))
     with pytest.raises(ValueError, match="fit on a DataFrame of modalities"):
@@ -205,12 +205,12 @@ def test_sequence_rejects_input_unlike_fit(acoustic_corpus):
 
 def test_sequence_deprecated_modality_still_reads_the_columns(acoustic_corpus):
     X, y, _ = acoustic_corpus
-    old = SequenceClassifier(modality="acoustic", hidden_dim=8, max_epochs=2)
+    old = SequenceClassifier(modality="acoustic", hidden_dim=8, max_iter=2)
     with pytest.warns(
         FutureWarning, match=r"renamed `modalities`.*modalities='acoustic'"
     ):
         old.fit(X, y, groups=None)
-    new = SequenceClassifier(modalities="acoustic", hidden_dim=8, max_epochs=2)
+    new = SequenceClassifier(modalities="acoustic", hidden_dim=8, max_iter=2)
     assert old.modalities_ == new.fit(X, y).modalities_ == ["acoustic"]
     with pytest.warns(FutureWarning), pytest.raises(ValueError, match="in modality$"):
         old.set_params(modality="x").fit(X, y)
@@ -218,6 +218,6 @@ def test_sequence_deprecated_modality_still_reads_the_columns(acoustic_corpus):
 
 def test_sequence_rejects_modality_and_modalities_together(acoustic_corpus):
     X, y, _ = acoustic_corpus
-    clf = SequenceClassifier(["visual"], modality="acoustic", max_epochs=1)
+    clf = SequenceClassifier(["visual"], modality="acoustic", max_iter=1)
     with pytest.raises(ValueError, match="were both given; modality is the deprecated"):
         clf.fit(X, y)

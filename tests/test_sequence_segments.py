@@ -68,17 +68,17 @@ def test_segment_means_are_the_segments_averages(length):
 def test_segments_give_what_fitting_on_segment_means_gives(acoustic_corpus):
     X, y, _ = acoustic_corpus
     assert max(len(cell) for cell in X["acoustic"]) > 3
-    clf = fast(n_segments=3, max_epochs=3).fit(X, y)
+    clf = fast(n_segments=3, max_iter=3).fit(X, y)
     assert clf.padders_["acoustic"].max_lengths_ == [3]
     reduced = X.assign(acoustic=[by_definition(c, 3) for c in X["acoustic"]])
-    reference = fast(max_epochs=3).fit(reduced, y)
+    reference = fast(max_iter=3).fit(reduced, y)
     assert_allclose(clf.frame_means_["acoustic"], reference.frame_means_["acoustic"])
     assert_allclose(clf.predict_proba(X), reference.predict_proba(reduced), atol=1e-6)
 
 
 def test_segments_cut_after_max_length(acoustic_corpus):
     X, y, _ = acoustic_corpus
-    clf = fast(n_segments=2, max_length=4, max_epochs=2).fit(X, y)
+    clf = fast(n_segments=2, max_length=4, max_iter=2).fit(X, y)
     cut = X.assign(acoustic=[cell[:4] for cell in X["acoustic"]])
     assert_array_equal(clf.predict_proba(cut), clf.predict_proba(X))
     # the 5th frame onwards is never read
@@ -88,8 +88,8 @@ def test_segments_cut_after_max_length(acoustic_corpus):
 
 def test_sequences_no_longer_than_the_segments_are_read_as_they_are(acoustic_corpus):
     X, y, _ = acoustic_corpus
-    whole = fast(max_epochs=2).fit(X, y)
-    segmented = fast(max_epochs=2, n_segments=100).fit(X, y)
+    whole = fast(max_iter=2).fit(X, y)
+    segmented = fast(max_iter=2, n_segments=100).fit(X, y)
     assert_array_equal(segmented.predict_proba(X), whole.predict_proba(X))
 
 
@@ -102,7 +102,7 @@ def test_segments_keep_the_order_of_the_utterance():
     X = np.empty(len(y), dtype=object)
     X[:] = [r if label == "rise" else r[::-1] for r, label in zip(ramps, y)]
     X = pd.DataFrame({"acoustic": X})
-    clf = fast(n_segments=4, architecture="gru", max_epochs=40).fit(X, y)
+    clf = fast(n_segments=4, architecture="gru", max_iter=40).fit(X, y)
     assert clf.padders_["acoustic"].max_lengths_ == [4]
     assert clf.score(X, y) == 1.0
 
@@ -112,10 +112,10 @@ def test_segments_silence_the_long_sequence_warning():
     X = pd.DataFrame({"acoustic": [rng.normal(size=(1001, 2)) for _ in range(4)]})
     y = [0, 1, 0, 1]
     with pytest.warns(UserWarning, match="or n_segments"):
-        SequenceClassifier(hidden_dim=4, max_epochs=1).fit(X, y)
+        SequenceClassifier(hidden_dim=4, max_iter=1).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        clf = SequenceClassifier(hidden_dim=4, max_epochs=1, n_segments=8).fit(X, y)
+        clf = SequenceClassifier(hidden_dim=4, max_iter=1, n_segments=8).fit(X, y)
     assert clf.padders_["acoustic"].max_lengths_ == [8]
 
 
@@ -125,7 +125,7 @@ def test_segments_report_frames_that_are_not_finite(acoustic_corpus):
     cells[5] = cells[5].copy()
     cells[5][1, 0] = np.inf
     with pytest.raises(ValueError, match="column 'acoustic', row 5: the frames"):
-        fast(n_segments=2, pooled_skip=True, max_epochs=1).fit(
+        fast(n_segments=2, pooled_skip=True, max_iter=1).fit(
             X.assign(acoustic=cells), y
         )
 
@@ -138,7 +138,7 @@ def test_pooled_skip_reads_early_fusions_view(acoustic_corpus, architecture):
         architecture=architecture,
         pooled_skip=True,
         n_segments=2,
-        max_epochs=2,
+        max_iter=2,
     ).fit(X, y)
     # the average frames are standardised as early fusion's scaler does it
     for modality in ("acoustic", "lexical"):
@@ -159,7 +159,7 @@ def test_pooled_skip_reads_zeros_where_a_modality_is_missing(acoustic_corpus):
     X, y, _ = acoustic_corpus
     missing = X.copy()
     missing.loc[:9, "acoustic"] = None
-    clf = fast(["acoustic", "lexical"], pooled_skip=True, max_epochs=2).fit(missing, y)
+    clf = fast(["acoustic", "lexical"], pooled_skip=True, max_iter=2).fit(missing, y)
     seen = module_inputs(clf, missing)
     assert (seen["pooled_0"][:10] == 0).all()
     assert (seen["pooled_0"][10:] != 0).any(dim=1).all()
@@ -191,7 +191,7 @@ def test_pooled_skip_alone_carries_the_average_frame(acoustic_corpus):
 
 def test_head_dims_build_the_head_and_are_checked(acoustic_corpus):
     X, y, _ = acoustic_corpus
-    clf = fast(head_dims=(12, 5), max_epochs=1).fit(X, y)
+    clf = fast(head_dims=(12, 5), max_iter=1).fit(X, y)
     widths = [
         (layer.in_features, layer.out_features)
         for layer in clf.net_.module_.head
@@ -199,7 +199,7 @@ def test_head_dims_build_the_head_and_are_checked(acoustic_corpus):
     ]
     assert widths == [(16, 12), (12, 5), (5, 4)]
     with pytest.raises(ValueError, match="head_dims must be a sequence of positive"):
-        fast(head_dims=(8, 0), max_epochs=1).fit(X, y)
+        fast(head_dims=(8, 0), max_iter=1).fit(X, y)
 
 
 def test_default_head_keeps_its_parameter_names():
@@ -213,7 +213,7 @@ def test_default_head_keeps_its_parameter_names():
 
 def test_refit_without_pooled_skip_drops_its_statistics(acoustic_corpus):
     X, y, _ = acoustic_corpus
-    clf = fast(pooled_skip=True, max_epochs=1).fit(X, y)
+    clf = fast(pooled_skip=True, max_iter=1).fit(X, y)
     assert set(clf.pooled_means_) == {"acoustic"}
     clf.set_params(pooled_skip=False).fit(X, y)
     assert not hasattr(clf, "pooled_means_")
@@ -224,7 +224,9 @@ def test_pooled_skip_on_a_plain_array():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 3))
     y = (X[:, 0] > 0).astype(int)
-    clf = SequenceClassifier(hidden_dim=8, pooled_skip=True, max_epochs=20, lr=0.02)
+    clf = SequenceClassifier(
+        hidden_dim=8, pooled_skip=True, max_iter=20, learning_rate_init=0.02
+    )
     clf.fit(X, y)
     assert_allclose(clf.pooled_means_["x0"], X.mean(0), rtol=1e-5)
     assert clf.score(X, y) > 0.9
@@ -241,7 +243,7 @@ def test_segmented_skip_model_round_trips(acoustic_corpus, architecture):
         n_segments=3,
         pooled_skip=True,
         head_dims=(8,),
-        max_epochs=2,
+        max_iter=2,
     ).fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
     assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))

@@ -104,7 +104,7 @@ def test_sequence_classifier_trains_with_subnormals_flushed(tiny_corpus, monkeyp
 
     monkeypatch.setattr(_modules.SequenceModule, "forward", recording)
     X, y, _ = tiny_corpus
-    clf = SequenceClassifier(["acoustic"], hidden_dim=8, max_epochs=1, random_state=0)
+    clf = SequenceClassifier(["acoustic"], hidden_dim=8, max_iter=1, random_state=0)
     clf.fit(X, y).predict(X)
     assert seen and all(seen)
     assert not denormals_flushed()
@@ -114,7 +114,7 @@ def test_sequence_classifier_trains_with_subnormals_flushed(tiny_corpus, monkeyp
 def test_sequence_early_stopping_holds_out_speakers_of_x(tiny_corpus):
     X, y, speakers = tiny_corpus
     clf = SequenceClassifier(
-        ["lexical"], hidden_dim=8, max_epochs=2, early_stopping=True, random_state=0
+        ["lexical"], hidden_dim=8, max_iter=2, early_stopping=True, random_state=0
     ).fit(X, y)
     held_out = set(speakers[clf.validation_indices_])
     assert held_out
@@ -126,10 +126,10 @@ def test_sequence_classifier_warns_on_long_sequences():
     y = np.array(["a", "b"] * 2)
     X = pd.DataFrame({"acoustic": [rng.normal(size=(n, 1)) for n in (3, 4, 5, 1001)]})
     with pytest.warns(UserWarning, match="'acoustic' has 1001 frames.*max_length"):
-        SequenceClassifier(hidden_dim=4, max_epochs=1).fit(X, y)
+        SequenceClassifier(hidden_dim=4, max_iter=1).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        SequenceClassifier(hidden_dim=4, max_epochs=1, max_length=50).fit(X, y)
+        SequenceClassifier(hidden_dim=4, max_iter=1, max_length=50).fit(X, y)
 
 
 def test_the_gru_runs_on_the_padded_batch_not_packed_sequences(
@@ -147,6 +147,6 @@ def test_the_gru_runs_on_the_padded_batch_not_packed_sequences(
 
     monkeypatch.setattr(torch.nn.GRU, "forward", recording)
     X, y, _ = tiny_corpus
-    clf = SequenceClassifier(["acoustic"], hidden_dim=8, max_epochs=1, random_state=0)
+    clf = SequenceClassifier(["acoustic"], hidden_dim=8, max_iter=1, random_state=0)
     clf.fit(X, y).predict(X)
     assert seen and set(seen) == {torch.Tensor}

@@ -20,7 +20,7 @@ uvicorn = pytest.importorskip("uvicorn")
 pytest.importorskip("websockets")
 
 from sklearn_mmer._testing import make_tiny_corpus  # noqa: E402
-from sklearn_mmer.evaluation import prediction_table, set_every  # noqa: E402
+from sklearn_mmer.evaluation import prediction_table, set_epochs  # noqa: E402
 from sklearn_mmer.io import load, save  # noqa: E402
 from sklearn_mmer.methods import make_methods  # noqa: E402
 from sklearn_mmer.serving import create_app  # noqa: E402
@@ -65,7 +65,7 @@ def fitted(tmp_path_factory):
     X, y, _ = make_tiny_corpus(80)
     X = X.drop(columns="speaker")
     model = make_methods(MODALITIES, ["early_fusion"], random_state=0)["early_fusion"]
-    set_every(model, "max_epochs", 3)
+    set_epochs(model, 3)
     model.fit(X, y)
     path = tmp_path_factory.mktemp("model") / "model.mmer"
     save(model, path, X=X, y=y, method="early_fusion")
@@ -262,7 +262,7 @@ def audio_model(tmp_path_factory):
     X = corpus.data[["acoustic"]]
     model = make_methods(["acoustic"], ["early_fusion"], random_state=0)
     model = model["early_fusion"]
-    set_every(model, "max_epochs", 3)
+    set_epochs(model, 3)
     model.fit(X, corpus.target)
     path = folder / "audio.mmer"
     save(model, path, X=X, y=corpus.target, recipe=read_recipe(folder / "corpus"))

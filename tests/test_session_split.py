@@ -118,8 +118,8 @@ def test_balanced_class_weight_raises_unweighted_accuracy():
         scores = {}
         for class_weight in (None, "balanced"):
             clf = MLPClassifier(
-                hidden_dims=(16,),
-                max_epochs=20,
+                hidden_layer_sizes=(16,),
+                max_iter=20,
                 class_weight=class_weight,
                 random_state=seed,
             )

@@ -108,6 +108,6 @@ def test_stacking_refuses_groups_that_contradict_the_column(tiny_corpus):
 
 def test_neural_fit_refuses_groups_that_contradict_the_column(tiny_corpus):
     X, y, speakers = tiny_corpus
-    clf = SequenceClassifier("acoustic", max_epochs=1, early_stopping=True)
+    clf = SequenceClassifier("acoustic", max_iter=1, early_stopping=True)
     with pytest.raises(ValueError, match=r"groups and X\['speaker'\] disagree"):
         clf.fit(X, y, groups=np.roll(speakers, 1))

@@ -16,7 +16,7 @@ from sklearn_mmer.evaluation import (
     per_speaker_scores,
     score_bounds,
     score_columns,
-    set_every,
+    set_epochs,
     summarize,
 )
 
@@ -258,7 +258,7 @@ def repeated():
             random_state=seed,
         )
         for method in built.values():
-            set_every(method, "max_epochs", 3)
+            set_epochs(method, 3)
         return built
 
     comparison = compare_methods(

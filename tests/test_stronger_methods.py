@@ -10,6 +10,7 @@ from sklearn_mmer.evaluation import (
     compare_methods,
     make_methods,
     registered_methods,
+    set_epochs,
     set_every,
 )
 from sklearn_mmer.methods._catalogue import STRONGER
@@ -39,8 +40,8 @@ def corpus():
 def quick(names):
     methods = make_methods(MODALITIES, names, random_state=0)
     for method in methods.values():
-        set_every(method, "max_epochs", 2)
-        set_every(method, "hidden_dims", (8,))
+        set_epochs(method, 2)
+        set_every(method, "hidden_layer_sizes", (8,))
     return methods
 
 
@@ -69,7 +70,7 @@ def test_study_baselines_keep_the_studys_settings():
     methods = make_methods(MODALITIES, ["early_fusion", "early_fusion_regularised"])
     study = methods["early_fusion"][-1]
     assert isinstance(study, MLPClassifier)
-    assert (study.dropout, study.weight_decay, study.max_epochs) == (0.0, 1e-5, 50)
+    assert (study.dropout, study.alpha, study.max_iter) == (0.0, 1e-5, 50)
     regularised = methods["early_fusion_regularised"][-1]
     assert {k: getattr(regularised, k) for k in REGULARISED} == REGULARISED
 
@@ -129,7 +130,7 @@ def test_tuned_early_fusion_never_sees_the_outer_test_speakers(corpus):
         assert not inner & set(speakers[test])
         assert set(search.best_params_) == {
             "mlpclassifier__dropout",
-            "mlpclassifier__weight_decay",
+            "mlpclassifier__alpha",
         }
         assert search.n_splits_ == 3
 

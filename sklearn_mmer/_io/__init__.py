@@ -123,7 +123,7 @@ def save(
     >>> rng = np.random.RandomState(0)
     >>> X = np.r_[rng.normal(-2, 1, (20, 3)), rng.normal(2, 1, (20, 3))]
     >>> y = np.array(["sad"] * 20 + ["happy"] * 20)
-    >>> clf = MLPClassifier((8,), max_epochs=5, random_state=0).fit(X, y)
+    >>> clf = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = Path(folder) / "model.mmer"
     ...     manifest = save(clf, path, X=X, y=y)

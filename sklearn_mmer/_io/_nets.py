@@ -150,6 +150,11 @@ def reassemble(skeleton, members, device, path):
             history = History(config["history"])
             estimator.net_.history = history
             estimator.history_ = history
+            # a file written before the training curves were recorded: the
+            # estimator reads them from the history
+            restore = getattr(estimator, "_restore_history", None)
+            if callable(restore):
+                restore(history)
         used.update({f"nets/{key}.json", f"nets/{key}.safetensors"})
     unused = sorted(n for n in members if n.startswith("nets/") and n not in used)
     if unused:

@@ -99,12 +99,12 @@ def add_seed_option(parser):
 
 
 def add_epochs_option(parser):
-    """``--epochs``: max_epochs of every network."""
+    """``--epochs``: max_iter of every network."""
     parser.add_argument(
         "--epochs",
         type=int_at_least(1),
         metavar="E",
-        help="override max_epochs of every network (default: each method's own, "
+        help="override max_iter of every network (default: each method's own, "
         "50 for the built-in methods)",
     )
 

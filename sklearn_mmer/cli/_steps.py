@@ -218,10 +218,10 @@ def resolve_device(args):
 
 def configure(args, model):
     """``model`` with --epochs and --device set on every network in it."""
-    from ..evaluation import set_every
+    from ..evaluation import set_epochs, set_every
 
     if args.epochs is not None:
-        set_every(model, "max_epochs", args.epochs)
+        set_epochs(model, args.epochs)
     if getattr(args, "device", None) is not None:
         set_every(model, "device", args.device)
     return model
@@ -272,7 +272,7 @@ def fit_and_save(args, corpus, name, model_path, say, *, scores=None, how=None):
         file_name=model_path.name,
         fit_seconds=seconds,
         random_state=args.seed,
-        max_epochs=args.epochs,
+        max_iter=args.epochs,
         device=getattr(args, "device", None),
         scores=scores,
         cv_description=how,

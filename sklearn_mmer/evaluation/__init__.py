@@ -25,7 +25,7 @@ from ._checks import modality_columns
 from ._compare import compare_methods
 from ._folds import FoldWarning
 from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
-from ._params import set_every
+from ._params import set_epochs, set_every
 from ._reporting import (
     ConfusionMatricesDisplay,
     MethodComparisonDisplay,
@@ -126,6 +126,7 @@ __all__ = [
     "save_figures",
     "score_bounds",
     "score_columns",
+    "set_epochs",
     "set_every",
     "summarize",
     "summarize_cross_corpus",

@@ -166,7 +166,7 @@ def make_early_fusion(
     pipeline : sklearn.pipeline.Pipeline
         Parameters are reachable by nested names, such as
         ``columntransformer__visual__temporalpooling__method`` or
-        ``mlpclassifier__hidden_dims``.
+        ``mlpclassifier__hidden_layer_sizes``.
 
     See Also
     --------

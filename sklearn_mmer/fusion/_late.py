@@ -428,7 +428,7 @@ def make_late_fusion(
     -------
     late_fusion : LateFusionClassifier
         Members are :func:`make_modality_pipeline` pipelines, so nested names
-        read ``lexical__mlpclassifier__hidden_dims``.
+        read ``lexical__mlpclassifier__hidden_layer_sizes``.
 
     See Also
     --------

@@ -385,7 +385,7 @@ def make_stacking_fusion(
     -------
     stacking : StackingFusionClassifier
         Members are :func:`make_modality_pipeline` pipelines, so nested names
-        read ``lexical__mlpclassifier__hidden_dims``.
+        read ``lexical__mlpclassifier__hidden_layer_sizes``.
 
     See Also
     --------

@@ -25,7 +25,7 @@ from ..utils._data import speaker_group_kfold, speakers_of
 
 #: the regularisation of the new methods' networks (chosen by measurement: see
 #: docs/stronger_methods.md)
-REGULARISED = {"dropout": 0.5, "weight_decay": 1e-3, "max_epochs": 30}
+REGULARISED = {"dropout": 0.5, "alpha": 1e-3, "max_iter": 30}
 
 #: training of the ``gru`` and ``transformer`` methods: stop when the loss on
 #: held-out training speakers (from X's speaker column) has not improved for 5
@@ -35,9 +35,9 @@ REGULARISED = {"dropout": 0.5, "weight_decay": 1e-3, "max_epochs": 30}
 SEQUENCE_TRAINING = {
     "early_stopping": True,
     "validation_fraction": 0.2,
-    "patience": 5,
+    "n_iter_no_change": 5,
     "refit": True,
-    "weight_decay": REGULARISED["weight_decay"],
+    "alpha": REGULARISED["alpha"],
 }
 
 #: the shape of the ``gru`` and ``transformer`` methods' networks: the encoders
@@ -63,7 +63,7 @@ SEQUENCE_NETWORKS = {
 #: what ``tuned_early_fusion`` searches, and how
 TUNING_GRID = {
     "mlpclassifier__dropout": [0.2, 0.5],
-    "mlpclassifier__weight_decay": [1e-4, 1e-3],
+    "mlpclassifier__alpha": [1e-4, 1e-3],
 }
 TUNING_INNER_FOLDS = 3
 
@@ -147,7 +147,7 @@ def tuned_early_fusion(modalities, random_state):
     search = GridSearchCV(
         make_early_fusion(
             modalities,
-            classifier=MLPClassifier(max_epochs=30, random_state=random_state),
+            classifier=MLPClassifier(max_iter=30, random_state=random_state),
         ),
         TUNING_GRID,
         scoring="f1_micro",

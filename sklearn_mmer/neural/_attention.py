@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..preprocessing import TemporalPooling
 from ..utils._data import POOLING_STATISTICS, pooling_methods
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
+from ._base import DEPRECATED, TRAINING_CONSTRAINTS, BaseNeuralClassifier
 from ._data import (
     ARRAY_MODALITY,
     check_predict_input,
@@ -62,16 +62,19 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         modality, or a dict mapping modalities to methods (``"mean"`` for the
         others).
     hidden_dim : int, default=128
-        Shared width of the modality encodings.
+        Shared width of the modality encodings (one layer: not scikit-learn's
+        ``hidden_layer_sizes``).
     dropout : float, default=0.0
         Dropout on the encodings and on the fused vector.
-    lr : float, default=1e-3
+    learning_rate_init : float, default=1e-3
         Adam's learning rate.
-    weight_decay : float, default=1e-5
-        Adam's L2 penalty.
+    alpha : float, default=1e-5
+        L2 penalty, applied as Adam's weight decay (``alpha * w`` added to
+        every parameter's gradient), as in ``MLPClassifier``; not scikit-learn's
+        ``alpha / (2 * n_samples)`` penalty on the loss.
     batch_size : int, default=32
         Mini-batch size.
-    max_epochs : int, default=50
+    max_iter : int, default=50
         Number of epochs (the most, with early stopping).
     early_stopping : bool, default=False
         Whether to stop on a validation split of the training data and restore
@@ -79,8 +82,11 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
     validation_fraction : float, default=0.1
         Fraction of the training samples (or speakers, with groups) held out
         for early stopping.
-    patience : int, default=5
+    n_iter_no_change : int, default=5
         Epochs without improvement of the validation loss before stopping.
+    warm_start : bool, default=False
+        When True, a second ``fit`` trains on from the fitted network's
+        weights, keeping the fitted preprocessing, as in ``MLPClassifier``.
     refit : bool, default=False
         With ``early_stopping``: once it has chosen the epoch count
         (``best_epoch_``) on the held-out split, train the network again from
@@ -106,6 +112,26 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
         Print skorch's per-epoch table when positive.
+    lr : deprecated
+        Deprecated, use ``learning_rate_init``.
+
+        .. deprecated:: 0.1
+           Renamed ``learning_rate_init`` (scikit-learn's name); removed in 0.2.
+    weight_decay : deprecated
+        Deprecated, use ``alpha``.
+
+        .. deprecated:: 0.1
+           Renamed ``alpha`` (scikit-learn's name); removed in 0.2.
+    max_epochs : deprecated
+        Deprecated, use ``max_iter``.
+
+        .. deprecated:: 0.1
+           Renamed ``max_iter`` (scikit-learn's name); removed in 0.2.
+    patience : deprecated
+        Deprecated, use ``n_iter_no_change``.
+
+        .. deprecated:: 0.1
+           Renamed ``n_iter_no_change`` (scikit-learn's name); removed in 0.2.
 
     Attributes
     ----------
@@ -127,7 +153,19 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
     history_ : skorch.History
         Per-epoch training history (with ``refit``, the final network's).
     n_iter_ : int
-        Number of epochs trained (with ``refit``, by the final network).
+        Number of epochs trained (with ``refit``, by the final network),
+        counting earlier warm-started fits and ``partial_fit`` calls.
+    loss_curve_ : list of float
+        The training loss at each epoch, as in ``MLPClassifier``.
+    validation_scores_ : list of float or None
+        The validation accuracy at each epoch of early stopping (None
+        without it).
+    best_validation_score_ : float or None
+        The validation accuracy of the epoch kept (None without early
+        stopping).
+    best_loss_ : float or None
+        The lowest training loss (None when the last fit used early
+        stopping).
     best_epoch_ : int
         The epoch (1-based) whose weights are kept; with ``refit``, the number
         of epochs the final network is trained for.
@@ -156,8 +194,8 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
     ...     "lexical": [rng.normal(size=4) + 3 * (label == "happy") for label in y],
     ... })
     >>> X.loc[0, "acoustic"] = None
-    >>> clf = AttentionFusionClassifier(hidden_dim=8, lr=0.01, max_epochs=20,
-    ...                                 random_state=0)
+    >>> clf = AttentionFusionClassifier(hidden_dim=8, learning_rate_init=0.01,
+    ...                                 max_iter=20, random_state=0)
     >>> clf.fit(X, y).score(X, y)
     1.0
     >>> clf.predict_modality_weights(X).loc[0].tolist()
@@ -179,13 +217,14 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         pooling="mean",
         hidden_dim=128,
         dropout=0.0,
-        lr=1e-3,
-        weight_decay=1e-5,
+        learning_rate_init=1e-3,
+        alpha=1e-5,
         batch_size=32,
-        max_epochs=50,
+        max_iter=50,
         early_stopping=False,
         validation_fraction=0.1,
-        patience=5,
+        n_iter_no_change=5,
+        warm_start=False,
         refit=False,
         class_weight=None,
         mixup_alpha=0.0,
@@ -194,18 +233,23 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         device="cpu",
         random_state=None,
         verbose=0,
+        lr=DEPRECATED,
+        weight_decay=DEPRECATED,
+        max_epochs=DEPRECATED,
+        patience=DEPRECATED,
     ):
         self.modalities = modalities
         self.pooling = pooling
         self.hidden_dim = hidden_dim
         self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
         self.batch_size = batch_size
-        self.max_epochs = max_epochs
+        self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.patience = patience
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.refit = refit
         self.class_weight = class_weight
         self.mixup_alpha = mixup_alpha
@@ -214,6 +258,10 @@ class AttentionFusionClassifier(BaseNeuralClassifier):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.patience = patience
 
     def _prepare(self, X, reset, sample_weight=None):
         """Pooled, scaled modality vectors side by side, and the presence mask."""

@@ -22,7 +22,15 @@ A classifier whose networks are not trained through skorch (the seed ensemble,
 whose members each keep their own best epoch) still fits through this
 template: it overrides ``_train_networks`` (which receives the prepared input,
 the encoded labels, the weights, the seed and early stopping's split) and
-``_initialize_net`` and ``predict_proba``.
+``_initialize_net`` and ``predict_proba``, and ``_partial_train`` for
+:meth:`~BaseNeuralClassifier.partial_fit`.
+
+The training parameters carry scikit-learn's names
+(``sklearn.neural_network.MLPClassifier``'s: ``learning_rate_init``,
+``alpha``, ``max_iter``, ``n_iter_no_change``, ``hidden_layer_sizes``); the
+toolkit's earlier names stay, deprecated, as parameters defaulting to the
+string ``"deprecated"`` (:data:`RENAMED` lists them, :meth:`_check_renamed`
+warns, :meth:`_param` reads whichever is set).
 
 The skorch net they train (:class:`WeightedNeuralNetClassifier`) weights
 samples: skorch's ``NeuralNetClassifier`` averages the loss over a batch, so
@@ -34,6 +42,8 @@ before the module's forward pass and weights the per-sample losses with them.
 """
 
 import copy
+import inspect
+import warnings
 from collections.abc import Mapping
 from numbers import Integral, Real
 
@@ -43,7 +53,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -56,18 +66,112 @@ from skorch.helper import predefined_split
 from skorch.utils import to_tensor
 
 from ..utils._data import check_groups, speaker_holdout, speakers_of
-from ..utils._sklearn_compat import Interval, StrOptions, fit_context
+from ..utils._sklearn_compat import Hidden, Interval, StrOptions, fit_context
 from ._data import TensorBatchIterator
 
+#: the default of a deprecated parameter: "not set, read the new name"
+DEPRECATED = "deprecated"
+#: the release that gave the training parameters scikit-learn's names
+RENAMED_IN = "0.1"
+#: the release that removes the earlier names
+REMOVED_IN = "0.2"
+#: the toolkit's earlier parameter names and the names that replace them
+#: (scikit-learn's, as ``sklearn.neural_network.MLPClassifier`` spells them)
+RENAMED = {
+    "lr": "learning_rate_init",
+    "weight_decay": "alpha",
+    "max_epochs": "max_iter",
+    "patience": "n_iter_no_change",
+    "hidden_dims": "hidden_layer_sizes",
+}
+
+
+def deprecated(constraints):
+    """The constraints of a deprecated name: the old ones, or the sentinel."""
+    return [*constraints, Hidden(StrOptions({DEPRECATED}))]
+
+
+def is_unset(value):
+    """Whether a deprecated parameter holds its sentinel (was not given)."""
+    return isinstance(value, str) and value == DEPRECATED
+
+
+def _same(a, b):
+    """Whether two parameter values are equal (``(8,)`` and ``[8]`` are)."""
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except (TypeError, ValueError):
+        return a == b
+
+
+def _upgrade_curves(state):
+    """Give the state of a classifier fitted before 0.1 its training curves.
+
+    Those classifiers recorded ``history_`` (skorch's) or an array
+    ``loss_curve_`` (the seed ensemble) only; the curves are read from them.
+    A history restored later (a model file keeps it apart) is read by
+    :meth:`BaseNeuralClassifier._restore_history`.
+    """
+    if isinstance(state.get("loss_curve_"), np.ndarray):
+        state["loss_curve_"] = [float(v) for v in state["loss_curve_"]]
+    state.setdefault("validation_scores_", None)
+    state.setdefault("best_validation_score_", None)
+    if "best_loss_" not in state and state.get("loss_curve_"):
+        early = state.get("validation_loss_curve_") is not None
+        state["best_loss_"] = None if early else min(state["loss_curve_"])
+    state.setdefault("best_loss_", None)
+    history = state.get("history_")
+    if "loss_curve_" not in state and history is not None:
+        curves_from_history(state, history)
+
+
+def curves_from_history(state, history):
+    """Set the curves in ``state`` (a dict) from a skorch history."""
+    state["loss_curve_"] = [float(v) for v in history[:, "train_loss"]]
+    state["n_iter_"] = len(state["loss_curve_"])
+    state["best_loss_"] = min(state["loss_curve_"], default=None)
+    if state.get("validation_losses_") is None:
+        return
+    state["best_loss_"] = None
+    if "valid_acc" in history[-1]:
+        scores = [float(v) for v in history[:, "valid_acc"]]
+        state["validation_scores_"] = scores
+        state["best_validation_score_"] = scores[state["best_epoch_"] - 1]
+
+
+def continue_optimizer(optimizer, previous):
+    """Give ``optimizer`` the state of ``previous.optimizer_`` (when it has one).
+
+    The learning rate and weight decay stay the new optimiser's, so that
+    ``set_params`` between two ``partial_fit`` calls takes effect.
+    """
+    old = getattr(previous, "optimizer_", None)
+    if old is None:
+        return
+    settings = [
+        {key: group[key] for key in ("lr", "weight_decay")}
+        for group in optimizer.param_groups
+    ]
+    optimizer.load_state_dict(old.state_dict())
+    for group, kept in zip(optimizer.param_groups, settings):
+        group.update(kept)
+
+
+_LEARNING_RATE = [Interval(Real, 0, None, closed="neither")]
+_ALPHA = [Interval(Real, 0, None, closed="left")]
+_MAX_ITER = [Interval(Integral, 1, None, closed="left")]
+_NO_CHANGE = [Interval(Integral, 1, None, closed="left")]
+
 TRAINING_CONSTRAINTS = {
-    "lr": [Interval(Real, 0, None, closed="neither")],
-    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "learning_rate_init": _LEARNING_RATE,
+    "alpha": _ALPHA,
     "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": _MAX_ITER,
     "early_stopping": ["boolean"],
     "refit": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "patience": [Interval(Integral, 1, None, closed="left")],
+    "n_iter_no_change": _NO_CHANGE,
+    "warm_start": ["boolean"],
     "class_weight": [StrOptions({"balanced"}), dict, None],
     "mixup_alpha": [Interval(Real, 0, None, closed="left")],
     "label_smoothing": [Interval(Real, 0, 1, closed="left")],
@@ -75,6 +179,10 @@ TRAINING_CONSTRAINTS = {
     "device": [str],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
+    "lr": deprecated(_LEARNING_RATE),
+    "weight_decay": deprecated(_ALPHA),
+    "max_epochs": deprecated(_MAX_ITER),
+    "patience": deprecated(_NO_CHANGE),
 }
 
 #: name of the early-stopping callback the estimator adds itself
@@ -151,12 +259,44 @@ def encode_targets(estimator, y):
     check_classification_targets(y)
     encoder = LabelEncoder().fit(y)
     estimator.classes_ = encoder.classes_
+    check_two_classes(estimator)
+    return encoder.transform(y).astype(np.int64)
+
+
+def check_two_classes(estimator):
+    """Raise a ValueError naming the estimator unless ``classes_`` has 2 or more."""
     if estimator.classes_.shape[0] < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 classes; got "
             f"1 class ({estimator.classes_[0]!r})"
         )
-    return encoder.transform(y).astype(np.int64)
+
+
+def encode_known_targets(estimator, y, *, same_classes):
+    """``y`` as indices into the fitted ``classes_`` (int64).
+
+    With ``same_classes`` (a warm-started fit) y must hold exactly the
+    fitted classes; otherwise (partial_fit) any of them. Raises a ValueError
+    naming both sets when not, as scikit-learn's ``MLPClassifier`` does.
+    """
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    seen = unique_labels(y)
+    classes = estimator.classes_
+    if same_classes and not np.array_equal(seen, classes):
+        raise ValueError(
+            "warm_start can only be used where `y` has the same classes as in "
+            f"the previous call to fit. Previously got {classes}, `y` has {seen}; "
+            "set warm_start=False to train afresh on these classes"
+        )
+    unknown = np.setdiff1d(seen, classes)
+    if unknown.size:
+        raise ValueError(
+            f"`y` has classes not in `self.classes_`. `self.classes_` has "
+            f"{classes}. 'y' has {seen}; partial_fit only trains on the classes "
+            "given to its first call"
+        )
+    return np.searchsorted(classes, y).astype(np.int64)
 
 
 class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
@@ -177,12 +317,86 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     #: how training batches are drawn (sequence models group them by length)
     _iterator_train = TensorBatchIterator
 
+    #: deprecated parameter -> (the name that replaces it, the release it goes)
+    _deprecated_names = {old: (new, REMOVED_IN) for old, new in RENAMED.items()}
+
     def _check_params(self):
         """Checks the declared ``_parameter_constraints`` cannot express."""
+
+    def _param(self, name):
+        """Parameter ``name``, or the value of its deprecated alias when set."""
+        for old, (new, _) in self._deprecated_names.items():
+            if new == name and not is_unset(getattr(self, old, DEPRECATED)):
+                return getattr(self, old)
+        return getattr(self, name)
+
+    def _check_renamed(self):
+        """Warn for each deprecated name that is set; refuse a contradiction.
+
+        A deprecated name set beside its replacement at a value other than
+        the replacement's default and its own is a ValueError naming both.
+        """
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(type(self).__init__).parameters.items()
+        }
+        owner = type(self).__name__
+        for old, (new, removed_in) in self._deprecated_names.items():
+            value = getattr(self, old, DEPRECATED)
+            if old not in defaults or is_unset(value):
+                continue
+            current = getattr(self, new)
+            if not _same(current, defaults[new]) and not _same(current, value):
+                raise ValueError(
+                    f"{old}={value!r} and {new}={current!r} were both given; "
+                    f"{old} is the deprecated name of {new}, pass {new} only"
+                )
+            warnings.warn(
+                f"{owner}'s parameter `{old}` was renamed `{new}` in {RENAMED_IN} "
+                f"and will be removed in {removed_in}; use "
+                f"{owner}({new}={value!r})",
+                FutureWarning,
+                stacklevel=3,
+            )
+
+    def __setstate__(self, state):
+        # an object saved before the renaming holds its parameters under the
+        # old names, and none under the new ones: read them as the new ones
+        state = dict(state)
+        for old, (new, _) in self._deprecated_names.items():
+            if old in state and new not in state:
+                state[new] = state.pop(old)
+                state[old] = DEPRECATED
+        if "net_" in state:
+            _upgrade_curves(state)
+        # a parameter added since (warm_start) takes its default
+        for name, parameter in inspect.signature(
+            type(self).__init__
+        ).parameters.items():
+            if name != "self" and name not in state:
+                state[name] = parameter.default
+        super().__setstate__(state)
+
+    def _restore_history(self, history):
+        """Read the training curves from a history a model file restored.
+
+        Files written before 0.1 have no ``loss_curve_``; skorch's history
+        has every epoch's training (and validation) record.
+        """
+        if "loss_curve_" not in vars(self):
+            state = dict(vars(self))
+            curves_from_history(state, history)
+            vars(self).update(state)
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None, sample_weight=None):
         """Prepare the input, then train the network.
+
+        With ``warm_start=True`` and a fitted classifier, the network trains
+        on from its current weights (for up to ``max_iter`` more epochs, with
+        a fresh optimiser, as scikit-learn's) and the classifier's fitted
+        preprocessing (standardisation, padding) is kept; ``y`` must then hold
+        the classes of the first fit, and X the same input widths.
 
         Parameters
         ----------
@@ -209,30 +423,141 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted classifier.
         """
+        self._check_renamed()
         self._check_params()
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None"
             )
+        warm = bool(self.warm_start) and hasattr(self, "net_")
         if sample_weight is not None:
             # weights are matched to rows before any statistic reads them
             check_consistent_length(X, y)
             sample_weight = check_sample_weight(sample_weight, len(np.asarray(y)))
-        inputs = self._prepare(X, reset=True, sample_weight=sample_weight)
+        inputs = self._prepare(X, reset=not warm, sample_weight=sample_weight)
         check_consistent_length(first_array(inputs), y)
-        y = encode_targets(self, y)
+        if warm:
+            y = encode_known_targets(self, y, same_classes=True)
+        else:
+            y = encode_targets(self, y)
+            self._reset_curves()
         check_weighted_classes(sample_weight, y, self.classes_)
         # the data contract puts the speakers in X: early stopping then
         # validates on whole held-out speakers, as the test fold will be
         groups = speakers_of(X, groups)
-        return self._fit_net(inputs, y, groups, sample_weight)
+        return self._fit_net(inputs, y, groups, sample_weight, warm=warm)
 
-    def _fit_net(self, inputs, y, groups, sample_weight):
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, groups=None, sample_weight=None):
+        """Train the network for one epoch on ``(X, y)``, from where it is.
+
+        The first call (on a classifier not fitted yet) needs ``classes``,
+        every class that ``y`` of any call may hold, and fits the
+        classifier's preprocessing (standardisation, padding) on its ``X``;
+        later calls keep it, and continue the network and its optimiser's
+        state (Adam's moments). Early stopping is not applied in partial_fit
+        (``early_stopping``, ``validation_fraction``, ``n_iter_no_change``,
+        ``refit`` and ``max_iter`` are ignored): it is one pass over the data
+        given. ``class_weight="balanced"`` is refused, as one batch does not
+        tell the classes' frequencies.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training input, in the form ``fit`` takes.
+        y : array-like of shape (n_samples,)
+            Class labels, each one of ``classes_``.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call, and when given later
+            it must be the same.
+        groups : array-like of shape (n_samples,), default=None
+            Accepted for the signature ``fit`` has; unused, as there is no
+            validation split to make speaker-disjoint.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (and, on the first call, in the
+            standardisation's statistics), as in ``fit``.
+
+        Returns
+        -------
+        self : object
+            The classifier, trained one more epoch.
+        """
+        self._check_renamed()
+        self._check_params()
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, which "
+                "sees one batch at a time; pass class_weight as a dict (such as "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', ...) "
+                "gives for the whole data) or use fit"
+            )
+        first = not hasattr(self, "net_")
+        if first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if not first and classes is not None:
+            if not np.array_equal(unique_labels(classes), self.classes_):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on the first call "
+                    f"to partial_fit, was: {self.classes_!r}"
+                )
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None"
+            )
+        if sample_weight is not None:
+            check_consistent_length(X, y)
+            sample_weight = check_sample_weight(sample_weight, len(np.asarray(y)))
+        inputs = self._prepare(X, reset=first, sample_weight=sample_weight)
+        check_consistent_length(first_array(inputs), y)
+        if first:
+            self.classes_ = unique_labels(classes)
+            check_two_classes(self)
+            self._reset_curves()
+            self.validation_indices_ = None
+        y = encode_known_targets(self, y, same_classes=False)
+        if sample_weight is not None and not sample_weight.any():
+            raise ValueError("sample_weight is zero for every sample of this batch")
+        rng = check_random_state(self.random_state)
+        # a fixed random_state draws the same seed at every call: offset it
+        # by the epochs run so far, so that each call shuffles its own way
+        seed = int(rng.randint(np.iinfo(np.int32).max)) + len(self.loss_curve_)
+        check_device(self.device)
+        self._partial_train(inputs, y, sample_weight, seed % np.iinfo(np.int32).max)
+        return self
+
+    def _reset_curves(self):
+        """Empty the training curves (a fresh fit, or partial_fit's first call)."""
+        self.loss_curve_ = []
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+        self.best_loss_ = None
+
+    def _record_curves(self, losses, scores, best_score):
+        """Extend ``loss_curve_`` (and ``validation_scores_``) by one run's.
+
+        ``scores`` is None for a run without early stopping; ``best_score``
+        the validation score of the epoch kept.
+        """
+        self.loss_curve_ = [*self.loss_curve_, *(float(v) for v in losses)]
+        self.n_iter_ = len(self.loss_curve_)
+        if scores is None:
+            self.best_loss_ = min(self.loss_curve_)
+            return
+        self.validation_scores_ = [
+            *(self.validation_scores_ or []),
+            *(float(v) for v in scores),
+        ]
+        self.best_validation_score_ = float(best_score)
+        self.best_loss_ = None
+
+    def _fit_net(self, inputs, y, groups, sample_weight, *, warm=False):
         """Seed the fit, carve early stopping's split, then train the network.
 
         The seed is drawn once from ``random_state``; it seeds the validation
-        split and the training (see :meth:`_train_networks`).
+        split and the training (see :meth:`_train_networks`). With ``warm``
+        the training starts from the current network's weights.
         """
         check_device(self.device)
         rng = check_random_state(self.random_state)
@@ -248,11 +573,12 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                     "them weight, or set early_stopping=False"
                 )
             self.validation_indices_ = valid
-        self._train_networks(inputs, y, sample_weight, seed, split)
+        previous = self.net_ if warm else None
+        self._train_networks(inputs, y, sample_weight, seed, split, previous=previous)
         return self
 
-    def _train_networks(self, inputs, y, sample_weight, seed, split):
-        """Train a fresh skorch net; sets ``net_`` and its training record.
+    def _train_networks(self, inputs, y, sample_weight, seed, split, previous=None):
+        """Train a skorch net; sets ``net_``, its training record and curves.
 
         Parameters
         ----------
@@ -266,6 +592,9 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             Seeds the initial weights and the shuffling.
         split : tuple of ndarray or None
             Rows ``(train, valid)`` of early stopping, or None without it.
+        previous : net or None, default=None
+            A fitted net whose weights training starts from (``warm_start``);
+            None starts from weights drawn from ``seed``.
         """
         if self.refit and not self.early_stopping:
             raise ValueError(
@@ -276,8 +605,11 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         callbacks = user_callbacks(self.callbacks, reserved=EARLY_STOPPING)
         self.validation_losses_ = None
         if split is None:
-            net = self._train(inputs, y, sample_weight, seed, callbacks)
-            self.n_iter_ = self.best_epoch_ = len(net.history)
+            net = self._train(
+                inputs, y, sample_weight, seed, callbacks, previous=previous
+            )
+            self.best_epoch_ = len(net.history)
+            self._record_curves(net.history[:, "train_loss"], None, None)
             return
         train, valid = split
         valid_inputs = pack_weights(
@@ -291,10 +623,12 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             seed,
             callbacks,
             train_split=predefined_split(Dataset(valid_inputs, y[valid])),
+            previous=previous,
         )
         self.validation_losses_ = np.asarray(net.history[:, "valid_loss"], dtype=float)
         self.best_epoch_ = int(np.argmin(self.validation_losses_)) + 1
-        self.n_iter_ = len(net.history)
+        scores = net.history[:, "valid_acc"]
+        losses = net.history[:, "train_loss"]
         if self.refit:
             # the epoch count was chosen on held-out speakers; the final
             # network learns from them too, starting from the same weights
@@ -305,8 +639,27 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 seed,
                 user_callbacks(self.callbacks, reserved=EARLY_STOPPING),
                 max_epochs=self.best_epoch_,
+                previous=previous,
             )
-            self.n_iter_ = len(net.history)
+            losses = net.history[:, "train_loss"]
+        self._record_curves(losses, scores, scores[self.best_epoch_ - 1])
+
+    def _partial_train(self, inputs, y, sample_weight, seed):
+        """One epoch of :meth:`partial_fit`, from ``net_`` when there is one."""
+        previous = getattr(self, "net_", None)
+        net = self._train(
+            inputs,
+            y,
+            sample_weight,
+            seed,
+            user_callbacks(self.callbacks, reserved=EARLY_STOPPING),
+            max_epochs=1,
+            previous=previous,
+            keep_optimizer=True,
+        )
+        self.best_epoch_ = len(net.history)
+        self.validation_losses_ = None
+        self._record_curves(net.history[:, "train_loss"], None, None)
 
     def _train(
         self,
@@ -318,8 +671,14 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         *,
         train_split=None,
         max_epochs=None,
+        previous=None,
+        keep_optimizer=False,
     ):
-        """Initialise a network from ``seed`` and train it; sets ``net_``."""
+        """Initialise a network from ``seed`` and train it; sets ``net_``.
+
+        With ``previous`` (a fitted net), the network starts from its weights
+        instead, and with ``keep_optimizer`` from its optimiser's state too.
+        """
         # seed a private copy of torch's RNG, leaving the caller's global state be
         on_cuda = str(self.device).startswith("cuda")
         with torch.random.fork_rng(devices=None if on_cuda else []):
@@ -329,6 +688,10 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                 callbacks=callbacks,
                 criterion_weight=self._criterion_weight(y),
             )
+            if previous is not None:
+                net.module_.load_state_dict(previous.module_.state_dict())
+                if keep_optimizer:
+                    continue_optimizer(net.optimizer_, previous)
             if max_epochs is not None:
                 net.max_epochs = max_epochs
             net.partial_fit(pack_weights(inputs, sample_weight), y)
@@ -341,7 +704,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
     def _early_stopping(self):
         return EarlyStopping(
             monitor="valid_loss",
-            patience=self.patience,
+            patience=self._param("n_iter_no_change"),
             load_best=True,
             # any decrease counts, so the restored epoch is the argmin of the
             # validation loss reported as best_epoch_
@@ -394,12 +757,15 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             criterion__label_smoothing=float(self.label_smoothing),
             mixup_alpha=float(self.mixup_alpha),
             optimizer=torch.optim.Adam,
-            optimizer__weight_decay=self.weight_decay,
+            # alpha is Adam's weight decay: it adds alpha * w to each
+            # gradient (scikit-learn adds alpha / n_samples * w, from the
+            # penalty alpha / (2 n) * ||w||^2 of its loss)
+            optimizer__weight_decay=self._param("alpha"),
             # one fused update over all parameters: fewer op dispatches per step
             optimizer__foreach=True,
-            lr=self.lr,
+            lr=self._param("learning_rate_init"),
             batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
+            max_epochs=self._param("max_iter"),
             train_split=train_split,
             callbacks=list(callbacks),
             iterator_train=self._iterator_train,

@@ -15,9 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn_compat import Interval
 from ._base import (
+    DEPRECATED,
     TRAINING_CONSTRAINTS,
     BaseNeuralClassifier,
     check_device,
+    continue_optimizer,
+    deprecated,
     loss_class_weights,
     mix_batch,
     take_rows,
@@ -37,13 +40,11 @@ from ._modules import EnsembleMLPModule, MLPModule, _adam, _member_losses
 from ._pooling import PooledEnsembleMLPModule, PooledMLPModule
 
 
-def check_hidden_dims(hidden_dims, name="hidden_dims"):
-    """Return ``hidden_dims`` as a tuple of positive ints, or raise a ValueError."""
-    dims = tuple(np.atleast_1d(np.asarray(hidden_dims, dtype=object)).tolist())
+def check_layer_sizes(sizes, name="hidden_layer_sizes"):
+    """Return ``sizes`` as a tuple of positive ints, or raise a ValueError."""
+    dims = tuple(np.atleast_1d(np.asarray(sizes, dtype=object)).tolist())
     if not all(isinstance(d, (int, np.integer)) and d > 0 for d in dims):
-        raise ValueError(
-            f"{name} must be a sequence of positive ints, got {hidden_dims!r}"
-        )
+        raise ValueError(f"{name} must be a sequence of positive ints, got {sizes!r}")
     return tuple(int(d) for d in dims)
 
 
@@ -53,11 +54,18 @@ class MLPClassifier(BaseNeuralClassifier):
     The defaults are those of the study this toolkit grew from: hidden layers of
     128 and 64 units with ReLU, Adam (learning rate 1e-3, weight decay 1e-5),
     cross-entropy loss, batches of 32 and at most 50 epochs. The input width is
-    inferred at fit.
+    inferred at fit. The parameters that mean what they mean in
+    :class:`sklearn.neural_network.MLPClassifier` carry its names
+    (``hidden_layer_sizes``, ``learning_rate_init``, ``alpha``,
+    ``batch_size``, ``max_iter``, ``early_stopping``, ``validation_fraction``,
+    ``n_iter_no_change``, ``warm_start``), and so do the fitted curves
+    (``loss_curve_``, ``validation_scores_``), so that code written for it
+    runs with this one; ``partial_fit`` trains one epoch at a time.
 
     With ``early_stopping=True``, a ``validation_fraction`` of the *training*
     data is held out, training stops once the validation loss has not improved
-    for ``patience`` epochs, and the weights of the best epoch are restored. When
+    for ``n_iter_no_change`` epochs, and the weights of the best epoch are
+    restored (scikit-learn's stops on the validation accuracy instead). When
     speaker ids are routed to ``fit`` as ``groups`` (scikit-learn metadata
     routing: ``set_fit_request(groups=True)``), the held-out part is made of
     whole speakers, disjoint from those trained on.
@@ -76,7 +84,7 @@ class MLPClassifier(BaseNeuralClassifier):
 
     Parameters
     ----------
-    hidden_dims : sequence of int, default=(128, 64)
+    hidden_layer_sizes : sequence of int, default=(128, 64)
         Width of each hidden layer.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
@@ -88,13 +96,16 @@ class MLPClassifier(BaseNeuralClassifier):
         score per frame, soft-maxed over the valid frames; the weighted mean
         and standard deviation side by side, twice the frame width). Training
         batches then group utterances of similar length.
-    lr : float, default=1e-3
+    learning_rate_init : float, default=1e-3
         Adam's learning rate.
-    weight_decay : float, default=1e-5
-        Adam's L2 penalty.
+    alpha : float, default=1e-5
+        L2 penalty, applied as Adam's weight decay: ``alpha * w`` is added to
+        the gradient of every weight and bias at each step. scikit-learn's
+        ``MLPClassifier`` instead adds ``alpha / (2 * n_samples) * ||W||^2``
+        (weights only) to the loss, so the same number regularises more here.
     batch_size : int, default=32
         Mini-batch size.
-    max_epochs : int, default=50
+    max_iter : int, default=50
         Number of epochs (the most, with early stopping).
     early_stopping : bool, default=False
         Whether to stop on a validation split of the training data and restore
@@ -102,8 +113,14 @@ class MLPClassifier(BaseNeuralClassifier):
     validation_fraction : float, default=0.1
         Fraction of the training samples (or speakers, with groups) held out
         for early stopping.
-    patience : int, default=5
+    n_iter_no_change : int, default=5
         Epochs without improvement of the validation loss before stopping.
+    warm_start : bool, default=False
+        When True, a second ``fit`` trains on from the fitted network's
+        weights (for up to ``max_iter`` more epochs, with a fresh optimiser)
+        and keeps the fitted preprocessing; ``y`` must hold the same classes
+        and X the same input widths, else a ValueError. When False, ``fit``
+        starts afresh. See also :meth:`partial_fit`.
     refit : bool, default=False
         With ``early_stopping``: once it has chosen the epoch count
         (``best_epoch_``) on the held-out split, train the network again from
@@ -139,6 +156,31 @@ class MLPClassifier(BaseNeuralClassifier):
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
         Print skorch's per-epoch table when positive.
+    hidden_dims : deprecated
+        Deprecated, use ``hidden_layer_sizes``.
+
+        .. deprecated:: 0.1
+           Renamed ``hidden_layer_sizes`` (scikit-learn's name); removed in 0.2.
+    lr : deprecated
+        Deprecated, use ``learning_rate_init``.
+
+        .. deprecated:: 0.1
+           Renamed ``learning_rate_init`` (scikit-learn's name); removed in 0.2.
+    weight_decay : deprecated
+        Deprecated, use ``alpha``.
+
+        .. deprecated:: 0.1
+           Renamed ``alpha`` (scikit-learn's name); removed in 0.2.
+    max_epochs : deprecated
+        Deprecated, use ``max_iter``.
+
+        .. deprecated:: 0.1
+           Renamed ``max_iter`` (scikit-learn's name); removed in 0.2.
+    patience : deprecated
+        Deprecated, use ``n_iter_no_change``.
+
+        .. deprecated:: 0.1
+           Renamed ``n_iter_no_change`` (scikit-learn's name); removed in 0.2.
 
     Attributes
     ----------
@@ -170,10 +212,27 @@ class MLPClassifier(BaseNeuralClassifier):
         Per-epoch training history (losses, durations); with ``refit``, the
         final network's.
     n_iter_ : int
-        Number of epochs trained (with ``refit``, by the final network).
+        Number of epochs trained (with ``refit``, by the final network),
+        counting those of earlier warm-started fits and ``partial_fit`` calls:
+        the length of ``loss_curve_``.
     best_epoch_ : int
-        The epoch (1-based) whose weights are kept; with ``refit``, the number
-        of epochs the final network is trained for.
+        The epoch (1-based, of the last ``fit`` or ``partial_fit`` call) whose
+        weights are kept; with ``refit``, the number of epochs the final
+        network is trained for.
+    loss_curve_ : list of float
+        The training loss at each epoch (``history_``'s ``train_loss``;
+        with ``refit``, the final network's), extended by every warm-started
+        ``fit`` and ``partial_fit``.
+    validation_scores_ : list of float or None
+        The accuracy on early stopping's validation split at each epoch;
+        None without early stopping.
+    best_validation_score_ : float or None
+        The validation accuracy of the epoch kept (``best_epoch_``; early
+        stopping keeps the epoch of lowest validation loss); None without
+        early stopping.
+    best_loss_ : float or None
+        The lowest training loss in ``loss_curve_``; None when the last fit
+        used early stopping (as scikit-learn's).
     validation_indices_ : ndarray of int or None
         Rows of the training X held out for early stopping (None without it),
         so that the split can be audited.
@@ -193,31 +252,33 @@ class MLPClassifier(BaseNeuralClassifier):
     >>> rng = np.random.RandomState(0)
     >>> X = np.r_[rng.normal(-2, 1, (20, 3)), rng.normal(2, 1, (20, 3))]
     >>> y = np.array(["sad"] * 20 + ["happy"] * 20)
-    >>> clf = MLPClassifier(hidden_dims=(8,), max_epochs=30, random_state=0)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
     >>> clf.fit(X, y).predict([[-2.0, -2.0, -2.0], [2.0, 2.0, 2.0]])
     array(['sad', 'happy'], dtype='<U5')
     """
 
     _parameter_constraints = {
-        "hidden_dims": ["array-like"],
+        "hidden_layer_sizes": ["array-like"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "pooling": POOLING,
         **TRAINING_CONSTRAINTS,
+        "hidden_dims": deprecated(["array-like"]),
     }
 
     def __init__(
         self,
-        hidden_dims=(128, 64),
+        hidden_layer_sizes=(128, 64),
         *,
         dropout=0.0,
         pooling=None,
-        lr=1e-3,
-        weight_decay=1e-5,
+        learning_rate_init=1e-3,
+        alpha=1e-5,
         batch_size=32,
-        max_epochs=50,
+        max_iter=50,
         early_stopping=False,
         validation_fraction=0.1,
-        patience=5,
+        n_iter_no_change=5,
+        warm_start=False,
         refit=False,
         class_weight=None,
         mixup_alpha=0.0,
@@ -226,17 +287,23 @@ class MLPClassifier(BaseNeuralClassifier):
         device="cpu",
         random_state=None,
         verbose=0,
+        hidden_dims=DEPRECATED,
+        lr=DEPRECATED,
+        weight_decay=DEPRECATED,
+        max_epochs=DEPRECATED,
+        patience=DEPRECATED,
     ):
-        self.hidden_dims = hidden_dims
+        self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.pooling = pooling
-        self.lr = lr
-        self.weight_decay = weight_decay
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
         self.batch_size = batch_size
-        self.max_epochs = max_epochs
+        self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.patience = patience
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.refit = refit
         self.class_weight = class_weight
         self.mixup_alpha = mixup_alpha
@@ -245,9 +312,14 @@ class MLPClassifier(BaseNeuralClassifier):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.hidden_dims = hidden_dims
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.patience = patience
 
     def _check_params(self):
-        check_hidden_dims(self.hidden_dims)
+        check_layer_sizes(self._param("hidden_layer_sizes"))
 
     @property
     def _iterator_train(self):
@@ -262,7 +334,7 @@ class MLPClassifier(BaseNeuralClassifier):
             return MLPModule(
                 self.n_features_in_,
                 self.classes_.shape[0],
-                hidden_dims=check_hidden_dims(self.hidden_dims),
+                hidden_dims=check_layer_sizes(self._param("hidden_layer_sizes")),
                 dropout=self.dropout,
             )
         return PooledMLPModule(
@@ -270,7 +342,7 @@ class MLPClassifier(BaseNeuralClassifier):
             self.classes_.shape[0],
             n_layers=self.input_layers_,
             pooling=self.pooling,
-            hidden_dims=check_hidden_dims(self.hidden_dims),
+            hidden_dims=check_layer_sizes(self._param("hidden_layer_sizes")),
             dropout=self.dropout,
         )
 
@@ -292,26 +364,40 @@ class EnsembleNet:
     ----------
     module : EnsembleMLPModule
         The members' stacked networks.
+
+    Attributes
+    ----------
+    module_ : EnsembleMLPModule
+        The members' stacked networks.
+    optimizer_ : torch.optim.Adam or None
+        The optimiser that trained them (None before training, and after
+        loading from a file), continued by ``partial_fit``.
     """
 
     def __init__(self, module):
         self.module_ = module
+        self.optimizer_ = None
 
 
 _TRAINING_PARAMETERS = (
-    "lr",
-    "weight_decay",
+    "learning_rate_init",
+    "alpha",
     "batch_size",
-    "max_epochs",
+    "max_iter",
     "early_stopping",
     "validation_fraction",
-    "patience",
+    "n_iter_no_change",
+    "warm_start",
     "class_weight",
     "mixup_alpha",
     "label_smoothing",
     "device",
     "random_state",
     "verbose",
+    "lr",
+    "weight_decay",
+    "max_epochs",
+    "patience",
 )
 
 
@@ -337,7 +423,8 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
     With ``early_stopping=True`` a ``validation_fraction`` of the training
     data (whole speakers when ``groups`` are given) is held out; each member
     keeps the weights of its own best epoch (lowest validation loss), and
-    training stops once no member has improved for ``patience`` epochs.
+    training stops once no member has improved for ``n_iter_no_change``
+    epochs.
 
     The training loop is a plain PyTorch loop rather than skorch's: skorch's
     callbacks follow one scalar loss, while here each member has its own.
@@ -350,7 +437,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
 
     Parameters
     ----------
-    hidden_dims : sequence of int, default=(128, 64)
+    hidden_layer_sizes : sequence of int, default=(128, 64)
         Width of each hidden layer of every member.
     n_members : int, default=5
         Number of networks averaged.
@@ -364,13 +451,16 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         None reads pooled features (a 2-D numeric X); ``"mean"`` or
         ``"attentive"`` reads frame cells and pools them in each member, as
         in :class:`~sklearn_mmer.neural.MLPClassifier`.
-    lr : float, default=1e-3
+    learning_rate_init : float, default=1e-3
         Adam's learning rate.
-    weight_decay : float, default=1e-3
-        Adam's L2 penalty.
+    alpha : float, default=1e-3
+        L2 penalty, applied as Adam's weight decay: ``alpha * w`` is added to
+        the gradient of every weight and bias at each step. scikit-learn's
+        ``MLPClassifier`` instead adds ``alpha / (2 * n_samples) * ||W||^2``
+        (weights only) to the loss, so the same number regularises more here.
     batch_size : int, default=32
         Mini-batch size.
-    max_epochs : int, default=30
+    max_iter : int, default=30
         Number of epochs (the most, with early stopping).
     early_stopping : bool, default=False
         Whether each member keeps its best epoch on a validation split of the
@@ -378,8 +468,14 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
     validation_fraction : float, default=0.1
         Fraction of the training samples (or speakers, with groups) held out
         for early stopping.
-    patience : int, default=5
+    n_iter_no_change : int, default=5
         Epochs without improvement of any member before stopping.
+    warm_start : bool, default=False
+        When True, a second ``fit`` trains on from the fitted network's
+        weights (for up to ``max_iter`` more epochs, with a fresh optimiser)
+        and keeps the fitted preprocessing; ``y`` must hold the same classes
+        and X the same input widths, else a ValueError. When False, ``fit``
+        starts afresh. See also :meth:`partial_fit`.
     class_weight : {"balanced"}, dict or None, default=None
         Per-class weights of the loss, as in
         :class:`~sklearn_mmer.neural.MLPClassifier`.
@@ -398,6 +494,31 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         validation split.
     verbose : int, default=0
         Print each epoch's mean training loss when positive.
+    hidden_dims : deprecated
+        Deprecated, use ``hidden_layer_sizes``.
+
+        .. deprecated:: 0.1
+           Renamed ``hidden_layer_sizes`` (scikit-learn's name); removed in 0.2.
+    lr : deprecated
+        Deprecated, use ``learning_rate_init``.
+
+        .. deprecated:: 0.1
+           Renamed ``learning_rate_init`` (scikit-learn's name); removed in 0.2.
+    weight_decay : deprecated
+        Deprecated, use ``alpha``.
+
+        .. deprecated:: 0.1
+           Renamed ``alpha`` (scikit-learn's name); removed in 0.2.
+    max_epochs : deprecated
+        Deprecated, use ``max_iter``.
+
+        .. deprecated:: 0.1
+           Renamed ``max_iter`` (scikit-learn's name); removed in 0.2.
+    patience : deprecated
+        Deprecated, use ``n_iter_no_change``.
+
+        .. deprecated:: 0.1
+           Renamed ``n_iter_no_change`` (scikit-learn's name); removed in 0.2.
 
     Attributes
     ----------
@@ -419,11 +540,23 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         The trained networks (in evaluation mode); the same as
         ``net_.module_``.
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained, counting those of earlier warm-started fits
+        and ``partial_fit`` calls: the length of ``loss_curve_``.
     best_epochs_ : ndarray of shape (n_members,)
-        The epoch (1-based) whose weights each member keeps.
-    loss_curve_ : ndarray of shape (`n_iter_`,)
-        Mean training loss of the members at each epoch.
+        The epoch (1-based, of the last ``fit`` or ``partial_fit`` call)
+        whose weights each member keeps.
+    loss_curve_ : list of float
+        Mean training loss of the members at each epoch, extended by every
+        warm-started ``fit`` and ``partial_fit``.
+    validation_scores_ : list of float or None
+        With early stopping, the members' mean accuracy on the validation
+        split at each epoch; None without it.
+    best_validation_score_ : float or None
+        With early stopping, the mean over members of each one's validation
+        accuracy at the epoch it keeps; None without it.
+    best_loss_ : float or None
+        The lowest value of ``loss_curve_``; None when the last fit used
+        early stopping.
     validation_loss_curve_ : ndarray of shape (`n_iter_`, n_members) or None
         Each member's validation loss at each epoch (None without early
         stopping).
@@ -451,57 +584,70 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
     """
 
     _parameter_constraints = {
-        "hidden_dims": ["array-like"],
+        "hidden_layer_sizes": ["array-like"],
         "n_members": [Interval(Integral, 1, None, closed="left")],
         "bootstrap": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "pooling": POOLING,
         **{k: TRAINING_CONSTRAINTS[k] for k in _TRAINING_PARAMETERS},
+        "hidden_dims": deprecated(["array-like"]),
     }
 
     def __init__(
         self,
-        hidden_dims=(128, 64),
+        hidden_layer_sizes=(128, 64),
         *,
         n_members=5,
         bootstrap=False,
         dropout=0.5,
         pooling=None,
-        lr=1e-3,
-        weight_decay=1e-3,
+        learning_rate_init=1e-3,
+        alpha=1e-3,
         batch_size=32,
-        max_epochs=30,
+        max_iter=30,
         early_stopping=False,
         validation_fraction=0.1,
-        patience=5,
+        n_iter_no_change=5,
+        warm_start=False,
         class_weight=None,
         mixup_alpha=0.0,
         label_smoothing=0.0,
         device="cpu",
         random_state=None,
         verbose=0,
+        hidden_dims=DEPRECATED,
+        lr=DEPRECATED,
+        weight_decay=DEPRECATED,
+        max_epochs=DEPRECATED,
+        patience=DEPRECATED,
     ):
-        self.hidden_dims = hidden_dims
+        self.hidden_layer_sizes = hidden_layer_sizes
         self.n_members = n_members
         self.bootstrap = bootstrap
         self.dropout = dropout
         self.pooling = pooling
-        self.lr = lr
-        self.weight_decay = weight_decay
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
         self.batch_size = batch_size
-        self.max_epochs = max_epochs
+        self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.patience = patience
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.class_weight = class_weight
         self.mixup_alpha = mixup_alpha
         self.label_smoothing = label_smoothing
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.hidden_dims = hidden_dims
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.patience = patience
 
     def _check_params(self):
-        check_hidden_dims(self.hidden_dims)
+        check_layer_sizes(self._param("hidden_layer_sizes"))
 
     def _prepare(self, X, reset, sample_weight=None):
         return mlp_inputs(self, X, reset, sample_weight)
@@ -512,7 +658,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
                 self.n_features_in_,
                 self.classes_.shape[0],
                 self.n_members,
-                hidden_dims=check_hidden_dims(self.hidden_dims),
+                hidden_dims=check_layer_sizes(self._param("hidden_layer_sizes")),
                 dropout=self.dropout,
             )
         return PooledEnsembleMLPModule(
@@ -521,7 +667,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
             self.n_members,
             n_layers=self.input_layers_,
             pooling=self.pooling,
-            hidden_dims=check_hidden_dims(self.hidden_dims),
+            hidden_dims=check_layer_sizes(self._param("hidden_layer_sizes")),
             dropout=self.dropout,
         )
 
@@ -531,13 +677,15 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         poolings = getattr(self.net_.module_, "poolings", [])
         return layer_weights(self, [pooling.mix for pooling in poolings])
 
-    def _train_networks(self, X, y, sample_weight, seed, split):
+    def _train_networks(self, X, y, sample_weight, seed, split, previous=None):
         """Train the members side by side; each keeps its own best epoch.
 
         Called by :meth:`fit` (the template of
         :class:`~sklearn_mmer.neural._base.BaseNeuralClassifier`) with the
         prepared features, the encoded labels, the checked weights, the fit's
-        seed and early stopping's rows ``(train, valid)`` (None without it).
+        seed and early stopping's rows ``(train, valid)`` (None without it);
+        with ``previous`` (``warm_start``), the members train on from its
+        weights.
         """
         valid = None
         if split is not None:
@@ -546,12 +694,36 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
             X, y = take_rows(X, train), y[train]
             sample_weight = take_rows(sample_weight, train)
         row_scale = self._row_scale(len(y), sample_weight, seed)
+        self._run_members(X, y, row_scale, valid, seed, previous, epochs=None)
+
+    def _partial_train(self, X, y, sample_weight, seed):
+        """One epoch of :meth:`partial_fit`, from ``net_`` when there is one."""
+        row_scale = self._row_scale(len(y), sample_weight, seed)
+        previous = getattr(self, "net_", None)
+        self._run_members(X, y, row_scale, None, seed, previous, epochs=1)
+
+    def _run_members(self, X, y, row_scale, valid, seed, previous, epochs):
+        """Build (or continue) the members' module and train it; sets ``net_``.
+
+        With ``epochs`` (partial_fit) the optimiser's state carries on from
+        ``previous``; otherwise a fit starts a fresh one, as scikit-learn's.
+        """
         on_cuda = str(self.device).startswith("cuda")
         with torch.random.fork_rng(devices=None if on_cuda else []):
             torch.manual_seed(seed)
-            module = self._initialize_net().module_
-            self._train_members(module, X, y, row_scale, valid)
-        module.eval()
+            net = self._initialize_net()
+            if previous is not None:
+                net.module_.load_state_dict(previous.module_.state_dict())
+            net.optimizer_ = _adam(
+                net.module_,
+                self._param("learning_rate_init"),
+                self._param("alpha"),
+                self.device,
+            )
+            if previous is not None and epochs is not None:
+                continue_optimizer(net.optimizer_, previous)
+            self._train_members(net, X, y, row_scale, valid, epochs)
+        net.module_.eval()
 
     def _row_scale(self, n, sample_weight, seed):
         """Each member's factor per training row, ``(n_members, n)``, or None.
@@ -601,8 +773,9 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         weights = loss_class_weights(self.class_weight, self.classes_, y)
         return np.ones(self.classes_.shape[0]) if weights is None else weights
 
-    def _train_members(self, module, X, y, row_scale, valid):
+    def _train_members(self, net, X, y, row_scale, valid, epochs):
         """Adam on the sum of the members' losses; per-member best epochs."""
+        module, optimizer = net.module_, net.optimizer_
         device = self.device
         X_t = X if isinstance(X, dict) else device_array(X, device)
         y_t = torch.from_numpy(y).to(device)
@@ -615,15 +788,15 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
             row_weights = row_weights * torch.tensor(
                 np.asarray(row_scale, dtype=np.float32), device=device
             )
-        optimizer = _adam(module, self.lr, self.weight_decay, device)
         best_loss = torch.full((self.n_members,), math.inf)
         best_epochs = np.full(self.n_members, 0)
         best_state = [p.detach().clone() for p in module.parameters()]
         owners = parameter_owners(module)
         stale = np.zeros(self.n_members, dtype=int)
-        losses, valid_losses = [], []
+        losses, valid_losses, valid_scores = [], [], []
         n = len(y)
-        for epoch in range(1, self.max_epochs + 1):
+        patience = self._param("n_iter_no_change")
+        for epoch in range(1, (epochs or self._param("max_iter")) + 1):
             module.train()
             order = torch.randperm(n, device=device)
             # summed on the device: no host round trip per mini-batch
@@ -641,8 +814,11 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
                 print(f"epoch {epoch}: mean training loss {losses[-1]:.4f}")
             if valid is None:
                 continue
-            member_loss = self._validation_losses(module, valid, class_weights)
+            member_loss, member_score = self._validation_losses(
+                module, valid, class_weights
+            )
             valid_losses.append(member_loss.numpy())
+            valid_scores.append(member_score)
             improved = member_loss < best_loss
             best_loss = torch.where(improved, member_loss, best_loss)
             best_epochs[improved.numpy()] = epoch
@@ -659,20 +835,21 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
                     saved[improved.to(saved.device)] = parameter[
                         improved.to(saved.device)
                     ]
-            if np.all(stale >= self.patience):
+            if np.all(stale >= patience):
                 break
-        if valid is not None:
-            with torch.no_grad():
-                for saved, parameter in zip(best_state, module.parameters()):
-                    parameter.copy_(saved)
-        self.n_iter_ = len(losses)
-        self.loss_curve_ = np.asarray(losses)
         if valid is None:
             self.validation_loss_curve_ = None
-            best_epochs = np.full(self.n_members, self.n_iter_)
-        else:
-            self.validation_loss_curve_ = np.asarray(valid_losses)
+            self.best_epochs_ = np.full(self.n_members, len(losses))
+            self._record_curves(losses, None, None)
+            return
+        with torch.no_grad():
+            for saved, parameter in zip(best_state, module.parameters()):
+                parameter.copy_(saved)
+        self.validation_loss_curve_ = np.asarray(valid_losses)
         self.best_epochs_ = best_epochs
+        scores = np.asarray(valid_scores)
+        kept = scores[best_epochs - 1, np.arange(self.n_members)]
+        self._record_curves(losses, scores.mean(axis=1), kept.mean())
 
     def _batch_losses(self, module, X, y, row_weights, index):
         """Each member's loss on the rows ``index``, mixed up when asked."""
@@ -709,10 +886,11 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         ) * _member_losses(logits, y[other], weights, smoothing)
 
     def _validation_losses(self, module, valid, class_weights):
-        """Each member's validation loss, ``(n_members,)`` on the CPU.
+        """Each member's validation loss and accuracy, ``(n_members,)`` each.
 
-        Weighted by class and sample as the training loss is, so that the
-        best epoch is the one best at the objective being trained.
+        The loss is weighted by class and sample as the training loss is, so
+        that the best epoch is the one best at the objective being trained;
+        the accuracy is the plain one (``validation_scores_``).
         """
         X_valid, y_valid, sample_weight = valid
         logits = self._logits(module, X_valid)
@@ -720,7 +898,9 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         weights = class_weights.cpu()[target].expand(self.n_members, -1)
         if sample_weight is not None:
             weights = weights * torch.as_tensor(sample_weight, dtype=torch.float32)
-        return _member_losses(logits, target, weights, self.label_smoothing)
+        loss = _member_losses(logits, target, weights, self.label_smoothing)
+        accuracy = (logits.argmax(dim=-1) == target).double().mean(dim=1)
+        return loss, accuracy.numpy()
 
     def _logits(self, module, X):
         module.eval()

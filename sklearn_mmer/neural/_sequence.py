@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..preprocessing import SequencePadder
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._base import TRAINING_CONSTRAINTS, BaseNeuralClassifier
+from ._base import DEPRECATED, TRAINING_CONSTRAINTS, BaseNeuralClassifier, is_unset
 from ._data import (
     ARRAY_MODALITY,
     LengthBucketIterator,
@@ -39,7 +39,7 @@ from ._data import (
     standardise,
     uses_cells,
 )
-from ._mlp import check_hidden_dims
+from ._mlp import check_layer_sizes
 from ._modules import LayerWeights, SequenceModule
 
 #: past this many frames in a training sequence, fit warns unless max_length is set
@@ -115,7 +115,8 @@ class SequenceClassifier(BaseNeuralClassifier):
         the (layer-mixed) frames themselves are pooled and classified by the
         head, the light head of the SUPERB protocol.
     hidden_dim : int, default=64
-        Width of the hidden states (the Transformer's model width).
+        Width of the hidden states (the Transformer's model width); not
+        scikit-learn's ``hidden_layer_sizes``, which ``head_dims`` is closer to.
     n_layers : int, default=1
         Number of stacked GRU or Transformer encoder layers.
     n_heads : int, default=4
@@ -151,13 +152,15 @@ class SequenceClassifier(BaseNeuralClassifier):
         Dropout between GRU layers, on each residual GRU layer's output or
         inside the Transformer layers, on the
         encodings before the head, and after each hidden layer of the head.
-    lr : float, default=1e-3
+    learning_rate_init : float, default=1e-3
         Adam's learning rate.
-    weight_decay : float, default=1e-5
-        Adam's L2 penalty.
+    alpha : float, default=1e-5
+        L2 penalty, applied as Adam's weight decay (``alpha * w`` added to
+        every parameter's gradient), as in ``MLPClassifier``; not scikit-learn's
+        ``alpha / (2 * n_samples)`` penalty on the loss.
     batch_size : int, default=32
         Mini-batch size.
-    max_epochs : int, default=50
+    max_iter : int, default=50
         Number of epochs (the most, with early stopping).
     early_stopping : bool, default=False
         Whether to stop on a validation split of the training data and restore
@@ -165,8 +168,11 @@ class SequenceClassifier(BaseNeuralClassifier):
     validation_fraction : float, default=0.1
         Fraction of the training samples (or speakers, with groups) held out
         for early stopping.
-    patience : int, default=5
+    n_iter_no_change : int, default=5
         Epochs without improvement of the validation loss before stopping.
+    warm_start : bool, default=False
+        When True, a second ``fit`` trains on from the fitted network's
+        weights, keeping the fitted preprocessing, as in ``MLPClassifier``.
     refit : bool, default=False
         With ``early_stopping``: once it has chosen the epoch count
         (``best_epoch_``) on the held-out split, train the network again from
@@ -192,6 +198,26 @@ class SequenceClassifier(BaseNeuralClassifier):
         Seeds weight initialisation, shuffling and the validation split.
     verbose : int, default=0
         Print skorch's per-epoch table when positive.
+    lr : deprecated
+        Deprecated, use ``learning_rate_init``.
+
+        .. deprecated:: 0.1
+           Renamed ``learning_rate_init`` (scikit-learn's name); removed in 0.2.
+    weight_decay : deprecated
+        Deprecated, use ``alpha``.
+
+        .. deprecated:: 0.1
+           Renamed ``alpha`` (scikit-learn's name); removed in 0.2.
+    max_epochs : deprecated
+        Deprecated, use ``max_iter``.
+
+        .. deprecated:: 0.1
+           Renamed ``max_iter`` (scikit-learn's name); removed in 0.2.
+    patience : deprecated
+        Deprecated, use ``n_iter_no_change``.
+
+        .. deprecated:: 0.1
+           Renamed ``n_iter_no_change`` (scikit-learn's name); removed in 0.2.
     modality : str, list of str or None
         Deprecated alias of ``modalities``.
 
@@ -233,7 +259,19 @@ class SequenceClassifier(BaseNeuralClassifier):
     history_ : skorch.History
         Per-epoch training history (with ``refit``, the final network's).
     n_iter_ : int
-        Number of epochs trained (with ``refit``, by the final network).
+        Number of epochs trained (with ``refit``, by the final network),
+        counting earlier warm-started fits and ``partial_fit`` calls.
+    loss_curve_ : list of float
+        The training loss at each epoch, as in ``MLPClassifier``.
+    validation_scores_ : list of float or None
+        The validation accuracy at each epoch of early stopping (None
+        without it).
+    best_validation_score_ : float or None
+        The validation accuracy of the epoch kept (None without early
+        stopping).
+    best_loss_ : float or None
+        The lowest training loss (None when the last fit used early
+        stopping).
     best_epoch_ : int
         The epoch (1-based) whose weights are kept; with ``refit``, the number
         of epochs the final network is trained for.
@@ -259,13 +297,18 @@ class SequenceClassifier(BaseNeuralClassifier):
     >>> X = pd.DataFrame({"acoustic": [
     ...     rng.normal(size=(rng.randint(3, 8), 2)) + 3 * (label == "happy")
     ...     for label in y]})
-    >>> clf = SequenceClassifier(["acoustic"], hidden_dim=8, lr=0.02, max_epochs=10,
-    ...                          random_state=0)
+    >>> clf = SequenceClassifier(["acoustic"], hidden_dim=8, learning_rate_init=0.02,
+    ...                          max_iter=10, random_state=0)
     >>> clf.fit(X, y).score(X, y)
     1.0
     """
 
     _iterator_train = LengthBucketIterator
+
+    _deprecated_names = {
+        **BaseNeuralClassifier._deprecated_names,
+        "modality": ("modalities", "0.3"),
+    }
 
     _parameter_constraints = {
         "modalities": [str, "array-like", None],
@@ -297,13 +340,14 @@ class SequenceClassifier(BaseNeuralClassifier):
         head_dims=(),
         pooling="mean",
         dropout=0.0,
-        lr=1e-3,
-        weight_decay=1e-5,
+        learning_rate_init=1e-3,
+        alpha=1e-5,
         batch_size=32,
-        max_epochs=50,
+        max_iter=50,
         early_stopping=False,
         validation_fraction=0.1,
-        patience=5,
+        n_iter_no_change=5,
+        warm_start=False,
         refit=False,
         class_weight=None,
         mixup_alpha=0.0,
@@ -312,7 +356,11 @@ class SequenceClassifier(BaseNeuralClassifier):
         device="cpu",
         random_state=None,
         verbose=0,
-        modality="deprecated",
+        lr=DEPRECATED,
+        weight_decay=DEPRECATED,
+        max_epochs=DEPRECATED,
+        patience=DEPRECATED,
+        modality=DEPRECATED,
     ):
         self.modalities = modalities
         self.architecture = architecture
@@ -325,13 +373,14 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.head_dims = head_dims
         self.pooling = pooling
         self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
         self.batch_size = batch_size
-        self.max_epochs = max_epochs
+        self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.patience = patience
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.refit = refit
         self.class_weight = class_weight
         self.mixup_alpha = mixup_alpha
@@ -340,13 +389,21 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.patience = patience
         self.modality = modality
 
-    def _fit_net(self, inputs, y, groups, sample_weight):
+    def _fit_net(self, inputs, y, groups, sample_weight, **kwargs):
         # back-propagating through long sequences makes subnormal numbers,
         # which x86 CPUs compute on many times slower (see flush_denormals)
         with flush_denormals():
-            return super()._fit_net(inputs, y, groups, sample_weight)
+            return super()._fit_net(inputs, y, groups, sample_weight, **kwargs)
+
+    def _partial_train(self, inputs, y, sample_weight, seed):
+        with flush_denormals():
+            return super()._partial_train(inputs, y, sample_weight, seed)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -366,25 +423,12 @@ class SequenceClassifier(BaseNeuralClassifier):
 
     def _requested_modalities(self):
         """``(columns, parameter)``: what the user asked for, and by which name."""
-        if isinstance(self.modality, str) and self.modality == "deprecated":
+        if is_unset(self.modality):
             return self.modalities, "modalities"
         return self.modality, "modality"
 
     def _check_params(self):
-        check_hidden_dims(self.head_dims, name="head_dims")
-        if not (isinstance(self.modality, str) and self.modality == "deprecated"):
-            if self.modalities is not None:
-                raise ValueError(
-                    f"modality={self.modality!r} and modalities="
-                    f"{self.modalities!r} were both given; modality is the "
-                    "deprecated name of modalities, pass modalities only"
-                )
-            warnings.warn(
-                "SequenceClassifier's parameter `modality` was renamed "
-                "`modalities` in 0.1 and will be removed in 0.3; use "
-                f"SequenceClassifier(modalities={self.modality!r})",
-                FutureWarning,
-            )
+        check_layer_sizes(self.head_dims, name="head_dims")
         if self.architecture == "transformer" and self.hidden_dim % self.n_heads:
             raise ValueError(
                 f"hidden_dim={self.hidden_dim} must be divisible by "
@@ -530,7 +574,7 @@ class SequenceClassifier(BaseNeuralClassifier):
             n_heads=self.n_heads,
             dropout=self.dropout,
             pooled=self.pooled_skip,
-            head_dims=check_hidden_dims(self.head_dims, name="head_dims"),
+            head_dims=check_layer_sizes(self.head_dims, name="head_dims"),
             pooling=self.pooling,
             input_layers=layers,
         )

@@ -8,6 +8,7 @@ it did under cross-validation.
 """
 
 import time
+import warnings
 from datetime import timezone
 
 import numpy as np
@@ -91,11 +92,12 @@ def model_card(
     file_name=None,
     fit_seconds=None,
     random_state=None,
-    max_epochs=None,
+    max_iter=None,
     device=None,
     scores=None,
     cv_description=None,
     trained_at=None,
+    max_epochs="deprecated",
 ):
     """The model card of a saved model, as Markdown.
 
@@ -129,8 +131,9 @@ def model_card(
         How long the final fit took.
     random_state : int or None, default=None
         The seed the model was fitted with.
-    max_epochs : int or None, default=None
-        The ``max_epochs`` every network was given, when it was overridden.
+    max_iter : int or None, default=None
+        The ``max_iter`` (epochs) every network was given, when it was
+        overridden.
     device : str or None, default=None
         The device the networks were trained on (``mmer fit --device``),
         recorded as is; None leaves it out.
@@ -142,6 +145,11 @@ def model_card(
         How the scores were measured ("5 speaker folds").
     trained_at : datetime or None, default=None
         When the model was trained; None is now.
+    max_epochs : int or None
+        Deprecated, use ``max_iter``.
+
+        .. deprecated:: 0.1
+           Renamed ``max_iter``, as the networks' parameter; removed in 0.2.
 
     Returns
     -------
@@ -177,6 +185,14 @@ def model_card(
     >>> print(card.splitlines()[-1])
     Not measured.
     """
+    if not (isinstance(max_epochs, str) and max_epochs == "deprecated"):
+        warnings.warn(
+            "model_card's parameter `max_epochs` was renamed `max_iter` in 0.1 "
+            f"and will be removed in 0.2; use model_card(..., max_iter={max_epochs!r})",
+            FutureWarning,
+            stacklevel=2,
+        )
+        max_iter = max_epochs
     method_name = manifest.get("method") or type(model).__name__
     method = registered_methods().get(method_name)
     widths = manifest.get("modalities") or {}
@@ -201,7 +217,7 @@ def model_card(
         f"- Trained: {_when(trained_at)}"
         + ("" if fit_seconds is None else f" in {fit_seconds:.1f} s")
         + ("" if random_state is None else f", seed {random_state}")
-        + (f", max_epochs {max_epochs}" if max_epochs else "")
+        + (f", max_iter {max_iter}" if max_iter else "")
         + (f", on {device}" if device else "")
         + (
             ""
