@@ -21,3 +21,25 @@ def _one_thread():
     with threadpool_limits(limits=1, user_api="blas"):
         yield
     torch.set_num_threads(threads)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep the tests that share a module-scoped fixture on one xdist worker.
+
+    Such a fixture (a Dask cluster, a reference run, a saved model) is built
+    once per worker that runs one of its tests: spread over both workers, it
+    is built twice. Under ``--dist loadgroup`` (pyproject.toml's default), the
+    tests of a module that use one form a group; every other test is
+    distributed one by one.
+    """
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        shared = any(
+            definition.scope == "module"
+            for definitions in info.name2fixturedefs.values()
+            for definition in definitions
+        )
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
