@@ -754,7 +754,6 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             f"converged (it still improved by more than tol={self.tol} within "
             f"{self._param('n_iter_no_change')} epochs); raise max_iter or tol",
             ConvergenceWarning,
-            stacklevel=3,
         )
 
     def _criterion_weight(self, y):
