@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import EarlyStopping
 
 from sklearn_mmer import load, save
 from sklearn_mmer.neural import (
@@ -370,3 +371,13 @@ def test_tol_must_be_a_non_negative_float_or_none(blobs, tol):
     X, y = blobs
     with pytest.raises(ValueError, match="'tol' parameter"):
         MLPClassifier(tol=tol, max_iter=1).fit(X, y)
+
+
+def test_a_run_a_callback_ends_does_not_warn(blobs):
+    X, y = blobs
+    # a user's callback that ends the run after 2 epochs, before tol could
+    ends = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = MLPClassifier(max_iter=30, tol=1e-6, callbacks=[ends]).fit(X, y)
+    assert clf.n_iter_ == 2

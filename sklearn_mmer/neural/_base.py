@@ -736,9 +736,15 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _stopped(self, net):
-        """Whether the estimator's own stopping callback ended ``net``'s run."""
+        """Whether ``net``'s run ended before ``max_iter`` epochs.
+
+        The estimator's own stopping may end it on the last epoch; a user's
+        callback may end it earlier.
+        """
         stopping = dict(net.callbacks_).get(EARLY_STOPPING)
-        return stopping is not None and stopping.misses_ >= stopping.patience
+        if stopping is not None and stopping.misses_ >= stopping.patience:
+            return True
+        return len(net.history) < self._param("max_iter")
 
     def _warn_unconverged(self, converged):
         """Warn as scikit-learn does when ``tol`` is set and was never met.
