@@ -7,7 +7,9 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import EarlyStopping
 
 from sklearn_mmer import load, save
 from sklearn_mmer.neural import (
@@ -281,3 +283,101 @@ def test_a_model_file_written_before_the_renaming_loads(
         warnings.simplefilter("error")
         loaded.set_params(warm_start=True).fit(X, y)
     assert len(loaded.loss_curve_) > len(curve)
+
+
+def by_tol(losses, tol, patience):
+    """tol's rule worked by hand: ``(epochs run, last improving epoch(s))``.
+
+    An epoch improves when its loss is below the last improving one's by more
+    than ``tol``; a run stops once every column of ``losses`` (an epoch per
+    row, a member per column) has gone ``patience`` epochs without.
+    """
+    losses = np.asarray(losses, dtype=float).reshape(len(losses), -1)
+    best = np.full(losses.shape[1], np.inf)
+    stale = np.zeros(losses.shape[1], dtype=int)
+    kept = np.zeros(losses.shape[1], dtype=int)
+    for epoch, row in enumerate(losses, start=1):
+        better = row < best - tol
+        best, kept[better] = np.where(better, row, best), epoch
+        stale = np.where(better, 0, stale + 1)
+        if np.all(stale >= patience):
+            return epoch, kept
+    return len(losses), kept
+
+
+SETTLING = {"max_iter": 60, "n_iter_no_change": 3, "learning_rate_init": 0.03}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_tol_none_trains_every_epoch(blobs, kind):
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = KINDS[kind](**SETTLING, random_state=0).fit(X, y)
+    assert clf.tol is None and clf.n_iter_ == 60
+    # the same curve would have stopped a run with a tol
+    assert by_tol(clf.loss_curve_, 0.05, 3)[0] < 60
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_tol_stops_once_the_training_loss_settles(blobs, kind):
+    X, y = blobs
+    with warnings.catch_warnings():
+        # a run that stops on tol has converged: no ConvergenceWarning
+        warnings.simplefilter("error")
+        clf = KINDS[kind](**SETTLING, tol=0.05, random_state=0).fit(X, y)
+    assert clf.n_iter_ < 60
+    assert clf.n_iter_ == by_tol(clf.loss_curve_, 0.05, 3)[0]
+    # the run is the untouched one cut short, and keeps its last epoch
+    cut = KINDS[kind](**{**SETTLING, "max_iter": clf.n_iter_}, random_state=0)
+    cut.fit(X, y)
+    assert cut.loss_curve_ == clf.loss_curve_
+    assert_allclose(cut.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_tol_not_met_in_max_iter_warns(blobs, kind):
+    X, y = blobs
+    with pytest.warns(ConvergenceWarning, match="tol=0.05"):
+        clf = KINDS[kind](max_iter=2, tol=0.05, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 2
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_tol_is_the_validation_threshold_with_early_stopping(blobs, kind):
+    X, y = blobs
+    params = {**SETTLING, "early_stopping": True, "validation_fraction": 0.3}
+    runs = {
+        tol: KINDS[kind](**params, tol=tol, random_state=0).fit(X, y)
+        for tol in (None, 0.0, 0.05)
+    }
+    for tol, clf in runs.items():
+        if kind == "ensemble":
+            losses, kept = clf.validation_loss_curve_, clf.best_epochs_
+        else:
+            losses, kept = clf.validation_losses_, clf.best_epoch_
+        epochs, by_hand = by_tol(losses, tol or 0.0, 3)
+        assert clf.n_iter_ == epochs
+        np.testing.assert_array_equal(
+            kept, by_hand if kind == "ensemble" else by_hand[0]
+        )
+    # None is today's threshold, 0: any decrease counts
+    assert runs[None].loss_curve_ == runs[0.0].loss_curve_
+    assert runs[0.05].n_iter_ < runs[None].n_iter_
+
+
+@pytest.mark.parametrize("tol", [-0.1, "1e-3"])
+def test_tol_must_be_a_non_negative_float_or_none(blobs, tol):
+    X, y = blobs
+    with pytest.raises(ValueError, match="'tol' parameter"):
+        MLPClassifier(tol=tol, max_iter=1).fit(X, y)
+
+
+def test_a_run_a_callback_ends_does_not_warn(blobs):
+    X, y = blobs
+    # a user's callback that ends the run after 2 epochs, before tol could
+    ends = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = MLPClassifier(max_iter=30, tol=1e-6, callbacks=[ends]).fit(X, y)
+    assert clf.n_iter_ == 2

@@ -50,6 +50,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -161,6 +162,7 @@ _LEARNING_RATE = [Interval(Real, 0, None, closed="neither")]
 _ALPHA = [Interval(Real, 0, None, closed="left")]
 _MAX_ITER = [Interval(Integral, 1, None, closed="left")]
 _NO_CHANGE = [Interval(Integral, 1, None, closed="left")]
+_TOL = [Interval(Real, 0, None, closed="left"), None]
 
 TRAINING_CONSTRAINTS = {
     "learning_rate_init": _LEARNING_RATE,
@@ -171,6 +173,7 @@ TRAINING_CONSTRAINTS = {
     "refit": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": _NO_CHANGE,
+    "tol": _TOL,
     "warm_start": ["boolean"],
     "class_weight": [StrOptions({"balanced"}), dict, None],
     "mixup_alpha": [Interval(Real, 0, None, closed="left")],
@@ -605,11 +608,14 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         callbacks = user_callbacks(self.callbacks, reserved=EARLY_STOPPING)
         self.validation_losses_ = None
         if split is None:
+            if self.tol is not None:
+                callbacks.insert(0, (EARLY_STOPPING, self._convergence()))
             net = self._train(
                 inputs, y, sample_weight, seed, callbacks, previous=previous
             )
             self.best_epoch_ = len(net.history)
             self._record_curves(net.history[:, "train_loss"], None, None)
+            self._warn_unconverged(self._stopped(net))
             return
         train, valid = split
         valid_inputs = pack_weights(
@@ -626,7 +632,9 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             previous=previous,
         )
         self.validation_losses_ = np.asarray(net.history[:, "valid_loss"], dtype=float)
-        self.best_epoch_ = int(np.argmin(self.validation_losses_)) + 1
+        # the epoch early stopping restored: the argmin of the validation
+        # loss when tol is None, else the last to improve on the best by tol
+        self.best_epoch_ = int(dict(net.callbacks_)[EARLY_STOPPING].best_epoch_)
         scores = net.history[:, "valid_acc"]
         losses = net.history[:, "train_loss"]
         if self.refit:
@@ -706,10 +714,52 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             monitor="valid_loss",
             patience=self._param("n_iter_no_change"),
             load_best=True,
-            # any decrease counts, so the restored epoch is the argmin of the
-            # validation loss reported as best_epoch_
-            threshold=0.0,
+            # with tol None any decrease counts, so the restored epoch is the
+            # argmin of the validation loss
+            threshold=0.0 if self.tol is None else float(self.tol),
+            threshold_mode="abs",
             sink=print if self.verbose else _silent,
+        )
+
+    def _convergence(self):
+        """Stop once the training loss has stopped improving by ``tol``.
+
+        The weights of the last epoch are kept, as scikit-learn's are.
+        """
+        return EarlyStopping(
+            monitor="train_loss",
+            patience=self._param("n_iter_no_change"),
+            load_best=False,
+            threshold=float(self.tol),
+            threshold_mode="abs",
+            sink=print if self.verbose else _silent,
+        )
+
+    def _stopped(self, net):
+        """Whether ``net``'s run ended before ``max_iter`` epochs.
+
+        The estimator's own stopping may end it on the last epoch; a user's
+        callback may end it earlier.
+        """
+        stopping = dict(net.callbacks_).get(EARLY_STOPPING)
+        if stopping is not None and stopping.misses_ >= stopping.patience:
+            return True
+        return len(net.history) < self._param("max_iter")
+
+    def _warn_unconverged(self, converged):
+        """Warn as scikit-learn does when ``tol`` is set and was never met.
+
+        ``converged`` tells whether the run stopped on ``tol``; a run
+        without ``tol`` never warns.
+        """
+        if self.tol is None or converged:
+            return
+        warnings.warn(
+            f"{type(self).__name__} trained all max_iter="
+            f"{self._param('max_iter')} epochs and the training loss had not "
+            f"converged (it still improved by more than tol={self.tol} within "
+            f"{self._param('n_iter_no_change')} epochs); raise max_iter or tol",
+            ConvergenceWarning,
         )
 
     def _criterion_weight(self, y):

@@ -114,7 +114,21 @@ class MLPClassifier(BaseNeuralClassifier):
         Fraction of the training samples (or speakers, with groups) held out
         for early stopping.
     n_iter_no_change : int, default=5
-        Epochs without improvement of the validation loss before stopping.
+        Epochs without improvement of the validation loss before stopping
+        (of the training loss, with ``tol`` and no early stopping).
+    tol : float or None, default=None
+        Tolerance of convergence, as scikit-learn's ``tol``. An epoch counts
+        as an improvement when its loss is lower than ``best - tol``, ``best``
+        being the loss of the last epoch that counted. Without early
+        stopping, training stops after ``n_iter_no_change`` epochs in a row
+        that do not count on the training loss, keeping the last
+        epoch's weights; with early stopping, ``tol`` is the same threshold
+        on the validation loss (None: any decrease counts). None
+        trains all ``max_iter`` epochs unless early stopping stops it:
+        unlike scikit-learn's default 1e-4, as the defaults were chosen on
+        real data training every epoch. A run with ``tol`` that trains all
+        ``max_iter`` epochs without converging warns
+        (:class:`~sklearn.exceptions.ConvergenceWarning`).
     warm_start : bool, default=False
         When True, a second ``fit`` trains on from the fitted network's
         weights (for up to ``max_iter`` more epochs, with a fresh optimiser)
@@ -238,7 +252,8 @@ class MLPClassifier(BaseNeuralClassifier):
         so that the split can be audited.
     validation_losses_ : ndarray of shape (n_epochs,) or None
         The validation loss after each epoch of early stopping's run (None
-        without it); ``best_epoch_`` is its argmin, plus one.
+        without it); ``best_epoch_`` is its argmin, plus one (with ``tol``,
+        the last epoch that lowered it by more than ``tol``).
 
     See Also
     --------
@@ -278,6 +293,7 @@ class MLPClassifier(BaseNeuralClassifier):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        tol=None,
         warm_start=False,
         refit=False,
         class_weight=None,
@@ -303,6 +319,7 @@ class MLPClassifier(BaseNeuralClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.warm_start = warm_start
         self.refit = refit
         self.class_weight = class_weight
@@ -387,6 +404,7 @@ _TRAINING_PARAMETERS = (
     "early_stopping",
     "validation_fraction",
     "n_iter_no_change",
+    "tol",
     "warm_start",
     "class_weight",
     "mixup_alpha",
@@ -469,7 +487,22 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         Fraction of the training samples (or speakers, with groups) held out
         for early stopping.
     n_iter_no_change : int, default=5
-        Epochs without improvement of any member before stopping.
+        Epochs without improvement of any member before stopping (of the
+        members' mean training loss, with ``tol`` and no early stopping).
+    tol : float or None, default=None
+        Tolerance of convergence, as scikit-learn's ``tol``. An epoch counts
+        as an improvement when its loss is lower than ``best - tol``, ``best``
+        being the loss of the last epoch that counted. Without early
+        stopping, training stops after ``n_iter_no_change`` epochs in a row
+        that do not count on the members' mean training loss, keeping the
+        last epoch's weights; with early stopping, ``tol`` is the same
+        threshold on each member's validation loss (None: any decrease
+        counts), each member keeping its last epoch that counted. None
+        trains all ``max_iter`` epochs unless early stopping stops it:
+        unlike scikit-learn's default 1e-4, as the defaults were chosen on
+        real data training every epoch. A run with ``tol`` that trains all
+        ``max_iter`` epochs without converging warns
+        (:class:`~sklearn.exceptions.ConvergenceWarning`).
     warm_start : bool, default=False
         When True, a second ``fit`` trains on from the fitted network's
         weights (for up to ``max_iter`` more epochs, with a fresh optimiser)
@@ -608,6 +641,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        tol=None,
         warm_start=False,
         class_weight=None,
         mixup_alpha=0.0,
@@ -633,6 +667,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.warm_start = warm_start
         self.class_weight = class_weight
         self.mixup_alpha = mixup_alpha
@@ -796,6 +831,11 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         losses, valid_losses, valid_scores = [], [], []
         n = len(y)
         patience = self._param("n_iter_no_change")
+        # tol's threshold, on the mean training loss without a validation
+        # split (the last epoch's weights are kept), else on each member's
+        # validation loss; 0 (any decrease) when tol is None
+        threshold = 0.0 if self.tol is None else float(self.tol)
+        best_mean, stale_mean = math.inf, 0
         for epoch in range(1, (epochs or self._param("max_iter")) + 1):
             module.train()
             order = torch.randperm(n, device=device)
@@ -813,13 +853,21 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
             if self.verbose:
                 print(f"epoch {epoch}: mean training loss {losses[-1]:.4f}")
             if valid is None:
+                if self.tol is None:
+                    continue
+                if losses[-1] < best_mean - threshold:
+                    best_mean, stale_mean = losses[-1], 0
+                else:
+                    stale_mean += 1
+                if stale_mean >= patience:
+                    break
                 continue
             member_loss, member_score = self._validation_losses(
                 module, valid, class_weights
             )
             valid_losses.append(member_loss.numpy())
             valid_scores.append(member_score)
-            improved = member_loss < best_loss
+            improved = member_loss < best_loss - threshold
             best_loss = torch.where(improved, member_loss, best_loss)
             best_epochs[improved.numpy()] = epoch
             stale = np.where(improved.numpy(), 0, stale + 1)
@@ -841,6 +889,8 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
             self.validation_loss_curve_ = None
             self.best_epochs_ = np.full(self.n_members, len(losses))
             self._record_curves(losses, None, None)
+            if epochs is None:
+                self._warn_unconverged(stale_mean >= patience)
             return
         with torch.no_grad():
             for saved, parameter in zip(best_state, module.parameters()):

@@ -169,7 +169,21 @@ class SequenceClassifier(BaseNeuralClassifier):
         Fraction of the training samples (or speakers, with groups) held out
         for early stopping.
     n_iter_no_change : int, default=5
-        Epochs without improvement of the validation loss before stopping.
+        Epochs without improvement of the validation loss before stopping
+        (of the training loss, with ``tol`` and no early stopping).
+    tol : float or None, default=None
+        Tolerance of convergence, as scikit-learn's ``tol``. An epoch counts
+        as an improvement when its loss is lower than ``best - tol``, ``best``
+        being the loss of the last epoch that counted. Without early
+        stopping, training stops after ``n_iter_no_change`` epochs in a row
+        that do not count on the training loss, keeping the last
+        epoch's weights; with early stopping, ``tol`` is the same threshold
+        on the validation loss (None: any decrease counts). None
+        trains all ``max_iter`` epochs unless early stopping stops it:
+        unlike scikit-learn's default 1e-4, as the defaults were chosen on
+        real data training every epoch. A run with ``tol`` that trains all
+        ``max_iter`` epochs without converging warns
+        (:class:`~sklearn.exceptions.ConvergenceWarning`).
     warm_start : bool, default=False
         When True, a second ``fit`` trains on from the fitted network's
         weights, keeping the fitted preprocessing, as in ``MLPClassifier``.
@@ -279,7 +293,8 @@ class SequenceClassifier(BaseNeuralClassifier):
         Rows of the training X held out for early stopping (None without it).
     validation_losses_ : ndarray of shape (n_epochs,) or None
         The validation loss after each epoch of early stopping's run (None
-        without it); ``best_epoch_`` is its argmin, plus one.
+        without it); ``best_epoch_`` is its argmin, plus one (with ``tol``,
+        the last epoch that lowered it by more than ``tol``).
 
     See Also
     --------
@@ -347,6 +362,7 @@ class SequenceClassifier(BaseNeuralClassifier):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        tol=None,
         warm_start=False,
         refit=False,
         class_weight=None,
@@ -380,6 +396,7 @@ class SequenceClassifier(BaseNeuralClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.warm_start = warm_start
         self.refit = refit
         self.class_weight = class_weight
