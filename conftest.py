@@ -23,6 +23,22 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
+#: Test modules that start processes (loky workers, Dask clusters, servers,
+#: ``mmer`` runs): the slowest tests of the suite.
+RUN_FIRST = {
+    "test_checkpoint",
+    "test_cli_runs",
+    "test_dask",
+    "test_processes",
+    "test_serving",
+    "test_cli",
+    "test_cli_flags",
+    "test_cli_extract",
+    "test_cross_corpus_runs",
+    "test_compare",
+}
+
+
 def pytest_collection_modifyitems(config, items):
     """Keep the tests that share a module-scoped fixture on one xdist worker.
 
@@ -32,6 +48,9 @@ def pytest_collection_modifyitems(config, items):
     tests of a module that use one form a group; every other test is
     distributed one by one.
     """
+    # the modules whose tests start processes go first: begun last, one of
+    # them would leave the other worker idle at the end of the run
+    items.sort(key=lambda item: item.path.stem not in RUN_FIRST)
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         if info is None:
