@@ -7,11 +7,18 @@ speakers with replacement (utterances of one speaker stay together, as they
 are not independent) and taking the percentile interval of the scores.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
 from .._metrics import unweighted_accuracy
+from .._schema import TEST_CORPUS
+from .stats import score_columns
+
+# scikit-learn's warning when y_pred has a class y_true lacks
+_NOT_IN_Y_TRUE = "y_pred contains classes not in y_true"
 
 #: Metrics of :func:`bootstrap_scores`, from labels and predictions.
 BOOTSTRAP_METRICS = {
@@ -80,7 +87,11 @@ def bootstrap_scores(
     tail = (1 - confidence) / 2 * 100
     records = []
     for metric, score in BOOTSTRAP_METRICS.items():
-        values = [score(y_true[rows], y_pred[rows]) for rows in draws]
+        with warnings.catch_warnings():
+            # a resample may lack the speakers of a predicted class: its
+            # score is still the score of those utterances
+            warnings.filterwarnings("ignore", message=_NOT_IN_Y_TRUE)
+            values = [score(y_true[rows], y_pred[rows]) for rows in draws]
         low, high = (
             np.percentile(values, [tail, 100 - tail]) if values else (np.nan, np.nan)
         )
@@ -94,3 +105,63 @@ def bootstrap_scores(
             }
         )
     return pd.DataFrame(records)
+
+
+#: ``ci_method`` of a cross-corpus summary row: the corrected resampled t over
+#: the fits that scored the corpus, or the speaker bootstrap of one fit's
+#: predictions (a corpus scored by a single fit, such as a corpus left out).
+CI_T, CI_BOOTSTRAP = "t (folds)", "speaker bootstrap"
+
+
+def single_fit_intervals(
+    results, predictions, speakers, *, confidence, n_resamples, random_state
+):
+    """Speaker-bootstrap intervals of each (method, test corpus) scored by one
+    fit: ``{(method, corpus): {metric: (low, high)}}``.
+
+    ``results`` are the rows of the test corpora; ``speakers`` maps each test
+    corpus to its speakers, indexed by the predictions' ``row``. The seed is
+    ``random_state``, or the fit's ``seed`` (0 without one) when None.
+    """
+    intervals = {}
+    for (method, corpus), fits in results.groupby(["method", TEST_CORPUS], sort=False):
+        if len(fits) != 1 or corpus not in speakers:
+            continue
+        fit = fits.iloc[0]
+        mine = predictions[
+            (predictions["method"] == method)
+            & (predictions[TEST_CORPUS] == corpus)
+            & (predictions["repeat"] == fit.get("repeat", 1))
+            & (predictions["fold"] == fit["fold"])
+        ]
+        if not len(mine):
+            continue  # a failed fit has no predictions
+        seed = random_state
+        if seed is None:
+            seed = fit.get("seed", 0)
+            seed = 0 if pd.isna(seed) else int(seed)
+        table = bootstrap_scores(
+            mine["y_true"].to_numpy(),
+            mine["y_pred"].to_numpy(),
+            np.asarray(speakers[corpus], dtype=object)[mine["row"].to_numpy(int)],
+            n_resamples=n_resamples,
+            confidence=confidence,
+            random_state=seed,
+        ).set_index("metric")
+        intervals[method, corpus] = {
+            metric: (row["ci_low"], row["ci_high"]) for metric, row in table.iterrows()
+        }
+    return intervals
+
+
+def fill_single_fit_intervals(summary, results, predictions, speakers, **options):
+    """Set the intervals of the corpora scored by one fit, in place."""
+    intervals = single_fit_intervals(results, predictions, speakers, **options)
+    for index, row in summary.iterrows():
+        bounds = intervals.get((row["method"], row[TEST_CORPUS]))
+        if bounds is None:
+            continue
+        summary.loc[index, "ci_method"] = CI_BOOTSTRAP
+        for metric in score_columns(results):
+            low, high = bounds.get(metric, (np.nan, np.nan))
+            summary.loc[index, [f"{metric}_ci_low", f"{metric}_ci_high"]] = low, high
