@@ -7,8 +7,6 @@ speakers with replacement (utterances of one speaker stay together, as they
 are not independent) and taking the percentile interval of the scores.
 """
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
@@ -17,14 +15,43 @@ from .._metrics import unweighted_accuracy
 from .._schema import TEST_CORPUS
 from .stats import score_columns
 
-# scikit-learn's warning when y_pred has a class y_true lacks
-_NOT_IN_Y_TRUE = "y_pred contains classes not in y_true"
-
 #: Metrics of :func:`bootstrap_scores`, from labels and predictions.
 BOOTSTRAP_METRICS = {
     "f1_micro": lambda t, p: f1_score(t, p, average="micro", zero_division=0),
     "f1_macro": lambda t, p: f1_score(t, p, average="macro", zero_division=0),
     "unweighted_accuracy": unweighted_accuracy,
+}
+
+
+def _f1_micro(matrices):
+    # one label per utterance: micro precision, recall and F1 are the accuracy
+    return np.trace(matrices, axis1=1, axis2=2) / matrices.sum(axis=(1, 2))
+
+
+def _f1_macro(matrices):
+    # over the classes the resample has, true or predicted (as f1_score)
+    hits = np.diagonal(matrices, axis1=1, axis2=2)
+    both = matrices.sum(axis=2) + matrices.sum(axis=1)  # 2 TP + FP + FN
+    present = both > 0
+    f1 = np.divide(2 * hits, both, out=np.zeros_like(hits), where=present)
+    return f1.sum(axis=1) / present.sum(axis=1)
+
+
+def _unweighted_accuracy(matrices):
+    # the mean recall over the classes the resample's labels have
+    hits = np.diagonal(matrices, axis1=1, axis2=2)
+    support = matrices.sum(axis=2)
+    present = support > 0
+    recall = np.divide(hits, support, out=np.zeros_like(hits), where=present)
+    return recall.sum(axis=1) / present.sum(axis=1)
+
+
+#: Each metric of :data:`BOOTSTRAP_METRICS` from confusion counts (one
+#: matrix per resample, rows true).
+_FROM_COUNTS = {
+    "f1_micro": _f1_micro,
+    "f1_macro": _f1_macro,
+    "unweighted_accuracy": _unweighted_accuracy,
 }
 
 
@@ -78,22 +105,27 @@ def bootstrap_scores(
             f"{len(y_true)}, {len(y_pred)} and {len(speakers)}"
         )
     names, codes = np.unique(speakers, return_inverse=True)
-    rows_of = [np.flatnonzero(codes == k) for k in range(len(names))]
+    _, coded = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
+    true, pred = coded[: len(y_true)], coded[len(y_true) :]
+    n_classes = int(coded.max()) + 1
+    # each speaker's confusion counts: a resample's are their sum, weighted by
+    # how often it drew each speaker, so no utterance is copied
+    counts = np.zeros((len(names), n_classes, n_classes))
+    np.add.at(counts, (codes, true, pred), 1)
     rng = np.random.RandomState(random_state)
-    draws = [
-        np.concatenate([rows_of[k] for k in rng.randint(len(names), size=len(names))])
-        for _ in range(n_resamples if len(names) > 1 else 0)
-    ]
+    weights = np.array(
+        [
+            np.bincount(rng.randint(len(names), size=len(names)), minlength=len(names))
+            for _ in range(n_resamples if len(names) > 1 else 0)
+        ]
+    ).reshape(-1, len(names))
+    resampled = np.einsum("rk,kij->rij", weights, counts)
     tail = (1 - confidence) / 2 * 100
     records = []
     for metric, score in BOOTSTRAP_METRICS.items():
-        with warnings.catch_warnings():
-            # a resample may lack the speakers of a predicted class: its
-            # score is still the score of those utterances
-            warnings.filterwarnings("ignore", message=_NOT_IN_Y_TRUE)
-            values = [score(y_true[rows], y_pred[rows]) for rows in draws]
+        values = _FROM_COUNTS[metric](resampled)
         low, high = (
-            np.percentile(values, [tail, 100 - tail]) if values else (np.nan, np.nan)
+            np.percentile(values, [tail, 100 - tail]) if len(values) else (np.nan,) * 2
         )
         records.append(
             {
