@@ -8,7 +8,8 @@ are the ones of the in-corpus tables (the corrected resampled t of Nadeau and
 Bengio, and Wilcoxon's signed-rank test, Holm-adjusted over the methods),
 paired on the repeat and fold, with the ``n_test / n_train`` ratio of the
 in-corpus folds: what the correction accounts for is the overlap of the
-training sets, which the cross-corpus rows share with the in-corpus ones.
+training sets, which the cross-corpus rows share with the in-corpus ones. A
+corpus scored by a single fit (left out) has the speaker bootstrap instead.
 """
 
 import numpy as np
