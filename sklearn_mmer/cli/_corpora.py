@@ -318,7 +318,7 @@ def _compare(args, harmonized, modalities, paths, out, say):
         "resume": args.resume,
     }
     if args.cv == "corpus":
-        X, y, speakers, corpus, positions, ids = _stack(corpora, modalities)
+        X, y, speakers, corpus, ids = _stack(corpora, modalities)
         cv = list(LeaveOneCorpusOut().split(X, y, corpus))
         groups, tests, n_folds = speakers, {}, len(cv)
         text = f"{len(names)} methods x {n_folds} corpora left out"
@@ -361,7 +361,7 @@ def _compare(args, harmonized, modalities, paths, out, say):
     if comparison is None:
         return None
     if args.cv == "corpus":
-        _as_left_out(comparison, corpus, list(corpora), positions, ids)
+        comparison = _as_left_out(comparison, corpus, groups, ids)
     trained = Bunch(
         data=X,
         target=y,
@@ -408,10 +408,10 @@ def _with_modalities(X, modalities):
 
 def _stack(corpora, modalities):
     """The corpora one below the other; speakers prefixed by their corpus;
-    each row's corpus, position in it and utterance id there."""
+    each row's corpus and utterance id there."""
     import pandas as pd
 
-    parts, labels, speakers, names, positions, ids = [], [], [], [], [], []
+    parts, labels, speakers, names, ids = [], [], [], [], []
     for name, (X, y, groups) in corpora.items():
         ids.append(np.asarray(X.index).astype(str))
         X = _with_modalities(X, modalities)
@@ -422,42 +422,25 @@ def _stack(corpora, modalities):
         labels.append(np.asarray(y))
         speakers.append(prefixed)
         names.append(np.full(len(y), name, dtype=object))
-        positions.append(np.arange(len(y)))
     X = pd.concat(parts, ignore_index=True)
     return (
         X,
         np.concatenate(labels),
         np.concatenate(speakers),
         np.concatenate(names),
-        np.concatenate(positions),
         np.concatenate(ids),
     )
 
 
-def _as_left_out(comparison, corpus, order, positions, ids):
-    """Name each fold's left-out corpus in ``test_corpus`` and keep the
-    confusion matrices and predictions by corpus: a prediction's ``row`` and
-    ``utterance_id`` are then those of its own corpus."""
-    left_out = [corpus[test][0] for _, test in comparison.splits]
-    results = comparison.results
-    results["test_corpus"] = [left_out[f - 1] for f in results["fold"]]
-    n_folds = len(left_out)
-    comparison.cross_confusion_matrices = {
-        name: {
-            method: matrices[
-                [k for k in range(len(matrices)) if left_out[k % n_folds] == name]
-            ]
-            for method, matrices in comparison.confusion_matrices.items()
-        }
-        for name in order
-    }
+def _as_left_out(comparison, corpus, speakers, ids):
+    """The comparison by corpus left out (see ``name_left_out_corpora``): a
+    prediction's ``utterance_id`` is that of its own corpus, and so is its
+    ``row`` in the cross-corpus predictions."""
+    from ..evaluation import name_left_out_corpora
+
     predictions = comparison.predictions
-    rows = predictions["row"].to_numpy(dtype=int)
-    predictions["utterance_id"] = ids[rows]
-    cross = predictions.copy()
-    cross.insert(3, "test_corpus", [left_out[f - 1] for f in cross["fold"]])
-    cross["row"] = positions[rows]
-    comparison.cross_predictions = cross
+    predictions["utterance_id"] = ids[predictions["row"].to_numpy(dtype=int)]
+    return name_left_out_corpora(comparison, corpus, speakers)
 
 
 def _in_corpus_table(comparison, reference):
@@ -472,14 +455,10 @@ def _in_corpus_table(comparison, reference):
 
 
 def _cross_table(comparison):
-    from ..evaluation import (
-        cross_corpus_drop,
-        format_cross_corpus_table,
-        summarize_cross_corpus,
-    )
+    from ..evaluation import cross_corpus_drop, format_cross_corpus_table
 
     results = comparison.results
-    summary = summarize_cross_corpus(results)
+    summary = comparison.cross_corpus_summary
     # leaving one corpus out, there is no in-corpus score to drop from
     drops = cross_corpus_drop(results) if (results["test_corpus"] == "").any() else None
     return format_cross_corpus_table(summary, drops)

@@ -51,7 +51,7 @@ from ._checks import (
     modality_columns,
 )
 from ._collect import OutcomeCollector
-from ._cross import check_test_sets, describe_test_sets
+from ._cross import check_test_sets, describe_test_sets, speakers_of_test_sets
 from ._folds import check_splits, fold_warnings
 from ._reporting import summarize, summarize_cross_corpus
 from ._schema import IN_CORPUS, TEST_CORPUS
@@ -240,6 +240,11 @@ def compare_methods(
           the test corpora, with the columns of ``predictions`` and
           ``test_corpus`` after ``fold``; ``row`` is the position in that
           test corpus's X and ``utterance_id`` its index there.
+        - ``cross_speakers``: only with ``test_sets``, a dict mapping each
+          test corpus to its speakers, one per row of its X (its ``groups``,
+          else its ``speaker`` column, else the corpus's name), which
+          :func:`summarize_cross_corpus` resamples for a corpus scored by a
+          single fit.
         - ``confusion_matrices``: dict mapping each method to an int array of
           shape ``(n_repeats * n_folds, n_classes, n_classes)`` (repeat by
           repeat, fold by fold), rows true, columns predicted, in the order of
@@ -381,7 +386,12 @@ def compare_methods(
         in_corpus = comparison.results[TEST_CORPUS] == IN_CORPUS
         comparison.summary = summarize(comparison.results[in_corpus])
         if cross:
-            comparison.cross_corpus_summary = summarize_cross_corpus(comparison.results)
+            comparison.cross_speakers = speakers_of_test_sets(test_sets)
+            comparison.cross_corpus_summary = summarize_cross_corpus(
+                comparison.results,
+                predictions=comparison.cross_predictions,
+                speakers=comparison.cross_speakers,
+            )
         return comparison
 
 

@@ -76,6 +76,21 @@ def check_test_sets(test_sets, X, y, modalities, *, standardization):
     return stacked, np.concatenate(labels), rows, notes, np.concatenate(ids)
 
 
+def speakers_of_test_sets(test_sets):
+    """Each test corpus's speakers, one per utterance, as its rows are scored:
+    its ``groups``, else its X's ``speaker`` column, else one speaker (the
+    corpus). Call after :func:`check_test_sets`."""
+    speakers = {}
+    for name, test_set in test_sets.items():
+        X_test, y_test, groups, _ = _unpack(name, test_set)
+        if groups is None and SPEAKER in X_test.columns:
+            groups = X_test[SPEAKER].to_numpy()
+        if groups is None:
+            groups = [name] * len(y_test)
+        speakers[name] = np.asarray(groups, dtype=object)
+    return speakers
+
+
 def describe_test_sets(X, y, rows, standardization):
     """What a checkpoint's manifest records of the test corpora: each one's
     size and fingerprint (its features as scored, standardised if asked,

@@ -17,6 +17,7 @@ from .cross_corpus import (
 )
 from .displays import MethodComparisonDisplay, ModalityContributionDisplay
 from .heatmaps import PerClassRecallDisplay, PerSpeakerDisplay
+from .left_out import name_left_out_corpora
 from .model_card import best_inductive_method, model_card
 from .plots import (
     plot_confusion_matrices,
@@ -62,6 +63,7 @@ __all__ = [
     "format_table",
     "holm_adjust",
     "model_card",
+    "name_left_out_corpora",
     "per_class_recall",
     "per_speaker_scores",
     "plot_confusion_matrices",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, recall_score
 
-from .._schema import ROW_COLUMN
+from .._schema import ROW_COLUMN, TEST_CORPUS
 
 
 def _unweighted_accuracy(y_true, y_pred):
@@ -153,3 +153,17 @@ def per_class_recall(predictions, labels=None):
                 {"method": method, "label": label, "n_utterances": n, "recall": recall}
             )
     return pd.DataFrame(records, columns=["method", "label", "n_utterances", "recall"])
+
+
+def cross_per_class_recall(comparison):
+    """Each method's recall of each class on each test corpus: ``test_corpus``
+    and the columns of :func:`per_class_recall`."""
+    predictions = comparison.cross_predictions
+    tables = [
+        per_class_recall(part, comparison.labels).assign(**{TEST_CORPUS: corpus})
+        for corpus, part in predictions.groupby(TEST_CORPUS, sort=False)
+    ]
+    columns = [TEST_CORPUS, "method", "label", "n_utterances", "recall"]
+    if not tables:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(tables, ignore_index=True)[columns]

@@ -8,7 +8,8 @@ are the ones of the in-corpus tables (the corrected resampled t of Nadeau and
 Bengio, and Wilcoxon's signed-rank test, Holm-adjusted over the methods),
 paired on the repeat and fold, with the ``n_test / n_train`` ratio of the
 in-corpus folds: what the correction accounts for is the overlap of the
-training sets, which the cross-corpus rows share with the in-corpus ones.
+training sets, which the cross-corpus rows share with the in-corpus ones. A
+corpus scored by a single fit (left out) has the speaker bootstrap instead.
 """
 
 import numpy as np
@@ -20,7 +21,8 @@ from .._schema import (
     IN_CORPUS,
     TEST_CORPUS,
 )
-from .breakdown import per_class_recall
+from .bootstrap import CI_T, fill_single_fit_intervals
+from .breakdown import cross_per_class_recall
 from .stats import _size_ratio, compare_to_reference, holm_adjust, score_columns
 from .summary import summarize
 
@@ -56,8 +58,26 @@ def _ratio(results):
     return _size_ratio(in_corpus if len(in_corpus) else results)
 
 
-def summarize_cross_corpus(results, *, confidence=0.95):
+def summarize_cross_corpus(
+    results,
+    *,
+    confidence=0.95,
+    predictions=None,
+    speakers=None,
+    n_resamples=1000,
+    random_state=None,
+):
     """In-corpus and cross-corpus scores of each method, side by side.
+
+    A corpus scored by several fits (the in-corpus folds; a test corpus
+    scored by each fold's model) has the corrected resampled t interval over
+    those fits (``ci_method`` ``"t (folds)"``), with the in-corpus folds'
+    ``n_test / n_train``. A corpus scored by a single fit (each corpus left
+    out by :class:`~sklearn_mmer.model_selection.LeaveOneCorpusOut` with one
+    repeat) has no such interval; given its ``predictions`` and ``speakers``,
+    its interval is the speaker bootstrap of that fit's predictions
+    (:func:`bootstrap_scores`; ``ci_method`` ``"speaker bootstrap"``). With
+    several repeats, a left-out corpus keeps the t interval over the repeats.
 
     Parameters
     ----------
@@ -66,6 +86,19 @@ def summarize_cross_corpus(results, *, confidence=0.95):
         ``test_corpus`` column.
     confidence : float, default=0.95
         Coverage of the intervals.
+    predictions : DataFrame or None, default=None
+        The predictions on the test corpora (``comparison.cross_predictions``:
+        ``method, repeat, fold, test_corpus, row, y_true, y_pred``); None
+        bootstraps nothing.
+    speakers : dict or None, default=None
+        Each test corpus's speakers, one per utterance, indexed by the
+        predictions' ``row`` (``comparison.cross_speakers``).
+    n_resamples : int, default=1000
+        Bootstrap resamples.
+    random_state : int or None, default=None
+        Seed of each bootstrap; None seeds it with the fit's ``seed`` in
+        results (the run's seed; 0 without one), so that one run gives the
+        same intervals every time.
 
     Returns
     -------
@@ -73,13 +106,17 @@ def summarize_cross_corpus(results, *, confidence=0.95):
         One row per method and corpus, the methods in the order of the
         in-corpus summary (best first), each with its in-corpus row
         (``test_corpus`` is ``""``) then one row per test corpus; the
-        columns of :func:`summarize` with ``test_corpus`` after ``method``.
-        The intervals use the in-corpus folds' ``n_test / n_train``.
+        columns of :func:`summarize` with ``test_corpus`` and ``ci_method``
+        after ``method``. ``ci_method`` is ``""`` where there is no interval
+        (a single fit without predictions, or a failed one); a bootstrapped
+        interval is NaN for a corpus of one speaker and for a metric
+        :func:`bootstrap_scores` does not compute.
 
     See Also
     --------
     summarize : The summary of one corpus's rows.
     cross_corpus_drop : The paired drop from in-corpus to cross-corpus.
+    name_left_out_corpora : A leave-one-corpus-out comparison's corpora named.
 
     Examples
     --------
@@ -88,10 +125,27 @@ def summarize_cross_corpus(results, *, confidence=0.95):
     >>> results = pd.DataFrame({"method": ["a"] * 4, "fold": [1, 2, 1, 2],
     ...                         "test_corpus": ["", "", "B", "B"],
     ...                         "f1_micro": [0.8, 0.6, 0.5, 0.3]})
-    >>> summarize_cross_corpus(results)[["method", "test_corpus", "f1_micro_mean"]]
-      method test_corpus  f1_micro_mean
-    0      a                        0.7
-    1      a           B            0.4
+    >>> summarize_cross_corpus(results)[["test_corpus", "ci_method", "f1_micro_mean"]]
+      test_corpus  ci_method  f1_micro_mean
+    0              t (folds)            0.7
+    1           B  t (folds)            0.4
+
+    A corpus left out, scored by one fit, with its speaker-bootstrap interval:
+
+    >>> results = pd.DataFrame({"method": ["a", "a"], "fold": [1, 2],
+    ...                         "test_corpus": ["B", "C"], "f1_micro": [0.75, 1.0]})
+    >>> predictions = pd.DataFrame({
+    ...     "method": "a", "repeat": 1, "fold": [1] * 4 + [2] * 2,
+    ...     "test_corpus": ["B"] * 4 + ["C"] * 2, "row": [0, 1, 2, 3, 0, 1],
+    ...     "y_true": ["x", "y", "x", "y", "x", "y"],
+    ...     "y_pred": ["x", "y", "y", "y", "x", "y"]})
+    >>> speakers = {"B": ["s1", "s1", "s2", "s2"], "C": ["s3", "s3"]}
+    >>> summary = summarize_cross_corpus(
+    ...     results, predictions=predictions, speakers=speakers)
+    >>> summary[["test_corpus", "ci_method", "f1_micro_ci_low", "f1_micro_ci_high"]]
+      test_corpus          ci_method  f1_micro_ci_low  f1_micro_ci_high
+    0           B  speaker bootstrap              0.5               1.0
+    1           C  speaker bootstrap              NaN               NaN
     """
     corpora, labels = _corpora(results)
     ratio = _ratio(results)
@@ -102,8 +156,21 @@ def summarize_cross_corpus(results, *, confidence=0.95):
             continue
         part = summarize(rows, confidence=confidence, test_train_ratio=ratio)
         part.insert(1, TEST_CORPUS, corpus)
+        n_fits = rows.groupby("method", sort=False).size()
+        several = part["method"].map(n_fits).to_numpy() > 1
+        part.insert(2, "ci_method", np.where(several, CI_T, ""))
         parts.append(part)
     summary = pd.concat(parts, ignore_index=True)
+    if predictions is not None and speakers is not None:
+        fill_single_fit_intervals(
+            summary,
+            results[labels != IN_CORPUS],
+            predictions,
+            speakers,
+            confidence=confidence,
+            n_resamples=n_resamples,
+            random_state=random_state,
+        )
     order = {method: i for i, method in enumerate(parts[0]["method"])}
     position = {corpus: i for i, corpus in enumerate([IN_CORPUS, *corpora])}
     key = summary["method"].map(order).fillna(len(order)) * (len(position) + 1)
@@ -285,28 +352,19 @@ def cross_confusion_table(comparison):
     return pd.DataFrame(rows, columns=[TEST_CORPUS, *CONFUSION_COLUMNS])
 
 
-def cross_per_class_recall(comparison):
-    """Each method's recall of each class on each test corpus: ``test_corpus``
-    and the columns of :func:`per_class_recall`."""
-    predictions = comparison.cross_predictions
-    tables = [
-        per_class_recall(part, comparison.labels).assign(**{TEST_CORPUS: corpus})
-        for corpus, part in predictions.groupby(TEST_CORPUS, sort=False)
-    ]
-    columns = [TEST_CORPUS, "method", "label", "n_utterances", "recall"]
-    if not tables:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(tables, ignore_index=True)[columns]
-
-
 def cross_corpus_tables(comparison, *, reference=None):
     """The cross-corpus tables of a comparison by file stem (none without
     test corpora)."""
     if not hasattr(comparison, "cross_confusion_matrices"):
         return {}
     results = comparison.results
+    summary = summarize_cross_corpus(
+        results,
+        predictions=comparison.cross_predictions,
+        speakers=comparison.get("cross_speakers"),
+    )
     tables = {
-        "cross_corpus_summary": summarize_cross_corpus(results),
+        "cross_corpus_summary": summary,
         "cross_corpus_drop": cross_corpus_drop(results),
     }
     if reference is not None:
@@ -332,7 +390,10 @@ def format_cross_corpus_table(summary, drops=None):
     Returns
     -------
     table : str
-        One line per method: its mean and interval on each corpus.
+        One line per method: its mean and interval on each corpus (empty
+        where there is none), then a line naming each corpus's interval, in
+        the words of the summary's ``ci_method`` (``t (folds)``, ``speaker
+        bootstrap``).
 
     See Also
     --------
@@ -351,6 +412,7 @@ def format_cross_corpus_table(summary, drops=None):
     method  f1_micro in-corpus          95% CI  f1_micro B          95% CI
     a                    0.800  [0.407, 1.000]       0.500  [0.107, 0.893]
     b                    0.733  [0.507, 0.960]       0.633  [0.407, 0.860]
+    95% CI: t (folds) on in-corpus, B
     """
     metric = next(c[: -len("_mean")] for c in summary.columns if c.endswith("_mean"))
     corpora = list(dict.fromkeys(summary[TEST_CORPUS]))
@@ -397,9 +459,32 @@ def format_cross_corpus_table(summary, drops=None):
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join(
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(line, widths))
-        ).rstrip()
-        for line in lines
+        [
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(line, widths))
+            ).rstrip()
+            for line in lines
+        ]
+        + _interval_note(summary)
     )
+
+
+def _interval_note(summary):
+    """The line under the table that says which interval each corpus has, in
+    the words of ``ci_method`` (none for a summary without that column)."""
+    if "ci_method" not in summary.columns:
+        return []
+    kinds = {}
+    for corpus, how in zip(summary[TEST_CORPUS], summary["ci_method"].fillna("")):
+        if how:
+            kinds.setdefault(how, []).append(corpus or IN_CORPUS_NAME)
+    if not kinds:
+        return []
+    return [
+        "95% CI: "
+        + "; ".join(
+            f"{how} on {', '.join(dict.fromkeys(corpora))}"
+            for how, corpora in kinds.items()
+        )
+    ]
