@@ -40,25 +40,10 @@ RUN_FIRST = {
 
 
 def pytest_collection_modifyitems(config, items):
-    """Keep the tests that share a module-scoped fixture on one xdist worker.
+    """Collect the modules that start processes first.
 
-    Such a fixture (a Dask cluster, a reference run, a saved model) is built
-    once per worker that runs one of its tests: spread over both workers, it
-    is built twice. Under ``--dist loadgroup`` (pyproject.toml's default), the
-    tests of a module that use one form a group; every other test is
-    distributed one by one.
+    Under pytest-xdist (``-n 2 --dist worksteal``, pyproject.toml's default),
+    a slow test begun last leaves the other worker idle at the end of the run;
+    begun first, the other worker's short tests fill the time beside it.
     """
-    # the modules whose tests start processes go first: begun last, one of
-    # them would leave the other worker idle at the end of the run
     items.sort(key=lambda item: item.path.stem not in RUN_FIRST)
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        shared = any(
-            definition.scope == "module"
-            for definitions in info.name2fixturedefs.values()
-            for definition in definitions
-        )
-        if shared:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
