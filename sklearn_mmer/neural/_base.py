@@ -428,16 +428,8 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_renamed()
         self._check_params()
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None"
-            )
+        sample_weight = self._check_targets_and_weights(X, y, sample_weight)
         warm = bool(self.warm_start) and hasattr(self, "net_")
-        if sample_weight is not None:
-            # weights are matched to rows before any statistic reads them
-            check_consistent_length(X, y)
-            sample_weight = check_sample_weight(sample_weight, len(np.asarray(y)))
         inputs = self._prepare(X, reset=not warm, sample_weight=sample_weight)
         check_consistent_length(first_array(inputs), y)
         if warm:
@@ -504,14 +496,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                     f"`classes={classes!r}` is not the same as on the first call "
                     f"to partial_fit, was: {self.classes_!r}"
                 )
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None"
-            )
-        if sample_weight is not None:
-            check_consistent_length(X, y)
-            sample_weight = check_sample_weight(sample_weight, len(np.asarray(y)))
+        sample_weight = self._check_targets_and_weights(X, y, sample_weight)
         inputs = self._prepare(X, reset=first, sample_weight=sample_weight)
         check_consistent_length(first_array(inputs), y)
         if first:
@@ -529,6 +514,21 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         check_device(self.device)
         self._partial_train(inputs, y, sample_weight, seed % np.iinfo(np.int32).max)
         return self
+
+    def _check_targets_and_weights(self, X, y, sample_weight):
+        """Refuse a missing ``y``; return ``sample_weight`` checked (or None).
+
+        The weights are matched to the rows before any statistic reads them.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None"
+            )
+        if sample_weight is None:
+            return None
+        check_consistent_length(X, y)
+        return check_sample_weight(sample_weight, len(np.asarray(y)))
 
     def _reset_curves(self):
         """Empty the training curves (a fresh fit, or partial_fit's first call)."""
