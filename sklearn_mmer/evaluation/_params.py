@@ -57,13 +57,7 @@ def set_every(estimator, param, value):
     >>> late.get_params()["lexical__mlpclassifier__hidden_layer_sizes"]
     (8,)
     """
-    names = [
-        key
-        for key in estimator.get_params(deep=True)
-        if key.rsplit("__", 1)[-1] == param
-    ]
-    estimator.set_params(**dict.fromkeys(names, value))
-    return len(names)
+    return _set_where(estimator, param, value)
 
 
 def set_epochs(estimator, epochs):
@@ -100,6 +94,12 @@ def set_epochs(estimator, epochs):
     >>> stack.get_params()["final_estimator__max_iter"]
     100
     """
+    return _set_where(estimator, "max_iter", epochs, owners=NETWORKS)
+
+
+def _set_where(estimator, param, value, owners=None):
+    """Set every nested ``param`` (of an instance of ``owners`` only, when
+    given) to ``value``; return how many were set."""
     params = estimator.get_params(deep=True)
 
     def owner(key):
@@ -108,7 +108,8 @@ def set_epochs(estimator, epochs):
     names = [
         key
         for key in params
-        if key.rsplit("__", 1)[-1] == "max_iter" and isinstance(owner(key), NETWORKS)
+        if key.rsplit("__", 1)[-1] == param
+        and (owners is None or isinstance(owner(key), owners))
     ]
-    estimator.set_params(**dict.fromkeys(names, epochs))
+    estimator.set_params(**dict.fromkeys(names, value))
     return len(names)
