@@ -197,3 +197,27 @@ def test_mmer_compare_leaving_corpora_out_prints_and_writes_intervals(tmp_path):
     line = [row for row in stdout.splitlines() if row.startswith("lexical ")][-1]
     for k in range(3):  # each corpus's interval, as written
         assert f"[{low[k]:.3f}, {high[k]:.3f}]" in line
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_bootstrap_metrics_from_counts_are_scikit_learns(seed):
+    # the bootstrap scores each resample from summed confusion counts; those
+    # formulas must stay the scorers every other table uses, including for a
+    # resample that lacks a class or predicts one its labels do not hold
+    from sklearn.metrics import confusion_matrix
+
+    from sklearn_mmer.evaluation._reporting.bootstrap import (
+        _FROM_COUNTS,
+        BOOTSTRAP_METRICS,
+    )
+
+    rng = np.random.RandomState(seed)
+    labels = np.arange(4)
+    n = rng.randint(3, 30)
+    y_true = rng.choice(labels[: rng.randint(1, 5)], size=n)
+    y_pred = rng.choice(labels[: rng.randint(1, 5)], size=n)
+    counts = confusion_matrix(y_true, y_pred, labels=labels)[np.newaxis]
+    assert set(_FROM_COUNTS) == set(BOOTSTRAP_METRICS)
+    for metric, score in BOOTSTRAP_METRICS.items():
+        expected = score(y_true, y_pred)
+        assert _FROM_COUNTS[metric](counts.astype(float))[0] == pytest.approx(expected)
