@@ -27,6 +27,8 @@ import contextlib
 import io
 import os
 import pickle
+import signal
+import sys
 import zipfile
 from pathlib import Path
 
@@ -114,6 +116,33 @@ def run(*args):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main([str(a) for a in args])
     return status, out.getvalue(), err.getvalue()
+
+
+# ``python -m sklearn_mmer`` with Ctrl-C as a terminal gives it: a process
+# started with SIGINT ignored (a background job of a shell script, as a test
+# run may be) passes that on to its children, and Python then leaves SIGINT
+# ignored, as it should.
+_WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('sklearn_mmer', run_name='__main__', alter_sys=True)"
+)
+
+
+def mmer_command(*args):
+    """The command line of a real ``mmer args`` process that Ctrl-C (SIGINT)
+    stops, whatever the test run's own SIGINT setting."""
+    return [sys.executable, "-c", _WITH_CTRL_C, *(str(a) for a in args)]
+
+
+@contextlib.contextmanager
+def ctrl_c_raises():
+    """Inside, SIGINT raises ``KeyboardInterrupt`` in this process, as at a
+    terminal, even where the test run was started with SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # A tiny corpus in the course-feature layout: ``write_course_corpus`` writes a

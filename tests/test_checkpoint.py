@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from sklearn_mmer._testing import ctrl_c_raises
 from sklearn_mmer.evaluation import compare_methods, make_methods, set_epochs, set_every
 from sklearn_mmer.fusion import make_late_fusion, make_modality_pipeline
 
@@ -246,10 +247,46 @@ def test_a_fit_cut_short_by_ctrl_c_is_never_scored(corpus, tmp_path):
         "lexical": make_modality_pipeline("lexical", classifier=LogisticRegression()),
         "cut_short": make_modality_pipeline("visual", classifier=SwallowsInterrupt()),
     }
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_raises(), pytest.raises(KeyboardInterrupt):
         compare_methods(methods, X, y, speakers, cv=3, checkpoint=tmp_path, n_jobs=1)
     kept = pd.read_csv(tmp_path / "results.csv")
     assert kept.method.tolist() == ["lexical"]  # its first fold, fit before
+
+
+class SendsCtrlC(LogisticRegression):
+    """Sends this process a SIGINT in the middle of its fit."""
+
+    def fit(self, X, y, sample_weight=None):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # where a handler would raise
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(corpus, tmp_path):
+    """A background job of a script, or ``nohup``, starts with SIGINT ignored:
+    a SIGINT during a fit, or while a fold is kept, then changes nothing."""
+    X, y, speakers = corpus
+    methods = {
+        "lexical": make_modality_pipeline("lexical", classifier=LogisticRegression()),
+        "signalled": make_modality_pipeline("visual", classifier=SendsCtrlC()),
+    }
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        comparison = compare_methods(
+            methods,
+            X,
+            y,
+            speakers,
+            cv=3,
+            checkpoint=tmp_path,
+            n_jobs=1,
+            progress=lambda record: os.kill(os.getpid(), signal.SIGINT),
+        )
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert len(comparison.results) == 6
+    assert comparison.results.f1_micro.notna().all()
 
 
 def test_an_interrupted_parallel_run_says_nothing_of_cancelled_tasks(corpus):
@@ -289,7 +326,7 @@ def test_ctrl_c_while_a_fold_is_kept_waits_until_the_progress_counts_it(
 
     monkeypatch.setattr(Checkpoint, "add", add_then_interrupt)
     counted = []
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_raises(), pytest.raises(KeyboardInterrupt):
         compare_methods(
             counting_methods(),
             X,

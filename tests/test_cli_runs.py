@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
-from sklearn_mmer._testing import run
+from sklearn_mmer._testing import mmer_command, run
 from sklearn_mmer.utils._runtime import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,11 +35,10 @@ def reference(tmp_path_factory):
 
 
 def start_and_stop(out, sig, n_jobs):
-    """Start a real ``python -m sklearn_mmer compare``, send ``sig`` once a
+    """Start a real ``mmer compare`` process, send ``sig`` once a
     fold has finished (results.csv is written), and return ``(returncode,
     stderr, n_finished)``."""
-    command = [sys.executable, "-m", "sklearn_mmer", "compare", *RUN]
-    command += ["--n-jobs", str(n_jobs), "--out", str(out)]
+    command = mmer_command("compare", *RUN, "--n-jobs", n_jobs, "--out", out)
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -257,9 +257,14 @@ def sigint_remembered(*, raise_now):
     The SIGINT handler is swapped rather than the signal masked: a mask holds
     only for the calling thread, and the process's other threads (joblib's)
     would take the signal and have Python raise it all the same. Outside the
-    main thread, where no handler can be set, nothing changes.
+    main thread, where no handler can be set, nothing changes; nor where
+    SIGINT is ignored (a background job of a script, ``nohup``): a process
+    started to ignore Ctrl-C keeps ignoring it, inside the block as outside.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
         yield
         return
     interrupted = []
