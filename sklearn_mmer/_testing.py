@@ -6,7 +6,9 @@ as scikit-learn's tests do from ``sklearn.utils._testing``, rather than from a
 including in the joblib and Dask worker processes that unpickle
 ``ThreadRecordingLogisticRegression``, and ``tests/conftest.py`` keeps only
 fixtures. The module needs no pytest, and nothing in the package imports it,
-so ``import sklearn_mmer`` and ``mmer --help`` never load it.
+so ``import sklearn_mmer`` and ``mmer --help`` never load it. It imports torch
+only where a helper needs it, so that a worker process unpickling one of its
+scikit-learn classifiers starts in a second rather than several.
 
 It sits beside the subpackages rather than in ``utils``, because it imports
 them (the estimators, the synthetic corpus, the command line) and ``utils``
@@ -16,6 +18,7 @@ imports nothing else of the package.
 - ``fast_sequence``: a small, quick, seeded ``SequenceClassifier``;
 - ``run``: ``mmer`` run in this process;
 - ``ThreadRecordingLogisticRegression``: records the threads each fit used;
+- ``MemoryHoarder``: keeps memory at every fit, so that loky restarts its worker;
 - ``write_course_corpus``, ``zip_corpus``, ``make_clean_corpus``, ``FAULTS``,
   ``WIDTHS``: a tiny corpus in the course-feature layout, with one of every
   fault on request;
@@ -29,18 +32,17 @@ import os
 import pickle
 import signal
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_info
 
 from .cli import main
 from .datasets import make_multimodal_emotion, write_feature_table
-from .neural import SequenceClassifier
 
 EMOTIONS = np.array(["anger", "sadness", "happiness", "neutral"])
 
@@ -94,6 +96,8 @@ def fast_sequence(modalities="acoustic", **params):
         "max_iter": 15,
         **params,
     }
+    from .neural import SequenceClassifier
+
     return SequenceClassifier(modalities, random_state=0, **params)
 
 
@@ -104,9 +108,35 @@ class ThreadRecordingLogisticRegression(LogisticRegression):
     seen = []
 
     def fit(self, X, y, sample_weight=None):
+        import torch
+
         blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
         self.threads_ = {torch.get_num_threads(), *blas}
         self.seen.append(self.threads_)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+#: What each ``MemoryHoarder`` fit keeps, in the process that ran it.
+HOARD = []
+
+
+class MemoryHoarder(LogisticRegression):
+    """Keeps 40 MB per fit, and records the process it was fit in (``pid_``).
+
+    loky restarts a worker whose memory grew by 300 MB since its first task,
+    checking at most once a second. In the worker it runs in, a hoarder scales
+    those two limits down tenfold, to 30 MB and 0.1 s: the same restart, for
+    40 MB and a tenth of a second per fit rather than 400 MB and a second.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        from joblib.externals.loky import process_executor
+
+        process_executor._MAX_MEMORY_LEAK_SIZE = int(3e7)
+        process_executor._MEMORY_LEAK_CHECK_DELAY = 0.1
+        HOARD.append(np.ones(5_000_000))
+        time.sleep(0.15)  # past the check delay
+        self.pid_ = os.getpid()
         return super().fit(X, y, sample_weight=sample_weight)
 
 
@@ -325,6 +355,7 @@ def write_recordings(folder, *, n_speakers=4, per_speaker=5, seed=0, labels=True
 
 def save_tiny_wav2vec(folder, *, seed=0):
     """A tiny randomly initialised wav2vec 2.0 saved to ``folder`` (returned)."""
+    import torch
     import transformers
 
     folder = Path(folder)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from sklearn_mmer._testing import ctrl_c_raises
+from sklearn_mmer._testing import MemoryHoarder, ctrl_c_raises
 from sklearn_mmer.evaluation import compare_methods, make_methods, set_epochs, set_every
 from sklearn_mmer.fusion import make_late_fusion, make_modality_pipeline
 
@@ -40,8 +40,12 @@ class CountingLogisticRegression(LogisticRegression):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
-def counting_methods():
-    classifier = CountingLogisticRegression()
+def counting_methods(classifier=None):
+    """Two modalities and their late fusion; by default, counting their fits.
+    Runs in worker processes take a plain ``LogisticRegression``: a worker
+    unpickling a class of this module would import the module, and with it
+    every method family."""
+    classifier = CountingLogisticRegression() if classifier is None else classifier
     methods = {
         m: make_modality_pipeline(m, classifier=classifier)
         for m in ("visual", "lexical")
@@ -299,7 +303,13 @@ def test_an_interrupted_parallel_run_says_nothing_of_cancelled_tasks(corpus):
         warnings.simplefilter("always")
         with pytest.raises(KeyboardInterrupt):
             compare_methods(
-                counting_methods(), X, y, speakers, cv=3, n_jobs=2, progress=interrupt
+                counting_methods(LogisticRegression()),
+                X,
+                y,
+                speakers,
+                cv=3,
+                n_jobs=2,
+                progress=interrupt,
             )
     # the workers' fits are cancelled on purpose: joblib's note on it is noise
     assert not [w for w in caught if "task" in str(w.message)], [
@@ -341,30 +351,25 @@ def test_ctrl_c_while_a_fold_is_kept_waits_until_the_progress_counts_it(
     assert len(kept) == 1 and counted == [1]
 
 
-KEPT = []  # what a Hoarder keeps, in the worker process that fit it
-
-
-class Hoarder(LogisticRegression):
-    """Keeps 400 MB per fit, so that loky restarts its worker."""
-
-    def fit(self, X, y, sample_weight=None):
-        KEPT.append(np.ones(50_000_000))
-        time.sleep(1.1)  # loky checks a worker's memory once a second at most
-        return super().fit(X, y, sample_weight=sample_weight)
-
-
 def test_a_worker_restarted_for_its_memory_loses_nothing_and_says_nothing(corpus):
     pytest.importorskip("psutil")  # loky checks memory only with it
     X, y, speakers = corpus
     methods = {
-        m: make_modality_pipeline(m, classifier=Hoarder())
+        m: make_modality_pipeline(m, classifier=MemoryHoarder())
         for m in ("visual", "lexical")
     }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        results = compare_methods(methods, X, y, speakers, cv=3, n_jobs=2).results
+        comparison = compare_methods(
+            methods, X, y, speakers, cv=3, n_jobs=2, return_estimator=True
+        )
+    results = comparison.results
     assert len(results) == 6 and results.f1_micro.notna().all()
     assert not [w for w in caught if "worker stopped" in str(w.message)]
+    # a worker takes its reference after its first fit and leaves after its
+    # second: 6 fits on 2 workers need a third process, started mid-run
+    pids = {fitted[-1].pid_ for fitted in comparison.estimators.values()}
+    assert len(pids) >= 3, pids
 
 
 def test_predictions_carry_the_utterance_id_and_probabilities(corpus, tmp_path):

@@ -309,3 +309,56 @@ def test_mmer_help_imports_neither_torch_nor_scikit_learn():
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "[]"
+
+
+class _SentToWorkers:
+    """Stands in for joblib's ``Parallel`` in ``compare_methods``: keeps each
+    call, pickled as it would travel to a worker process, and runs it here."""
+
+    sent = []
+
+    def __init__(self, **kwargs):
+        pass
+
+    def __call__(self, calls):
+        import pickle
+
+        for function, args, kwargs in calls:
+            self.sent.append(pickle.dumps((function, args, kwargs)))
+            yield function(*args, **kwargs)
+
+
+def test_a_worker_fitting_scikit_learn_classifiers_never_imports_torch(
+    monkeypatch, tmp_path
+):
+    """A worker process loads what a fit task needs: for a late fusion of
+    scikit-learn classifiers, neither torch (seconds to import, and seconds
+    more for its first optimiser step) nor the plots."""
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mmer._testing import make_tiny_corpus
+    from sklearn_mmer.evaluation import _compare, compare_methods
+    from sklearn_mmer.fusion import make_late_fusion
+
+    X, y, speakers = make_tiny_corpus(n_utterances=24, n_speakers=4)
+    monkeypatch.setattr(_compare, "Parallel", _SentToWorkers)
+    _SentToWorkers.sent = []
+    late = make_late_fusion(["visual", "lexical"], classifier=LogisticRegression())
+    compare_methods({"late_fusion": late}, X, y, speakers, cv=2, n_jobs=2)
+    assert len(_SentToWorkers.sent) == 4  # two members, two folds
+    task = tmp_path / "task.pkl"
+    task.write_bytes(_SentToWorkers.sent[0])
+    code = (
+        "import pathlib, pickle, sys\n"
+        f"task = pathlib.Path({str(task)!r}).read_bytes()\n"
+        "function, args, kwargs = pickle.loads(task)\n"
+        "outcome = function(*args, **kwargs)\n"
+        "assert not outcome.error, outcome.error\n"
+        "heavy = ('torch', 'skorch', 'matplotlib', 'sklearn_mmer.methods')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "[]"

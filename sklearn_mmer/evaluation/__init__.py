@@ -8,62 +8,102 @@ comparison from one private module, ``_schema``; :data:`COMPARISON_FILES` is
 its public list of the files a comparison's folder may hold.
 """
 
-from ..methods import (
-    METHOD_KINDS,
-    Method,
-    make_methods,
-    method_availability,
-    method_kind,
-    method_names,
-    register_method,
-    registered_methods,
-    unregister_method,
-)
-from ..utils._files import RunLockedError
-from ._checkpoint import CheckpointError, ConfigurationMismatchError
-from ._checks import modality_columns
-from ._compare import compare_methods
-from ._folds import FoldWarning
-from ._metrics import SCORING, unweighted_accuracy, unweighted_accuracy_scorer
-from ._params import set_epochs, set_every
-from ._reporting import (
-    ConfusionMatricesDisplay,
-    MethodComparisonDisplay,
-    ModalityContributionDisplay,
-    PerClassRecallDisplay,
-    PerSpeakerDisplay,
-    best_inductive_method,
-    bootstrap_scores,
-    compare_on_corpora,
-    compare_to_reference,
-    confidence_intervals,
-    confusion_table,
-    corrected_resampled_ttest,
-    cross_corpus_drop,
-    format_cross_corpus_table,
-    format_table,
-    holm_adjust,
-    missing_modalities,
-    model_card,
-    name_left_out_corpora,
-    per_class_recall,
-    per_speaker_scores,
-    plot_confusion_matrices,
-    plot_cross_corpus,
-    plot_method_comparison,
-    plot_modality_contribution,
-    plot_per_class_recall,
-    plot_per_speaker,
-    prediction_table,
-    save_comparison,
-    save_figures,
-    score_bounds,
-    score_columns,
-    summarize,
-    summarize_cross_corpus,
-)
+import importlib
+
 from ._schema import COMPARISON_FILES as _COMPARISON_FILES
 from ._schema import CROSS_CORPUS_FILES as _CROSS_CORPUS_FILES
+
+# Where each public name lives. They are imported on first use (PEP 562), so
+# that importing one private module of the package (as a worker process does
+# to run a fit task) does not import every method family, torch among them.
+_SOURCES = {
+    "..methods": [
+        "METHOD_KINDS",
+        "Method",
+        "make_methods",
+        "method_availability",
+        "method_kind",
+        "method_names",
+        "register_method",
+        "registered_methods",
+        "unregister_method",
+    ],
+    "..utils._files": [
+        "RunLockedError",
+    ],
+    "._checkpoint": [
+        "CheckpointError",
+        "ConfigurationMismatchError",
+    ],
+    "._checks": [
+        "modality_columns",
+    ],
+    "._compare": [
+        "compare_methods",
+    ],
+    "._folds": [
+        "FoldWarning",
+    ],
+    "._metrics": [
+        "SCORING",
+        "unweighted_accuracy",
+        "unweighted_accuracy_scorer",
+    ],
+    "._params": [
+        "set_epochs",
+        "set_every",
+    ],
+    "._reporting": [
+        "ConfusionMatricesDisplay",
+        "MethodComparisonDisplay",
+        "ModalityContributionDisplay",
+        "PerClassRecallDisplay",
+        "PerSpeakerDisplay",
+        "best_inductive_method",
+        "bootstrap_scores",
+        "compare_on_corpora",
+        "compare_to_reference",
+        "confidence_intervals",
+        "confusion_table",
+        "corrected_resampled_ttest",
+        "cross_corpus_drop",
+        "format_cross_corpus_table",
+        "format_table",
+        "holm_adjust",
+        "missing_modalities",
+        "model_card",
+        "name_left_out_corpora",
+        "per_class_recall",
+        "per_speaker_scores",
+        "plot_confusion_matrices",
+        "plot_cross_corpus",
+        "plot_method_comparison",
+        "plot_modality_contribution",
+        "plot_per_class_recall",
+        "plot_per_speaker",
+        "prediction_table",
+        "save_comparison",
+        "save_figures",
+        "score_bounds",
+        "score_columns",
+        "summarize",
+        "summarize_cross_corpus",
+    ],
+}
+_WHERE = {name: module for module, names in _SOURCES.items() for name in names}
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})
+
 
 #: Every file a comparison's folder may hold (besides the hidden
 #: ``.checkpoint`` folder and lock): ``manifest.json`` (the run's

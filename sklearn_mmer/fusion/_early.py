@@ -6,15 +6,22 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..neural import MLPClassifier
 from ..preprocessing import SpeakerNormalizer, TemporalPooling
 from ..utils._data import check_modalities, pooling_methods
 from ._routing import resolve_request
 
 
 def clone_or_default(classifier):
-    """A clone of ``classifier``, or a fresh default :class:`MLPClassifier`."""
-    return MLPClassifier() if classifier is None else clone(classifier)
+    """A clone of ``classifier``, or a fresh default :class:`MLPClassifier`.
+
+    torch is imported only for the default: a fusion of scikit-learn
+    classifiers, and a worker process unpickling one, never loads it.
+    """
+    if classifier is not None:
+        return clone(classifier)
+    from ..neural import MLPClassifier
+
+    return MLPClassifier()
 
 
 def _modality_branch(pooling):
