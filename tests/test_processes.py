@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -78,4 +79,8 @@ def test_workers_and_shared_memory_end_with_the_run(signum, tmp_path):
     assert not [e for e in os.listdir(SHM) if any(mark in e for mark in ours)]
     if signum != signal.SIGKILL:  # stopped as by Ctrl-C: the run can be resumed
         assert status == 128 + signum
-        assert "--resume" in (tmp_path / "stderr.txt").read_text()
+        err = (tmp_path / "stderr.txt").read_text()
+        assert "Traceback" not in err
+        last = err.strip().splitlines()[-1]
+        assert re.match(r"mmer: interrupted; \d of 4 folds finished", last), err
+        assert last.endswith(f"--out {tmp_path} --resume")
