@@ -171,6 +171,32 @@ def test_figures_and_confusion_counts_are_written(bundled):
     assert counts.groupby("method")["count"].sum().tolist() == [60] * 6
 
 
+def test_no_figures_writes_the_same_tables_and_no_png(bundled, tmp_path):
+    status, out, err = run(
+        "compare",
+        "--n-utterances",
+        60,
+        "--folds",
+        2,
+        "--out",
+        tmp_path,
+        *QUICK,
+        "--no-figures",
+    )
+    assert status == 0, err
+    assert not list(tmp_path.glob("*.png"))
+    wrote = err.strip().splitlines()[-1]
+    assert "wrote results.csv" in wrote and ".png" not in wrote
+    for name in ["results.csv", "summary.csv", "predictions.csv", "per_speaker.csv"]:
+        got, expected = (
+            pd.read_csv(folder / name) for folder in (tmp_path, bundled[3])
+        )
+        timing = [c for c in expected if c.startswith("fit_seconds")]
+        pd.testing.assert_frame_equal(
+            got.drop(columns=timing), expected.drop(columns=timing)
+        )
+
+
 def test_quiet_prints_only_the_table(tmp_path):
     status, out, err = run(
         "compare",
@@ -393,6 +419,7 @@ def test_methods_all_runs_every_registered_method(tmp_path):
         "--out",
         tmp_path,
         "--quiet",
+        "--no-figures",
         *QUICK,
     )
     assert status == 0, err

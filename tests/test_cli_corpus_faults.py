@@ -9,6 +9,7 @@ from sklearn_mmer._testing import zip_corpus as make_zip
 from sklearn_mmer.datasets import ISSUE_COLUMNS
 
 QUICK = ["--methods", "lexical", "--folds", "2", "--epochs", "1", "--n-jobs", "1"]
+QUICK += ["--no-figures"]
 
 
 def _one_error_line(status, out, err, message):

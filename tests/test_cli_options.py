@@ -10,7 +10,7 @@ from sklearn_mmer._testing import run
 from sklearn_mmer.cli import MIN_UTTERANCES, PER_CORE
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 
-QUICK = ["--epochs", "1", "--n-jobs", "1", "--folds", "2"]
+QUICK = ["--epochs", "1", "--n-jobs", "1", "--folds", "2", "--no-figures"]
 
 
 def assert_one_line_error(status, out, err, *expected):

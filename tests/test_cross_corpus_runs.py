@@ -20,6 +20,7 @@ from sklearn_mmer.evaluation._records import checksum
 from sklearn_mmer.fusion import make_late_fusion, make_modality_pipeline
 
 QUICK = ["--methods", "lexical", "--epochs", "2", "--n-jobs", "1", "--quiet"]
+QUICK += ["--no-figures"]  # the tables are what these runs compare
 
 
 def _methods():

@@ -217,7 +217,7 @@ def test_the_corpus_is_sent_to_the_cluster_once(client, corpus, monkeypatch):
 
 def test_cli_runs_on_a_running_scheduler(client, tmp_path):
     quick = ["--n-utterances", 40, "--folds", 2, "--epochs", 1, "--methods", "lexical"]
-    quick += ["late_fusion", "--quiet"]
+    quick += ["late_fusion", "--quiet", "--no-figures"]
     tables = []
     for where in [["--n-jobs", 1], ["--scheduler", client.scheduler.address]]:
         out = tmp_path / where[0].strip("-")
@@ -236,6 +236,7 @@ def test_cli_across_corpora_runs_on_a_running_scheduler(client, tmp_path):
         write_feature_table(X, y, tmp_path / name, target_names=None)
     quick = ["--data", tmp_path / "A", "--test-data", tmp_path / "B", "--folds", 2]
     quick += ["--epochs", 1, "--methods", "lexical", "late_fusion", "--quiet"]
+    quick += ["--no-figures"]
     tables = []
     for where in [["--n-jobs", 1], ["--scheduler", client.scheduler.address]]:
         out = tmp_path / where[0].strip("-")

@@ -169,6 +169,7 @@ def _run(args, paths, out, say):
         reference=reference,
         speakers=trained.groups,
         dropped=harmonized.dropped,
+        figures=not args.no_figures,
     )
     say(
         f"{text} in {time.perf_counter() - start:.0f} s; wrote "

@@ -107,6 +107,12 @@ def add_parser(commands):
         "Holm-adjusted p; default early_fusion when it is run)",
     )
     add_out_option(parser, default=DEFAULT_OUT, holds="the CSV files and figures")
+    parser.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="write the CSV files only, without the PNG figures (drawing them "
+        "takes about a second per run)",
+    )
     add_n_jobs_option(parser)
     parser.add_argument(
         "--scheduler",
@@ -211,7 +217,7 @@ def _run_compare(args, held):
         # only now that the run in --out has been accepted as this one
         _write_issues(corpus, plan.out)
     seconds = time.perf_counter() - start
-    written = _save(comparison, plan)
+    written = _save(comparison, plan, figures=not args.no_figures)
     if written is None:
         return EXIT_FAILED
     say(
@@ -305,8 +311,9 @@ def _compare(args, plan, progress):
             ) from None
 
 
-def _save(comparison, plan):
-    """Print the table and write every output; None (after a line) on failure."""
+def _save(comparison, plan, *, figures):
+    """Print the table and write every output (the figures when ``figures``);
+    None (after a line) on failure."""
     from ..evaluation import compare_to_reference, format_table, save_comparison
     from ..methods import method_kind
 
@@ -325,6 +332,7 @@ def _save(comparison, plan):
             kinds=kinds,
             reference=reference,
             speakers=np.asarray(plan.corpus.groups),
+            figures=figures,
         )
     except OSError as error:
         print(f"mmer: error: --out {out}: {error.strerror or error}", file=sys.stderr)
