@@ -13,7 +13,7 @@ import pytest
 from sklearn_mmer._testing import run
 from sklearn_mmer.datasets import make_multimodal_emotion, write_feature_table
 
-RUN = ["--n-utterances", "40", "--folds", "2", "--methods", "lexical"]
+RUN = ["--n-utterances", "40", "--folds", "2", "--methods", "lexical", "--no-figures"]
 RUN += ["--epochs", "2", "--n-jobs", "1", "--threads", "1", "--quiet"]
 
 
