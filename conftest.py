@@ -1,8 +1,6 @@
 """Repository-wide pytest setup, for the test suite and the doctests alike."""
 
 import pytest
-import torch
-from threadpoolctl import threadpool_limits
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -16,6 +14,12 @@ def _one_thread():
     every iteration) 5x faster. A fit given ``n_threads`` sets its own limits,
     as in use; worker processes start with their own.
     """
+    # imported here, not at the top: under pytest-xdist this file is also
+    # read by the controlling process, which runs no test and should start
+    # its workers without first importing torch
+    import torch
+    from threadpoolctl import threadpool_limits
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     with threadpool_limits(limits=1, user_api="blas"):

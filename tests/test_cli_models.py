@@ -148,6 +148,7 @@ def test_compare_saves_the_best_inductive_method(fitted, tmp_path):
     out, models = tmp_path / "results", tmp_path / "models"
     status, _, err = run(
         "compare",
+        "--no-figures",
         "--data",
         fitted[2],
         "--methods",

@@ -183,6 +183,7 @@ def test_mmer_compare_leaving_corpora_out_prints_and_writes_intervals(tmp_path):
     status, stdout, stderr = run(
         "compare", "--data", *folders, "--cv", "corpus", "--methods", "lexical",
         "--epochs", "2", "--n-jobs", "1", "--seed", "3", "--out", out, "--quiet",
+        "--no-figures",
     )  # fmt: skip
     assert status == 0, stderr
     assert "95% CI: speaker bootstrap on A, B, C" in stdout
