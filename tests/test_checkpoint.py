@@ -267,7 +267,7 @@ class SendsCtrlC(LogisticRegression):
 
 
 def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(corpus, tmp_path):
-    """A background job of a script, or ``nohup``, starts with SIGINT ignored:
+    """A background job of a shell script starts with SIGINT ignored:
     a SIGINT during a fit, or while a fold is kept, then changes nothing."""
     X, y, speakers = corpus
     methods = {

@@ -258,7 +258,7 @@ def sigint_remembered(*, raise_now):
     only for the calling thread, and the process's other threads (joblib's)
     would take the signal and have Python raise it all the same. Outside the
     main thread, where no handler can be set, nothing changes; nor where
-    SIGINT is ignored (a background job of a script, ``nohup``): a process
+    SIGINT is ignored (a background job of a shell script): a process
     started to ignore Ctrl-C keeps ignoring it, inside the block as outside.
     """
     if (
