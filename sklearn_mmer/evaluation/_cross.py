@@ -42,8 +42,7 @@ def check_test_sets(test_sets, X, y, modalities, *, standardization):
         X_test, y_test, groups, test_ids = _unpack(name, test_set)
         missing = [m for m in modalities if m not in X_test.columns]
         _check_widths(name, X, X_test, [m for m in modalities if m not in missing])
-        if groups is None and SPEAKER in X_test.columns:
-            groups = X_test[SPEAKER].to_numpy()
+        groups = _given_speakers(X_test, groups)
         X_test = X_test.reindex(columns=[c for c in X.columns if c != SPEAKER])
         for modality in missing:
             X_test[modality] = pd.Series([None] * len(X_test), dtype=object)
@@ -83,12 +82,19 @@ def speakers_of_test_sets(test_sets):
     speakers = {}
     for name, test_set in test_sets.items():
         X_test, y_test, groups, _ = _unpack(name, test_set)
-        if groups is None and SPEAKER in X_test.columns:
-            groups = X_test[SPEAKER].to_numpy()
+        groups = _given_speakers(X_test, groups)
         if groups is None:
             groups = [name] * len(y_test)
         speakers[name] = np.asarray(groups, dtype=object)
     return speakers
+
+
+def _given_speakers(X_test, groups):
+    """A test corpus's speakers as given: its ``groups``, else its X's
+    ``speaker`` column, else None."""
+    if groups is None and SPEAKER in X_test.columns:
+        return X_test[SPEAKER].to_numpy()
+    return groups
 
 
 def describe_test_sets(X, y, rows, standardization):
