@@ -288,27 +288,31 @@ def test_no_cli_command_imports_another_and_nothing_imports_the_cli():
             assert not cli, f"{name} imports the command line ({cli})"
 
 
+def loaded_after(code, modules):
+    """What a fresh interpreter writes on stderr after running ``code`` (which
+    must succeed): the sorted list of ``modules`` it has loaded, after anything
+    ``code`` itself wrote there."""
+    code += (
+        "import sys\n"
+        f"print(sorted(m for m in {modules!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr.strip()
+
+
 def test_mmer_help_imports_neither_torch_nor_scikit_learn():
     code = (
-        "import sys\n"
         "from sklearn_mmer.cli import main\n"
         "for command in ([], ['compare'], ['fit'], ['predict'], ['methods']):\n"
         "    try:\n"
         "        main([*command, '--help'])\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "heavy = ('torch', 'sklearn', 'pandas', 'skorch')\n"
-        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip() == "[]"
+    assert loaded_after(code, ("torch", "sklearn", "pandas", "skorch")) == "[]"
 
 
 class _SentToWorkers:
@@ -349,16 +353,11 @@ def test_a_worker_fitting_scikit_learn_classifiers_never_imports_torch(
     task = tmp_path / "task.pkl"
     task.write_bytes(_SentToWorkers.sent[0])
     code = (
-        "import pathlib, pickle, sys\n"
+        "import pathlib, pickle\n"
         f"task = pathlib.Path({str(task)!r}).read_bytes()\n"
         "function, args, kwargs = pickle.loads(task)\n"
         "outcome = function(*args, **kwargs)\n"
         "assert not outcome.error, outcome.error\n"
-        "heavy = ('torch', 'skorch', 'matplotlib', 'sklearn_mmer.methods')\n"
-        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.strip() == "[]"
+    heavy = ("torch", "skorch", "matplotlib", "sklearn_mmer.methods")
+    assert loaded_after(code, heavy) == "[]"
