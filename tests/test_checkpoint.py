@@ -257,6 +257,37 @@ def test_a_fit_cut_short_by_ctrl_c_is_never_scored(corpus, tmp_path):
     assert kept.method.tolist() == ["lexical"]  # its first fold, fit before
 
 
+class SwallowsInterruptThenFails(LogisticRegression):
+    """Is interrupted before anything is trained, carries on as skorch's fit
+    does, then fails on what the interrupt left (skorch: a history without a
+    finished epoch)."""
+
+    def fit(self, X, y, sample_weight=None):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the signal lands here
+        except KeyboardInterrupt:
+            pass
+        raise KeyError("Key 'train_loss' was not found in history.")
+
+
+def test_ctrl_c_wins_over_the_error_a_fit_that_caught_it_then_raises(corpus, tmp_path):
+    """The user's Ctrl-C stops the run; the fit's own error after it is no
+    failed fold that the run records and carries on from."""
+    X, y, speakers = corpus
+    methods = {
+        "lexical": make_modality_pipeline("lexical", classifier=LogisticRegression()),
+        "cut_short": make_modality_pipeline(
+            "visual", classifier=SwallowsInterruptThenFails()
+        ),
+    }
+    with ctrl_c_raises(), pytest.raises(KeyboardInterrupt) as stopped:
+        compare_methods(methods, X, y, speakers, cv=3, checkpoint=tmp_path, n_jobs=1)
+    assert isinstance(stopped.value.__cause__, KeyError)
+    kept = pd.read_csv(tmp_path / "results.csv")
+    assert kept.method.tolist() == ["lexical"]  # its first fold, fit before
+
+
 class SendsCtrlC(LogisticRegression):
     """Sends this process a SIGINT in the middle of its fit."""
 

@@ -2,7 +2,10 @@
 without training, and skorch callbacks passed through to the net."""
 
 import copy
+import os
 import pickle
+import signal
+import time
 
 import numpy as np
 import pytest
@@ -10,7 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from skorch.callbacks import Callback, LRScheduler
 
-from sklearn_mmer._testing import lexical_matrix
+from sklearn_mmer._testing import ctrl_c_raises, lexical_matrix
 from sklearn_mmer.neural import (
     AttentionFusionClassifier,
     MLPClassifier,
@@ -149,3 +152,52 @@ def test_fitted_network_keeps_no_validation_data(tiny_corpus, kind):
     assert clf.net_.train_split is None
     assert len(pickle.dumps(clf)) < 0.25 * data_bytes
     assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(X), clf.predict(X))
+
+
+class CtrlCInEpoch(Callback):
+    """Sends this process a SIGINT, as Ctrl-C does, in epoch ``epoch``'s
+    first batch (before the epoch's loss is recorded)."""
+
+    def __init__(self, epoch=1):
+        self.epoch = epoch
+
+    def on_batch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch and len(net.history[-1]["batches"]) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the signal lands here
+
+
+class StopsAtEpoch(Callback):
+    """Ends training the skorch way, by raising KeyboardInterrupt."""
+
+    def __init__(self, epoch=2):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("epoch", [1, 3])
+@pytest.mark.parametrize("kind", ["mlp", "attention"])
+def test_ctrl_c_stops_fit_as_in_scikit_learn(tiny_corpus, kind, epoch):
+    """skorch catches Ctrl-C and keeps a half-trained network; the estimator
+    raises it again, in the first epoch (where skorch's history then holds no
+    loss) as in a later one, and leaves Ctrl-C's handler as it found it."""
+    X, y, speakers = _data(kind, tiny_corpus)
+    clf = CLASSIFIERS[kind]().set_params(
+        callbacks=[CtrlCInEpoch(epoch)], max_iter=5, batch_size=8
+    )
+    with ctrl_c_raises(), pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y, groups=speakers)
+    with ctrl_c_raises():
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert len(clf.net_.history) == epoch  # training stopped where Ctrl-C came
+
+
+def test_a_callback_that_raises_keyboard_interrupt_still_ends_training(tiny_corpus):
+    X, y, speakers = _data("mlp", tiny_corpus)
+    clf = CLASSIFIERS["mlp"]().set_params(callbacks=[StopsAtEpoch(2)], max_iter=5)
+    with ctrl_c_raises():
+        clf.fit(X, y)
+    assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2

@@ -38,6 +38,7 @@ from ..utils._runtime import (
     check_n_threads,
     on_dask,
     progress_display,
+    sigint_remembered,
     to_workers,
 )
 from ._checkpoint import open_checkpoint
@@ -56,12 +57,7 @@ from ._folds import check_splits, fold_warnings
 from ._reporting import summarize, summarize_cross_corpus
 from ._schema import IN_CORPUS, TEST_CORPUS
 from ._sharing import plan_work
-from ._tasks import (
-    FitTask,
-    fit_and_score,
-    sigint_remembered,
-    workers_end_with_caller,
-)
+from ._tasks import FitTask, fit_and_score, workers_end_with_caller
 
 
 def compare_methods(

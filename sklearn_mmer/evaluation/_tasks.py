@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import check_scoring, confusion_matrix
 from sklearn.preprocessing import LabelEncoder
 
-from ..utils._runtime import end_with_caller, fit_threads
+from ..utils._runtime import end_with_caller, fit_threads, sigint_remembered
 
 
 @dataclass
@@ -247,40 +247,6 @@ def _interruptible(caller_pid):
         return
     with sigint_remembered(raise_now=True):
         yield
-
-
-@contextmanager
-def sigint_remembered(*, raise_now):
-    """Take Ctrl-C over for the block and raise ``KeyboardInterrupt`` once it
-    ends, if one came; with ``raise_now``, also where it lands.
-
-    The SIGINT handler is swapped rather than the signal masked: a mask holds
-    only for the calling thread, and the process's other threads (joblib's)
-    would take the signal and have Python raise it all the same. Outside the
-    main thread, where no handler can be set, nothing changes; nor where
-    SIGINT is ignored (a background job of a shell script): a process
-    started to ignore Ctrl-C keeps ignoring it, inside the block as outside.
-    """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    ):
-        yield
-        return
-    interrupted = []
-
-    def handler(signum, frame):
-        interrupted.append(signum)
-        if raise_now:
-            raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if interrupted:
-        raise KeyboardInterrupt
 
 
 _WARM = []

@@ -67,6 +67,7 @@ from skorch.helper import predefined_split
 from skorch.utils import to_tensor
 
 from ..utils._data import check_groups, speaker_holdout, speakers_of
+from ..utils._runtime import ctrl_c_stops_fit
 from ..utils._sklearn_compat import Hidden, Interval, StrOptions, fit_context
 from ._data import TensorBatchIterator
 
@@ -702,7 +703,11 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
                     continue_optimizer(net.optimizer_, previous)
             if max_epochs is not None:
                 net.max_epochs = max_epochs
-            net.partial_fit(pack_weights(inputs, sample_weight), y)
+            # skorch catches Ctrl-C and keeps the half-trained network; an
+            # estimator stops, as scikit-learn's do, so that no search or
+            # cross-validation scores what the user meant to stop
+            with ctrl_c_stops_fit():
+                net.partial_fit(pack_weights(inputs, sample_weight), y)
         # the validation split holds a copy of (or a view into) the training
         # data, which the fitted model does not need: pickles would carry it
         net.train_split = None

@@ -1,6 +1,6 @@
 """The run: the package's version and the libraries', the threads a fit
-computes with, Dask clusters, the progress display of a comparison, and the
-first line of an error.
+computes with, Dask clusters, the progress display of a comparison, the
+first line of an error, and what Ctrl-C does inside a fit.
 
 The package's version lives here rather than in the package's ``__init__``: the
 model files and the ``mmer`` command read it without importing the package
@@ -16,6 +16,7 @@ import multiprocessing
 import numbers
 import os
 import platform
+import signal
 import sys
 import threading
 import time
@@ -416,6 +417,70 @@ def _watch_parent(caller_pid):
     while os.getppid() == caller_pid:
         time.sleep(WATCH_SECONDS)
     os._exit(1)
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------
+
+
+@contextmanager
+def sigint_remembered(*, raise_now):
+    """Take Ctrl-C over for the block and raise ``KeyboardInterrupt`` once it
+    ends, if one came; with ``raise_now``, also where it lands.
+
+    A Ctrl-C that came wins over an error the block raised after it: code
+    that catches ``KeyboardInterrupt`` (skorch's fit) may then fail on what
+    the interrupt left half done (a history without a finished epoch), and
+    that error must not stand for the user's Ctrl-C.
+
+    The SIGINT handler is swapped rather than the signal masked: a mask holds
+    only for the calling thread, and the process's other threads (joblib's)
+    would take the signal and have Python raise it all the same. Outside the
+    main thread, where no handler can be set, nothing changes; nor where
+    SIGINT is ignored (a background job of a shell script): a process
+    started to ignore Ctrl-C keeps ignoring it, inside the block as outside.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
+        yield
+        return
+    interrupted = []
+
+    def handler(signum, frame):
+        interrupted.append(signum)
+        if raise_now:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:
+        if interrupted:
+            raise KeyboardInterrupt from error
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def ctrl_c_stops_fit():
+    """Inside, Ctrl-C raises ``KeyboardInterrupt`` out of the block even
+    where the code in it catches it, as skorch's fit does.
+
+    Only where Ctrl-C has Python's own meaning (its default handler, in the
+    main thread); a handler the caller installed (a comparison's, which
+    keeps a fold whole) or an ignored SIGINT is left to decide.
+    """
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    with sigint_remembered(raise_now=True):
+        yield
 
 
 def versions(libraries):
