@@ -8,6 +8,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from test_common import public_estimator_classes
@@ -456,3 +457,22 @@ def test_search_round_trip_and_loaded_model_refits_and_pickles(corpus, tmp_path)
     _same_predictions(search, again, arrays)
     refit = loaded.best_estimator_.fit(arrays, y)
     _same_predictions(search.best_estimator_, refit, arrays)
+
+
+@pytest.mark.parametrize("kind", [MLPClassifier, MLPEnsembleClassifier])
+def test_a_loaded_network_has_no_optimizer_until_partial_fit_trains_it(
+    corpus, tmp_path, kind
+):
+    """Prediction needs no optimiser (building one imports torch's compiler);
+    a partial_fit after the load trains on from the saved weights."""
+    X, y = corpus
+    arrays = TemporalPooling().fit_transform(X["lexical"])
+    model = kind(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(arrays, y)
+    sklearn_mmer.save(model, tmp_path / "m.mmer")
+    loaded = sklearn_mmer.load(tmp_path / "m.mmer")
+    assert getattr(loaded.net_, "optimizer_", None) is None
+    _same_predictions(model, loaded, arrays)
+    before = loaded.predict_proba(arrays)
+    loaded.partial_fit(arrays, y)
+    assert isinstance(loaded.net_.optimizer_, torch.optim.Adam)
+    assert not np.allclose(loaded.predict_proba(arrays), before)

@@ -361,3 +361,33 @@ def test_a_worker_fitting_scikit_learn_classifiers_never_imports_torch(
     )
     heavy = ("torch", "skorch", "matplotlib", "sklearn_mmer.methods")
     assert loaded_after(code, heavy) == "[]"
+
+
+def test_loading_a_model_file_to_predict_builds_no_optimizer(tmp_path):
+    """``mmer predict`` and ``mmer serve`` load a model only to predict: no
+    optimiser is built, so torch's compiler (which torch's optimisers import,
+    seconds on a small machine) is never imported, and the predictions are
+    the fitted model's."""
+    import numpy as np
+
+    import sklearn_mmer
+    from sklearn_mmer._testing import make_tiny_corpus
+    from sklearn_mmer.fusion import make_late_fusion
+    from sklearn_mmer.neural import MLPClassifier
+
+    X, y, _ = make_tiny_corpus(n_utterances=24, n_speakers=4)
+    late = make_late_fusion(
+        ["visual", "lexical"], classifier=MLPClassifier((8,), max_iter=2), voting="soft"
+    ).fit(X, y)
+    sklearn_mmer.save(late, tmp_path / "late.mmer")
+    np.save(tmp_path / "expected.npy", late.predict_proba(X))
+    code = (
+        "import numpy as np\n"
+        "from sklearn_mmer import load\n"
+        "from sklearn_mmer._testing import make_tiny_corpus\n"
+        "X, _, _ = make_tiny_corpus(n_utterances=24, n_speakers=4)\n"
+        f"model = load({str(tmp_path / 'late.mmer')!r})\n"
+        f"expected = np.load({str(tmp_path / 'expected.npy')!r})\n"
+        "assert np.array_equal(model.predict_proba(X), expected)\n"
+    )
+    assert loaded_after(code, ("torch", "torch._dynamo")) == "['torch']"

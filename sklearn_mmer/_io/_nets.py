@@ -223,7 +223,7 @@ def _rebuild(estimator, state, path, key):
     """
     _check_shapes(estimator, state, path, key)
     with torch.random.fork_rng(devices=[]):
-        net = estimator._initialize_net()
+        net = estimator._initialize_net(for_training=False)
     try:
         net.module_.load_state_dict(state, strict=True)
     except RuntimeError as error:
@@ -243,7 +243,7 @@ def _check_shapes(estimator, state, path, key):
         # torch.device("meta") makes the modules' constructors allocate
         # nothing either, before they are moved to the estimator's device
         with torch.random.fork_rng(devices=[]), torch.device("meta"):
-            module = estimator._initialize_net().module_
+            module = estimator._initialize_net(for_training=False).module_
         expected = {
             n: (tuple(t.shape), t.dtype) for n, t in module.state_dict().items()
         }

@@ -774,7 +774,14 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             return None
         return torch.as_tensor(weights, dtype=torch.float32)
 
-    def _initialize_net(self, *, train_split=None, callbacks=(), criterion_weight=None):
+    def _initialize_net(
+        self,
+        *,
+        train_split=None,
+        callbacks=(),
+        criterion_weight=None,
+        for_training=True,
+    ):
         """Build the torch module and its skorch net, untrained; set ``net_``.
 
         Reads only parameters and fitted attributes (``classes_`` and those
@@ -796,6 +803,11 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             Callbacks of the net, beyond skorch's defaults.
         criterion_weight : tensor of shape (n_classes,) or None, default=None
             Per-class weights of the training loss (prediction ignores them).
+        for_training : bool, default=True
+            Build the optimiser too. A net rebuilt only to predict (a model
+            file's) goes without: torch's optimisers import its compiler on
+            first use, seconds of a model's load for nothing. A later
+            ``partial_fit`` builds a net of its own, with a fresh optimiser.
 
         Returns
         -------
@@ -811,13 +823,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
             criterion__weight=criterion_weight,
             criterion__label_smoothing=float(self.label_smoothing),
             mixup_alpha=float(self.mixup_alpha),
-            optimizer=torch.optim.Adam,
-            # alpha is Adam's weight decay: it adds alpha * w to each
-            # gradient (scikit-learn adds alpha / n_samples * w, from the
-            # penalty alpha / (2 n) * ||w||^2 of its loss)
-            optimizer__weight_decay=self._param("alpha"),
-            # one fused update over all parameters: fewer op dispatches per step
-            optimizer__foreach=True,
+            **(self._optimizer() if for_training else {"optimizer": None}),
             lr=self._param("learning_rate_init"),
             batch_size=self.batch_size,
             max_epochs=self._param("max_iter"),
@@ -838,6 +844,18 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         net.initialize()
         self.net_ = net
         return net
+
+    def _optimizer(self):
+        """The skorch net's optimiser and its parameters, but the learning rate."""
+        return {
+            "optimizer": torch.optim.Adam,
+            # alpha is Adam's weight decay: it adds alpha * w to each
+            # gradient (scikit-learn adds alpha / n_samples * w, from the
+            # penalty alpha / (2 n) * ||w||^2 of its loss)
+            "optimizer__weight_decay": self._param("alpha"),
+            # one fused update over all parameters: fewer op dispatches per step
+            "optimizer__foreach": True,
+        }
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -943,6 +961,12 @@ class WeightedNeuralNetClassifier(NeuralNetClassifier):
     def __init__(self, module, *args, mixup_alpha=0.0, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.mixup_alpha = mixup_alpha
+
+    def initialize_optimizer(self, triggered_directly=None):
+        # optimizer=None: a net that only predicts, with no optimiser to build
+        if self.optimizer is None:
+            return self
+        return super().initialize_optimizer(triggered_directly)
 
     def train_step_single(self, batch, **fit_params):
         if not self.mixup_alpha:

@@ -785,7 +785,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         """The trained networks, ``net_.module_``."""
         return self.net_.module_
 
-    def _initialize_net(self):
+    def _initialize_net(self, *, for_training=True):
         """Build the members' module, untrained, on ``device``; set ``net_``.
 
         Reads only parameters and fitted attributes (``classes_`` and
@@ -794,6 +794,12 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         fitted attributes, call ``_initialize_net()``, then
         ``net_.module_.load_state_dict(state_dict)``. The initial weights are
         drawn from torch's global RNG.
+
+        Parameters
+        ----------
+        for_training : bool, default=True
+            Accepted as every neural classifier's ``_initialize_net`` accepts
+            it; the members' optimiser is built where they train, either way.
 
         Returns
         -------
