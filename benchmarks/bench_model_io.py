@@ -7,7 +7,8 @@ matters here), then for each prints the time of ``sklearn_mmer.save`` and
 ``pickle`` side by side (the unsafe format a model file replaces). Last, a
 fresh Python process imports sklearn-mmer, loads each file and predicts one
 utterance: the time a command-line user waits, split into import, load and
-predict.
+predict; beside it, the same process with the networks rebuilt with an
+optimiser, as loading did before (torch imports its compiler for it).
 
     python benchmarks/bench_model_io.py [--n-utterances 400] [--epochs 2] [--repeats 5]
 """
@@ -37,6 +38,7 @@ import numpy as np, pandas as pd
 import sklearn_mmer
 model = sklearn_mmer.load  # resolves the lazy import of torch, skops
 imported = time.perf_counter()
+{before_load}
 model = sklearn_mmer.load({path!r})
 loaded = time.perf_counter()
 cells = np.load({cells!r})
@@ -45,6 +47,15 @@ X["speaker"] = ["Ses01F"]
 label = model.predict(X)[0]
 done = time.perf_counter()
 print(imported - start, loaded - imported, done - loaded, label)
+"""
+
+# loading as it was before: each network built with its optimiser
+WITH_OPTIMIZER = """
+from sklearn_mmer.neural import _base
+build = _base.BaseNeuralClassifier._initialize_net
+_base.BaseNeuralClassifier._initialize_net = lambda self, **kwargs: build(
+    self, **{**kwargs, "for_training": True}
+)
 """
 
 
@@ -94,16 +105,30 @@ def main():
         )
     print("\ncold process: import, load, predict one utterance (seconds)")
     for name, path in paths.items():
-        script = COLD.format(path=str(path), cells=str(cells), modalities=MODALITIES)
-        start = time.perf_counter()
-        output = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, check=True
-        ).stdout.split()
-        wall = time.perf_counter() - start
-        imported, loaded, predicted = map(float, output[:3])
+        walls = {}
+        for how, before_load in [("as shipped", ""), ("optimiser", WITH_OPTIMIZER)]:
+            script = COLD.format(
+                path=str(path),
+                cells=str(cells),
+                modalities=MODALITIES,
+                before_load=before_load,
+            )
+            start = time.perf_counter()
+            output = subprocess.run(
+                [sys.executable, "-c", script],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            wall = walls[how] = time.perf_counter() - start
+            imported, loaded, predicted = map(float, output[:3])
+            print(
+                f"{name:>13} {how:>10}: import {imported:5.2f}  load {loaded:5.2f}  "
+                f"predict {predicted:5.2f}  process wall {wall:5.2f}"
+            )
         print(
-            f"{name:>13}: import {imported:5.2f}  load {loaded:5.2f}  predict "
-            f"{predicted:5.2f}  process wall {wall:5.2f}"
+            f"{name:>13}: process wall as shipped / with an optimiser built "
+            f"{walls['as shipped'] / walls['optimiser']:.2f}"
         )
 
 
