@@ -4,27 +4,35 @@ Only fixtures live here; the helpers the tests import (corpora, small models,
 the in-process ``mmer`` runner) are in :mod:`sklearn_mmer._testing`.
 """
 
-import numpy as np
 import pytest
-import torch
 
-from sklearn_mmer._testing import make_tiny_corpus
+# torch, NumPy and the package are imported by the fixtures, not here: under
+# pytest-xdist this file is also read by the controlling process, which runs
+# no test, and the seconds it would spend importing them come before either
+# worker starts
 
 
 @pytest.fixture(scope="module")
 def acoustic_corpus():
     """Like ``tiny_corpus``, but the label is in the acoustic frame sequences."""
+    from sklearn_mmer._testing import make_tiny_corpus
+
     return make_tiny_corpus(informative=("acoustic",))
 
 
 @pytest.fixture
 def tiny_corpus():
     """160 utterances, 6 speakers; only ``lexical`` carries the label."""
+    from sklearn_mmer._testing import make_tiny_corpus
+
     return make_tiny_corpus()
 
 
 @pytest.fixture(autouse=True)
 def _seed():
     """Seed the global RNGs so that tests relying on them stay repeatable."""
+    import numpy as np
+    import torch
+
     np.random.seed(0)
     torch.manual_seed(0)
