@@ -4,6 +4,7 @@ model, leave one corpus out, and what the outputs say."""
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_array_equal
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
@@ -17,6 +18,7 @@ from sklearn_mmer.evaluation import (
     format_cross_corpus_table,
     save_comparison,
 )
+from sklearn_mmer.evaluation._cross import speakers_of_test_sets
 from sklearn_mmer.fusion import make_early_fusion, make_modality_pipeline
 from sklearn_mmer.model_selection import LeaveOneCorpusOut
 
@@ -184,6 +186,28 @@ def test_feature_widths_that_differ_are_an_error(corpora):
     X_b = X_b.assign(lexical=[c[:5] for c in X_b["lexical"]])
     with pytest.raises(ValueError, match="'lexical' has 5 features per frame.*8"):
         compare_methods(_methods(), X_a, y_a, s_a, cv=2, test_sets={"B": (X_b, y_b)})
+
+
+def test_test_corpus_speakers_follow_the_one_speaker_rule(corpora):
+    """groups that disagree with the test corpus's speaker column are an
+    error naming the corpus and both, as they are for the compared corpus;
+    groups that agree, or either source alone, give the same speakers."""
+    (X_a, y_a, s_a), (X_b, y_b, s_b) = corpora
+    assert "speaker" in X_b.columns
+    shuffled = np.roll(np.asarray(X_b["speaker"]), 1)
+    with pytest.raises(
+        ValueError, match=r"test_sets\['B'\]: groups and X\['speaker'\] disagree on"
+    ):
+        compare_methods(
+            _methods(), X_a, y_a, s_a, cv=2, test_sets={"B": (X_b, y_b, shuffled)}
+        )
+    column = np.asarray(X_b["speaker"])
+    for test_set in [
+        (X_b, y_b, column),
+        (X_b, y_b),
+        (X_b.drop(columns="speaker"), y_b, column),
+    ]:
+        assert_array_equal(speakers_of_test_sets({"B": test_set})["B"], column)
 
 
 def test_corpus_lacking_a_class_is_scored_on_its_classes(corpora):

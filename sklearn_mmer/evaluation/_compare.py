@@ -183,9 +183,11 @@ def compare_methods(
         False shows nothing.
     test_sets : dict of str to tuple or None, default=None
         Other corpora to test on: ``{name: (X, y, groups)}`` (``groups`` may be
-        left out or None). In each fold, the model fit on the fold's training
-        speakers is also scored on every utterance of each test corpus, giving
-        one more row per method, repeat, fold and test corpus. Their labels
+        left out or None: X's ``speaker`` column then, and the two must agree
+        when both are given, as for the compared corpus). In each fold, the
+        model fit on the fold's training speakers is also scored on every
+        utterance of each test corpus, giving one more row per method, repeat,
+        fold and test corpus. Their labels
         must be those of y (see :func:`~sklearn_mmer.datasets.harmonize_labels`);
         a modality the compared corpus has and a test corpus lacks is scored
         as a missing modality (the row's ``warnings`` says so), and a modality

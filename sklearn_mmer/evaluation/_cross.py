@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..preprocessing import SpeakerNormalizer
-from ..utils._data import SPEAKER, fingerprint_data, is_missing
+from ..utils._data import SPEAKER, fingerprint_data, is_missing, speakers_of
 
 #: What ``test_standardization`` may be.
 TEST_STANDARDIZATIONS = (None, "corpus", "speaker")
@@ -42,7 +42,7 @@ def check_test_sets(test_sets, X, y, modalities, *, standardization):
         X_test, y_test, groups, test_ids = _unpack(name, test_set)
         missing = [m for m in modalities if m not in X_test.columns]
         _check_widths(name, X, X_test, [m for m in modalities if m not in missing])
-        groups = _given_speakers(X_test, groups)
+        groups = _given_speakers(name, X_test, groups)
         X_test = X_test.reindex(columns=[c for c in X.columns if c != SPEAKER])
         for modality in missing:
             X_test[modality] = pd.Series([None] * len(X_test), dtype=object)
@@ -82,19 +82,21 @@ def speakers_of_test_sets(test_sets):
     speakers = {}
     for name, test_set in test_sets.items():
         X_test, y_test, groups, _ = _unpack(name, test_set)
-        groups = _given_speakers(X_test, groups)
+        groups = _given_speakers(name, X_test, groups)
         if groups is None:
             groups = [name] * len(y_test)
         speakers[name] = np.asarray(groups, dtype=object)
     return speakers
 
 
-def _given_speakers(X_test, groups):
-    """A test corpus's speakers as given: its ``groups``, else its X's
-    ``speaker`` column, else None."""
-    if groups is None and SPEAKER in X_test.columns:
-        return X_test[SPEAKER].to_numpy()
-    return groups
+def _given_speakers(name, X_test, groups):
+    """A test corpus's speakers as given, by the toolkit's one speaker rule:
+    its ``groups``, else its X's ``speaker`` column, else None; when both are
+    given and disagree, a ValueError names the corpus and both."""
+    try:
+        return speakers_of(X_test, groups)
+    except ValueError as error:
+        raise ValueError(f"test_sets[{name!r}]: {error}") from None
 
 
 def describe_test_sets(X, y, rows, standardization):
