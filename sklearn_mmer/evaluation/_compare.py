@@ -187,8 +187,8 @@ def compare_methods(
         when both are given, as for the compared corpus). In each fold, the
         model fit on the fold's training speakers is also scored on every
         utterance of each test corpus, giving one more row per method, repeat,
-        fold and test corpus. Their labels
-        must be those of y (see :func:`~sklearn_mmer.datasets.harmonize_labels`);
+        fold and test corpus. Their labels must be those of y (see
+        :func:`~sklearn_mmer.datasets.harmonize_labels`);
         a modality the compared corpus has and a test corpus lacks is scored
         as a missing modality (the row's ``warnings`` says so), and a modality
         with another feature width is an error. With ``checkpoint``, each
