@@ -12,3 +12,8 @@ fi
 .venv/bin/python -c "import torch" 2>/dev/null \
     || .venv/bin/python -m pip install --quiet "torch==2.13.0"
 .venv/bin/python -m pip install --quiet -e ".[dev]"
+# The package's modules compiled once, as pip compiles a package it installs
+# (an editable install is left as source): each process that imports the
+# package (an mmer command, every worker of a run) reads them compiled, where
+# it would otherwise compile them again each time PYTHONDONTWRITEBYTECODE is set.
+.venv/bin/python -m compileall -q sklearn_mmer

@@ -15,3 +15,5 @@ fi
     || "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
 "$VENV/bin/python" -m pip install --quiet \
     -c scripts/oldest-constraints.txt -e ".[dev]"
+# compiled once, as in setup.sh
+"$VENV/bin/python" -m compileall -q sklearn_mmer
