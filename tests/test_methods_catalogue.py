@@ -7,7 +7,7 @@ import pytest
 from sklearn.model_selection import GroupKFold, cross_val_score
 
 import sklearn_mmer
-from sklearn_mmer import evaluation, methods
+from sklearn_mmer import methods
 from sklearn_mmer._testing import make_tiny_corpus
 from sklearn_mmer.fusion import make_early_fusion
 from sklearn_mmer.methods._catalogue import CATALOGUE
@@ -57,12 +57,6 @@ def test_register_method_keeps_declared_modalities(registered):
 def test_register_method_refuses_a_string_as_modalities():
     with pytest.raises(ValueError, match="modalities of method 'x' must be a list"):
         methods.register_method("x", _plain, description="x", modalities="lexical")
-
-
-@pytest.mark.parametrize("name", methods.__all__)
-def test_evaluation_reexports_the_catalogues_names(name):
-    assert getattr(evaluation, name) is getattr(methods, name)
-    assert name in evaluation.__all__
 
 
 def _imported_modules(folder):

@@ -391,3 +391,19 @@ def test_loading_a_model_file_to_predict_builds_no_optimizer(tmp_path):
         "assert np.array_equal(model.predict_proba(X), expected)\n"
     )
     assert loaded_after(code, ("torch", "torch._dynamo")) == "['torch']"
+
+
+@pytest.mark.parametrize(
+    "package", ["sklearn_mmer.methods", "sklearn_mmer.evaluation._reporting"]
+)
+def test_evaluation_reexports_every_name_of_the_packages_it_loads_lazily(package):
+    """evaluation's lazy map lists these packages' names a second time (it
+    cannot read their ``__all__`` without importing them): none is missing."""
+    import importlib
+
+    from sklearn_mmer import evaluation
+
+    source = importlib.import_module(package)
+    for name in source.__all__:
+        assert getattr(evaluation, name) is getattr(source, name), name
+        assert name in evaluation.__all__ and name in dir(evaluation), name
