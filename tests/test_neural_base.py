@@ -201,3 +201,35 @@ def test_a_callback_that_raises_keyboard_interrupt_still_ends_training(tiny_corp
     with ctrl_c_raises():
         clf.fit(X, y)
     assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2
+
+
+@pytest.mark.parametrize("kind", [*sorted(CLASSIFIERS), "ensemble"])
+def test_a_cpu_fit_seeds_no_accelerator_and_leaves_the_callers_rng_be(
+    tiny_corpus, kind, monkeypatch
+):
+    import torch
+
+    from sklearn_mmer.neural import MLPEnsembleClassifier
+
+    seeded = []
+    for name in ["cuda", "xpu", "mtia"]:
+        monkeypatch.setattr(
+            getattr(torch, name),
+            "manual_seed_all",
+            lambda seed, n=name: seeded.append(n),
+        )
+    monkeypatch.setattr(torch.mps, "manual_seed", lambda seed: seeded.append("mps"))
+    if kind == "ensemble":
+        estimator = MLPEnsembleClassifier((8,), n_members=2, max_iter=2, random_state=0)
+        X, y, speakers = _data("mlp", tiny_corpus)
+    else:
+        estimator = CLASSIFIERS[kind]()
+        X, y, speakers = _data(kind, tiny_corpus)
+    torch.manual_seed(7)  # the caller's seed, drawn from after the fit
+    seeded.clear()
+    expected = torch.random.get_rng_state()
+    first = estimator.fit(X, y).predict_proba(X)
+    assert seeded == []  # the lazily seeded devices a CPU fit never uses
+    assert torch.equal(torch.random.get_rng_state(), expected)
+    # and the fit's own seed is the CPU generator's: the same again
+    assert_array_equal(clone(estimator).fit(X, y).predict_proba(X), first)

@@ -45,6 +45,7 @@ import copy
 import inspect
 import warnings
 from collections.abc import Mapping
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -222,6 +223,26 @@ def check_device(device):
             )
     elif parsed.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device={device!r} but MPS is not available here")
+
+
+@contextmanager
+def seeded_rng(seed, device):
+    """Inside, torch draws from its generators seeded with ``seed``: the CPU's,
+    and every CUDA device's for a ``device`` on CUDA; outside, the caller's
+    own states are back.
+
+    Only those generators are touched. ``torch.manual_seed`` also queues the
+    seed for CUDA, XPU and MTIA devices that are not initialised yet, which
+    no restore undoes (a fit on the CPU would set the seed a later CUDA run
+    of the caller starts from), and it formats the call stack to queue it:
+    milliseconds of every fit, deep inside a search or a cross-validation.
+    """
+    on_cuda = str(device).startswith("cuda")
+    with torch.random.fork_rng(devices=None if on_cuda else []):
+        torch.default_generator.manual_seed(int(seed))
+        if on_cuda:
+            torch.cuda.manual_seed_all(int(seed))
+        yield
 
 
 def validation_split(y, groups, fraction, seed):
@@ -689,9 +710,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseEstimator):
         instead, and with ``keep_optimizer`` from its optimiser's state too.
         """
         # seed a private copy of torch's RNG, leaving the caller's global state be
-        on_cuda = str(self.device).startswith("cuda")
-        with torch.random.fork_rng(devices=None if on_cuda else []):
-            torch.manual_seed(seed)
+        with seeded_rng(seed, self.device):
             net = self._initialize_net(
                 train_split=train_split,
                 callbacks=callbacks,

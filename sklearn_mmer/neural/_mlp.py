@@ -23,6 +23,7 @@ from ._base import (
     deprecated,
     loss_class_weights,
     mix_batch,
+    seeded_rng,
     take_rows,
 )
 from ._data import LengthBucketIterator, TensorBatchIterator
@@ -743,9 +744,7 @@ class MLPEnsembleClassifier(BaseNeuralClassifier):
         With ``epochs`` (partial_fit) the optimiser's state carries on from
         ``previous``; otherwise a fit starts a fresh one, as scikit-learn's.
         """
-        on_cuda = str(self.device).startswith("cuda")
-        with torch.random.fork_rng(devices=None if on_cuda else []):
-            torch.manual_seed(seed)
+        with seeded_rng(seed, self.device):
             net = self._initialize_net()
             if previous is not None:
                 net.module_.load_state_dict(previous.module_.state_dict())
