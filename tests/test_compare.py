@@ -142,6 +142,62 @@ def test_late_fusion_members_are_fit_once_per_fold(corpus):
     }
 
 
+class AnswerCountingLogisticRegression(LogisticRegression):
+    """Counts the rows each response method is asked about, across clones."""
+
+    asked = []
+
+    def predict(self, X):
+        AnswerCountingLogisticRegression.asked.append(("predict", len(X)))
+        return super().predict(X)
+
+    def predict_proba(self, X):
+        AnswerCountingLogisticRegression.asked.append(("predict_proba", len(X)))
+        return super().predict_proba(X)
+
+
+@pytest.mark.parametrize(
+    "scoring",
+    [
+        None,
+        ["accuracy", "neg_log_loss"],  # one metric reads probabilities
+        {"mine": lambda estimator, X, y: float(estimator.score(X, y))},
+    ],
+)
+def test_each_fold_s_test_rows_are_predicted_once(corpus, scoring):
+    X, y, speakers = corpus
+    # predict reads probabilities, not predict_proba: each call counts once
+    lexical = make_modality_pipeline(
+        "lexical", classifier=AnswerCountingLogisticRegression()
+    )
+    AnswerCountingLogisticRegression.asked.clear()
+    comparison = compare_methods(
+        {"lexical": lexical}, X, y, speakers, cv=SpeakerKFold(3), scoring=scoring
+    )
+    test_sizes = [len(test) for _, test in comparison.splits]
+    own = isinstance(scoring, dict)  # the user's scorer predicts once more
+    expected = []
+    for size in test_sizes:
+        expected += [("predict", size), ("predict_proba", size)]
+        expected += [("predict", size)] if own else []
+    assert AnswerCountingLogisticRegression.asked == expected
+    # and the scores are those of scikit-learn's own cross-validation
+    reference = cross_validate(
+        lexical,
+        X,
+        y,
+        groups=speakers,
+        cv=SpeakerKFold(3),
+        scoring=SCORING if scoring is None else scoring,
+    )
+    metrics = [name.removeprefix("test_") for name in reference if "test_" in name]
+    assert metrics and set(metrics) <= set(comparison.results.columns)
+    for metric in metrics:
+        np.testing.assert_allclose(
+            comparison.results[metric], reference[f"test_{metric}"]
+        )
+
+
 def test_late_fusion_time_is_its_members_time(corpus):
     X, y, speakers = corpus
     comparison = compare_methods(quick_methods(), X, y, speakers, cv=3)

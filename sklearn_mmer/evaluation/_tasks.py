@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.metrics import check_scoring, confusion_matrix
+from sklearn.metrics import check_scoring, confusion_matrix, get_scorer
 from sklearn.preprocessing import LabelEncoder
 
 from ..utils._runtime import end_with_caller, fit_threads, sigint_remembered
@@ -127,13 +127,23 @@ def fit_and_score(
 
 
 def evaluate(outcome, estimator, X_test, y_test, *, scoring, labels):
-    """Fill ``outcome`` with the scores, predictions and confusion matrix."""
+    """Fill ``outcome`` with the scores, predictions and confusion matrix.
+
+    The test rows are predicted once: scikit-learn's scorers get the same
+    answers the outcome keeps (see :class:`_Answered`).
+    """
+    scorers = {name: get_scorer(scorer) for name, scorer in scoring.items()}
+    answered = _Answered(estimator, X_test)
     # scored where it stands: on a Dask cluster, an ensemble's own Parallel
     # would otherwise send its fitted members out again to predict
     with parallel_config(backend="sequential"):
-        scores = check_scoring(None, scoring=scoring)(estimator, X_test, y_test)
-        outcome.y_pred = np.asarray(estimator.predict(X_test))
-        outcome.proba = class_probabilities(estimator, X_test, labels)
+        outcome.y_pred = np.asarray(answered.predict(X_test))
+        outcome.proba = class_probabilities(answered, X_test, labels)
+        # a scorer of the user's own may look at the estimator in any way
+        # (isinstance included): it gets the estimator itself
+        own = not all(isinstance(s, _SKLEARN_SCORER) for s in scorers.values())
+        scored = estimator if own else answered
+        scores = check_scoring(None, scoring=scorers)(scored, X_test, y_test)
     outcome.scores = {name: float(value) for name, value in scores.items()}
     outcome.matrix = confusion_matrix(y_test, outcome.y_pred, labels=labels)
     outcome.best_params = best_params_json(estimator)
@@ -268,6 +278,43 @@ def _warm_up_torch():
     parameter.sum().backward()
     optimizer.step()
     _WARM.append(True)
+
+
+#: The class of scikit-learn's scorers (``get_scorer``, ``make_scorer``): they
+#: read an estimator through its response methods and tags alone.
+_SKLEARN_SCORER = type(get_scorer("accuracy"))
+_RESPONSES = ("predict", "predict_proba", "predict_log_proba", "decision_function")
+
+
+class _Answered:
+    """A fitted estimator whose answers on one ``X`` are computed once.
+
+    Scoring a fold asks for ``predict`` (and ``predict_proba`` for a metric
+    that reads probabilities) after the outcome has asked for them: a network
+    or a vote of several would run over the test rows again for each. Asked
+    with the same ``X`` object, each response method answers from its first
+    call; any other ``X``, and every other attribute, go to the estimator.
+    """
+
+    def __init__(self, estimator, X):
+        self._estimator = estimator
+        self._X = X
+        self._answers = {}
+
+    def __getattr__(self, name):
+        attribute = getattr(self._estimator, name)  # its AttributeError if absent
+        if name not in _RESPONSES:
+            return attribute
+
+        def answer(X):
+            if X is not self._X:
+                return attribute(X)
+            if name not in self._answers:
+                self._answers[name] = attribute(X)
+            return self._answers[name]
+
+        answer.__name__ = name  # scikit-learn tells the responses apart by it
+        return answer
 
 
 class _Decoded(ClassifierMixin, BaseEstimator):
