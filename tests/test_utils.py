@@ -342,3 +342,42 @@ def test_versions_are_the_running_code_and_the_installed_libraries():
 )
 def test_first_line_of_an_error(error, line):
     assert first_line(error) == line
+
+
+def test_fit_threads_limits_blas_with_one_view_of_the_pools_until_an_import(
+    monkeypatch,
+):
+    import sys
+    import types
+
+    import threadpoolctl
+    import torch
+
+    from sklearn_mmer.utils import _runtime
+
+    original = threadpoolctl.ThreadpoolController
+    made = []
+
+    class Counting(original):
+        def __init__(self):
+            made.append(self)
+            super().__init__()
+
+    def threads():
+        blas = [i for i in original().info() if i["user_api"] == "blas"]
+        assert blas  # NumPy's BLAS at least
+        return {torch.get_num_threads(), *(i["num_threads"] for i in blas)}
+
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", Counting)
+    monkeypatch.setattr(_runtime, "_CONTROLLER", {})
+    seen = []
+    for n_threads in [1, 2, 1]:
+        with _runtime.fit_threads(n_threads):
+            seen.append(threads())
+    assert seen == [{1}, {2}, {1}]  # torch and every BLAS pool
+    assert len(made) == 1
+    # a new module may have loaded a library with a pool of its own
+    monkeypatch.setitem(sys.modules, "a_new_module", types.ModuleType("a_new_module"))
+    with _runtime.fit_threads(1):
+        assert threads() == {1}
+    assert len(made) == 2

@@ -72,6 +72,25 @@ def check_n_threads(n_threads):
     return int(n_threads)
 
 
+_CONTROLLER = {}
+
+
+def _threadpool_controller():
+    """threadpoolctl's view of the process's thread pools, made once per
+    process and again only after an import.
+
+    Making one goes through every shared library the process has loaded
+    (tens of milliseconds once torch is in: a cost every fit would pay);
+    a library that could bring a new pool comes only with an import.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    loaded = len(sys.modules)
+    if _CONTROLLER.get("loaded") != loaded:
+        _CONTROLLER.update(loaded=loaded, controller=ThreadpoolController())
+    return _CONTROLLER["controller"]
+
+
 @contextmanager
 def fit_threads(n_threads):
     """Inside: torch and the BLAS/OpenMP pools use ``n_threads`` threads.
@@ -95,8 +114,6 @@ def fit_threads(n_threads):
     if n_threads is None:
         yield
         return
-    from threadpoolctl import threadpool_limits
-
     # torch is set only where it is imported: every estimator that trains a
     # network imported it with its module, before its fit starts
     torch = sys.modules.get("torch")
@@ -104,7 +121,7 @@ def fit_threads(n_threads):
     if torch is not None:
         torch.set_num_threads(n_threads)
     try:
-        with threadpool_limits(limits=n_threads):
+        with _threadpool_controller().limit(limits=n_threads):
             yield
     finally:
         if torch is not None:
