@@ -17,3 +17,9 @@ fi
 # package (an mmer command, every worker of a run) reads them compiled, where
 # it would otherwise compile them again each time PYTHONDONTWRITEBYTECODE is set.
 .venv/bin/python -m compileall -q sklearn_mmer
+# The pooling kernels compiled once into numba's cache, likewise: the first
+# pooling after an install compiles them (about 20 s in all), and until the
+# cache holds them every process that pools compiles them again (each worker
+# of a test run or of a first parallel run).
+.venv/bin/python -c "from sklearn_mmer.preprocessing._pooling import compile_kernels
+compile_kernels()"

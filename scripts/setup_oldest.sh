@@ -15,5 +15,8 @@ fi
     || "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
 "$VENV/bin/python" -m pip install --quiet \
     -c scripts/oldest-constraints.txt -e ".[dev]"
-# compiled once, as in setup.sh
+# compiled once, modules and pooling kernels, as in setup.sh (numba's cache
+# holds one numba release's kernels: this run's replace setup.sh's)
 "$VENV/bin/python" -m compileall -q sklearn_mmer
+"$VENV/bin/python" -c "from sklearn_mmer.preprocessing._pooling import compile_kernels
+compile_kernels()"

@@ -208,3 +208,28 @@ def test_pooling_std_is_accurate_when_the_first_frame_is_an_outlier(n_frames):
         for f in (frames, frames[::-1])
     ]
     assert_allclose(pooled, expected, rtol=1e-5)
+
+
+def test_compile_kernels_compiles_every_signature_pooling_uses():
+    from sklearn_mmer.preprocessing._kernels import pool_sequence
+    from sklearn_mmer.preprocessing._pooling import compile_kernels
+
+    compile_kernels()
+    compiled = list(pool_sequence.signatures)
+    assert {(s[0].dtype.name, s[0].mutable) for s in compiled} == {
+        ("float32", True),
+        ("float32", False),
+        ("float64", True),
+        ("float64", False),
+    }
+    rng = np.random.RandomState(0)
+    for dtype in [np.float32, np.float64, np.int64, np.int32]:
+        cells = [(rng.normal(size=(t, 3)) * 10).astype(dtype) for t in (1, 5)]
+        read_only = [c.copy() for c in cells]
+        for cell in read_only:
+            cell.flags.writeable = False
+        for layout in [cells, read_only, [np.asfortranarray(c) for c in cells]]:
+            for method in ["mean", "std", "stats", "max", "min", "first", "last"]:
+                TemporalPooling(method).fit_transform(layout)
+    # the setup scripts' call leaves nothing for a run to compile
+    assert list(pool_sequence.signatures) == compiled

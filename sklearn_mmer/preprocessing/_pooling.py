@@ -69,6 +69,26 @@ def _pool_cells(cells, *, width, method, column):
     return out.reshape(len(cells), n_blocks * width)
 
 
+def compile_kernels():
+    """Compile the pooling kernels for every kind of frames, into numba's cache.
+
+    Pooling compiles its kernels on first use, for each kind of frames
+    (float32 or float64, writeable or read-only): about 5 to 8 s each on a
+    small machine. Until that is in numba's cache (``__pycache__``
+    beside the kernels), every process that pools compiles them again: each
+    worker of a first parallel run, each process of a first test run. The
+    setup scripts call this once, after compiling the modules, so that no run
+    pays it; a later pooling in any process loads them (a fraction of a
+    second). It pools through :func:`_pool_cells`, the path every pooling
+    takes, so that it compiles exactly the signatures pooling uses.
+    """
+    for dtype in (np.float32, np.float64):
+        for writeable in (True, False):  # numba types read-only arrays apart
+            frames = np.zeros((2, 1), dtype=dtype)
+            frames.flags.writeable = writeable
+            _pool_cells([frames], width=1, method="stats", column="frames")
+
+
 def _select_layers(X, layer):
     """X with every ``(L, T, d)`` cell reduced to ``(T, d)`` by ``layer``.
 
