@@ -363,6 +363,18 @@ def test_a_worker_fitting_scikit_learn_classifiers_never_imports_torch(
     assert loaded_after(code, heavy) == "[]"
 
 
+def test_reading_results_imports_no_matplotlib():
+    """Tables, statistics and model cards (mmer fit, mmer serve, mmer compare
+    --no-figures) do without matplotlib (the figures, drawn in this process
+    by test_plots.py, import it)."""
+    code = (
+        "from sklearn_mmer.evaluation import model_card, save_comparison, summarize\n"
+        "import sys\n"
+        "assert 'sklearn_mmer.evaluation._reporting.plots' in sys.modules\n"
+    )
+    assert loaded_after(code, ("matplotlib", "PIL")) == "[]"
+
+
 def test_loading_a_model_file_to_predict_builds_no_optimizer(tmp_path):
     """``mmer predict`` and ``mmer serve`` load a model only to predict: no
     optimiser is built, so torch's compiler (which torch's optimisers import,

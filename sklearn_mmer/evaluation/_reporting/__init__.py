@@ -4,6 +4,10 @@ These modules read a comparison's results (``compare_methods(...)``'s Bunch,
 or its tables read back from CSV) by the column and file names of
 ``evaluation/_schema.py``, and never import the driver that computes them
 (``_compare``, ``_tasks``, ``_checkpoint`` and the rest of ``evaluation/``).
+
+matplotlib is imported where a figure is made, never at import: tables,
+statistics and model cards (``mmer fit``, ``mmer serve``, ``mmer compare
+--no-figures``) do without its half a second.
 """
 
 from .bootstrap import bootstrap_scores

@@ -1,7 +1,6 @@
 """Row-normalised confusion matrices of several methods, as one display."""
 
 import numpy as np
-from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
 from .breakdown import _check_predictions
@@ -202,6 +201,8 @@ def _panels(ax, n_methods, n_labels):
     n_cols = min(3, n_methods)
     n_rows = -(-n_methods // n_cols)
     size = 1.1 + 0.75 * n_labels
+    from matplotlib.figure import Figure
+
     figure = Figure(
         figsize=(size * n_cols + 1.2, size * n_rows + 0.6), layout="constrained"
     )

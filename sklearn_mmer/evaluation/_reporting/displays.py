@@ -12,8 +12,6 @@ drawing, ``figure_`` and ``ax_`` hold the figure and axes, as in
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from .._metrics import metric_label
 from .._schema import FOLD_COLUMNS, NOT_METRICS
@@ -45,6 +43,8 @@ def _new_axes(ax, figsize):
     """``ax``, or the axes of a new constrained-layout figure of that size."""
     if ax is not None:
         return ax.figure, ax
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=figsize, layout="constrained")
     return figure, figure.add_subplot()
 
@@ -205,6 +205,8 @@ class MethodComparisonDisplay:
         ax.set_title("Methods compared, speaker-independent cross-validation")
         shown = [k for k in dict.fromkeys(kinds.get(m) for m in methods) if k]
         if shown:
+            from matplotlib.patches import Patch
+
             ax.legend(
                 handles=[
                     Patch(color=_KIND_COLOURS.get(k, _DEFAULT_COLOUR), label=k)

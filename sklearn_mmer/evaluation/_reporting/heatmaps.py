@@ -8,7 +8,6 @@ they draw on a new :class:`matplotlib.figure.Figure` (no ``pyplot``), as
 """
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .._metrics import metric_label
 from .breakdown import per_class_recall, per_speaker_scores
@@ -40,6 +39,10 @@ class _HeatmapDisplay:
         values = table.to_numpy(dtype=float)
         n_rows, n_cols = values.shape
         if ax is None:
+            from matplotlib.figure import (
+                Figure,
+            )
+
             figure = Figure(
                 figsize=(2.5 + 0.7 * n_cols, 1.5 + 0.45 * n_rows),
                 layout="constrained",

@@ -12,7 +12,6 @@ on the axes it is given.)
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .._metrics import metric_label
 from .._schema import FIGURE_FILES
@@ -183,6 +182,8 @@ def plot_cross_corpus(cross_summary, *, metric="f1_micro"):
     """
     corpora = list(dict.fromkeys(cross_summary["test_corpus"]))
     methods = list(dict.fromkeys(cross_summary["method"]))
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(max(6.0, 1.1 * len(methods) * len(corpora)), 4.5))
     ax = figure.add_subplot()
     width = 0.8 / len(corpora)
