@@ -39,9 +39,7 @@ class _HeatmapDisplay:
         values = table.to_numpy(dtype=float)
         n_rows, n_cols = values.shape
         if ax is None:
-            from matplotlib.figure import (
-                Figure,
-            )
+            from matplotlib.figure import Figure
 
             figure = Figure(
                 figsize=(2.5 + 0.7 * n_cols, 1.5 + 0.45 * n_rows),
