@@ -4,14 +4,17 @@
 # CPU-only machine. Users with a GPU can install their own CUDA build of torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# pip tried again, twice, after a failed install: its own retries cover a
+# refused connection, not a download cut off half-way (a whole install fails)
+retry() { "$@" || { sleep 10 && "$@"; } || { sleep 30 && "$@"; }; }
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
+retry .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -c "import torch" 2>/dev/null \
-    || .venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+    || retry .venv/bin/python -m pip install --quiet "torch==2.13.0"
+retry .venv/bin/python -m pip install --quiet -e ".[dev]"
 # The package's modules compiled once, as pip compiles a package it installs
 # (an editable install is left as source): each process that imports the
 # package (an mmer command, every worker of a run) reads them compiled, where

@@ -5,15 +5,18 @@
 # unpinned torch would pull a multi-GB CUDA build on a CPU-only machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# pip tried again, twice, after a failed install: its own retries cover a
+# refused connection, not a download cut off half-way (a whole install fails)
+retry() { "$@" || { sleep 10 && "$@"; } || { sleep 30 && "$@"; }; }
 PYTHON=${PYTHON:-python3}
 VENV=.venv-oldest
 if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
+retry "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -c "import torch" 2>/dev/null \
-    || "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
-"$VENV/bin/python" -m pip install --quiet \
+    || retry "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
+retry "$VENV/bin/python" -m pip install --quiet \
     -c scripts/oldest-constraints.txt -e ".[dev]"
 # compiled once, modules and pooling kernels, as in setup.sh (numba's cache
 # holds one numba release's kernels: this run's replace setup.sh's)
