@@ -1,14 +1,17 @@
-"""What the first pooling in a new process costs, with numba's cache of the
-pooling kernels empty and once ``compile_kernels`` has filled it.
+"""What the first pooling and the first spectral frames in a new process cost,
+with numba's cache empty and once ``compile_kernels`` has filled it.
 
 Pooling compiles its kernels on first use, once for each kind of frames
-(float32 or float64, writeable or read-only), and keeps them in numba's cache;
-until the cache holds them, every process that pools compiles them again (each
+(float32 or float64, writeable or read-only), and librosa compiles its kernels
+when it is imported; both keep them in numba's cache, and until the cache
+holds them every process that pools or extracts compiles them again (each
 worker of a test run or of a first parallel run). ``scripts/setup.sh`` fills
-the cache once with ``compile_kernels``. Here each process gets its own empty
-cache folder (``NUMBA_CACHE_DIR``), so that the repository's cache is left as
-it is. For both states, a new process pools float32 and float64 frames
-(writeable) and reports the seconds its first poolings took; the processes
+the cache once with the two ``compile_kernels`` (pooling's and the spectral
+extractors'). Here each process gets its own empty cache folder
+(``NUMBA_CACHE_DIR``), so that the repository's and librosa's caches are left
+as they are. For both states, a new process pools float32 and float64 frames
+(writeable), or computes a second of MFCCs and of log-mel energies (librosa
+imported on that first use), and reports the seconds that took; the processes
 run one after the other, and the first and the second state alternate.
 
     python benchmarks/bench_kernel_cache.py [--repeats 2]
@@ -31,10 +34,21 @@ for dtype in (np.float32, np.float64):
 print(time.perf_counter() - start)
 """
 
-FILL = (
-    "from sklearn_mmer.preprocessing._pooling import compile_kernels\n"
-    "compile_kernels()\n"
-)
+EXTRACT = """
+import time
+import numpy as np
+from sklearn_mmer.extraction import LogMelExtractor, MFCCExtractor
+tone = np.sin(np.arange(16000) / 5).astype(np.float32)
+start = time.perf_counter()
+for kind in (MFCCExtractor, LogMelExtractor):
+    kind()._frames(tone)
+print(time.perf_counter() - start)
+"""
+
+CASES = {
+    "poolings": (POOL, "sklearn_mmer.preprocessing._pooling"),
+    "spectral frames": (EXTRACT, "sklearn_mmer.extraction._spectral"),
+}
 
 
 def run(code, cache):
@@ -51,18 +65,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
-    cold, warm = [], []
-    for _ in range(args.repeats):
-        with tempfile.TemporaryDirectory() as empty:
-            cold.append(float(run(POOL, empty)))
-        with tempfile.TemporaryDirectory() as filled:
-            run(FILL, filled)
-            warm.append(float(run(POOL, filled)))
-    for name, seconds in [("empty cache", cold), ("after compile_kernels", warm)]:
-        shown = ", ".join(f"{s:.2f}" for s in seconds)
-        print(f"first poolings of a process, {name}: {shown} s")
-    ratio = min(warm) / min(cold)
-    print(f"ratio (filled / empty, best of each): {ratio:.3f}")
+    for case, (code, module) in CASES.items():
+        fill = f"from {module} import compile_kernels\ncompile_kernels()\n"
+        cold, warm = [], []
+        for _ in range(args.repeats):
+            with tempfile.TemporaryDirectory() as empty:
+                cold.append(float(run(code, empty)))
+            with tempfile.TemporaryDirectory() as filled:
+                run(fill, filled)
+                warm.append(float(run(code, filled)))
+        for name, seconds in [("empty cache", cold), ("after compile_kernels", warm)]:
+            shown = ", ".join(f"{s:.2f}" for s in seconds)
+            print(f"first {case} of a process, {name}: {shown} s")
+        ratio = min(warm) / min(cold)
+        print(f"{case}: ratio (filled / empty, best of each): {ratio:.3f}")
 
 
 if __name__ == "__main__":

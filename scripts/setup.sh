@@ -23,6 +23,10 @@ retry .venv/bin/python -m pip install --quiet -e ".[dev]"
 # The pooling kernels compiled once into numba's cache, likewise: the first
 # pooling after an install compiles them (about 20 s in all), and until the
 # cache holds them every process that pools compiles them again (each worker
-# of a test run or of a first parallel run).
+# of a test run or of a first parallel run). librosa's kernels likewise (the
+# audio extra's; librosa compiles them at import, about 11 s): each process
+# that extracts spectral frames would compile them until the cache held them.
 .venv/bin/python -c "from sklearn_mmer.preprocessing._pooling import compile_kernels
+compile_kernels()
+from sklearn_mmer.extraction._spectral import compile_kernels
 compile_kernels()"

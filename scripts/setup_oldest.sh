@@ -18,8 +18,11 @@ retry "$VENV/bin/python" -m pip install --quiet --upgrade pip
     || retry "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
 retry "$VENV/bin/python" -m pip install --quiet \
     -c scripts/oldest-constraints.txt -e ".[dev]"
-# compiled once, modules and pooling kernels, as in setup.sh (numba's cache
-# holds one numba release's kernels: this run's replace setup.sh's)
+# compiled once, modules, pooling kernels and librosa's, as in setup.sh
+# (numba's cache holds one numba release's kernels: this run's pooling
+# kernels replace setup.sh's; librosa's are this environment's own)
 "$VENV/bin/python" -m compileall -q sklearn_mmer
 "$VENV/bin/python" -c "from sklearn_mmer.preprocessing._pooling import compile_kernels
+compile_kernels()
+from sklearn_mmer.extraction._spectral import compile_kernels
 compile_kernels()"

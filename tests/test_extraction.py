@@ -146,6 +146,25 @@ def test_spectral_frames_have_the_documented_shape(recordings, extractor, width)
     assert extractor.fit().n_features_out_ == width
 
 
+def test_compile_kernels_computes_frames_with_every_spectral_kind(monkeypatch):
+    from sklearn_mmer.extraction._spectral import compile_kernels
+
+    computed = []
+    spectral = [MFCCExtractor, LogMelExtractor]
+    for cls in spectral:
+
+        def spy(self, samples, frames=cls._frames):
+            computed.append(type(self))
+            return frames(self, samples)
+
+        monkeypatch.setattr(cls, "_frames", spy)
+    compile_kernels()
+    assert sorted(computed, key=str) == sorted(spectral, key=str)
+    # every kind whose frames librosa computes is one of them
+    librosa_kinds = {k["kind"] for k in list_kinds() if "[audio]" in k["install"]}
+    assert {cls.kind for cls in spectral} == librosa_kinds
+
+
 def test_logmel_of_a_tone_peaks_in_the_band_of_its_frequency(tmp_path):
     import librosa
 

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._sklearn_compat import Interval
-from ._audio import MIN_DURATION, ExtractionError, read_audio
+from ._audio import MIN_DURATION, ExtractionError, read_audio, require
 from ._base import BaseExtractor
 
 _AUDIO_DISTRIBUTIONS = ("soundfile", "soxr", "librosa", "numpy")
@@ -281,3 +281,22 @@ class LogMelExtractor(_SpectralExtractor):
             self._mel_power(samples), ref=1.0, amin=1e-10, top_db=None
         )
         return np.ascontiguousarray(log_mel.T, dtype=np.float32)
+
+
+def compile_kernels():
+    """Compile librosa's kernels into numba's cache, through every spectral kind.
+
+    librosa compiles its numba kernels when its modules are first imported
+    (about 11 s of CPU on a small machine) and keeps them in numba's cache
+    (``__pycache__`` beside them). Until the cache holds them, every process
+    that extracts spectral frames compiles them again: each worker of a first
+    parallel extraction, each process of a first test run. The setup scripts
+    call this once, beside the pooling kernels' ``compile_kernels``, so that
+    no run pays it. It computes one recording's
+    frames with each spectral extractor (the path every extraction takes
+    after reading the audio), so that it compiles what extraction uses.
+    """
+    require(_SpectralExtractor._modules, _SpectralExtractor._extras, "compile_kernels")
+    samples = np.zeros(1600, dtype=np.float32)
+    for kind in _SpectralExtractor.__subclasses__():
+        kind()._frames(samples)
