@@ -5,9 +5,7 @@
 # unpinned torch would pull a multi-GB CUDA build on a CPU-only machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# pip tried again, twice, after a failed install: its own retries cover a
-# refused connection, not a download cut off half-way (a whole install fails)
-retry() { "$@" || { sleep 10 && "$@"; } || { sleep 30 && "$@"; }; }
+. scripts/_install.sh  # retry, compile_once
 PYTHON=${PYTHON:-python3}
 VENV=.venv-oldest
 if [ ! -x "$VENV/bin/python" ]; then
@@ -18,11 +16,7 @@ retry "$VENV/bin/python" -m pip install --quiet --upgrade pip
     || retry "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
 retry "$VENV/bin/python" -m pip install --quiet \
     -c scripts/oldest-constraints.txt -e ".[dev]"
-# compiled once, modules, pooling kernels and librosa's, as in setup.sh
-# (numba's cache holds one numba release's kernels: this run's pooling
-# kernels replace setup.sh's; librosa's are this environment's own)
-"$VENV/bin/python" -m compileall -q sklearn_mmer
-"$VENV/bin/python" -c "from sklearn_mmer.preprocessing._pooling import compile_kernels
-compile_kernels()
-from sklearn_mmer.extraction._spectral import compile_kernels
-compile_kernels()"
+# compiled once, as in setup.sh (numba's cache holds one numba release's
+# kernels: this run's pooling kernels replace setup.sh's; librosa's are this
+# environment's own)
+compile_once "$VENV/bin/python"

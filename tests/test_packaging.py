@@ -84,6 +84,8 @@ def _stub_tree(folder):
         path.chmod(0o755)
     (folder / ".ci").mkdir()
     shutil.copy2(ROOT / ".ci" / "run", folder / ".ci" / "run")
+    # what .ci/run sources (its retry), as it is
+    shutil.copy2(ROOT / "scripts" / "_install.sh", folder / "scripts" / "_install.sh")
     return folder
 
 

@@ -292,9 +292,9 @@ def compile_kernels():
     that extracts spectral frames compiles them again: each worker of a first
     parallel extraction, each process of a first test run. The setup scripts
     call this once, beside the pooling kernels' ``compile_kernels``, so that
-    no run pays it. It computes one recording's
-    frames with each spectral extractor (the path every extraction takes
-    after reading the audio), so that it compiles what extraction uses.
+    no run pays it. It computes one recording's frames with each spectral
+    extractor (the path every extraction takes after reading the audio), so
+    that it compiles what extraction uses.
     """
     require(_SpectralExtractor._modules, _SpectralExtractor._extras, "compile_kernels")
     samples = np.zeros(1600, dtype=np.float32)
